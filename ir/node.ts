@@ -1,0 +1,93 @@
+import type { Attr } from './attr.js';
+import type { Graph } from './graph.js';
+import { Value } from './value.js';
+
+export const ONNX_DOMAIN = '';
+export const SSMC_DOMAIN = 'ai.ssmc';
+
+/**
+ * One operation. Inputs may be null for an omitted optional input (ONNX's empty name).
+ * Mutate inputs only through `setInput` so use lists stay right.
+ */
+export class Node {
+  name: string;
+  domain: string;
+  op: string;
+  readonly inputs: (Value | null)[] = [];
+  readonly outputs: Value[] = [];
+  readonly attrs = new Map<string, Attr>();
+  graph: Graph;
+  docString = '';
+
+  constructor(graph: Graph, name: string, domain: string, op: string) {
+    this.graph = graph;
+    this.name = name;
+    this.domain = domain;
+    this.op = op;
+  }
+
+  /** "Add" for the default domain, "ai.ssmc.FFTConv" otherwise. */
+  get qualifiedOp(): string {
+    return this.domain === ONNX_DOMAIN || this.domain === 'ai.onnx' ? this.op : `${this.domain}.${this.op}`;
+  }
+
+  input(i: number): Value {
+    const v = this.inputs[i];
+    if (!v) throw new Error(`node '${this.name}' (${this.qualifiedOp}) has no input ${i}`);
+    return v;
+  }
+
+  setInput(i: number, v: Value | null): void {
+    const old = this.inputs[i];
+    if (old) old.removeUse(this, i);
+    while (this.inputs.length <= i) this.inputs.push(null);
+    this.inputs[i] = v;
+    if (v) v.addUse(this, i);
+  }
+
+  /** Detach from all inputs (used when the node is removed). */
+  dropInputs(): void {
+    for (let i = 0; i < this.inputs.length; i++) this.setInput(i, null);
+    this.inputs.length = 0;
+  }
+
+  attrInt(name: string, dflt?: number): number {
+    const a = this.attrs.get(name);
+    if (!a) {
+      if (dflt === undefined) throw new Error(`node '${this.name}' (${this.qualifiedOp}) needs attribute '${name}'`);
+      return dflt;
+    }
+    if (a.kind !== 'int') throw new Error(`node '${this.name}': attribute '${name}' must be an int, got ${a.kind}`);
+    return a.value;
+  }
+
+  attrFloat(name: string, dflt?: number): number {
+    const a = this.attrs.get(name);
+    if (!a) {
+      if (dflt === undefined) throw new Error(`node '${this.name}' (${this.qualifiedOp}) needs attribute '${name}'`);
+      return dflt;
+    }
+    if (a.kind === 'float' || a.kind === 'int') return a.value;
+    throw new Error(`node '${this.name}': attribute '${name}' must be a float, got ${a.kind}`);
+  }
+
+  attrString(name: string, dflt?: string): string {
+    const a = this.attrs.get(name);
+    if (!a) {
+      if (dflt === undefined) throw new Error(`node '${this.name}' (${this.qualifiedOp}) needs attribute '${name}'`);
+      return dflt;
+    }
+    if (a.kind !== 'string') throw new Error(`node '${this.name}': attribute '${name}' must be a string, got ${a.kind}`);
+    return a.value;
+  }
+
+  attrInts(name: string, dflt?: number[]): number[] {
+    const a = this.attrs.get(name);
+    if (!a) {
+      if (dflt === undefined) throw new Error(`node '${this.name}' (${this.qualifiedOp}) needs attribute '${name}'`);
+      return dflt;
+    }
+    if (a.kind !== 'ints') throw new Error(`node '${this.name}': attribute '${name}' must be ints, got ${a.kind}`);
+    return a.value;
+  }
+}
