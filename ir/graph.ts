@@ -167,6 +167,14 @@ export class Graph {
     }
   }
 
+  /** Give a value a new (unique) name, e.g. the public name of a graph output. */
+  renameValue(v: Value, name: string): void {
+    if (v.name === name) return;
+    this.scope.release(v.name);
+    v.name = this.scope.claim(name);
+    if (v.name !== name) throw new Error(`internal: the name '${name}' is already taken`);
+  }
+
   isOutput(v: Value): boolean {
     return this.outputs.includes(v);
   }

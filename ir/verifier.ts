@@ -2,6 +2,7 @@ import type { Graph } from './graph.js';
 import { inferNode } from './infer/index.js';
 import type { Model } from './model.js';
 import { ONNX_DOMAIN } from './node.js';
+import { opsetViolation } from './opsets.js';
 import { typesConflict, typeToString } from './types.js';
 import type { Value } from './value.js';
 
@@ -57,6 +58,8 @@ function verifyGraph(graph: Graph, model: Model, outer: Set<Value>, problems: st
     if (opts.checkOpsets !== false && !isFunction) {
       const domain = node.domain === 'ai.onnx' ? ONNX_DOMAIN : node.domain;
       if (!model.opsetImports.has(domain)) problems.push(`${where}: domain '${domain || 'ai.onnx'}' is not imported by the model`);
+      const tooNew = domain === ONNX_DOMAIN ? opsetViolation(node.op, model.opset) : null;
+      if (tooNew) problems.push(`${where}: ${tooNew}`);
     }
     for (const a of node.attrs.values()) {
       if (a.kind === 'graph') verifyGraph(a.value, model, defined, problems, opts, isFunction);

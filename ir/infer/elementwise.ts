@@ -39,7 +39,7 @@ export const ELEMENTWISE_RULES: Record<string, InferRule> = {
   Where: where,
   Neg: unary, Abs: unary, Exp: unary, Log: unary, Sqrt: unary, Reciprocal: unary, Sin: unary, Cos: unary,
   Tanh: unary, Sigmoid: unary, Erf: unary, Relu: unary, Softplus: unary, Gelu: unary, Not: unary,
-  Identity: unary, Floor: unary, Ceil: unary, Round: unary, Sign: unary, Softsign: unary, Elu: unary,
+  Atan: unary, Identity: unary, Floor: unary, Ceil: unary, Round: unary, Sign: unary, Softsign: unary, Elu: unary,
   LeakyRelu: unary, HardSigmoid: unary, Selu: unary, Clip: unary, Dropout: (node) => {
     const t = inType(node, 0);
     return node.outputs.length > 1 ? [same(t.dtype, t.shape), same('bool', t.shape)] : [same(t.dtype, t.shape)];

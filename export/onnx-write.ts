@@ -1,0 +1,150 @@
+import type { Attr } from '../ir/attr.js';
+import type { Graph } from '../ir/graph.js';
+import type { FunctionDef, Model } from '../ir/model.js';
+import type { Node } from '../ir/node.js';
+import type { Tensor, TensorData } from '../ir/tensor.js';
+import { onnxCode, type TensorType } from '../ir/types.js';
+import type { Value } from '../ir/value.js';
+import type { onnx as P } from 'onnx-proto';
+import { onnx } from './proto.js';
+
+/** AttributeProto.AttributeType codes. */
+const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7, strings: 8, tensors: 9, graphs: 10 } as const;
+
+export class ExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportError';
+  }
+}
+
+/**
+ * IR → ONNX ModelProto bytes. Deterministic: everything is written in a fixed order (opsets by
+ * domain, metadata and attributes by name, initializers and nodes in graph order), so the same IR
+ * gives byte-identical files.
+ */
+export function modelToBytes(model: Model): Uint8Array {
+  rejectComplex(model.graph);
+  const opsets = [...model.opsetImports.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const proto = onnx.ModelProto.create({
+    irVersion: model.irVersion,
+    opsetImport: opsets.map(([domain, version]) => ({ domain, version })),
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    domain: model.domain,
+    modelVersion: model.modelVersion,
+    docString: model.docString,
+    graph: graphProto(model.graph, true),
+    metadataProps: [...model.metadata.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value })),
+    functions: model.functions.map(functionProto),
+  });
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+function rejectComplex(graph: Graph): void {
+  for (const v of graph.values()) {
+    if (v.type.dtype === 'complex64' && !v.constant) {
+      throw new ExportError(`complex value '${v.name}' reached export: run the lower-complex pass (onnxruntime has no complex arithmetic)`);
+    }
+  }
+}
+
+function graphProto(g: Graph, isMain: boolean): P.IGraphProto {
+  const valueInfo: P.IValueInfoProto[] = [];
+  for (const n of g.nodes) {
+    for (const v of n.outputs) {
+      if (g.outputs.includes(v) || v.type.shape === null) continue;
+      valueInfo.push(valueInfoProto(v));
+    }
+  }
+  return {
+    name: g.name,
+    docString: g.docString,
+    input: g.inputs.map((v) => valueInfoProto(v)),
+    output: g.outputs.map((v) => valueInfoProto(v, true)),
+    initializer: g.initializers.map((v) => tensorProto(v.name, v.constant!)),
+    node: g.nodes.map(nodeProto),
+    valueInfo: isMain ? valueInfo : valueInfo,
+  };
+}
+
+function valueInfoProto(v: Value, isOutput = false): P.IValueInfoProto {
+  return { name: v.name, type: typeProto(v.type, isOutput) };
+}
+
+/** Graph outputs always carry a shape field (the onnx full checker requires one). */
+function typeProto(t: TensorType, forceShape: boolean): P.ITypeProto {
+  const shape = t.shape === null ? (forceShape ? { dim: [] } : undefined) : {
+    dim: t.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})),
+  };
+  return { tensorType: { elemType: onnxCode(t.dtype), ...(shape ? { shape } : {}) } };
+}
+
+function nodeProto(n: Node): P.INodeProto {
+  const names = [...n.attrs.keys()].sort();
+  return {
+    name: n.name,
+    opType: n.op,
+    domain: n.domain,
+    input: trimTrailingEmpty(n.inputs.map((v) => (v ? v.name : ''))),
+    output: n.outputs.map((v) => v.name),
+    attribute: names.map((k) => attrProto(k, n.attrs.get(k)!, n)),
+    docString: n.docString,
+  };
+}
+
+function trimTrailingEmpty(names: string[]): string[] {
+  let end = names.length;
+  while (end > 0 && names[end - 1] === '') end--;
+  return names.slice(0, end);
+}
+
+function attrProto(name: string, a: Attr, n: Node): P.IAttributeProto {
+  switch (a.kind) {
+    case 'int': return { name, type: ATTR_TYPE.int, i: a.value };
+    case 'float': return { name, type: ATTR_TYPE.float, f: a.value };
+    case 'string': return { name, type: ATTR_TYPE.string, s: new TextEncoder().encode(a.value) };
+    case 'ints': return { name, type: ATTR_TYPE.ints, ints: a.value };
+    case 'floats': return { name, type: ATTR_TYPE.floats, floats: a.value };
+    case 'strings': return { name, type: ATTR_TYPE.strings, strings: a.value.map((s) => new TextEncoder().encode(s)) };
+    case 'tensor': return { name, type: ATTR_TYPE.tensor, t: tensorProto('', a.value) };
+    case 'tensors': return { name, type: ATTR_TYPE.tensors, tensors: a.value.map((t) => tensorProto('', t)) };
+    case 'graph': return { name, type: ATTR_TYPE.graph, g: graphProto(a.value, false) };
+    case 'graphs': return { name, type: ATTR_TYPE.graphs, graphs: a.value.map((g) => graphProto(g, false)) };
+    case 'ref': return { name, type: ATTR_TYPE[a.refKind], refAttrName: a.refName };
+    default:
+      throw new ExportError(`node '${n.name}': attribute '${name}' has an unknown kind`);
+  }
+}
+
+export function tensorProto(name: string, t: Tensor): P.ITensorProto {
+  const base: P.ITensorProto = { name, dims: [...t.dims], dataType: onnxCode(t.dtype) };
+  if (t.external) {
+    const entries = [
+      { key: 'location', value: t.external.location },
+      { key: 'offset', value: String(t.external.offset) },
+      ...(t.external.length !== null ? [{ key: 'length', value: String(t.external.length) }] : []),
+    ];
+    return { ...base, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: entries };
+  }
+  if (t.raw) return { ...base, rawData: t.raw };
+  if (t.data === null) throw new ExportError(`tensor '${name}' (${t.dtype}) has no data`);
+  if (Array.isArray(t.data)) return { ...base, stringData: t.data.map((s) => new TextEncoder().encode(s)) };
+  const d = t.data as Exclude<TensorData, string[]>;
+  // Typed arrays are little-endian on every platform Node and browsers run on.
+  return { ...base, rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice() };
+}
+
+function functionProto(f: FunctionDef): P.IFunctionProto {
+  const opsets = [...f.opsetImports.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    name: f.name,
+    domain: f.domain,
+    input: f.body.inputs.map((v) => v.name),
+    output: f.body.outputs.map((v) => v.name),
+    attribute: [...f.attributes],
+    opsetImport: opsets.map(([domain, version]) => ({ domain, version })),
+    node: f.body.nodes.map(nodeProto),
+    docString: f.docString,
+  };
+}

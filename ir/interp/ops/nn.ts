@@ -1,0 +1,82 @@
+import type { Kernel } from '../kernel.js';
+import { need } from '../kernel.js';
+import { broadcastIndex, normAxis, rt, size } from '../rtensor.js';
+import { erf } from './elementwise.js';
+
+/** Apply `f` to every contiguous row of length `inner` after flattening at `axis`. */
+function rows(x: { dims: number[]; data: Float64Array }, axis: number, f: (row: Float64Array, out: Float64Array) => void, out: Float64Array): void {
+  const inner = size(x.dims.slice(axis));
+  for (let o = 0; o < x.data.length / inner; o++) f(x.data.subarray(o * inner, (o + 1) * inner), out.subarray(o * inner, (o + 1) * inner));
+}
+
+const softmax = (log: boolean): Kernel => (inputs, node) => {
+  const x = need(inputs, 0, node);
+  const axis = normAxis(node.attrInt('axis', -1), x.dims.length, node.name);
+  if (axis !== x.dims.length - 1) throw new Error(`node '${node.name}': only the last axis is implemented for ${node.op}`);
+  const out = rt(x.dtype, x.dims);
+  rows(x, axis, (r, o) => {
+    const m = Math.max(...r);
+    let s = 0;
+    for (let i = 0; i < r.length; i++) s += Math.exp(r[i]! - m);
+    for (let i = 0; i < r.length; i++) o[i] = log ? r[i]! - m - Math.log(s) : Math.exp(r[i]! - m) / s;
+  }, out.data);
+  return [out];
+};
+
+/** LayerNormalization (opset 17): normalise over dims from `axis` on, biased variance. */
+const layerNorm: Kernel = (inputs, node) => {
+  const x = need(inputs, 0, node), scale = need(inputs, 1, node), bias = inputs[2] ?? null;
+  const axis = normAxis(node.attrInt('axis', -1), x.dims.length, node.name);
+  const eps = node.attrFloat('epsilon', 1e-5);
+  const normDims = x.dims.slice(axis);
+  const is = broadcastIndex(scale.dims, normDims), ib = bias ? broadcastIndex(bias.dims, normDims) : null;
+  const out = rt(x.dtype, x.dims);
+  const nOuter = size(x.dims.slice(0, axis));
+  const mean = rt('float32', [...x.dims.slice(0, axis), ...normDims.map(() => 1)]);
+  const invStd = rt('float32', mean.dims);
+  let o = 0;
+  rows(x, axis, (r, y) => {
+    let m = 0;
+    for (const v of r) m += v;
+    m /= r.length;
+    let v2 = 0;
+    for (const v of r) v2 += (v - m) ** 2;
+    const inv = 1 / Math.sqrt(v2 / r.length + eps);
+    for (let i = 0; i < r.length; i++) y[i] = (r[i]! - m) * inv * scale.data[is[i]!]! + (bias && ib ? bias.data[ib[i]!]! : 0);
+    mean.data[o] = m;
+    invStd.data[o++] = inv;
+  }, out.data);
+  void nOuter;
+  return [out, mean, invStd].slice(0, Math.max(1, node.outputs.length));
+};
+
+const gelu: Kernel = (inputs, node) => {
+  const x = need(inputs, 0, node);
+  const tanh = node.attrString('approximate', 'none') === 'tanh';
+  const out = rt(x.dtype, x.dims);
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i]!;
+    out.data[i] = tanh ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2));
+  }
+  return [out];
+};
+
+const argmax: Kernel = (inputs, node) => {
+  const x = need(inputs, 0, node);
+  const axis = normAxis(node.attrInt('axis', 0), x.dims.length, node.name);
+  if (axis !== x.dims.length - 1) throw new Error(`node '${node.name}': only the last axis is implemented for ArgMax`);
+  const keep = node.attrInt('keepdims', 1) === 1;
+  const n = x.dims[axis]!;
+  const outer = x.data.length / n;
+  const out = rt('int64', keep ? [...x.dims.slice(0, -1), 1] : x.dims.slice(0, -1));
+  for (let o = 0; o < outer; o++) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (x.data[o * n + i]! > x.data[o * n + best]!) best = i;
+    out.data[o] = best;
+  }
+  return [out];
+};
+
+export const NN_KERNELS: Record<string, Kernel> = {
+  Softmax: softmax(false), LogSoftmax: softmax(true), LayerNormalization: layerNorm, Gelu: gelu, ArgMax: argmax,
+};

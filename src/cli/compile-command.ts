@@ -1,0 +1,51 @@
+import { readSafetensors } from '../../export/safetensors.js';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { defaultPipeline } from '../../passes/pipeline.js';
+import { compileModel, parseModelFile, type Weights } from '../compile.js';
+import { UserError } from '../errors.js';
+import { readInput, writeAtomic } from '../files.js';
+import { summarizeModel } from '../summary.js';
+import { flag, intFlag, parseArgv } from './argv.js';
+
+export function compileCommand(argv: string[]): void {
+  const p = parseArgv('compile', argv, {
+    weights: { value: true },
+    'seq-len': { value: true },
+    opset: { value: true },
+    'print-after': { value: true, repeat: true },
+    'print-passes': { value: false },
+    out: { value: true, alias: 'o' },
+  });
+  if (p.flags.has('print-passes')) {
+    for (const pass of defaultPipeline()) console.log(`${pass.name.padEnd(20)} ${pass.description}`);
+    return;
+  }
+  if (p.positionals.length !== 1) throw new UserError('ssmc compile: give exactly one model file: ssmc compile <model.json> -o out.onnx');
+  const outPath = flag(p, 'out');
+  if (!outPath) throw new UserError('ssmc compile: missing -o <out.onnx>');
+  const passNames = defaultPipeline().map((x) => x.name);
+  for (const name of p.flags.get('print-after') ?? []) {
+    if (!passNames.includes(name)) throw new UserError(`--print-after: unknown pass '${name}'; the pipeline has: ${passNames.join(', ')}`);
+  }
+  const modelPath = p.positionals[0]!;
+  const file = parseModelFile(new TextDecoder().decode(readInput(modelPath, 'model file')), modelPath);
+  const weightsPath = flag(p, 'weights');
+  const weights: Weights | null = weightsPath
+    ? { tensors: readSafetensors(readInput(weightsPath, 'checkpoint'), weightsPath), source: weightsPath }
+    : null;
+  const compiled = compileModel(file, weights, {
+    seqLen: parseSeqLen(flag(p, 'seq-len')),
+    opset: intFlag(p, 'compile', 'opset', 17),
+    printAfter: p.flags.get('print-after'),
+  });
+  writeAtomic(outPath, modelToBytes(compiled.model));
+  console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
+  console.log(summarizeModel(compiled.model));
+}
+
+export function parseSeqLen(v: string | undefined): number | null {
+  if (v === undefined || v === 'dynamic') return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--seq-len must be a positive integer or "dynamic", got '${v}'`);
+  return n;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { UserError } from '../errors.js';
+import { compileCommand } from './compile-command.js';
+import { demoCommand } from './demo-command.js';
+import { runCommand } from './run-command.js';
+
+const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
+
+usage:
+  ssmc compile <model.json> [--weights ckpt.safetensors] [--seq-len N|dynamic] [--opset N]
+               [--print-after <pass>]... [--print-passes] -o out.onnx
+  ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N]
+  ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
+
+Bad input exits with code 2 and a message naming the field, the rule and the fix.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
+  compile: compileCommand,
+  run: runCommand,
+  demo: demoCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    console.error(`ssmc: unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(`ssmc ${cmd}: error: ${e.message}`);
+      return 2;
+    }
+    const named = userFacing(e);
+    if (named) {
+      console.error(`ssmc ${cmd}: error: ${named}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** Errors from the format readers are the user's input too (a bad .onnx or .safetensors file). */
+function userFacing(e: unknown): string | null {
+  if (e instanceof Error && (e.name === 'SafetensorsError' || e.name === 'OnnxFormatError')) return e.message;
+  return null;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,43 @@
+import { modelFromBytes } from '../../export/onnx-read.js';
+import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { UserError } from '../errors.js';
+import { readInput, writeAtomic } from '../files.js';
+import { runOnnx } from '../runtime/run.js';
+import { flag, intFlag, parseArgv } from './argv.js';
+
+export async function runCommand(argv: string[]): Promise<void> {
+  const p = parseArgv('run', argv, {
+    inputs: { value: true },
+    out: { value: true, alias: 'o' },
+    threads: { value: true },
+  });
+  if (p.positionals.length !== 1) throw new UserError('ssmc run: give exactly one model: ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors');
+  const inputsPath = flag(p, 'inputs');
+  const outPath = flag(p, 'out');
+  if (!inputsPath) throw new UserError('ssmc run: missing --inputs <in.safetensors>');
+  if (!outPath) throw new UserError('ssmc run: missing -o <out.safetensors>');
+  const modelPath = p.positionals[0]!;
+  const bytes = readInput(modelPath, 'model');
+  const model = modelFromBytes(bytes); // validates the file before onnxruntime sees it
+  const tensors = readSafetensors(readInput(inputsPath, 'inputs'), inputsPath);
+  const feeds = new Map<string, Tensor>();
+  for (const v of model.graph.inputs) {
+    const t = tensors.get(v.name);
+    if (!t) {
+      throw new UserError(`${inputsPath}: no tensor named '${v.name}' for graph input '${v.name}' (${v.type.dtype}); it has: ${[...tensors.keys()].join(', ') || 'nothing'}`);
+    }
+    if (t.dtype !== v.type.dtype) {
+      throw new UserError(`${inputsPath}: tensor '${v.name}' is ${t.dtype} but graph input '${v.name}' needs ${v.type.dtype}`);
+    }
+    const shape = v.type.shape;
+    if (shape && (shape.length !== t.dims.length || shape.some((d, i) => typeof d === 'number' && d !== t.dims[i]))) {
+      throw new UserError(`${inputsPath}: tensor '${v.name}' has shape [${t.dims.join(',')}] but graph input '${v.name}' needs [${shape.map((d) => d ?? '?').join(',')}]`);
+    }
+    feeds.set(v.name, t);
+  }
+  const outputs = await runOnnx(bytes, feeds, { threads: intFlag(p, 'run', 'threads', 0) || undefined });
+  writeAtomic(outPath, writeSafetensors(outputs));
+  for (const [name, t] of outputs) console.log(`${name}: ${t.dtype}[${t.dims.join(',')}]`);
+  console.log(`wrote ${outPath}`);
+}

@@ -1,0 +1,124 @@
+import { Builder } from '../ir/builder.js';
+import { Model } from '../ir/model.js';
+import { SSMC_DOMAIN } from '../ir/node.js';
+import type { Tensor } from '../ir/tensor.js';
+import { tensorType, type Dim } from '../ir/types.js';
+import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
+import { matchCheckpoint } from './checkpoint.js';
+import { UserError } from './errors.js';
+import type { ArchDef, ModelIo } from './models/arch.js';
+import { resolveArgs, type ArgValues } from './models/args.js';
+import { ParamStore } from './models/params.js';
+import { findArch } from './models/registry.js';
+import { Rng } from './models/rng.js';
+
+/** A model file: `{"arch": "<id>", "args": {<official constructor arguments>}, "seed"?: n}`. */
+export interface ModelFile {
+  arch: string;
+  args: Record<string, unknown>;
+  /** Seed of the initialisation when no checkpoint is given. */
+  seed?: number;
+}
+
+export const SUPPORTED_OPSETS = [17, 18, 19, 20, 21];
+
+export interface CompileOptions {
+  /** Fixed sequence length, or null for a symbolic `L`. */
+  seqLen: number | null;
+  opset: number;
+  printAfter?: string[];
+  print?: (text: string) => void;
+}
+
+export interface Compiled {
+  model: Model;
+  arch: ArchDef;
+  args: ArgValues;
+  io: ModelIo;
+}
+
+export function parseModelFile(text: string, source: string): ModelFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${source}: not valid JSON (${(e as Error).message}); a model file looks like {"arch": "s4d-minimal", "args": {"d_model": 64}}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new UserError(`${source}: a model file must be a JSON object like {"arch": "s4d-minimal", "args": {"d_model": 64}}`);
+  }
+  const obj = json as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!['arch', 'args', 'seed'].includes(k)) throw new UserError(`${source}: unknown field "${k}"; a model file has "arch", "args" and optionally "seed"`);
+  }
+  if (obj.seed !== undefined && (typeof obj.seed !== 'number' || !Number.isInteger(obj.seed) || obj.seed < 0)) {
+    throw new UserError(`${source}: "seed" must be a non-negative integer`);
+  }
+  if (obj.args !== undefined && (typeof obj.args !== 'object' || obj.args === null || Array.isArray(obj.args))) {
+    throw new UserError(`${source}: "args" must be an object of the official constructor arguments`);
+  }
+  return { arch: obj.arch as string, args: (obj.args ?? {}) as Record<string, unknown>, seed: obj.seed as number | undefined };
+}
+
+export interface Weights {
+  tensors: Map<string, Tensor>;
+  source: string;
+}
+
+/** Model file (+ checkpoint) → lowered IR, ready for export. */
+export function compileModel(file: ModelFile, weights: Weights | null, opts: CompileOptions): Compiled {
+  const built = buildModel(file, weights, opts);
+  lowerModel(built, opts);
+  return built;
+}
+
+/**
+ * Model file (+ checkpoint) → the high-level IR (ai.ssmc ops, complex values), before any pass:
+ * what the float64 reference interpreter runs as the independent oracle.
+ */
+export function buildModel(file: ModelFile, weights: Weights | null, opts: CompileOptions): Compiled {
+  if (!SUPPORTED_OPSETS.includes(opts.opset)) {
+    throw new UserError(`--opset ${opts.opset} is not supported; use one of ${SUPPORTED_OPSETS.join(', ')} (DFT needs opset 17 or later)`);
+  }
+  if (opts.seqLen !== null && (!Number.isInteger(opts.seqLen) || opts.seqLen < 1)) {
+    throw new UserError(`--seq-len must be a positive integer or "dynamic", got ${opts.seqLen}`);
+  }
+  const arch = findArch(file.arch);
+  const args = resolveArgs(arch.id, arch.schema, file.args);
+  arch.validate?.(args);
+  const tensors = weights ? matchCheckpoint(arch, args, weights.tensors, weights.source) : arch.init(args, new Rng(file.seed ?? 0));
+
+  const model = new Model(opts.opset);
+  model.opsetImports.set(SSMC_DOMAIN, 1);
+  const b = new Builder(model.graph, opts.opset);
+  const io = arch.io(args);
+  const len: Dim = opts.seqLen ?? 'L';
+  const input = model.graph.addInput('input', tensorType(io.inputDtype, io.inputShape(len)));
+  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input });
+  model.graph.renameValue(out, 'output');
+  model.graph.outputs.push(out);
+  out.type = tensorType(out.type.dtype, io.outputShape(len));
+  model.metadata.set('ssmc.arch', arch.id);
+  model.metadata.set('ssmc.official', arch.official);
+  model.metadata.set('ssmc.args', JSON.stringify(args));
+  model.metadata.set('ssmc.layout', io.layout);
+  model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
+  model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
+  return { model, arch, args, io };
+}
+
+/** Run the lowering pipeline on a built model, in place. */
+export function lowerModel(c: Compiled, opts: CompileOptions): void {
+  const { model } = c;
+  const out = model.graph.outputs[0]!;
+  const declared = out.type;
+  runPipeline(model, { opset: opts.opset, seqLen: opts.seqLen }, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
+
+  if (!hasDomain(model, SSMC_DOMAIN)) model.opsetImports.delete(SSMC_DOMAIN);
+  // The interface keeps its declared symbolic dims even where inference lost them in reshapes.
+  model.graph.outputs[0]!.type = declared;
+}
+
+function hasDomain(model: Model, domain: string): boolean {
+  return model.graph.nodes.some((n) => n.domain === domain) || model.functions.some((f) => f.domain === domain);
+}

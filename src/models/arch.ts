@@ -1,0 +1,46 @@
+import type { Builder } from '../../ir/builder.js';
+import type { Tensor } from '../../ir/tensor.js';
+import type { Dim, DType } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import type { ArgSchema, ArgValues } from './args.js';
+import type { ParamStore } from './params.js';
+import type { Rng } from './rng.js';
+
+/** A checkpoint entry the arch expects, by its official state_dict name. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  dtype: DType;
+}
+
+/** The graph interface of a model: its input and output, with symbolic `batch` and `L`. */
+export interface ModelIo {
+  inputDtype: DType;
+  inputShape: (len: Dim) => Dim[];
+  outputShape: (len: Dim) => Dim[];
+  /** Human-readable layout ("BHL", "BLH", "BL" token ids). */
+  layout: string;
+}
+
+export interface BuildContext {
+  b: Builder;
+  args: ArgValues;
+  params: ParamStore;
+  input: Value;
+}
+
+/** One supported official module: its arguments, checkpoint entries, initialisation and graph. */
+export interface ArchDef {
+  id: string;
+  /** Where the official module lives: "state-spaces/s4 models/s4/s4d.py S4D". */
+  official: string;
+  schema: ArgSchema;
+  /** Rules across arguments that the official constructor enforces (throws UserError). */
+  validate?(args: ArgValues): void;
+  params(args: ArgValues): ParamSpec[];
+  /** A fresh model's parameters, like the official initialisation (not PyTorch's random stream). */
+  init(args: ArgValues, rng: Rng): Map<string, Tensor>;
+  io(args: ArgValues): ModelIo;
+  /** Emit the model's graph on `ctx.input`; returns the output value. */
+  build(ctx: BuildContext): Value;
+}

@@ -1,0 +1,92 @@
+import { UserError } from '../errors.js';
+
+/** One constructor argument of an official module, with the rule it must follow. */
+export type ArgSpec =
+  | { kind: 'int'; default: number | null; min?: number; max?: number; nullable?: boolean; doc: string }
+  | { kind: 'float'; default: number | null; min?: number; max?: number; exclusiveMin?: boolean; nullable?: boolean; doc: string }
+  | { kind: 'bool'; default: boolean; doc: string }
+  | { kind: 'enum'; default: string | null; values: readonly string[]; nullable?: boolean; doc: string }
+  /** Accepted for compatibility and ignored: it only matters for training (dropout, lr, …). */
+  | { kind: 'training'; doc: string };
+
+export type ArgSchema = Record<string, ArgSpec>;
+export type ArgValues = Record<string, number | string | boolean | null>;
+
+/**
+ * Check a model file's `args` against an arch's schema and fill in the official defaults.
+ * Each error names the argument, the rule, and the fix.
+ */
+export function resolveArgs(arch: string, schema: ArgSchema, given: unknown): ArgValues {
+  if (given === undefined) given = {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new UserError(`model file: "args" must be an object of constructor arguments for arch '${arch}'`);
+  }
+  const out: ArgValues = {};
+  const input = given as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(key in schema)) {
+      throw new UserError(
+        `model file: unknown argument "${key}" for arch '${arch}'; accepted arguments: ${Object.keys(schema).join(', ')}`,
+      );
+    }
+  }
+  for (const [name, spec] of Object.entries(schema)) {
+    if (spec.kind === 'training') continue;
+    const v = input[name];
+    const where = `model file: argument "${name}" of arch '${arch}'`;
+    if (v === undefined) {
+      if (spec.default === null && !('nullable' in spec && spec.nullable)) {
+        throw new UserError(`${where} is required (${spec.doc}); add it to "args"`);
+      }
+      out[name] = spec.default;
+      continue;
+    }
+    if (v === null) {
+      if ('nullable' in spec && spec.nullable) {
+        out[name] = null;
+        continue;
+      }
+      throw new UserError(`${where} must not be null (${spec.doc})`);
+    }
+    out[name] = checkValue(where, spec, v);
+  }
+  return out;
+}
+
+function checkValue(where: string, spec: Exclude<ArgSpec, { kind: 'training' }>, v: unknown): number | string | boolean {
+  switch (spec.kind) {
+    case 'bool':
+      if (typeof v !== 'boolean') throw new UserError(`${where} must be true or false, got ${JSON.stringify(v)}`);
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !spec.values.includes(v)) {
+        throw new UserError(`${where} must be one of ${spec.values.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(v)}`);
+      }
+      return v;
+    case 'int':
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new UserError(`${where} must be an integer, got ${JSON.stringify(v)}`);
+      if (spec.min !== undefined && v < spec.min) throw new UserError(`${where} must be ≥ ${spec.min}, got ${v}`);
+      if (spec.max !== undefined && v > spec.max) throw new UserError(`${where} must be ≤ ${spec.max}, got ${v}`);
+      return v;
+    case 'float':
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new UserError(`${where} must be a finite number, got ${JSON.stringify(v)}`);
+      if (spec.min !== undefined && (spec.exclusiveMin ? v <= spec.min : v < spec.min)) {
+        throw new UserError(`${where} must be ${spec.exclusiveMin ? '>' : '≥'} ${spec.min}, got ${v}`);
+      }
+      if (spec.max !== undefined && v > spec.max) throw new UserError(`${where} must be ≤ ${spec.max}, got ${v}`);
+      return v;
+  }
+}
+
+export function int(args: ArgValues, name: string): number {
+  return args[name] as number;
+}
+export function num(args: ArgValues, name: string): number {
+  return args[name] as number;
+}
+export function str(args: ArgValues, name: string): string {
+  return args[name] as string;
+}
+export function bool(args: ArgValues, name: string): boolean {
+  return args[name] as boolean;
+}

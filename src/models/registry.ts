@@ -1,0 +1,20 @@
+import { UserError } from '../errors.js';
+import type { ArchDef } from './arch.js';
+import { s4Block } from './s4-block.js';
+import { s4dMinimal } from './s4d-minimal.js';
+
+/** Every supported official module, by the arch id used in model files. */
+const ARCHS: readonly ArchDef[] = [s4dMinimal, s4Block];
+
+export function archIds(): string[] {
+  return ARCHS.map((a) => a.id);
+}
+
+export function findArch(id: unknown): ArchDef {
+  if (typeof id !== 'string') {
+    throw new UserError(`model file: "arch" must be a string naming the module; supported: ${archIds().join(', ')}`);
+  }
+  const arch = ARCHS.find((a) => a.id === id);
+  if (!arch) throw new UserError(`model file: unknown arch "${id}"; supported: ${archIds().join(', ')}`);
+  return arch;
+}

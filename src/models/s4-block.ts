@@ -1,0 +1,186 @@
+import { f32 } from '../../ir/tensor.js';
+import type { Value } from '../../ir/value.js';
+import { UserError } from '../errors.js';
+import type { ArchDef, BuildContext } from './arch.js';
+import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
+import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
+import { ACTIVATIONS, activation, glu, linear } from './layers.js';
+import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
+import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
+
+const DIAG_MODES = ['diag', 's4d'];
+const DPLR_MODES = ['dplr', 's4', 'nplr'];
+/** The diagonal initialisations we can reproduce without the HiPPO diagonalisation. */
+const DIAG_INITS = ['diag-lin', 'diag-inv', 'diag-inv2', 'diag-quad', 'diag-real'];
+
+const schema: ArgSchema = {
+  d_model: { kind: 'int', default: null, min: 1, doc: 'number of features H' },
+  d_state: { kind: 'int', default: 64, min: 2, doc: 'state size N (N/2 complex modes are stored)' },
+  channels: { kind: 'int', default: 1, min: 1, doc: 'output channels C per feature' },
+  l_max: { kind: 'int', default: null, min: 1, nullable: true, doc: 'maximum kernel length (null: the input length)' },
+  bidirectional: { kind: 'bool', default: false, doc: 'two-sided (non-causal) kernel' },
+  activation: { kind: 'enum', default: 'gelu', values: ACTIVATIONS, nullable: true, doc: 'activation after the SSM' },
+  final_act: { kind: 'enum', default: 'glu', values: ['glu', ...ACTIVATIONS], nullable: true, doc: 'output_linear activation' },
+  transposed: { kind: 'bool', default: true, doc: 'input layout (B,H,L) when true, (B,L,H) when false' },
+  swap_channels: { kind: 'bool', default: false, doc: "flatten channels as (h c) instead of (c h)" },
+  mode: { kind: 'enum', default: 'dplr', values: [...DIAG_MODES, ...DPLR_MODES], doc: 'kernel: diag/s4d (diagonal) or dplr/s4/nplr' },
+  init: { kind: 'enum', default: 'legs', values: ['legs', 'fout', 'fourier', 'legt', 'lagt', 'hippo', 'diag', 'all', 'diag-legs', 'dplr-legs', ...DIAG_INITS], doc: 'initialisation of A (and B, P); any is fine with a checkpoint' },
+  disc: { kind: 'enum', default: 'zoh', values: ['zoh', 'bilinear'], doc: 'discretisation of the diagonal kernel' },
+  dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
+  dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
+  dt_tie: { kind: 'bool', default: true, doc: 'one Δ per feature (false: one per mode)' },
+  dt_transform: { kind: 'enum', default: 'exp', values: PARAM_TRANSFORMS, doc: 'how inv_dt maps to Δ' },
+  real_transform: { kind: 'enum', default: 'exp', values: PARAM_TRANSFORMS, doc: 'how A_real maps to −Re a' },
+  imag_transform: { kind: 'enum', default: 'none', values: PARAM_TRANSFORMS, doc: 'how A_imag maps to −Im a' },
+  n_ssm: { kind: 'int', default: null, min: 1, nullable: true, doc: 'number of independent (A, B) copies (null: H)' },
+  rank: { kind: 'int', default: 1, min: 1, doc: 'low-rank term of the DPLR kernel' },
+  bandlimit: { kind: 'float', default: null, min: 0, nullable: true, doc: 'zero modes above this frequency' },
+  bottleneck: { kind: 'int', default: null, nullable: true, min: 1, doc: 'GSS-style bottleneck (broken at the official HEAD)' },
+  gate: { kind: 'int', default: null, nullable: true, min: 1, doc: 'GSS-style gate (broken at the official HEAD)' },
+  dropout: { kind: 'training', doc: 'identity at inference' },
+  tie_dropout: { kind: 'training', doc: 'identity at inference' },
+  drop_kernel: { kind: 'training', doc: 'identity at inference' },
+  lr: { kind: 'training', doc: 'learning rate of the SSM parameters' },
+  wd: { kind: 'training', doc: 'weight decay of the SSM parameters' },
+  backend: { kind: 'training', doc: 'PyTorch kernel backend; the math is the same' },
+  weight_norm: { kind: 'training', doc: 'folded into the saved weights' },
+  initializer: { kind: 'training', doc: 'initialisation of output_linear; checkpoints carry the weights' },
+};
+
+function dims(args: ArgValues) {
+  const H = int(args, 'd_model');
+  const N2 = int(args, 'd_state') / 2;
+  const C = int(args, 'channels');
+  const Ck = C * (bool(args, 'bidirectional') ? 2 : 1);
+  const nSsm = (args.n_ssm as number | null) ?? H;
+  const glu = args.final_act === 'glu';
+  return { H, N2, C, Ck, nSsm, dOut: glu ? 2 * H : H };
+}
+
+function outputLinearPrefix(args: ArgValues): string {
+  // LinearActivation wraps the Linear in nn.Sequential(linear, act) whenever final_act is set.
+  return args.final_act === null ? 'output_linear' : 'output_linear.0';
+}
+
+/**
+ * `S4Block` of state-spaces/s4 `models/s4/s4.py` (ssm-math.md §2.2-§2.3, §2.6) with the diagonal
+ * (S4D) kernel: FFTConv (kernel, D skip, activation) followed by output_linear (+GLU).
+ */
+export const s4Block: ArchDef = {
+  id: 's4-block',
+  official: 'state-spaces/s4 models/s4/s4.py S4Block',
+  schema,
+  validate(args) {
+    const where = "model file: arch 's4-block'";
+    if (int(args, 'd_state') % 2 !== 0) {
+      throw new UserError(`${where}: argument "d_state" must be even (N/2 conjugate pairs are stored), got ${int(args, 'd_state')}`);
+    }
+    if (DPLR_MODES.includes(str(args, 'mode'))) {
+      throw new UserError(`${where}: mode "${str(args, 'mode')}" (the DPLR S4 kernel) is not supported by this version of ssmc; use mode "diag" (S4D)`);
+    }
+    const { H, nSsm } = dims(args);
+    if (H % nSsm !== 0) throw new UserError(`${where}: "d_model" (${H}) must be a multiple of "n_ssm" (${nSsm}): features share the ${nSsm} (A, B) copies`);
+    if (args.bottleneck !== null || args.gate !== null) {
+      throw new UserError(`${where}: "bottleneck"/"gate" are broken in the official S4Block at HEAD (the module cannot be built); use arch 'gss' for gated state spaces`);
+    }
+    if (num(args, 'dt_min') > num(args, 'dt_max')) {
+      throw new UserError(`${where}: "dt_min" (${num(args, 'dt_min')}) must not exceed "dt_max" (${num(args, 'dt_max')})`);
+    }
+  },
+  params(args) {
+    const { H, N2, C, Ck, nSsm, dOut } = dims(args);
+    const lin = outputLinearPrefix(args);
+    return [
+      { name: 'layer.D', shape: [C, H], dtype: 'float32' },
+      { name: 'layer.kernel.inv_dt', shape: bool(args, 'dt_tie') ? [H, 1] : [H, N2], dtype: 'float32' },
+      { name: 'layer.kernel.A_real', shape: [nSsm, N2], dtype: 'float32' },
+      { name: 'layer.kernel.A_imag', shape: [nSsm, N2], dtype: 'float32' },
+      { name: 'layer.kernel.B', shape: [1, nSsm, N2, 2], dtype: 'float32' },
+      { name: 'layer.kernel.C', shape: [Ck, H, N2, 2], dtype: 'float32' },
+      { name: `${lin}.weight`, shape: [dOut, C * H], dtype: 'float32' },
+      { name: `${lin}.bias`, shape: [dOut], dtype: 'float32' },
+    ];
+  },
+  init(args, rng) {
+    const { H, N2, C, Ck, nSsm, dOut } = dims(args);
+    const N = 2 * N2;
+    const init = str(args, 'init');
+    if (!DIAG_INITS.includes(init)) {
+      throw new UserError(`model file: arch 's4-block': init "${init}" with mode "${str(args, 'mode')}" needs the HiPPO diagonalisation, which this version of ssmc does not do for fresh models; use init ${DIAG_INITS.map((x) => `"${x}"`).join(', ')}, or load a checkpoint with --weights`);
+    }
+    const imag = (n: number): number => {
+      if (init.endsWith('inv')) return (N / Math.PI) * (N / (1 + 2 * n) - 1);
+      if (init.endsWith('inv2')) return (N / Math.PI) * (N / (1 + n) - 1);
+      if (init.endsWith('quad')) return (1 + 2 * n) ** 2 / Math.PI;
+      if (init.endsWith('real')) return 0;
+      return Math.PI * n; // diag-lin
+    };
+    const real = (n: number) => (init.endsWith('real') ? 1 + n : 0.5);
+    const rt = str(args, 'real_transform') as ParamTransform, it = str(args, 'imag_transform') as ParamTransform;
+    const lin = outputLinearPrefix(args);
+    const dtShape = bool(args, 'dt_tie') ? [H, 1] : [H, N2];
+    return new Map([
+      ['layer.D', randn(rng, [C, H])],
+      ['layer.kernel.inv_dt', f32(logDt(rng, dtShape, num(args, 'dt_min'), num(args, 'dt_max')).map((x) => invTransform(Math.exp(x), str(args, 'dt_transform') as ParamTransform)), dtShape)],
+      ['layer.kernel.A_real', fill([nSsm, N2], (i) => invTransform(real(i % N2), rt))],
+      ['layer.kernel.A_imag', fill([nSsm, N2], (i) => invTransform(imag(i % N2), it))],
+      ['layer.kernel.B', fill([1, nSsm, N2, 2], (i) => (i % 2 === 0 ? 1 : 0))],
+      ['layer.kernel.C', complexRandn(rng, [Ck, H, N2])],
+      [`${lin}.weight`, uniformFanIn(rng, [dOut, C * H], C * H)],
+      [`${lin}.bias`, uniformFanIn(rng, [dOut], C * H)],
+    ]);
+  },
+  io(args) {
+    const H = int(args, 'd_model');
+    const t = bool(args, 'transposed');
+    const shape = t ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
+    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: t ? 'BHL' : 'BLH' };
+  },
+  build(ctx) {
+    return buildS4Block(ctx);
+  },
+};
+
+function buildS4Block({ b, args, params, input }: BuildContext): Value {
+  const { H, C, Ck, nSsm, dOut } = dims(args);
+  const transposed = bool(args, 'transposed');
+  const u = toChannelsFirst(b, input, transposed); // [B,H,L]
+  const dt = paramTransform(b, params.real('layer.kernel.inv_dt'), str(args, 'dt_transform') as ParamTransform);
+  const aRe = b.neg(paramTransform(b, params.real('layer.kernel.A_real'), str(args, 'real_transform') as ParamTransform));
+  const aIm = b.neg(paramTransform(b, params.real('layer.kernel.A_imag'), str(args, 'imag_transform') as ParamTransform));
+  // Feature h uses copy h mod n_ssm: einops '(v t)' with t fastest is a Tile over the copy axis.
+  const tile = (x: Value, reps: number[]) => (H === nSsm ? x : b.op('Tile', [x, b.i64(reps, undefined, 'repeats')]));
+  const A = tile(b.ssm('Complex', [aRe, aIm]), [H / nSsm, 1]); // [H,N']
+  const B = tile(params.complex('layer.kernel.B'), [1, H / nSsm, 1]); // [1,H,N']
+  let Cc = params.complex('layer.kernel.C'); // [Ck,H,N']
+  if (args.bandlimit !== null) {
+    // Zero the modes whose frequency Δ·|Im a|/(2π) reaches bandlimit/2.
+    const freq = b.mul(b.mul(dt, b.op('Abs', [aIm])), b.f32(1 / (2 * Math.PI)));
+    const keep = b.cast(b.op('Less', [tile(freq, [H / nSsm, 1]), b.f32(num(args, 'bandlimit') / 2)]), 1);
+    Cc = b.mul(Cc, keep);
+  }
+  const BC = b.mul(B, Cc);
+  let L = b.dim(u, 2);
+  if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);
+  const k = diagKernel(b, dt, A, BC, L, str(args, 'disc') as 'zoh' | 'bilinear', 2); // [Ck,H,Lk]
+  const bidir = bool(args, 'bidirectional');
+  const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
+  const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;
+  let y = fftConvWithSkip(b, u, k0, k1, params.real('layer.D'), H, C); // [B,C·H,L]
+  if (bool(args, 'swap_channels') && C > 1) {
+    y = b.reshape(b.transpose(b.reshape(y, [0, C, H, -1]), [0, 2, 1, 3]), [0, C * H, -1]);
+  }
+  y = activation(b, y, args.activation as string | null);
+  const lin = outputLinearPrefix(args);
+  const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);
+  let z: Value;
+  if (transposed) {
+    z = b.add(b.matmul(W, y), b.unsqueeze(bias, [1])); // [B,dOut,L]
+  } else {
+    z = linear(b, b.transpose(y, [0, 2, 1]), W, bias); // [B,L,dOut]
+  }
+  const axis = transposed ? 1 : 2;
+  if (args.final_act === 'glu') return glu(b, z, axis, dOut);
+  return activation(b, z, args.final_act as string | null);
+}
+

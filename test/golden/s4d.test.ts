@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { evaluateModel } from '../../ir/interp/evaluate.js';
+import { fromTensor } from '../../ir/interp/rtensor.js';
+import { buildModel, compileModel } from '../../src/compile.js';
+import { runOnnx } from '../../src/runtime/run.js';
+import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
+
+const CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional'];
+
+describe.each(CASES)('golden %s', (name) => {
+  const c = goldenCase(name);
+  const io = goldenIo(c);
+  const input = io.get('input')!;
+  const ref = Float64Array.from(io.get('output_f64')!.data as Float64Array | Float32Array);
+  const L = c.input.layout === 'BHL' ? c.input.shape[2]! : c.input.shape[1]!;
+  const weights = () => ({ tensors: goldenWeights(c), source: `${name}.weights.safetensors` });
+
+  it('the float64 reference interpreter matches the official float64 output', () => {
+    const { model } = buildModel(modelFileFor(c), weights(), { seqLen: null, opset: 17 });
+    const out = evaluateModel(model, { input: fromTensor(input) }).get('output')!;
+    expect(out.dims).toEqual(c.outputs.output_f64);
+    const cmp = compareToReference(out.data, ref);
+    expect(cmp.ok, describeComparison(name, cmp)).toBe(true);
+  });
+
+  it.each([
+    ['fixed length', L, 17],
+    ['dynamic length', null, 17],
+    ['fixed length, opset 20', L, 20],
+    ['dynamic length, opset 20', null, 20],
+  ] as const)('onnxruntime-node, %s', async (_label, seqLen, opset) => {
+    const { model } = compileModel(modelFileFor(c), weights(), { seqLen, opset });
+    const outputs = await runOnnx(modelToBytes(model), new Map([['input', input]]));
+    const y = outputs.get('output')!;
+    expect(y.dims).toEqual(c.outputs.output);
+    const cmp = compareToReference(y.data as Float32Array, ref);
+    expect(cmp.ok, describeComparison(name, cmp)).toBe(true);
+    // Structure: nothing of the high-level or complex world is left, and the kernel is folded
+    // away when the length is fixed.
+    const ops = model.graph.nodes.map((n) => n.qualifiedOp);
+    expect(ops.filter((o) => o.startsWith('ai.ssmc'))).toEqual([]);
+    expect(ops.filter((o) => o === 'DFT').length).toBe(seqLen === null ? 3 : 2);
+  });
+});
