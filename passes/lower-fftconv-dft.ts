@@ -31,12 +31,13 @@ function lengthOf(b: Builder, x: Value, axis: number): { dim: Dim; value: Value 
  * spectrum into the inverse real FFT: x = Re IDFT_n(w ⊙ X) with w_0 = 1, w_k = 2 for 0 < k < n/2,
  * and w_{n/2} = 1 when n is even. Multiplied into the kernel's spectrum, they fold away with it.
  */
-function irfftWeights(b: Builder, n: Value, nStatic: number | null, bins: number | null, binsValue: Value): Value {
-  if (nStatic !== null && bins !== null) {
+function irfftWeights(b: Builder, n: Value, nStatic: number | null, spectrum: Value): Value {
+  const bins = spectrum.type.shape?.[2] ?? null;
+  if (nStatic !== null && typeof bins === 'number') {
     const w = Array.from({ length: bins }, (_, k) => (k === 0 || 2 * k === nStatic ? 1 : 2));
     return b.f32(w, [bins, 1], 'irfft_weights');
   }
-  const k = b.op('Range', [b.i64(0, [], 'zero'), binsValue, b.i64(1, [], 'one')]);
+  const k = b.op('Range', [b.i64(0, [], 'zero'), b.dim(spectrum, 2), b.i64(1, [], 'one')]);
   const isDc = b.cast(b.op('Equal', [k, b.i64(0, [], 'zero')]), onnxCode('float32'));
   const isNyquist = b.cast(b.op('Equal', [b.mul(k, b.i64(2, [], 'two')), n]), onnxCode('float32'));
   return b.unsqueeze(b.sub(b.sub(b.f32(2), isDc), isNyquist), [1]); // [F, 1]
@@ -46,7 +47,7 @@ function irfftWeights(b: Builder, n: Value, nStatic: number | null, bins: number
  * FFTConv(u [B,H,L], k [C,H,Lk], k_rev?) → y [B,C,H,L] with ONNX DFT:
  *   n ≥ L + Lk (a power of two when static: onnxruntime's radix-2 path; Bluestein is 4-5× slower)
  *   U = rfft(u, n), K = rfft(kc, n) · w (kc = k, or k with k_rev wrapped to its tail)
- *   y = Re IDFT_n(U ⊙ K)[..., :L]
+ *   y = irfft_n(U ⊙ K)[..., :L]   (opset 20+: DFT inverse onesided; opset 17: Re IDFT_n(U ⊙ K·w))
  * The kernel's chain depends only on k, so with a fixed length it folds into one constant.
  */
 function lowerFftConv(b: Builder, node: Node): Value[] {
@@ -65,10 +66,10 @@ function lowerFftConv(b: Builder, node: Node): Value[] {
   }
   const U = dftNode(b, b.unsqueeze(u, [3]), n, 2, false, true); // [B,H,F,2]
   const K = dftNode(b, b.unsqueeze(kc, [3]), n, 2, false, true); // [C,H,F,2]
-  const bins = U.type.shape?.[2] ?? null;
-  const F = typeof bins === 'number' ? b.i64(bins, [], 'bins') : b.dim(U, 2);
-  const w = irfftWeights(b, n, staticN, typeof bins === 'number' ? bins : null, F);
-  const Kw = b.mul(K, w); // [C,H,F,2]
+  // Opset 20+ has the one-sided inverse (irfft); opset 17 takes the real part of a full inverse
+  // of the weighted one-sided spectrum instead.
+  const onesidedInverse = b.opset >= 20;
+  const Kw = onesidedInverse ? K : b.mul(K, irfftWeights(b, n, staticN, U)); // [C,H,F,2]
 
   const part = (x: Value, i: number) => b.op('Gather', [x, b.i64(i, [], 'part')], { axis: -1 });
   const ur = b.unsqueeze(part(U, 0), [1]), ui = b.unsqueeze(part(U, 1), [1]); // [B,1,H,F]
@@ -76,7 +77,7 @@ function lowerFftConv(b: Builder, node: Node): Value[] {
   const yr = b.sub(b.mul(ur, kr), b.mul(ui, ki));
   const yi = b.add(b.mul(ur, ki), b.mul(ui, kr)); // [B,C,H,F]
   const Y = b.concat([b.unsqueeze(yr, [4]), b.unsqueeze(yi, [4])], 4); // [B,C,H,F,2]
-  const y = part(dftNode(b, Y, n, 3, true, false), 0); // [B,C,H,n]
+  const y = part(dftNode(b, Y, n, 3, true, onesidedInverse), 0); // [B,C,H,n]
   const end = typeof L.dim === 'number' ? [L.dim] : b.unsqueeze(L.value, [0]);
   return [b.slice(y, [0], end, [3])];
 }

@@ -86,14 +86,16 @@ const dft: InferRule = (node, opset) => {
   let axis: number | null;
   if (opset >= 20) axis = node.inputs[2] ? concreteInts(node.inputs[2])?.[0] ?? null : -2;
   else axis = node.attrInt('axis', 1);
+  const inverse = node.attrInt('inverse', 0) === 1;
+  const onesided = node.attrInt('onesided', 0) === 1;
+  // The one-sided inverse (irfft) returns a real signal: last dim 1 (onnxruntime 1.30).
+  const last = inverse && onesided ? 1 : 2;
   const out: Dim[] = [...x.shape];
-  out[rank - 1] = 2;
-  if (axis === null) return [same(x.dtype, out.map((d, i) => (i === rank - 1 ? 2 : null)))];
+  out[rank - 1] = last;
+  if (axis === null) return [same(x.dtype, out.map((d, i) => (i === rank - 1 ? last : null)))];
   const ax = normAxis(node, axis, rank);
   if (ax === rank - 1) throw new TypeInferenceError(node, 'the DFT axis cannot be the last (real/imaginary) dimension');
   const len = node.inputs[1] ? concreteInts(node.inputs[1])?.[0] ?? null : x.shape[ax]!;
-  const inverse = node.attrInt('inverse', 0) === 1;
-  const onesided = node.attrInt('onesided', 0) === 1;
   if (onesided && !inverse) out[ax] = typeof len === 'number' ? Math.floor(len / 2) + 1 : null;
   else out[ax] = len;
   return [same(x.dtype, out)];

@@ -79,8 +79,9 @@ export function dft(re: Float64Array, im: Float64Array, sign: number): [Float64A
 /**
  * ONNX DFT. Opset 17: `axis` attribute (default 1); opset 20: `axis` input 2 (default −2).
  * The last dim holds 1 (real) or 2 (re, im). dft_length zero-pads or truncates the signal.
- * onesided forward returns floor(n/2)+1 bins; onesided inverse reads floor(n/2)+1 bins of a
- * Hermitian spectrum and returns the n-point (real-valued) signal as complex pairs.
+ * onesided forward returns floor(n/2)+1 bins; onesided inverse (the irfft) reads floor(n/2)+1 bins
+ * of a Hermitian spectrum and returns the real n-point signal with a last dim of 1, as
+ * onnxruntime 1.30 does.
  */
 export const dftKernel: Kernel = (inputs, node, ctx) => {
   const x = need(inputs, 0, node);
@@ -97,7 +98,9 @@ export const dftKernel: Kernel = (inputs, node, ctx) => {
   const outer = size(x.dims.slice(0, axis)), inner = size(x.dims.slice(axis + 1, rank - 1));
   const dims = [...x.dims];
   dims[axis] = nOut;
-  dims[rank - 1] = 2;
+  const realOut = inverse && onesided;
+  const w = realOut ? 1 : 2;
+  dims[rank - 1] = w;
   const out = rt(x.dtype, dims);
   const re = new Float64Array(n), im = new Float64Array(n);
   for (let o = 0; o < outer; o++) {
@@ -123,9 +126,9 @@ export const dftKernel: Kernel = (inputs, node, ctx) => {
       }
       const [yr, yi] = dft(re, im, inverse ? 1 : -1);
       for (let k = 0; k < nOut; k++) {
-        const dst = ((o * nOut + k) * inner + q) * 2;
+        const dst = ((o * nOut + k) * inner + q) * w;
         out.data[dst] = inverse ? yr[k]! / n : yr[k]!;
-        out.data[dst + 1] = inverse ? yi[k]! / n : yi[k]!;
+        if (!realOut) out.data[dst + 1] = inverse ? yi[k]! / n : yi[k]!;
       }
     }
   }
