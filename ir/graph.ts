@@ -56,12 +56,16 @@ export class Graph {
   readonly nodes: Node[] = [];
   readonly outputs: Value[] = [];
   docString = '';
+  /** Value names (ONNX's SSA namespace). */
   readonly scope: NameScope;
+  /** Node names: a namespace of their own, so a node and its output can share a name. */
+  readonly nodeScope: NameScope;
 
   constructor(name = 'main', parent: Graph | null = null) {
     this.name = name;
     this.parent = parent;
     this.scope = parent ? parent.scope : new NameScope();
+    this.nodeScope = parent ? parent.nodeScope : new NameScope();
   }
 
   addInput(name: string, type: TensorType): Value {
@@ -99,7 +103,7 @@ export class Graph {
     numOutputs: number,
     opts: CreateNodeOptions = {},
   ): Node {
-    const node = new Node(this, this.scope.claim(opts.name ?? op.toLowerCase()), domain, op);
+    const node = new Node(this, this.nodeScope.claim(opts.name ?? op.toLowerCase()), domain, op);
     inputs.forEach((v, i) => node.setInput(i, v));
     const entries = attrs instanceof Map ? [...attrs.entries()] : Object.entries(attrs);
     for (const [k, a] of entries) node.attrs.set(k, a);
@@ -134,7 +138,7 @@ export class Graph {
     node.dropInputs();
     this.nodes.splice(i, 1);
     for (const out of node.outputs) this.scope.release(out.name);
-    this.scope.release(node.name);
+    this.nodeScope.release(node.name);
   }
 
   /**

@@ -63,7 +63,7 @@ function knownShapeValue(node: Node): Tensor | null {
 
 function replaceWithConstants(graph: Graph, node: Node, tensors: ReturnType<typeof toTensor>[]): void {
   node.outputs.forEach((out, i) => {
-    const c = graph.addInitializer(graph.freshName(`${out.name}.folded`), tensors[i]!);
+    const c = graph.addInitializer(`${out.name}.folded`, tensors[i]!);
     graph.replaceAllUsesWith(out, c, true);
   });
   graph.removeNode(node);

@@ -1,0 +1,45 @@
+import { Builder } from '../../ir/builder.js';
+import { evaluateModel } from '../../ir/interp/evaluate.js';
+import { fromTensor, type RTensor } from '../../ir/interp/rtensor.js';
+import { Model } from '../../ir/model.js';
+import { SSMC_DOMAIN } from '../../ir/node.js';
+import { f32, type Tensor } from '../../ir/tensor.js';
+import { tensorType, type Dim } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { runOnnx } from '../../src/runtime/run.js';
+import { Rng } from '../../src/models/rng.js';
+
+export function newModel(opset = 17): { model: Model; b: Builder } {
+  const model = new Model(opset);
+  model.opsetImports.set(SSMC_DOMAIN, 1);
+  return { model, b: new Builder(model.graph, opset) };
+}
+
+export function input(model: Model, name: string, shape: Dim[]): Value {
+  return model.graph.addInput(name, tensorType('float32', shape));
+}
+
+export function randomTensor(dims: number[], seed: number, scale = 1): Tensor {
+  const rng = new Rng(seed);
+  return f32(Array.from({ length: dims.reduce((a, c) => a * c, 1) }, () => scale * rng.normal()), dims);
+}
+
+export function evalF64(model: Model, feeds: Record<string, Tensor>): Map<string, RTensor> {
+  return evaluateModel(model, Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, fromTensor(v)])));
+}
+
+export async function runOrt(model: Model, feeds: Record<string, Tensor>): Promise<Map<string, Tensor>> {
+  return runOnnx(modelToBytes(model), new Map(Object.entries(feeds)), { optimizations: 'disabled' });
+}
+
+export function opsOf(model: Model): string[] {
+  return model.graph.nodes.map((n) => n.qualifiedOp);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
