@@ -242,7 +242,7 @@ class Reader {
     const raw = tp.rawData && tp.rawData.byteLength > 0 ? tp.rawData : null;
     const item = ITEM_SIZE[dtype];
     if (raw) {
-      if (item === undefined) return { dtype, dims, data: null, raw: raw.slice() };
+      if (item === undefined) return { dtype, dims, data: null, raw: copyBytes(raw) };
       if (count * item !== raw.byteLength) {
         throw new OnnxFormatError(`${where}: dims [${dims.join(',')}] need ${count * item} bytes of ${dtype} but raw_data has ${raw.byteLength}`, 'tensor.raw_data');
       }
@@ -264,7 +264,7 @@ class Reader {
 }
 
 function fromRaw(dtype: DType, dims: number[], raw: Uint8Array): Tensor {
-  const buf = raw.slice().buffer;
+  const buf = copyBytes(raw).buffer; // protobufjs may hand out a view into the whole file
   const views: Partial<Record<DType, (b: ArrayBuffer) => TensorData>> = {
     float32: (b) => new Float32Array(b), float64: (b) => new Float64Array(b), int64: (b) => new BigInt64Array(b),
     int32: (b) => new Int32Array(b), int16: (b) => new Int16Array(b), int8: (b) => new Int8Array(b), uint8: (b) => new Uint8Array(b),
@@ -301,4 +301,10 @@ function fromFields(dtype: DType, dims: number[], tp: P.ITensorProto): Tensor {
       return { dtype, dims, data: null, raw };
     }
   }
+}
+
+function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.byteLength);
+  out.set(b);
+  return out;
 }

@@ -78,21 +78,23 @@ function verifyGraph(graph: Graph, model: Model, outer: Set<Value>, problems: st
   for (const v of graph.outputs) if (!defined.has(v)) problems.push(`graph '${graph.name}' output '%${v.name}' is not defined`);
 }
 
-/** Re-runs inference on a copy of the output types and compares. */
+/** Re-runs inference and compares with the recorded types; the recorded types are left as they were. */
 function checkTypes(node: import('./node.js').Node, opset: number, where: string, problems: string[]): void {
   const before = node.outputs.map((v) => v.type);
+  const shapeValues = node.outputs.map((v) => v.shapeValue);
   try {
     inferNode(node, opset, { lenient: true });
+    node.outputs.forEach((v, i) => {
+      if (typesConflict(before[i]!, v.type)) {
+        problems.push(`${where}: output '%${v.name}' is typed ${typeToString(before[i]!)} but its inputs give ${typeToString(v.type)}`);
+      }
+    });
   } catch (e) {
     problems.push(`${where}: ${(e as Error).message}`);
-    return;
+  } finally {
+    node.outputs.forEach((v, i) => {
+      v.type = before[i]!;
+      v.shapeValue = shapeValues[i]!;
+    });
   }
-  node.outputs.forEach((v, i) => {
-    const inferred = v.type;
-    if (typesConflict(before[i]!, inferred)) {
-      problems.push(`${where}: output '%${v.name}' is typed ${typeToString(before[i]!)} but its inputs give ${typeToString(inferred)}`);
-    }
-    // Keep whichever type knows more: the recorded one may come from an imported file's value_info.
-    if (inferred.shape === null && before[i]!.shape !== null) v.type = before[i]!;
-  });
 }

@@ -48,16 +48,17 @@ export function dft(re: Float64Array, im: Float64Array, sign: number): [Float64A
     cr[k] = Math.cos(ang);
     ci[k] = Math.sin(ang);
   }
+  // X_k = c_k · Σ_m (x_m c_m) · conj(c_{k−m}): a convolution, done with power-of-two FFTs.
   const ar = new Float64Array(m), ai = new Float64Array(m), br = new Float64Array(m), bi = new Float64Array(m);
   for (let k = 0; k < n; k++) {
-    ar[k] = re[k]! * cr[k]! + im[k]! * ci[k]!;
-    ai[k] = im[k]! * cr[k]! - re[k]! * ci[k]!;
+    ar[k] = re[k]! * cr[k]! - im[k]! * ci[k]!;
+    ai[k] = re[k]! * ci[k]! + im[k]! * cr[k]!;
   }
   br[0] = cr[0]!;
-  bi[0] = ci[0]!;
+  bi[0] = -ci[0]!;
   for (let k = 1; k < n; k++) {
     br[k] = br[m - k] = cr[k]!;
-    bi[k] = bi[m - k] = ci[k]!;
+    bi[k] = bi[m - k] = -ci[k]!;
   }
   fftPow2(ar, ai, -1);
   fftPow2(br, bi, -1);
@@ -70,8 +71,8 @@ export function dft(re: Float64Array, im: Float64Array, sign: number): [Float64A
   const outR = new Float64Array(n), outI = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const r = ar[k]! / m, i = ai[k]! / m;
-    outR[k] = r * cr[k]! + i * ci[k]!;
-    outI[k] = i * cr[k]! - r * ci[k]!;
+    outR[k] = r * cr[k]! - i * ci[k]!;
+    outI[k] = r * ci[k]! + i * cr[k]!;
   }
   return [outR, outI];
 }
