@@ -264,7 +264,7 @@ class Reader {
 }
 
 function fromRaw(dtype: DType, dims: number[], raw: Uint8Array): Tensor {
-  const buf = copyBytes(raw).buffer; // protobufjs may hand out a view into the whole file
+  const buf = copyBytes(raw).buffer as ArrayBuffer; // protobufjs may hand out a view into the whole file
   const views: Partial<Record<DType, (b: ArrayBuffer) => TensorData>> = {
     float32: (b) => new Float32Array(b), float64: (b) => new Float64Array(b), int64: (b) => new BigInt64Array(b),
     int32: (b) => new Int32Array(b), int16: (b) => new Int16Array(b), int8: (b) => new Int8Array(b), uint8: (b) => new Uint8Array(b),
