@@ -1,46 +1,74 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../../export/onnx-write.js';
+import { readSafetensors } from '../../export/safetensors.js';
 import { evaluateModel } from '../../ir/interp/evaluate.js';
 import { fromTensor } from '../../ir/interp/rtensor.js';
-import { f32 } from '../../ir/tensor.js';
+import { i64 } from '../../ir/tensor.js';
 import { buildModel, compileModel, parseModelFile } from '../compile.js';
-import { Rng } from '../models/rng.js';
-import { runOnnx } from '../runtime/run.js';
+import { argmaxRow, bitsPerByte } from '../lm.js';
+import { createSession } from '../runtime/run.js';
 import { summarizeModel } from '../summary.js';
 import { compareToReference, describeComparison } from '../verify/compare.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../../examples/s4d-block.json', import.meta.url));
-const DEMO_LEN = 1024;
+const DIR = fileURLToPath(new URL('../../../examples/gss-code/', import.meta.url));
+const CONTINUATION_BYTES = 120;
 
 /**
- * The main job (`npm start`): compile the bundled example model, run it in onnxruntime-node and
- * check the output against the float64 reference interpreter on the unlowered IR.
+ * The main job (`npm start`): compile the bundled gss-code language model (a trained GSS LM),
+ * run it in onnxruntime-node, check it against the float64 reference interpreter and against the
+ * PyTorch logits shipped with it, then print a greedy continuation of its prompt.
  */
 export async function demoCommand(): Promise<void> {
-  const file = parseModelFile(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
+  const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'examples/gss-code/model.json');
+  const config = JSON.parse(readFileSync(`${DIR}gss_code.config.json`, 'utf8')) as { prompt: string };
+  const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`)), 'gss_code.weights.safetensors'), source: 'gss_code.weights.safetensors' };
   const opts = { seqLen: null, opset: 17 };
   const t0 = performance.now();
-  const compiled = compileModel(file, null, opts);
+  const compiled = compileModel(file, weights, opts);
   const bytes = modelToBytes(compiled.model);
-  const t1 = performance.now();
-  console.log(`compiled ${EXAMPLE} — ${compiled.arch.official}, length dynamic, ${(bytes.byteLength / 1024).toFixed(1)} KiB in ${(t1 - t0).toFixed(0)} ms`);
+  console.log(`compiled examples/gss-code (${compiled.arch.official}), length dynamic: ${(bytes.byteLength / 1e6).toFixed(1)} MB in ${(performance.now() - t0).toFixed(0)} ms`);
   console.log(summarizeModel(compiled.model));
+  const session = await createSession(bytes);
+  const logitsOf = async (ids: number[]) => (await session.run(new Map([['input', i64(ids, [1, ids.length])]]))).get('output')!;
 
-  const H = compiled.args.d_model as number;
-  const rng = new Rng(1);
-  const dims = [1, DEMO_LEN, H];
-  const input = f32(Array.from({ length: DEMO_LEN * H }, () => rng.normal()), dims);
-  const t2 = performance.now();
-  const out = (await runOnnx(bytes, new Map([['input', input]]))).get('output')!;
-  const t3 = performance.now();
-  const y = out.data as Float32Array;
-  console.log(`\nran in onnxruntime-node: input [${dims.join(',')}] → output [${out.dims.join(',')}] in ${(t3 - t2).toFixed(1)} ms`);
-  console.log(`output[0, 0:6, 0] = ${Array.from({ length: 6 }, (_, t) => y[t * H]!.toFixed(5)).join(', ')}`);
-
-  const reference = buildModel(file, null, opts).model;
-  const refOut = evaluateModel(reference, { input: fromTensor(input) }).get('output')!;
-  const cmp = compareToReference(y, refOut.data);
+  // 1. The prompt, against the float64 reference interpreter on the unlowered IR.
+  const prompt = [...new TextEncoder().encode(config.prompt)];
+  const out = await logitsOf(prompt);
+  const reference = evaluateModel(buildModel(file, weights, opts).model, { input: fromTensor(i64(prompt, [1, prompt.length])) }).get('output')!;
+  console.log(`\nprompt (${prompt.length} bytes) → logits [${out.dims.join(',')}]`);
+  const cmp = compareToReference(out.data as Float32Array, reference.data);
   console.log(describeComparison('check against the float64 reference interpreter', cmp));
-  if (!cmp.ok) process.exitCode = 1;
+
+  // 2. The held-out tokens, against the PyTorch model's logits.
+  const evalSet = readSafetensors(new Uint8Array(readFileSync(`${DIR}public_eval.safetensors`)), 'public_eval.safetensors');
+  const tokens = Array.from(evalSet.get('tokens')!.data as BigInt64Array, Number);
+  const torchLogits = evalSet.get('logits')!.data as Float32Array;
+  const evalOut = (await logitsOf(tokens)).data as Float32Array;
+  const cmpTorch = compareToReference(evalOut, torchLogits);
+  console.log(describeComparison(`check against PyTorch on ${tokens.length} held-out tokens`, cmpTorch));
+  const bpb = bitsPerByte(evalOut, tokens, 256), bpbTorch = bitsPerByte(torchLogits, tokens, 256);
+  console.log(`bits per byte: ${bpb.toFixed(4)} (PyTorch ${bpbTorch.toFixed(4)}, |Δ| = ${Math.abs(bpb - bpbTorch).toExponential(2)})`);
+
+  // 3. Greedy continuation, re-running the convolution graph on the growing sequence.
+  const ids = [...prompt];
+  const t1 = performance.now();
+  for (let i = 0; i < CONTINUATION_BYTES; i++) {
+    const logits = await logitsOf(ids);
+    ids.push(argmaxRow(logits.data as Float32Array, ids.length - 1, 256));
+  }
+  const seconds = (performance.now() - t1) / 1000;
+  await session.release();
+  const text = new TextDecoder().decode(Uint8Array.from(ids));
+  console.log(`\ngreedy continuation (${CONTINUATION_BYTES} bytes, ${(CONTINUATION_BYTES / seconds).toFixed(1)} tokens/s re-running the whole sequence):\n${text}`);
+  const sample = readFileSync(`${DIR}sample.txt`, 'utf8');
+  const same = commonPrefix(text, sample);
+  console.log(`\nmatches PyTorch's greedy sample for ${same - prompt.length} of ${CONTINUATION_BYTES} generated bytes`);
+  if (!cmp.ok || !cmpTorch.ok || Math.abs(bpb - bpbTorch) >= 1e-3) process.exitCode = 1;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }

@@ -27,23 +27,41 @@ function fromOrt(t: ort.Tensor): Tensor {
 
 /** Run an .onnx model once in onnxruntime-node (CPU) and return every output by name. */
 export async function runOnnx(model: Uint8Array, feeds: Map<string, Tensor>, opts: RunOptions = {}): Promise<Map<string, Tensor>> {
+  const session = await createSession(model, opts);
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+/** A loaded model for repeated runs (generation, benchmarks). */
+export interface Session {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Map<string, Tensor>): Promise<Map<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+export async function createSession(model: Uint8Array, opts: RunOptions = {}): Promise<Session> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   });
-  try {
-    const inputs: Record<string, ort.Tensor> = {};
-    for (const name of session.inputNames) {
-      const t = feeds.get(name);
-      if (!t) throw new UserError(`no value for graph input '${name}'; the model's inputs are ${session.inputNames.join(', ')}`);
-      inputs[name] = toOrt(name, t);
-    }
-    const results = await session.run(inputs);
-    const out = new Map<string, Tensor>();
-    for (const name of session.outputNames) out.set(name, fromOrt(results[name]!));
-    return out;
-  } finally {
-    await session.release();
-  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const name of session.inputNames) {
+        const t = feeds.get(name);
+        if (!t) throw new UserError(`no value for graph input '${name}'; the model's inputs are ${session.inputNames.join(', ')}`);
+        inputs[name] = toOrt(name, t);
+      }
+      const results = await session.run(inputs);
+      return new Map(session.outputNames.map((name) => [name, fromOrt(results[name]!)]));
+    },
+    release: () => session.release(),
+  };
 }
