@@ -1,12 +1,13 @@
 import { UserError } from '../errors.js';
 import type { ArchDef } from './arch.js';
+import { dss } from './dss.js';
 import { gss } from './gss.js';
 import { gssLm } from './gss-lm.js';
 import { s4Block } from './s4-block.js';
 import { s4dMinimal } from './s4d-minimal.js';
 
 /** Every supported official module, by the arch id used in model files. */
-const ARCHS: readonly ArchDef[] = [s4dMinimal, s4Block, gss, gssLm];
+const ARCHS: readonly ArchDef[] = [s4dMinimal, s4Block, dss, gss, gssLm];
 
 export function archIds(): string[] {
   return ARCHS.map((a) => a.id);

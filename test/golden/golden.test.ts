@@ -10,7 +10,7 @@ import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/go
 /** Golden cases and how many long convolutions (FFTConv layers) each model has. */
 const CASES: [string, number][] = [
   ['s4d_minimal', 1], ['s4d_lin_zoh', 1], ['s4d_inv_bilinear', 1], ['s4d_bidirectional', 1],
-  ['gss_layer', 1], ['gss_lm', 2],
+  ['dss_exp', 1], ['dss_softmax', 1], ['gss_layer', 1], ['gss_lm', 2],
 ];
 
 describe.each(CASES)('golden %s', (name, convolutions) => {

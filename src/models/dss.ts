@@ -1,0 +1,212 @@
+import type { Builder } from '../../ir/builder.js';
+import { c64, f32 } from '../../ir/tensor.js';
+import { onnxCode } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import { UserError } from '../errors.js';
+import type { ArchDef, ParamSpec } from './arch.js';
+import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
+import { symmetricEigenvalues } from './eig.js';
+import { fill, logDt, randn, uniformFanIn } from './init.js';
+import { ACTIVATIONS, activation, glu } from './layers.js';
+import type { ParamStore } from './params.js';
+import type { Rng } from './rng.js';
+import { fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
+
+const VERSIONS = ['softmax', 'exp', 'exp-re-im', 'exp-no-scale', 'clip', 'clip-no-scale'] as const;
+type Version = (typeof VERSIONS)[number];
+
+const schema: ArgSchema = {
+  d_model: { kind: 'int', default: null, min: 1, doc: 'number of features H' },
+  d_state: { kind: 'int', default: 64, min: 1, doc: 'complex modes N (no conjugate halving in DSS)' },
+  l_max: { kind: 'int', default: null, min: 1, nullable: true, doc: 'unused at inference (the kernel follows the input length)' },
+  channels: { kind: 'int', default: 1, min: 1, doc: 'output channels C per feature' },
+  bidirectional: { kind: 'bool', default: false, doc: 'two-sided kernel' },
+  activation: { kind: 'enum', default: 'gelu', values: ACTIVATIONS, nullable: true, doc: 'activation after the SSM' },
+  postact: { kind: 'enum', default: null, values: ['glu'], nullable: true, doc: 'output_linear activation (null or "glu")' },
+  hyper_act: { kind: 'enum', default: null, values: [], nullable: true, doc: 'hypernetwork gating (not supported)' },
+  transposed: { kind: 'bool', default: true, doc: 'input layout (B,H,L) when true, (B,L,H) when false' },
+  max_kernel_length: { kind: 'int', default: null, min: 1, nullable: true, doc: 'truncate the kernel to this length' },
+  version: { kind: 'enum', default: 'softmax', values: VERSIONS, doc: 'DSS kernel version' },
+  sep_dt_re_im: { kind: 'bool', default: true, doc: 'separate Δ for the real and imaginary parts of Λ' },
+  epsilon: { kind: 'float', default: 1e-7, min: 0, doc: 'epsilon of the reciprocals' },
+  max_real_Lambda: { kind: 'float', default: 1e-4, doc: "upper clip of Re Λ for the 'clip' versions" },
+  Lambda_init: { kind: 'enum', default: 'hippo_skew_pos_imag', values: ['hippo_skew_pos_imag', 'randn'], doc: 'initial Λ' },
+  dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
+  dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
+  trainable: { kind: 'training', doc: 'which parameters train' },
+  lr: { kind: 'training', doc: 'learning rate of the SSM parameters' },
+  dropout: { kind: 'training', doc: 'identity at inference' },
+  weight_norm: { kind: 'training', doc: 'folded into the saved weights' },
+  initializer: { kind: 'training', doc: 'initialisation of output_linear' },
+};
+
+function dims(args: ArgValues) {
+  const H = int(args, 'd_model'), N = int(args, 'd_state'), C = int(args, 'channels');
+  return { H, N, C, Ck: C * (bool(args, 'bidirectional') ? 2 : 1), dOut: args.postact === 'glu' ? 2 * H : H };
+}
+
+function lambdaParams(version: Version, N: number): ParamSpec[] {
+  const p = (name: string, shape: number[]): ParamSpec => ({ name: `kernel.${name}`, shape, dtype: 'float32' });
+  if (version === 'softmax' || version.startsWith('clip')) return [p('Lambda', [N, 2])];
+  if (version === 'exp-re-im') return [p('Lambda_log_neg_re', [N]), p('Lambda_log_im', [N])];
+  return [p('Lambda_log_neg_re', [N]), p('Lambda_im', [N])];
+}
+
+function linearPrefix(args: ArgValues): string {
+  return args.postact === 'glu' ? 'output_linear.0' : 'output_linear';
+}
+
+/** Λ0 = −0.5 + iω for the N largest positive ω of the skew part of HiPPO-LegS (size 2N). */
+function hippoSkewLambda(N: number): { re: number[]; im: number[] } {
+  const M = 2 * N;
+  if (M > 256) {
+    throw new UserError(`model file: arch 'dss': Lambda_init "hippo_skew_pos_imag" for d_state ${N} > 128 is not computed by ssmc (its eigen-solver is meant for small matrices); use Lambda_init "randn" or load a checkpoint with --weights`);
+  }
+  // S = (Hᵗ − Hᵗᵀ)/2 with Hᵗ[i,j] = √((2i+1)(2j+1)) for i > j; its eigenvalues are ±iω, ω² those of SᵀS.
+  const S = new Float64Array(M * M);
+  for (let i = 0; i < M; i++) for (let j = 0; j < i; j++) {
+    const v = Math.sqrt((2 * i + 1) * (2 * j + 1)) / 2;
+    S[i * M + j] = v;
+    S[j * M + i] = -v;
+  }
+  const StS = new Float64Array(M * M);
+  for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) {
+    let s = 0;
+    for (let k = 0; k < M; k++) s += S[k * M + i]! * S[k * M + j]!;
+    StS[i * M + j] = s;
+  }
+  const omegas = symmetricEigenvalues(StS, M).map((x) => Math.sqrt(Math.max(x, 0))).sort((a, b) => b - a);
+  // Each ω appears twice (for +iω and −iω): take every other one.
+  const im = Array.from({ length: N }, (_, n) => omegas[2 * n]!);
+  return { re: im.map(() => -0.5), im };
+}
+
+/** Λ (complex [N]) from the stored parameters of each version. */
+function lambdaOf(b: Builder, params: ParamStore, version: Version, args: ArgValues): Value {
+  if (version === 'softmax' || version.startsWith('clip')) {
+    const raw = params.real('kernel.Lambda');
+    const part = (i: number) => b.op('Gather', [raw, b.i64(i, [], 'part')], { axis: 1 });
+    const re = version === 'softmax' ? part(0) : b.op('Min', [part(0), b.f32(num(args, 'max_real_Lambda'))]);
+    return b.ssm('Complex', [re, part(1)]);
+  }
+  const re = b.neg(b.exp(params.real('kernel.Lambda_log_neg_re')));
+  const im = version === 'exp-re-im' ? b.exp(params.real('kernel.Lambda_log_im')) : params.real('kernel.Lambda_im');
+  return b.ssm('Complex', [re, im]);
+}
+
+/** conj(x)/(|x|² + ε): DSS's epsilon reciprocal — not exactly 1/x, reproduced as the official code has it. */
+function reciprocal(b: Builder, x: Value, eps: number): Value {
+  const conj = b.ssm('Conj', [x]);
+  return b.div(conj, b.add(b.ssm('Real', [b.mul(x, conj)]), b.f32(eps)));
+}
+
+/** The DSS kernel K [Ck,H,Lk] (ssm-math.md §3.1): no factor 2, Re taken at the end. */
+function dssKernel(b: Builder, params: ParamStore, args: ArgValues, Lk: Value): Value {
+  const version = str(args, 'version') as Version;
+  const eps = num(args, 'epsilon');
+  const lambda = lambdaOf(b, params, version, args); // [N]
+  const logDtV = params.real('kernel.log_dt');
+  let dLambda: Value; // [H,N]
+  if (bool(args, 'sep_dt_re_im')) {
+    const dt = b.exp(logDtV); // [H,2]
+    const col = (i: number) => b.op('Gather', [dt, b.i64([i], [1], 'col')], { axis: 1 }); // [H,1]
+    dLambda = b.ssm('Complex', [b.mul(col(0), b.ssm('Real', [lambda])), b.mul(col(1), b.ssm('Imag', [lambda]))]);
+  } else {
+    dLambda = b.mul(lambda, b.unsqueeze(b.exp(logDtV), [1]));
+  }
+  const W = params.complex('kernel.W'); // [Ck,H,N]
+  const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
+  if (version !== 'softmax') {
+    const coef = version.endsWith('no-scale')
+      ? W
+      : b.mul(W, b.div(b.mul(b.sub(b.exp(dLambda), one), b.ssm('Conj', [lambda])),
+        b.op('Max', [b.ssm('Real', [b.mul(lambda, b.ssm('Conj', [lambda]))]), b.f32(eps)])));
+    return b.ssm('Vandermonde', [dLambda, coef, Lk], { scale: { kind: 'float', value: 1 } });
+  }
+  // softmax: depends on L; modes with Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows.
+  const float = onnxCode('float32');
+  const g = b.cast(b.op('Greater', [b.ssm('Real', [lambda]), b.f32(0)]), float); // [N]
+  const dNeg = b.mul(dLambda, b.sub(b.f32(1), b.mul(g, b.f32(2)))); // ΔΛ·(1 − 2g)
+  const Lf = b.cast(Lk, float);
+  const num_ = b.sub(b.exp(dNeg), one);
+  const den = b.sub(b.exp(b.mul(dNeg, Lf)), one);
+  const coef = b.mul(W, b.mul(num_, reciprocal(b, b.mul(den, lambda), eps))); // [Ck,H,N]
+  const l = b.cast(b.op('Range', [b.i64(0, [], 'zero'), Lk, b.i64(1, [], 'one')]), float); // [Lk]
+  const shift = b.mul(b.mul(dLambda, g), b.sub(Lf, b.f32(1))); // [H,N]
+  const P = b.sub(b.mul(b.unsqueeze(dLambda, [2]), l), b.unsqueeze(shift, [2])); // [H,N,Lk]
+  const K = b.ssm('Real', [b.matmul(b.transpose(coef, [1, 0, 2]), b.exp(P))]); // [H,Ck,Lk]
+  return b.transpose(K, [1, 0, 2]);
+}
+
+/** ag1988/dss `DSS` layer (ssm-math.md §3.2). */
+export const dss: ArchDef = {
+  id: 'dss',
+  official: 'ag1988/dss src/models/sequence/ss/standalone/dss.py DSS',
+  schema,
+  validate(args) {
+    if (args.hyper_act !== null) throw new UserError(`model file: arch 'dss': "hyper_act" is not supported; use null`);
+    if (num(args, 'dt_min') > num(args, 'dt_max')) throw new UserError(`model file: arch 'dss': "dt_min" must not exceed "dt_max"`);
+  },
+  params(args) {
+    const { H, N, C, Ck, dOut } = dims(args);
+    const lin = linearPrefix(args);
+    const transposed = bool(args, 'transposed');
+    return [
+      { name: 'D', shape: [C, H], dtype: 'float32' },
+      { name: 'kernel.log_dt', shape: bool(args, 'sep_dt_re_im') ? [H, 2] : [H], dtype: 'float32' },
+      ...lambdaParams(str(args, 'version') as Version, N),
+      { name: 'kernel.W', shape: [Ck, H, N, 2], dtype: 'float32' },
+      { name: `${lin}.weight`, shape: [dOut, H * C], dtype: 'float32' },
+      { name: `${lin}.bias`, shape: transposed ? [dOut, 1] : [dOut], dtype: 'float32' },
+    ];
+  },
+  init(args, rng: Rng) {
+    const { H, N, C, Ck, dOut } = dims(args);
+    const version = str(args, 'version') as Version;
+    const lam = args.Lambda_init === 'randn'
+      ? { re: Array.from({ length: N }, () => Math.SQRT1_2 * rng.normal()), im: Array.from({ length: N }, () => Math.SQRT1_2 * rng.normal()) }
+      : hippoSkewLambda(N);
+    const lin = linearPrefix(args);
+    const sep = bool(args, 'sep_dt_re_im');
+    const ldt = logDt(rng, [H], num(args, 'dt_min'), num(args, 'dt_max'));
+    const out = new Map([
+      ['D', randn(rng, [C, H])],
+      ['kernel.log_dt', sep ? f32(ldt.flatMap((x) => [x, x]), [H, 2]) : f32(ldt, [H])],
+      ['kernel.W', randn(rng, [Ck, H, N, 2])],
+      [`${lin}.weight`, uniformFanIn(rng, [dOut, H * C], H * C)],
+      [`${lin}.bias`, uniformFanIn(rng, bool(args, 'transposed') ? [dOut, 1] : [dOut], H * C)],
+    ]);
+    if (version === 'softmax' || version.startsWith('clip')) out.set('kernel.Lambda', f32(lam.re.flatMap((r, i) => [r, lam.im[i]!]), [N, 2]));
+    else {
+      out.set('kernel.Lambda_log_neg_re', f32(lam.re.map((r) => Math.log(Math.max(-r, 1e-4))), [N]));
+      if (version === 'exp-re-im') out.set('kernel.Lambda_log_im', fill([N], (i) => Math.log(Math.max(lam.im[i]!, 1e-4))));
+      else out.set('kernel.Lambda_im', f32(lam.im, [N]));
+    }
+    return out;
+  },
+  io(args) {
+    const H = int(args, 'd_model');
+    const t = bool(args, 'transposed');
+    const shape = t ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
+    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: t ? 'BHL' : 'BLH' };
+  },
+  build({ b, args, params, input }) {
+    const { H, C, Ck, dOut } = dims(args);
+    const transposed = bool(args, 'transposed');
+    const u = toChannelsFirst(b, input, transposed);
+    let Lk = b.dim(u, 2);
+    if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(int(args, 'max_kernel_length'), [], 'max_kernel_length')]);
+    const k = dssKernel(b, params, args, Lk);
+    const bidir = bool(args, 'bidirectional');
+    const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
+    const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;
+    let y = fftConvWithSkip(b, u, k0, k1, params.real('D'), H, C); // [B,C·H,L]
+    y = activation(b, y, args.activation as string | null);
+    const lin = linearPrefix(args);
+    const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);
+    const z = transposed
+      ? b.add(b.matmul(W, y), bias) // bias [dOut,1]
+      : b.add(b.matmul(b.transpose(y, [0, 2, 1]), b.transpose(W, [1, 0])), bias);
+    return args.postact === 'glu' ? glu(b, z, transposed ? 1 : 2, dOut) : z;
+  },
+};
