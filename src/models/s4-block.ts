@@ -5,6 +5,7 @@ import type { ArchDef, BuildContext } from './arch.js';
 import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
+import { dplrExtraParams, dplrKernel } from './s4-dplr.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 
@@ -57,6 +58,10 @@ function dims(args: ArgValues) {
   return { H, N2, C, Ck, nSsm, dOut: glu ? 2 * H : H };
 }
 
+function isDplr(args: ArgValues): boolean {
+  return DPLR_MODES.includes(str(args, 'mode'));
+}
+
 function outputLinearPrefix(args: ArgValues): string {
   // LinearActivation wraps the Linear in nn.Sequential(linear, act) whenever final_act is set.
   return args.final_act === null ? 'output_linear' : 'output_linear.0';
@@ -75,8 +80,8 @@ export const s4Block: ArchDef = {
     if (int(args, 'd_state') % 2 !== 0) {
       throw new UserError(`${where}: argument "d_state" must be even (N/2 conjugate pairs are stored), got ${int(args, 'd_state')}`);
     }
-    if (DPLR_MODES.includes(str(args, 'mode'))) {
-      throw new UserError(`${where}: mode "${str(args, 'mode')}" (the DPLR S4 kernel) is not supported by this version of ssmc; use mode "diag" (S4D)`);
+    if (isDplr(args) && !bool(args, 'dt_tie')) {
+      throw new UserError(`${where}: mode "${str(args, 'mode')}" needs "dt_tie": true (one Δ per feature), as the official DPLR kernel does`);
     }
     const { H, nSsm } = dims(args);
     if (H % nSsm !== 0) throw new UserError(`${where}: "d_model" (${H}) must be a multiple of "n_ssm" (${nSsm}): features share the ${nSsm} (A, B) copies`);
@@ -99,12 +104,16 @@ export const s4Block: ArchDef = {
       { name: 'layer.kernel.C', shape: [Ck, H, N2, 2], dtype: 'float32' },
       { name: `${lin}.weight`, shape: [dOut, C * H], dtype: 'float32' },
       { name: `${lin}.bias`, shape: [dOut], dtype: 'float32' },
+      ...(isDplr(args) ? dplrExtraParams(args) : []),
     ];
   },
   init(args, rng) {
     const { H, N2, C, Ck, nSsm, dOut } = dims(args);
     const N = 2 * N2;
     const init = str(args, 'init');
+    if (isDplr(args)) {
+      throw new UserError(`model file: arch 's4-block': a fresh S4 (DPLR, mode "${str(args, 'mode')}") model needs the HiPPO normal-plus-low-rank diagonalisation, which this version of ssmc does not compute; load an official checkpoint with --weights, or use mode "diag" with init ${DIAG_INITS.map((x) => `"${x}"`).join(', ')}`);
+    }
     if (!DIAG_INITS.includes(init)) {
       throw new UserError(`model file: arch 's4-block': init "${init}" with mode "${str(args, 'mode')}" needs the HiPPO diagonalisation, which this version of ssmc does not do for fresh models; use init ${DIAG_INITS.map((x) => `"${x}"`).join(', ')}, or load a checkpoint with --weights`);
     }
@@ -162,7 +171,10 @@ function buildS4Block({ b, args, params, input }: BuildContext): Value {
   const BC = b.mul(B, Cc);
   let L = b.dim(u, 2);
   if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);
-  const k = diagKernel(b, dt, A, BC, L, str(args, 'disc') as 'zoh' | 'bilinear', 2); // [Ck,H,Lk]
+  const fixed = u.type.shape?.[2];
+  const k = isDplr(args)
+    ? dplrKernel(b, params, args, Ck, L, typeof fixed === 'number' ? fixed : null) // [Ck,H,Lk]
+    : diagKernel(b, dt, A, BC, L, str(args, 'disc') as 'zoh' | 'bilinear', 2);
   const bidir = bool(args, 'bidirectional');
   const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
   const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;

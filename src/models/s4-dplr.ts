@@ -1,0 +1,230 @@
+import type { Builder } from '../../ir/builder.js';
+import { c64, f32, type Tensor } from '../../ir/tensor.js';
+import { onnxCode } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import { dftNode } from '../../passes/lower-fftconv-dft.js';
+import { UserError } from '../errors.js';
+import { int, str, type ArgValues } from './args.js';
+import { cIdentity, cMatMul, cPow, cSolve, cVecMat } from './cmatrix.js';
+import type { ParamStore } from './params.js';
+import type { ParamTransform } from './transforms.js';
+
+/** Dynamic lengths are served up to this many positions (the C~ table holds one row per doubling). */
+export const DPLR_MAX_DYNAMIC_LENGTH = 1 << 20;
+
+function transform(x: number, t: ParamTransform): number {
+  switch (t) {
+    case 'exp': return Math.exp(x);
+    case 'softplus': return x > 30 ? x : Math.log1p(Math.exp(x));
+    case 'relu': return Math.max(0, x) + 1e-4;
+    case 'sigmoid': return 1 / (1 + Math.exp(-x));
+    case 'none': return x;
+  }
+}
+
+interface DplrSystem {
+  H: number;
+  N: number; // N' stored modes
+  rank: number;
+  C: number; // kernel channels
+  dt: number[]; // [H]
+  a: Float64Array; // complex [H,N]
+  B: Float64Array; // complex [H,N]
+  P: Float64Array; // complex [rank,H,N]
+  Ctilde: Float64Array; // complex [C,H,N]
+  lKernel: number;
+}
+
+/** Read the checkpoint tensors into float64 complex arrays, features expanded from the n_ssm copies. */
+function readSystem(params: ParamStore, args: ArgValues, Ck: number): DplrSystem {
+  const H = int(args, 'd_model'), N = int(args, 'd_state') / 2, rank = int(args, 'rank');
+  const nSsm = (args.n_ssm as number | null) ?? H;
+  const lk = params.tensor('layer.kernel.l_kernel');
+  const lKernel = lk.data && lk.data.length === 1 ? Number((lk.data as BigInt64Array)[0]) : 0;
+  if (!(lKernel > 0)) {
+    throw new UserError(
+      `checkpoint: 'layer.kernel.l_kernel' is ${lKernel}: this S4 (DPLR) checkpoint was saved before any forward pass, so its 'layer.kernel.C' still holds the raw C. ` +
+      `After a forward pass the official SSMKernelDPLR stores C~ = C·(I − dA^l_kernel) in 'layer.kernel.C' and l_kernel > 0 (the length it was computed for), which is what ssmc reads; ` +
+      `run one forward pass of the module (any input of length l_max or your sequence length) before saving the state_dict`,
+    );
+  }
+  const f = (name: string) => params.tensor(name).data as Float32Array;
+  const invDt = f('layer.kernel.inv_dt'), aRe = f('layer.kernel.A_real'), aIm = f('layer.kernel.A_imag');
+  const Braw = f('layer.kernel.B'), Praw = f('layer.kernel.P'), Craw = f('layer.kernel.C');
+  const dt = Array.from({ length: H }, (_, h) => transform(invDt[h]!, str(args, 'dt_transform') as ParamTransform));
+  const a = new Float64Array(2 * H * N), B = new Float64Array(2 * H * N), P = new Float64Array(2 * rank * H * N);
+  for (let h = 0; h < H; h++) {
+    const t = h % nSsm;
+    for (let n = 0; n < N; n++) {
+      const src = t * N + n, dst = h * N + n;
+      a[2 * dst] = -transform(aRe[src]!, str(args, 'real_transform') as ParamTransform);
+      a[2 * dst + 1] = -transform(aIm[src]!, str(args, 'imag_transform') as ParamTransform);
+      B[2 * dst] = Braw[2 * src]!;
+      B[2 * dst + 1] = Braw[2 * src + 1]!;
+      for (let r = 0; r < rank; r++) {
+        P[2 * (r * H * N + dst)] = Praw[2 * (r * nSsm * N + src)]!;
+        P[2 * (r * H * N + dst) + 1] = Praw[2 * (r * nSsm * N + src) + 1]!;
+      }
+    }
+  }
+  return { H, N, rank, C: Ck, dt, a, B, P, Ctilde: Float64Array.from(Craw), lKernel };
+}
+
+/**
+ * The bilinear dA of feature h on the conj-expanded state (2N'): A = diag(a, ā) − Σ_r p_r p_rᴴ
+ * with p_r = (P_r, P̄_r); dA = (I − Δ/2·A)⁻¹(I + Δ/2·A).
+ */
+function denseDA(sys: DplrSystem, h: number): Float64Array {
+  const { N, H } = sys, M = 2 * N, d = sys.dt[h]!;
+  const full = (arr: Float64Array, base: number, i: number): [number, number] =>
+    i < N ? [arr[2 * (base + i)]!, arr[2 * (base + i) + 1]!] : [arr[2 * (base + i - N)]!, -arr[2 * (base + i - N) + 1]!];
+  const A = new Float64Array(2 * M * M);
+  for (let i = 0; i < M; i++) {
+    const [ar, ai] = full(sys.a, h * N, i);
+    A[2 * (i * M + i)] += ar;
+    A[2 * (i * M + i) + 1] += ai;
+    for (let r = 0; r < sys.rank; r++) {
+      const [pr, pi] = full(sys.P, r * H * N + h * N, i);
+      for (let j = 0; j < M; j++) {
+        const [qr, qi] = full(sys.P, r * H * N + h * N, j);
+        A[2 * (i * M + j)] -= pr * qr + pi * qi; // p_i · conj(p_j)
+        A[2 * (i * M + j) + 1] -= pi * qr - pr * qi;
+      }
+    }
+  }
+  const I = cIdentity(M);
+  const left = I.map((x, k) => x - (d / 2) * A[k]!), right = I.map((x, k) => x + (d / 2) * A[k]!);
+  return cSolve(left, right, M);
+}
+
+/**
+ * C~ for every kernel length the official doubling rule can reach: row m holds C~ for
+ * L_int = l_kernel·2^m, from C~_{m+1} = C~_m (I + dA^{l_kernel·2^m}) (ssm-math.md §2.4), in float64.
+ */
+function ctildeTable(sys: DplrSystem, doublings: number): Float64Array {
+  const { H, N, C } = sys, M = 2 * N;
+  const table = new Float64Array(2 * (doublings + 1) * C * H * N);
+  table.set(sys.Ctilde, 0);
+  if (doublings === 0) return table;
+  for (let h = 0; h < H; h++) {
+    let X = cPow(denseDA(sys, h), sys.lKernel, M);
+    const rows = Array.from({ length: C }, (_, c) => {
+      const v = new Float64Array(2 * M);
+      for (let n = 0; n < N; n++) {
+        const s = 2 * ((c * H + h) * N + n);
+        v[2 * n] = sys.Ctilde[s]!;
+        v[2 * n + 1] = sys.Ctilde[s + 1]!;
+        v[2 * (n + N)] = sys.Ctilde[s]!;
+        v[2 * (n + N) + 1] = -sys.Ctilde[s + 1]!;
+      }
+      return v;
+    });
+    for (let m = 1; m <= doublings; m++) {
+      for (let c = 0; c < C; c++) {
+        const prod = cVecMat(rows[c]!, X, M);
+        const v = rows[c]!.map((x, k) => x + prod[k]!);
+        rows[c] = v;
+        table.set(v.subarray(0, 2 * N), 2 * (((m * C + c) * H + h) * N));
+      }
+      if (m < doublings) X = cMatMul(X, X, M);
+    }
+  }
+  return table;
+}
+
+function complexTensor(data: Float64Array, dims: number[]): Tensor {
+  const n = data.length / 2;
+  return c64(Array.from({ length: n }, (_, i) => data[2 * i]!), Array.from({ length: n }, (_, i) => data[2 * i + 1]!), dims);
+}
+
+/**
+ * The S4 DPLR kernel K [C,H,L] in ONNX ops (complex values lowered later): Cauchy sums at the roots
+ * of unity of L_int, the Woodbury correction (rank 1 or 2), the bilinear factor 2/(1+ω) and the
+ * inverse real FFT, with L_int and C~ chosen in the graph by the official doubling rule. With a
+ * fixed length everything is constant and folds into the kernel.
+ */
+export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: number, L: Value, fixedLength: number | null): Value {
+  const sys = readSystem(params, args, Ck);
+  const { H, N, rank, C, lKernel } = sys;
+  if (rank > 2) throw new UserError(`model file: arch 's4-block': "rank" ${rank} is not supported for the DPLR kernel; ssmc implements the Woodbury correction for rank 1 and 2`);
+  const maxLen = fixedLength ?? DPLR_MAX_DYNAMIC_LENGTH;
+  let doublings = 0;
+  while (lKernel * 2 ** doublings < maxLen) doublings++;
+  const table = ctildeTable(sys, doublings);
+  const float = onnxCode('float32');
+
+  // m = number of doublings for this L: Σ_j [L > l_kernel·2^j]; L_int = l_kernel·2^m.
+  const thresholds = Array.from({ length: doublings }, (_, j) => lKernel * 2 ** j);
+  const m = doublings === 0
+    ? b.i64(0, [], 'doublings')
+    : b.op('ReduceSum', [b.cast(b.op('Greater', [b.unsqueeze(L, [0]), b.i64(thresholds, undefined, 'thresholds')]), onnxCode('int64')), b.i64([0], undefined, 'axes')], { keepdims: 0 });
+  const Lint = b.op('Gather', [b.i64(Array.from({ length: doublings + 1 }, (_, j) => lKernel * 2 ** j), undefined, 'l_int'), m], { axis: 0 });
+  const Ct = b.op('Gather', [b.initializer(b.graph.freshName('layer.kernel.C_tilde_table'), complexTensor(table, [doublings + 1, C, H, N])), m], { axis: 0 }); // [C,H,N]
+
+  // Frequencies ω_k = exp(−2πik/L_int), k = 0..⌊L_int/2⌋, and z_k = 2(1−ω)/(1+ω).
+  const bins = b.add(b.div(Lint, b.i64(2, [], 'two')), b.i64(1, [], 'one'));
+  const k = b.op('Range', [b.i64(0, [], 'zero'), bins, b.i64(1, [], 'one')]);
+  const theta = b.div(b.mul(b.cast(k, float), b.f32(2 * Math.PI)), b.cast(Lint, float));
+  const omega = b.ssm('Complex', [b.op('Cos', [theta]), b.neg(b.op('Sin', [theta]))]); // [F]
+  const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
+  const z = b.div(b.mul(b.sub(one, omega), b.f32(2)), b.add(one, omega));
+
+  // v[i,j,h,n] = B̂_i Ĉ_j Δ with B̂ = [B; P], Ĉ = [C~; P̄].
+  const dtH = b.initializer(b.graph.freshName('layer.kernel.dt'), f32(sys.dt, [H, 1]));
+  const Bhat = b.initializer(b.graph.freshName('layer.kernel.B_hat'), complexTensor(Float64Array.from([...sys.B, ...sys.P]), [1 + rank, H, N]));
+  const Q = b.ssm('Conj', [b.initializer(b.graph.freshName('layer.kernel.P_full'), complexTensor(sys.P, [rank, H, N]))]);
+  const Chat = b.concat([Ct, Q], 0); // [J,H,N], J = C + rank
+  const J = C + rank;
+  const v = b.mul(b.mul(b.unsqueeze(Bhat, [1]), b.unsqueeze(Chat, [0])), dtH); // [I,J,H,N]
+  const vHJN = b.reshape(b.transpose(v, [2, 0, 1, 3]), [H, (1 + rank) * J, N]); // [H,IJ,N]
+  const dA = b.initializer(b.graph.freshName('layer.kernel.dt_a'), complexTensor(sys.a.map((x, i) => x * sys.dt[Math.floor(i / 2 / N)]!), [H, N]));
+  const cauchy = (poles: Value) => b.div(one, b.sub(b.unsqueeze(z, [0, 1]), b.unsqueeze(poles, [2]))); // [H,N,F]
+  const r = b.add(b.matmul(vHJN, cauchy(dA)), b.matmul(b.ssm('Conj', [vHJN]), cauchy(b.ssm('Conj', [dA])))); // [H,IJ,F]
+  const at = (i: number, j: number, count = 1) => b.slice(r, [i * J + j], [i * J + j + count], [1]); // [H,count,F]
+
+  let Khat: Value; // [H,C,F]
+  if (rank === 1) {
+    Khat = b.sub(at(0, 0, C), b.div(b.mul(at(0, C), at(1, 0, C)), b.add(one, at(1, C))));
+  } else {
+    // (I + r11)⁻¹ for the 2×2 P/Q block, written out.
+    const m00 = b.add(one, at(1, C)), m01 = at(1, C + 1), m10 = at(2, C), m11 = b.add(one, at(2, C + 1));
+    const det = b.sub(b.mul(m00, m11), b.mul(m01, m10));
+    const inv = [[m11, b.neg(m01)], [b.neg(m10), m00]];
+    const r01 = [at(0, C), at(0, C + 1)], r10 = [at(1, 0, C), at(2, 0, C)];
+    let corr: Value | null = null;
+    for (let p = 0; p < 2; p++) for (let q = 0; q < 2; q++) {
+      const term = b.mul(b.mul(r01[p]!, inv[p]![q]!), r10[q]!);
+      corr = corr ? b.add(corr, term) : term;
+    }
+    Khat = b.sub(at(0, 0, C), b.div(corr!, det));
+  }
+  Khat = b.mul(Khat, b.div(b.f32(2), b.add(one, omega)));
+
+  // Nyquist bin of an even L_int: ω = −1 makes z infinite; its exact limit is Re Σ_n v[B, C~].
+  const nyquist = b.unsqueeze(b.ssm('Real', [b.op('ReduceSum', [b.slice(v, [0, 0], [1, C], [0, 1]), b.i64([3], undefined, 'axes')], { keepdims: 0 })]), [3]); // [1,C,H,1]
+  const nyqHC = b.transpose(b.squeeze(nyquist, [0]), [1, 0, 2]); // [H,C,1]
+  const isNyq = b.op('Equal', [b.mul(k, b.i64(2, [], 'two')), Lint]); // [F]
+  const re = b.op('Where', [isNyq, nyqHC, b.ssm('Real', [Khat])]);
+  const im = b.op('Where', [isNyq, b.f32(0), b.ssm('Imag', [Khat])]);
+  const spectrum = b.concat([b.unsqueeze(re, [3]), b.unsqueeze(im, [3])], 3); // [H,C,F,2]
+
+  // Inverse real FFT of length L_int, then the first L taps.
+  let kernel: Value;
+  if (b.opset >= 20) {
+    kernel = b.squeeze(dftNode(b, spectrum, Lint, 2, true, true), [3]);
+  } else {
+    const w = b.sub(b.sub(b.f32(2), b.cast(b.op('Equal', [k, b.i64(0, [], 'zero')]), float)), b.cast(isNyq, float));
+    kernel = b.op('Gather', [dftNode(b, b.mul(spectrum, b.unsqueeze(w, [1])), Lint, 2, true, false), b.i64(0, [], 'part')], { axis: -1 });
+  }
+  return b.transpose(b.slice(kernel, b.i64([0], undefined, 'start'), b.unsqueeze(L, [0]), [2]), [1, 0, 2]); // [C,H,L]
+}
+
+export function dplrExtraParams(args: ArgValues): { name: string; shape: number[]; dtype: 'float32' | 'int64' }[] {
+  const N = int(args, 'd_state') / 2, rank = int(args, 'rank');
+  const nSsm = (args.n_ssm as number | null) ?? int(args, 'd_model');
+  return [
+    { name: 'layer.kernel.P', shape: [rank, nSsm, N, 2], dtype: 'float32' },
+    { name: 'layer.kernel.l_kernel', shape: [], dtype: 'int64' },
+  ];
+}
+
