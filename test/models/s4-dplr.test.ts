@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { f32, i64 } from '../../ir/tensor.js';
+import { compileModel } from '../../src/compile.js';
+import { runOnnx } from '../../src/runtime/run.js';
+import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
+
+const c = goldenCase('s4_dplr_legs');
+
+describe('S4 DPLR beyond the checkpoint kernel length', () => {
+  const weights = goldenWeights(c);
+  const lKernel = Number((weights.get('layer.kernel.l_kernel')!.data as BigInt64Array)[0]);
+
+  it.each([null, 4 * 32 + 3])('the doubled kernel keeps the output causal: a longer input has the same prefix (seq-len %s)', async (seqLen) => {
+    const io = goldenIo(c);
+    const [B, L, H] = c.input.shape as [number, number, number];
+    const longL = 4 * L + 3; // > l_kernel: the official code doubles C~ twice or more
+    expect(longL).toBeGreaterThan(lKernel);
+    const x = io.get('input')!.data as Float32Array;
+    const padded = new Float32Array(B * longL * H);
+    for (let b = 0; b < B; b++) padded.set(x.subarray(b * L * H, (b + 1) * L * H), b * longL * H);
+    const { model } = compileModel(modelFileFor(c), { tensors: weights, source: 'golden' }, { seqLen, opset: 17 });
+    const y = (await runOnnx(modelToBytes(model), new Map([['input', f32(padded, [B, longL, H])]]))).get('output')!.data as Float32Array;
+    const prefix = new Float32Array(B * L * H);
+    for (let b = 0; b < B; b++) prefix.set(y.subarray(b * longL * H, b * longL * H + L * H), b * L * H);
+    const cmp = compareToReference(prefix, io.get('output_f64')!.data as Float32Array);
+    expect(cmp.ok, describeComparison('prefix of the long run vs the official float64 output', cmp)).toBe(true);
+  });
+
+  it('explains a checkpoint saved before any forward pass (l_kernel = 0)', () => {
+    const w = new Map(weights);
+    w.set('layer.kernel.l_kernel', i64([0], []));
+    expect(() => compileModel(modelFileFor(c), { tensors: w, source: 'ckpt' }, { seqLen: 32, opset: 17 })).toThrow(/l_kernel' is 0.*raw C.*C~ = C·\(I − dA\^l_kernel\)/s);
+  });
+
+  it('refuses a fresh DPLR model with a clear message', () => {
+    expect(() => compileModel({ arch: 's4-block', args: { d_model: 4, mode: 'dplr' } }, null, { seqLen: 32, opset: 17 })).toThrow(/HiPPO.*--weights/);
+  });
+});
