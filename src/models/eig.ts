@@ -3,7 +3,14 @@
  * meant for the small matrices of model initialisation (n ≤ a few hundred).
  */
 export function symmetricEigenvalues(a: Float64Array, n: number): number[] {
+  return symmetricEigen(a, n).values;
+}
+
+/** Eigenvalues and orthonormal eigenvectors (columns of `vectors`, row-major n×n). */
+export function symmetricEigen(a: Float64Array, n: number): { values: number[]; vectors: Float64Array } {
   const m = Float64Array.from(a);
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) V[i * n + i] = 1;
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
@@ -25,8 +32,13 @@ export function symmetricEigenvalues(a: Float64Array, n: number): number[] {
           m[p * n + k] = c * apk - s * aqk;
           m[q * n + k] = s * apk + c * aqk;
         }
+        for (let k = 0; k < n; k++) {
+          const vkp = V[k * n + p]!, vkq = V[k * n + q]!;
+          V[k * n + p] = c * vkp - s * vkq;
+          V[k * n + q] = s * vkp + c * vkq;
+        }
       }
     }
   }
-  return Array.from({ length: n }, (_, i) => m[i * n + i]!);
+  return { values: Array.from({ length: n }, (_, i) => m[i * n + i]!), vectors: V };
 }

@@ -5,7 +5,10 @@ import type { ArchDef, BuildContext } from './arch.js';
 import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
-import { dplrExtraParams, dplrKernel } from './s4-dplr.js';
+import { legsNplr } from './hippo.js';
+import type { Rng } from './rng.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { dplrExtraParams, dplrKernel, toCtilde } from './s4-dplr.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 
@@ -111,9 +114,7 @@ export const s4Block: ArchDef = {
     const { H, N2, C, Ck, nSsm, dOut } = dims(args);
     const N = 2 * N2;
     const init = str(args, 'init');
-    if (isDplr(args)) {
-      throw new UserError(`model file: arch 's4-block': a fresh S4 (DPLR, mode "${str(args, 'mode')}") model needs the HiPPO normal-plus-low-rank diagonalisation, which this version of ssmc does not compute; load an official checkpoint with --weights, or use mode "diag" with init ${DIAG_INITS.map((x) => `"${x}"`).join(', ')}`);
-    }
+    if (isDplr(args)) return initDplr(args, rng);
     if (!DIAG_INITS.includes(init)) {
       throw new UserError(`model file: arch 's4-block': init "${init}" with mode "${str(args, 'mode')}" needs the HiPPO diagonalisation, which this version of ssmc does not do for fresh models; use init ${DIAG_INITS.map((x) => `"${x}"`).join(', ')}, or load a checkpoint with --weights`);
     }
@@ -149,6 +150,32 @@ export const s4Block: ArchDef = {
     return buildS4Block(ctx);
   },
 };
+
+/** DPLR modes support init 'legs' (HiPPO-LegS, rank 1): the official default. */
+function initDplr(args: ArgValues, rng: Rng): Map<string, Tensor> {
+  const { H, N2, C, Ck, nSsm, dOut } = dims(args);
+  if (str(args, 'init') !== 'legs' || int(args, 'rank') !== 1) {
+    throw new UserError(`model file: arch 's4-block': a fresh S4 (DPLR) model can be initialised with init "legs" and rank 1 (HiPPO-LegS); got init "${str(args, 'init')}", rank ${int(args, 'rank')}: load a checkpoint with --weights for others`);
+  }
+  const { w, B, P } = legsNplr(2 * N2);
+  const perCopy = <T>(f: (n: number) => T) => Array.from({ length: nSsm * N2 }, (_, i) => f(i % N2));
+  const rt = str(args, 'real_transform') as ParamTransform, it = str(args, 'imag_transform') as ParamTransform;
+  const lin = outputLinearPrefix(args);
+  const tensors = new Map<string, Tensor>([
+    ['layer.D', randn(rng, [C, H])],
+    ['layer.kernel.inv_dt', f32(logDt(rng, [H, 1], num(args, 'dt_min'), num(args, 'dt_max')).map((x) => invTransform(Math.exp(x), str(args, 'dt_transform') as ParamTransform)), [H, 1])],
+    ['layer.kernel.A_real', f32(perCopy((n) => invTransform(-w[n]!.re, rt)), [nSsm, N2])],
+    ['layer.kernel.A_imag', f32(perCopy((n) => invTransform(-w[n]!.im, it)), [nSsm, N2])],
+    ['layer.kernel.B', f32(perCopy((n) => [B[n]!.re, B[n]!.im]).flat(), [1, nSsm, N2, 2])],
+    ['layer.kernel.P', f32(perCopy((n) => [P[n]!.re, P[n]!.im]).flat(), [1, nSsm, N2, 2])],
+    ['layer.kernel.C', complexRandn(rng, [Ck, H, N2])],
+    [`${lin}.weight`, uniformFanIn(rng, [dOut, C * H], C * H)],
+    [`${lin}.bias`, uniformFanIn(rng, [dOut], C * H)],
+  ]);
+  // As after the official first forward pass at l_max (or 1024): C holds C~ for that length.
+  toCtilde(tensors, args, Ck, (args.l_max as number | null) ?? 1024);
+  return tensors;
+}
 
 function buildS4Block({ b, args, params, input }: BuildContext): Value {
   const { H, C, Ck, nSsm, dOut } = dims(args);

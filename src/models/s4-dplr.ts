@@ -36,7 +36,7 @@ interface DplrSystem {
 }
 
 /** Read the checkpoint tensors into float64 complex arrays, features expanded from the n_ssm copies. */
-function readSystem(params: ParamStore, args: ArgValues, Ck: number): DplrSystem {
+function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
   const H = int(args, 'd_model'), N = int(args, 'd_state') / 2, rank = int(args, 'rank');
   const nSsm = (args.n_ssm as number | null) ?? H;
   const lk = params.tensor('layer.kernel.l_kernel');
@@ -217,6 +217,34 @@ export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: 
     kernel = b.op('Gather', [dftNode(b, b.mul(spectrum, b.unsqueeze(w, [1])), Lint, 2, true, false), b.i64(0, [], 'part')], { axis: -1 });
   }
   return b.transpose(b.slice(kernel, b.i64([0], undefined, 'start'), b.unsqueeze(L, [0]), [2]), [1, 0, 2]); // [C,H,L]
+}
+
+/**
+ * A fresh model's checkpoint as the official code leaves it after its first forward pass at
+ * length `lKernel`: C~ = C·(I − dA^lKernel) in 'layer.kernel.C' and l_kernel = lKernel.
+ */
+export function toCtilde(tensors: Map<string, Tensor>, args: ArgValues, Ck: number, lKernel: number): void {
+  tensors.set('layer.kernel.l_kernel', { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(lKernel)) });
+  const sys = readSystem({ tensor: (name) => tensors.get(name)! }, args, Ck);
+  const { H, N, C } = sys, M = 2 * N;
+  const out = new Float32Array(2 * C * H * N);
+  for (let h = 0; h < H; h++) {
+    const X = cPow(denseDA(sys, h), lKernel, M);
+    for (let c = 0; c < C; c++) {
+      const row = new Float64Array(2 * M);
+      for (let n = 0; n < N; n++) {
+        const s = 2 * ((c * H + h) * N + n);
+        row.set([sys.Ctilde[s]!, sys.Ctilde[s + 1]!], 2 * n);
+        row.set([sys.Ctilde[s]!, -sys.Ctilde[s + 1]!], 2 * (n + N));
+      }
+      const prod = cVecMat(row, X, M);
+      for (let n = 0; n < N; n++) {
+        out[2 * ((c * H + h) * N + n)] = row[2 * n]! - prod[2 * n]!;
+        out[2 * ((c * H + h) * N + n) + 1] = row[2 * n + 1]! - prod[2 * n + 1]!;
+      }
+    }
+  }
+  tensors.set('layer.kernel.C', { dtype: 'float32', dims: [C, H, N, 2], data: out });
 }
 
 export function dplrExtraParams(args: ArgValues): { name: string; shape: number[]; dtype: 'float32' | 'int64' }[] {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { f32, i64 } from '../../ir/tensor.js';
-import { compileModel } from '../../src/compile.js';
+import { evaluateModel } from '../../ir/interp/evaluate.js';
+import { fromTensor } from '../../ir/interp/rtensor.js';
+import { buildModel, compileModel } from '../../src/compile.js';
+import { legsNplr } from '../../src/models/hippo.js';
 import { runOnnx } from '../../src/runtime/run.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
@@ -34,7 +37,30 @@ describe('S4 DPLR beyond the checkpoint kernel length', () => {
     expect(() => compileModel(modelFileFor(c), { tensors: w, source: 'ckpt' }, { seqLen: 32, opset: 17 })).toThrow(/l_kernel' is 0.*raw C.*C~ = C·\(I − dA\^l_kernel\)/s);
   });
 
-  it('refuses a fresh DPLR model with a clear message', () => {
-    expect(() => compileModel({ arch: 's4-block', args: { d_model: 4, mode: 'dplr' } }, null, { seqLen: 32, opset: 17 })).toThrow(/HiPPO.*--weights/);
+  it('refuses fresh DPLR inits it cannot reproduce, with a clear message', () => {
+    expect(() => compileModel({ arch: 's4-block', args: { d_model: 4, mode: 'dplr', init: 'fout' } }, null, { seqLen: 32, opset: 17 })).toThrow(/init "legs" and rank 1.*--weights/);
+  });
+});
+
+describe('fresh S4 (HiPPO-LegS) models', () => {
+  it('diagonalises LegS: modes −½ − iω, and V*P keeps the norm of P (the eigenbasis is unitary)', () => {
+    const N = 16;
+    const { w, P } = legsNplr(N);
+    expect(w).toHaveLength(N / 2);
+    for (const m of w) expect(m.re).toBe(-0.5);
+    for (let i = 1; i < w.length; i++) expect(w[i]!.im).toBeGreaterThanOrEqual(w[i - 1]!.im);
+    // Conjugate pairs double the half basis: 2·Σ|V*P|² = ‖P‖² = Σ (n + ½) = N²/2.
+    const norm = 2 * P.reduce((s, p) => s + p.re * p.re + p.im * p.im, 0);
+    expect(norm).toBeCloseTo((N * N) / 2, 8);
+  });
+
+  it.each([null, 64])('compile and run in onnxruntime against the float64 reference (seq-len %s)', async (seqLen) => {
+    const file = { arch: 's4-block', args: { d_model: 3, d_state: 16, mode: 'dplr', transposed: false, l_max: 32 } };
+    const input = f32(Array.from({ length: 2 * 64 * 3 }, (_, i) => Math.sin(i * 0.37)), [2, 64, 3]);
+    const { model } = compileModel(file, null, { seqLen, opset: 17 });
+    const y = (await runOnnx(modelToBytes(model), new Map([['input', input]]))).get('output')!;
+    const ref = evaluateModel(buildModel(file, null, { seqLen, opset: 17 }).model, { input: fromTensor(input) }).get('output')!;
+    const cmp = compareToReference(y.data as Float32Array, ref.data);
+    expect(cmp.ok, describeComparison('fresh S4', cmp)).toBe(true);
   });
 });
