@@ -14,7 +14,16 @@ import { noneLeft, rewriteNodes } from './rewrite.js';
  */
 function lowerDiagKernel(b: Builder, node: Node): Value[] {
   const [dt, A, BC, L] = [0, 1, 2, 3].map((i) => node.input(i)) as [Value, Value, Value, Value];
-  const disc = node.attrString('disc');
+  const { lambda, coef } = discretize(b, dt, A, BC, node.attrString('disc'));
+  const scale = node.attrs.get('scale') ?? { kind: 'float' as const, value: 1 };
+  return [b.ssm('Vandermonde', [lambda, coef, L], { scale })];
+}
+
+/**
+ * ZOH or bilinear discretisation in Vandermonde form: K_l = Re Σ coef·exp(λ·l), equivalently the
+ * recurrence x_l = exp(λ)·x_{l−1} + u_l, y = Re Σ coef·x_l (the step mode uses this too).
+ */
+export function discretize(b: Builder, dt: Value, A: Value, BC: Value, disc: string): { lambda: Value; coef: Value } {
   const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
   const w = b.mul(A, dt);
   let coef: Value, lambda: Value;
@@ -29,8 +38,7 @@ function lowerDiagKernel(b: Builder, node: Node): Value[] {
   } else {
     throw new Error(`disc must be 'zoh' or 'bilinear', got '${disc}'`);
   }
-  const scale = node.attrs.get('scale') ?? { kind: 'float' as const, value: 1 };
-  return [b.ssm('Vandermonde', [lambda, coef, L], { scale })];
+  return { lambda, coef };
 }
 
 export const lowerSsmKernelPass: Pass = {

@@ -11,6 +11,8 @@ import { resolveArgs, type ArgValues } from './models/args.js';
 import { ParamStore } from './models/params.js';
 import { findArch } from './models/registry.js';
 import { Rng } from './models/rng.js';
+import type { StepStates } from './models/step.js';
+import type { Value } from '../ir/value.js';
 
 /** A model file: `{"arch": "<id>", "args": {<official constructor arguments>}, "seed"?: n}`. */
 export interface ModelFile {
@@ -22,9 +24,14 @@ export interface ModelFile {
 
 export const SUPPORTED_OPSETS = [17, 18, 19, 20, 21];
 
+export type CompileMode = 'conv' | 'step';
+export const COMPILE_MODES: readonly CompileMode[] = ['conv', 'step'];
+
 export interface CompileOptions {
-  /** Fixed sequence length, or null for a symbolic `L`. */
+  /** Fixed sequence length, or null for a symbolic `L` (convolution mode). */
   seqLen: number | null;
+  /** 'conv' (whole sequence, default) or 'step' (one position, states in and out). */
+  mode?: CompileMode;
   opset: number;
   printAfter?: string[];
   print?: (text: string) => void;
@@ -92,31 +99,76 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   model.opsetImports.set(SSMC_DOMAIN, 1);
   const b = new Builder(model.graph, opts.opset);
   const io = arch.io(args);
+  const mode = opts.mode ?? 'conv';
   const len: Dim = opts.seqLen ?? 'L';
-  const input = model.graph.addInput('input', tensorType(io.inputDtype, io.inputShape(len)));
-  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input });
+  let inputShape = io.inputShape(len), outputShape = io.outputShape(len);
+  let step: StepGraphStates | null = null;
+  if (mode === 'step') {
+    const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode in this version of ssmc`;
+    if (typeof stepIo === 'string') throw new UserError(`--mode step: ${stepIo}`);
+    inputShape = stepIo.input;
+    outputShape = stepIo.output;
+    step = new StepGraphStates(b);
+  }
+  const input = model.graph.addInput('input', tensorType(io.inputDtype, inputShape));
+  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input, step });
   model.graph.renameValue(out, 'output');
   model.graph.outputs.push(out);
-  out.type = tensorType(out.type.dtype, io.outputShape(len));
+  out.type = tensorType(out.type.dtype, outputShape);
+  if (step) step.finish(model);
   model.metadata.set('ssmc.arch', arch.id);
   model.metadata.set('ssmc.official', arch.official);
   model.metadata.set('ssmc.args', JSON.stringify(args));
-  model.metadata.set('ssmc.layout', io.layout);
-  model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
+  model.metadata.set('ssmc.mode', mode);
+  model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
+  if (mode === 'conv') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
   model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
   return { model, arch, args, io };
+}
+
+/** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */
+class StepGraphStates implements StepStates {
+  private readonly layers: { name: string; H: number; N: number; next: Value | null }[] = [];
+
+  constructor(private readonly b: Builder) {}
+
+  state(layer: string, H: number, N: number): Value {
+    const v = this.b.graph.addInput(`state.${layer}`, tensorType('float32', ['batch', H, N, 2]));
+    this.layers.push({ name: layer, H, N, next: null });
+    const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: -1 });
+    return this.b.ssm('Complex', [part(0), part(1)]);
+  }
+
+  setOut(layer: string, next: Value): void {
+    const entry = this.layers.find((l) => l.name === layer);
+    if (!entry) throw new Error(`internal: state '${layer}' was not declared`);
+    const pair = [this.b.ssm('Real', [next]), this.b.ssm('Imag', [next])].map((x) => this.b.unsqueeze(x, [3]));
+    entry.next = this.b.concat(pair, 3);
+  }
+
+  finish(model: Model): void {
+    for (const l of this.layers) {
+      if (!l.next) throw new Error(`internal: state '${l.name}' has no new value`);
+      model.graph.renameValue(l.next, `state_out.${l.name}`);
+      l.next.type = tensorType('float32', ['batch', l.H, l.N, 2]);
+      model.graph.outputs.push(l.next);
+    }
+    model.metadata.set('ssmc.states', JSON.stringify(this.layers.map((l) => ({
+      input: `state.${l.name}`, output: `state_out.${l.name}`, shape: ['batch', l.H, l.N, 2], dtype: 'float32',
+      meaning: 'complex diagonal SSM state, (re, im) in the last dim; zeros at the start of a sequence',
+    }))));
+  }
 }
 
 /** Run the lowering pipeline on a built model, in place. */
 export function lowerModel(c: Compiled, opts: CompileOptions): void {
   const { model } = c;
-  const out = model.graph.outputs[0]!;
-  const declared = out.type;
+  const declared = model.graph.outputs.map((v) => v.type);
   runPipeline(model, { opset: opts.opset, seqLen: opts.seqLen }, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
 
   if (!hasDomain(model, SSMC_DOMAIN)) model.opsetImports.delete(SSMC_DOMAIN);
   // The interface keeps its declared symbolic dims even where inference lost them in reshapes.
-  model.graph.outputs[0]!.type = declared;
+  model.graph.outputs.forEach((v, i) => (v.type = declared[i]!));
 }
 
 function hasDomain(model: Model, domain: string): boolean {

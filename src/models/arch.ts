@@ -5,6 +5,7 @@ import type { Value } from '../../ir/value.js';
 import type { ArgSchema, ArgValues } from './args.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
+import type { StepStates } from './step.js';
 
 /** A checkpoint entry the arch expects, by its official state_dict name. */
 export interface ParamSpec {
@@ -26,7 +27,10 @@ export interface BuildContext {
   b: Builder;
   args: ArgValues;
   params: ParamStore;
+  /** Convolution mode: the whole sequence. Step mode: one position (no length axis). */
   input: Value;
+  /** Set in step mode: where each SSM layer reads and writes its recurrent state. */
+  step: StepStates | null;
 }
 
 /** One supported official module: its arguments, checkpoint entries, initialisation and graph. */
@@ -43,4 +47,9 @@ export interface ArchDef {
   io(args: ArgValues): ModelIo;
   /** Emit the model's graph on `ctx.input`; returns the output value. */
   build(ctx: BuildContext): Value;
+  /**
+   * Step mode: the interface of one position, or why this configuration has no recurrence
+   * (a string explaining it).
+   */
+  stepIo?(args: ArgValues): { input: Dim[]; output: Dim[] } | string;
 }

@@ -10,6 +10,8 @@ import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { dplrExtraParams, dplrKernel, toCtilde } from './s4-dplr.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
+import { vandermondeStep } from './step.js';
+import { discretize } from '../../passes/lower-ssm-kernel.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 
 const DIAG_MODES = ['diag', 's4d'];
@@ -149,6 +151,12 @@ export const s4Block: ArchDef = {
   build(ctx) {
     return buildS4Block(ctx);
   },
+  stepIo(args) {
+    if (bool(args, 'bidirectional')) return 'a bidirectional kernel has no recurrence: its anti-causal half needs the future of the sequence; compile it with --mode conv';
+    if (isDplr(args)) return `mode "${str(args, 'mode')}" (S4 DPLR) has no step graph in this version of ssmc yet; use --mode conv`;
+    const H = int(args, 'd_model');
+    return { input: ['batch', H], output: ['batch', H] };
+  },
 };
 
 /** DPLR modes support init 'legs' (HiPPO-LegS, rank 1): the official default. */
@@ -177,10 +185,10 @@ function initDplr(args: ArgValues, rng: Rng): Map<string, Tensor> {
   return tensors;
 }
 
-function buildS4Block({ b, args, params, input }: BuildContext): Value {
-  const { H, C, Ck, nSsm, dOut } = dims(args);
+function buildS4Block({ b, args, params, input, step }: BuildContext): Value {
+  const { H, N2, C, Ck, nSsm, dOut } = dims(args);
   const transposed = bool(args, 'transposed');
-  const u = toChannelsFirst(b, input, transposed); // [B,H,L]
+  const u = step ? input : toChannelsFirst(b, input, transposed); // [B,H,L], or [B,H] in step mode
   const dt = paramTransform(b, params.real('layer.kernel.inv_dt'), str(args, 'dt_transform') as ParamTransform);
   const aRe = b.neg(paramTransform(b, params.real('layer.kernel.A_real'), str(args, 'real_transform') as ParamTransform));
   const aIm = b.neg(paramTransform(b, params.real('layer.kernel.A_imag'), str(args, 'imag_transform') as ParamTransform));
@@ -196,6 +204,18 @@ function buildS4Block({ b, args, params, input }: BuildContext): Value {
     Cc = b.mul(Cc, keep);
   }
   const BC = b.mul(B, Cc);
+  if (step) {
+    // One position: x' = dA·x + dB·u, y = 2 Re(C·x') + D·u (ssm-math.md §2.3), then the same head.
+    const { lambda, coef } = discretize(b, dt, A, BC, str(args, 'disc'));
+    const { y, next } = vandermondeStep(b, lambda, coef, 2, u, step.state('layer', H, N2)); // [B,C,H]
+    step.setOut('layer', next);
+    const skip = b.mul(b.unsqueeze(u, [1]), params.real('layer.D')); // [B,1,H]·[C,H]
+    let flat = b.reshape(b.add(y, skip), [0, C * H]);
+    if (bool(args, 'swap_channels') && C > 1) flat = b.reshape(b.transpose(b.reshape(flat, [0, C, H]), [0, 2, 1]), [0, C * H]);
+    const lin = outputLinearPrefix(args);
+    const z = linear(b, activation(b, flat, args.activation as string | null), params.real(`${lin}.weight`), params.real(`${lin}.bias`));
+    return args.final_act === 'glu' ? glu(b, z, 1, dOut) : activation(b, z, args.final_act as string | null);
+  }
   let L = b.dim(u, 2);
   if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);
   const fixed = u.type.shape?.[2];
