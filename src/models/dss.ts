@@ -23,7 +23,7 @@ const schema: ArgSchema = {
   bidirectional: { kind: 'bool', default: false, doc: 'two-sided kernel' },
   activation: { kind: 'enum', default: 'gelu', values: ACTIVATIONS, nullable: true, doc: 'activation after the SSM' },
   postact: { kind: 'enum', default: null, values: ['glu'], nullable: true, doc: 'output_linear activation (null or "glu")' },
-  hyper_act: { kind: 'enum', default: null, values: [], nullable: true, doc: 'hypernetwork gating (not supported)' },
+  hyper_act: { kind: 'enum', default: null, values: ACTIVATIONS, nullable: true, doc: 'hypernetwork gating activation (not supported: null only)' },
   transposed: { kind: 'bool', default: true, doc: 'input layout (B,H,L) when true, (B,L,H) when false' },
   max_kernel_length: { kind: 'int', default: null, min: 1, nullable: true, doc: 'truncate the kernel to this length' },
   version: { kind: 'enum', default: 'softmax', values: VERSIONS, doc: 'DSS kernel version' },
@@ -144,7 +144,9 @@ export const dss: ArchDef = {
   official: 'ag1988/dss src/models/sequence/ss/standalone/dss.py DSS',
   schema,
   validate(args) {
-    if (args.hyper_act !== null) throw new UserError(`model file: arch 'dss': "hyper_act" is not supported; use null`);
+    if (args.hyper_act !== null) {
+      throw new UserError(`model file: arch 'dss': "hyper_act" ${JSON.stringify(args.hyper_act)} (hypernetwork gating) is not supported by ssmc; set it to null or leave it out`);
+    }
     if (num(args, 'dt_min') > num(args, 'dt_max')) throw new UserError(`model file: arch 'dss': "dt_min" must not exceed "dt_max"`);
   },
   params(args) {
