@@ -1,7 +1,7 @@
 import { readSafetensors } from '../../export/safetensors.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
-import { compileModel, parseModelFile, type Weights } from '../compile.js';
+import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Weights } from '../compile.js';
 import { UserError } from '../errors.js';
 import { readInput, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
@@ -14,6 +14,7 @@ export function compileCommand(argv: string[]): void {
     opset: { value: true },
     'print-after': { value: true, repeat: true },
     'print-passes': { value: false },
+    mode: { value: true },
     out: { value: true, alias: 'o' },
   });
   if (p.flags.has('print-passes')) {
@@ -33,7 +34,13 @@ export function compileCommand(argv: string[]): void {
   const weights: Weights | null = weightsPath
     ? { tensors: readSafetensors(readInput(weightsPath, 'checkpoint'), weightsPath), source: weightsPath }
     : null;
+  const mode = flag(p, 'mode') ?? 'conv';
+  if (!(COMPILE_MODES as readonly string[]).includes(mode)) {
+    throw new UserError(`--mode must be one of ${COMPILE_MODES.join(', ')}, got '${mode}'`);
+  }
+  if (mode === 'step' && flag(p, 'seq-len') !== undefined) throw new UserError('--seq-len does not apply to --mode step (a step graph takes one position)');
   const compiled = compileModel(file, weights, {
+    mode: mode as CompileMode,
     seqLen: parseSeqLen(flag(p, 'seq-len')),
     opset: intFlag(p, 'compile', 'opset', 17),
     printAfter: p.flags.get('print-after'),
@@ -41,6 +48,13 @@ export function compileCommand(argv: string[]): void {
   writeAtomic(outPath, modelToBytes(compiled.model));
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
   console.log(summarizeModel(compiled.model));
+  const states = compiled.model.metadata.get('ssmc.states');
+  if (states) {
+    console.log('states (zeros at the start of a sequence; feed each step the previous step\'s state_out):');
+    for (const s of JSON.parse(states) as { input: string; output: string; shape: unknown[] }[]) {
+      console.log(`  ${s.input} → ${s.output}: float32[${s.shape.join(',')}] (complex, re/im last)`);
+    }
+  }
 }
 
 export function parseSeqLen(v: string | undefined): number | null {

@@ -7,8 +7,8 @@ import { runCommand } from './run-command.js';
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
 usage:
-  ssmc compile <model.json> [--weights ckpt.safetensors] [--seq-len N|dynamic] [--opset N]
-               [--print-after <pass>]... [--print-passes] -o out.onnx
+  ssmc compile <model.json> [--weights ckpt.safetensors] [--mode conv|step] [--seq-len N|dynamic]
+               [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N]
   ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
 

@@ -7,7 +7,8 @@ import type { ArchDef, ParamSpec } from './arch.js';
 import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
 import { symmetricEigenvalues } from './eig.js';
 import { fill, logDt, randn, uniformFanIn } from './init.js';
-import { ACTIVATIONS, activation, glu } from './layers.js';
+import { ACTIVATIONS, activation, glu, linear } from './layers.js';
+import { vandermondeStep } from './step.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
 import { fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
@@ -101,7 +102,7 @@ function reciprocal(b: Builder, x: Value, eps: number): Value {
 }
 
 /** The DSS kernel K [Ck,H,Lk] (ssm-math.md §3.1): no factor 2, Re taken at the end. */
-function dssKernel(b: Builder, params: ParamStore, args: ArgValues, Lk: Value): Value {
+function dssKernel(b: Builder, params: ParamStore, args: ArgValues, Lk: Value | null, step = false): Value | { lambda: Value; coef: Value } {
   const version = str(args, 'version') as Version;
   const eps = num(args, 'epsilon');
   const lambda = lambdaOf(b, params, version, args); // [N]
@@ -121,12 +122,15 @@ function dssKernel(b: Builder, params: ParamStore, args: ArgValues, Lk: Value): 
       ? W
       : b.mul(W, b.div(b.mul(b.sub(b.exp(dLambda), one), b.ssm('Conj', [lambda])),
         b.op('Max', [b.ssm('Real', [b.mul(lambda, b.ssm('Conj', [lambda]))]), b.f32(eps)])));
+    if (step) return { lambda: dLambda, coef };
     return b.ssm('Vandermonde', [dLambda, coef, Lk], { scale: { kind: 'float', value: 1 } });
   }
+  if (step) throw new Error('internal: DSS-softmax has no step form');
   // softmax: depends on L; modes with Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows.
   const float = onnxCode('float32');
   const g = b.cast(b.op('Greater', [b.ssm('Real', [lambda]), b.f32(0)]), float); // [N]
   const dNeg = b.mul(dLambda, b.sub(b.f32(1), b.mul(g, b.f32(2)))); // ΔΛ·(1 − 2g)
+  if (!Lk) throw new Error('internal: the softmax kernel needs its length');
   const Lf = b.cast(Lk, float);
   const num_ = b.sub(b.exp(dNeg), one);
   const den = b.sub(b.exp(b.mul(dNeg, Lf)), one);
@@ -192,13 +196,32 @@ export const dss: ArchDef = {
     const shape = t ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
     return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: t ? 'BHL' : 'BLH' };
   },
-  build({ b, args, params, input }) {
-    const { H, C, Ck, dOut } = dims(args);
+  stepIo(args) {
+    if (str(args, 'version') === 'softmax') {
+      return 'the DSS-softmax kernel depends on the sequence length L (its row-softmax normalises over all L positions), so it has no length-independent recurrence; use --mode conv, or a DSS-exp model';
+    }
+    if (bool(args, 'bidirectional')) return 'a bidirectional kernel has no recurrence: its anti-causal half needs the future of the sequence; use --mode conv';
+    const H = int(args, 'd_model');
+    return { input: ['batch', H], output: ['batch', H] };
+  },
+  build({ b, args, params, input, step }) {
+    const { H, N, C, Ck, dOut } = dims(args);
     const transposed = bool(args, 'transposed');
+    if (step) {
+      // x' = e^{ΔΛ} ⊙ x + u, y = Re Σ coef·x' + D·u (ssm-math.md §5: the DSS-exp recurrence).
+      const { lambda, coef } = dssKernel(b, params, args, null, true) as { lambda: Value; coef: Value };
+      const { y, next } = vandermondeStep(b, lambda, coef, 1, input, step.state('kernel', H, N)); // [B,C,H]
+      step.setOut('kernel', next);
+      const flat = b.reshape(b.add(y, b.mul(b.unsqueeze(input, [1]), params.real('D'))), [0, C * H]);
+      const act = activation(b, flat, args.activation as string | null);
+      const lin = linearPrefix(args);
+      const z = linear(b, act, params.real(`${lin}.weight`), b.reshape(params.real(`${lin}.bias`), [dOut]));
+      return args.postact === 'glu' ? glu(b, z, 1, dOut) : z;
+    }
     const u = toChannelsFirst(b, input, transposed);
     let Lk = b.dim(u, 2);
     if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(int(args, 'max_kernel_length'), [], 'max_kernel_length')]);
-    const k = dssKernel(b, params, args, Lk);
+    const k = dssKernel(b, params, args, Lk) as Value;
     const bidir = bool(args, 'bidirectional');
     const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
     const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;

@@ -36,12 +36,15 @@ export const gssLm: ArchDef = {
     const V = int(args, 'num_tokens');
     return { inputDtype: 'int64', inputShape: (L) => ['batch', L], outputShape: (L) => ['batch', L, V], layout: 'BL' };
   },
-  build({ b, args, params, input }) {
+  build({ b, args, params, input, step }) {
     const d = gssDims(args);
-    let x = b.op('Gather', [params.real('token_emb.weight'), input], { axis: 0 }); // [B,L,E]
+    let x = b.op('Gather', [params.real('token_emb.weight'), input], { axis: 0 }); // [B,L,E], or [B,E] in step mode
     for (let i = 0; i < int(args, 'depth'); i++) {
-      x = gssLayer(b, params, `layers.${i}.`, x, d, bool(args, 'dss_kernel_lambda_imag_exp'));
+      x = gssLayer(b, params, `layers.${i}.`, x, d, bool(args, 'dss_kernel_lambda_imag_exp'), false, step);
     }
     return linear(b, x, params.real('to_logits.weight'), null);
+  },
+  stepIo(args) {
+    return { input: ['batch'], output: ['batch', int(args, 'num_tokens')] };
   },
 };

@@ -2,7 +2,9 @@ import { f32 } from '../../ir/tensor.js';
 import type { ArchDef } from './arch.js';
 import { bool, int, num, type ArgValues } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
-import { gelu, glu } from './layers.js';
+import { gelu, glu, linear } from './layers.js';
+import { vandermondeStep } from './step.js';
+import { discretize } from '../../passes/lower-ssm-kernel.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { UserError } from '../errors.js';
 
@@ -60,13 +62,22 @@ export const s4dMinimal: ArchDef = {
     const shape = bool(args, 'transposed') ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
     return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: bool(args, 'transposed') ? 'BHL' : 'BLH' };
   },
-  build({ b, args, params, input }) {
+  build({ b, args, params, input, step }) {
     const H = int(args, 'd_model');
     const transposed = bool(args, 'transposed');
-    const u = toChannelsFirst(b, input, transposed); // [B,H,L]
     const dt = b.unsqueeze(b.exp(params.real('kernel.log_dt')), [1]); // [H,1]
     const A = b.ssm('Complex', [b.neg(b.exp(params.real('kernel.log_A_real'))), params.real('kernel.A_imag')]);
     const C = b.unsqueeze(params.complex('kernel.C'), [0]); // [1,H,N']: B ≡ 1 is folded into C
+    if (step) {
+      // The exact recurrence of the ZOH kernel (ssm-math.md §2.1): the official file has no step mode.
+      const { lambda, coef } = discretize(b, dt, A, C, 'zoh');
+      const { y, next } = vandermondeStep(b, lambda, coef, 2, input, step.state('kernel', H, int(args, 'd_state') / 2));
+      step.setOut('kernel', next);
+      const act = gelu(b, b.add(b.squeeze(y, [1]), b.mul(input, params.real('D'))));
+      const z = linear(b, act, b.reshape(params.real('output_linear.0.weight'), [2 * H, H]), params.real('output_linear.0.bias'));
+      return glu(b, z, 1, 2 * H);
+    }
+    const u = toChannelsFirst(b, input, transposed); // [B,H,L]
     const L = b.dim(u, 2);
     const k = diagKernel(b, dt, A, C, L, 'zoh', 2);
     const y = fftConvWithSkip(b, u, k, null, b.unsqueeze(params.real('D'), [0]), H, 1); // [B,H,L]
@@ -75,5 +86,9 @@ export const s4dMinimal: ArchDef = {
     const z = b.add(b.matmul(w, act), b.unsqueeze(params.real('output_linear.0.bias'), [1])); // [B,2H,L]
     const out = glu(b, z, 1, 2 * H);
     return transposed ? out : b.transpose(out, [0, 2, 1]);
+  },
+  stepIo(args) {
+    const H = int(args, 'd_model');
+    return { input: ['batch', H], output: ['batch', H] };
   },
 };
