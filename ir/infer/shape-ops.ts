@@ -153,9 +153,11 @@ const expand: InferRule = (node) => {
   const rank = Math.max(target.length, x.shape.length);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
-    const a = x.shape[x.shape.length - rank + i] ?? 1;
-    const b = target[target.length - rank + i] ?? 1;
-    out.push(a === 1 ? b : b === 1 ? a : a === b ? a : typeof a === 'number' ? a : b);
+    // Missing leading dims broadcast as 1; an unknown (null) dim stays unknown.
+    const ai = x.shape.length - rank + i, bi = target.length - rank + i;
+    const a = ai < 0 ? 1 : x.shape[ai]!;
+    const b = bi < 0 ? 1 : target[bi]!;
+    out.push(a === 1 ? b : b === 1 ? a : a === b ? a : a === null || b === null ? (typeof a === 'number' ? a : typeof b === 'number' ? b : null) : typeof a === 'number' ? a : b);
   }
   return [same(x.dtype, out)];
 };

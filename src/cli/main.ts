@@ -2,6 +2,7 @@
 import { UserError } from '../errors.js';
 import { compileCommand } from './compile-command.js';
 import { demoCommand } from './demo-command.js';
+import { generateCommand } from './generate-command.js';
 import { runCommand } from './run-command.js';
 
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
@@ -10,6 +11,8 @@ usage:
   ssmc compile <model.json> [--weights ckpt.safetensors] [--mode conv|step] [--seq-len N|dynamic]
                [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N]
+  ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt.safetensors] [--max-tokens N]
+               [--temperature T] [--top-k K] [--seed S]
   ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
 
 Bad input exits with code 2 and a message naming the field, the rule and the fix.`;
@@ -17,6 +20,7 @@ Bad input exits with code 2 and a message naming the field, the rule and the fix
 const COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
   compile: compileCommand,
   run: runCommand,
+  generate: generateCommand,
   demo: demoCommand,
 };
 

@@ -77,3 +77,14 @@ describe.each([17, 20])('DFT (opset %i) in the reference interpreter', (opset) =
     expect(maxAbsDiff(y.data, signal.slice(0, n))).toBeLessThan(1e-12);
   });
 });
+
+describe('integer Div', () => {
+  it('truncates toward zero like onnxruntime (int64)', () => {
+    const g = new Graph();
+    const a = g.addInput('a', tensorType('int64', [3]));
+    const b = g.addInput('b', tensorType('int64', [3]));
+    const node = g.createNode('', 'Div', [a, b], {}, 1);
+    const out = evaluateNode(node, [rt('int64', [3], Float64Array.of(7, -7, 129)), rt('int64', [3], Float64Array.of(2, 2, 2))], 17)[0]!;
+    expect(Array.from(out.data)).toEqual([3, -3, 64]);
+  });
+});

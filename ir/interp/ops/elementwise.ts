@@ -1,4 +1,4 @@
-import { dtypeFromCode, isComplex } from '../../types.js';
+import { dtypeFromCode, isComplex, isInteger } from '../../types.js';
 import type { Kernel } from '../kernel.js';
 import { need } from '../kernel.js';
 import { broadcastDims, broadcastIndex, rt, size, type RTensor } from '../rtensor.js';
@@ -70,6 +70,11 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
+/** Integer division truncates toward zero (ONNX Div on int64/int32), float division does not. */
+function intAware(floatKernel: Kernel, intKernel: Kernel): Kernel {
+  return (inputs, node, ctx) => (isInteger(need(inputs, 0, node).dtype) ? intKernel : floatKernel)(inputs, node, ctx);
+}
+
 const cmul: Cplx2 = (ar, ai, br, bi) => [ar * br - ai * bi, ar * bi + ai * br];
 const cdiv: Cplx2 = (ar, ai, br, bi) => {
   const d = br * br + bi * bi;
@@ -110,7 +115,7 @@ export const ELEMENTWISE_KERNELS: Record<string, Kernel> = {
   Add: binary((a, b) => a + b, (ar, ai, br, bi) => [ar + br, ai + bi]),
   Sub: binary((a, b) => a - b, (ar, ai, br, bi) => [ar - br, ai - bi]),
   Mul: binary((a, b) => a * b, cmul),
-  Div: binary((a, b) => a / b, cdiv),
+  Div: intAware(binary((a, b) => a / b, cdiv), binary((a, b) => Math.trunc(a / b))),
   Pow: binary((a, b) => a ** b),
   Max: variadic(Math.max), Min: variadic(Math.min), Sum: variadic((a, b) => a + b),
   Equal: binary((a, b) => +(a === b), undefined, 'bool'),
