@@ -11,7 +11,7 @@ import { resolveArgs, type ArgValues } from './models/args.js';
 import { ParamStore } from './models/params.js';
 import { findArch } from './models/registry.js';
 import { Rng } from './models/rng.js';
-import type { StepStates } from './models/step.js';
+import type { FinalStates, StepStates } from './models/step.js';
 import type { Value } from '../ir/value.js';
 
 /** A model file: `{"arch": "<id>", "args": {<official constructor arguments>}, "seed"?: n}`. */
@@ -24,8 +24,8 @@ export interface ModelFile {
 
 export const SUPPORTED_OPSETS = [17, 18, 19, 20, 21];
 
-export type CompileMode = 'conv' | 'step';
-export const COMPILE_MODES: readonly CompileMode[] = ['conv', 'step'];
+export type CompileMode = 'conv' | 'step' | 'prefill';
+export const COMPILE_MODES: readonly CompileMode[] = ['conv', 'step', 'prefill'];
 
 export interface CompileOptions {
   /** Fixed sequence length, or null for a symbolic `L` (convolution mode). */
@@ -103,6 +103,13 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const len: Dim = opts.seqLen ?? 'L';
   let inputShape = io.inputShape(len), outputShape = io.outputShape(len);
   let step: StepGraphStates | null = null;
+  let prefill: StepGraphStates | null = null;
+  if (mode !== 'conv') {
+    // A prefill graph ends in the states a step graph continues from, so it needs the same recurrence.
+    const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode in this version of ssmc`;
+    if (typeof stepIo === 'string') throw new UserError(`--mode ${mode}: ${stepIo}`);
+  }
+  if (mode === 'prefill') prefill = new StepGraphStates(b);
   if (mode === 'step') {
     const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode in this version of ssmc`;
     if (typeof stepIo === 'string') throw new UserError(`--mode step: ${stepIo}`);
@@ -111,23 +118,24 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
     step = new StepGraphStates(b);
   }
   const input = model.graph.addInput('input', tensorType(io.inputDtype, inputShape));
-  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input, step });
+  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input, step, prefill });
   model.graph.renameValue(out, 'output');
   model.graph.outputs.push(out);
   out.type = tensorType(out.type.dtype, outputShape);
   if (step) step.finish(model);
+  if (prefill) prefill.finish(model);
   model.metadata.set('ssmc.arch', arch.id);
   model.metadata.set('ssmc.official', arch.official);
   model.metadata.set('ssmc.args', JSON.stringify(args));
   model.metadata.set('ssmc.mode', mode);
   model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
-  if (mode === 'conv') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
+  if (mode !== 'step') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
   model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
   return { model, arch, args, io };
 }
 
 /** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */
-class StepGraphStates implements StepStates {
+class StepGraphStates implements StepStates, FinalStates {
   private readonly layers: { name: string; H: number; N: number; next: Value | null }[] = [];
 
   constructor(private readonly b: Builder) {}
@@ -137,6 +145,11 @@ class StepGraphStates implements StepStates {
     this.layers.push({ name: layer, H, N, next: null });
     const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: -1 });
     return this.b.ssm('Complex', [part(0), part(1)]);
+  }
+
+  set(layer: string, H: number, N: number, state: Value): void {
+    this.layers.push({ name: layer, H, N, next: null });
+    this.setOut(layer, state);
   }
 
   setOut(layer: string, next: Value): void {

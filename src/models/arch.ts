@@ -5,7 +5,7 @@ import type { Value } from '../../ir/value.js';
 import type { ArgSchema, ArgValues } from './args.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
-import type { StepStates } from './step.js';
+import type { FinalStates, StepStates } from './step.js';
 
 /** A checkpoint entry the arch expects, by its official state_dict name. */
 export interface ParamSpec {
@@ -31,6 +31,8 @@ export interface BuildContext {
   input: Value;
   /** Set in step mode: where each SSM layer reads and writes its recurrent state. */
   step: StepStates | null;
+  /** Set in prefill mode: where each SSM layer reports its state after the whole sequence. */
+  prefill: FinalStates | null;
 }
 
 /** One supported official module: its arguments, checkpoint entries, initialisation and graph. */

@@ -8,7 +8,7 @@ import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
 import { symmetricEigenvalues } from './eig.js';
 import { fill, logDt, randn, uniformFanIn } from './init.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
-import { vandermondeStep } from './step.js';
+import { finalState, vandermondeStep } from './step.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
 import { fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
@@ -204,7 +204,7 @@ export const dss: ArchDef = {
     const H = int(args, 'd_model');
     return { input: ['batch', H], output: ['batch', H] };
   },
-  build({ b, args, params, input, step }) {
+  build({ b, args, params, input, step, prefill }) {
     const { H, N, C, Ck, dOut } = dims(args);
     const transposed = bool(args, 'transposed');
     if (step) {
@@ -219,6 +219,10 @@ export const dss: ArchDef = {
       return args.postact === 'glu' ? glu(b, z, 1, dOut) : z;
     }
     const u = toChannelsFirst(b, input, transposed);
+    if (prefill) {
+      const { lambda } = dssKernel(b, params, args, null, true) as { lambda: Value; coef: Value };
+      prefill.set('kernel', H, N, finalState(b, lambda, u));
+    }
     let Lk = b.dim(u, 2);
     if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(int(args, 'max_kernel_length'), [], 'max_kernel_length')]);
     const k = dssKernel(b, params, args, Lk) as Value;

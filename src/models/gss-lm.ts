@@ -36,11 +36,11 @@ export const gssLm: ArchDef = {
     const V = int(args, 'num_tokens');
     return { inputDtype: 'int64', inputShape: (L) => ['batch', L], outputShape: (L) => ['batch', L, V], layout: 'BL' };
   },
-  build({ b, args, params, input, step }) {
+  build({ b, args, params, input, step, prefill }) {
     const d = gssDims(args);
     let x = b.op('Gather', [params.real('token_emb.weight'), input], { axis: 0 }); // [B,L,E], or [B,E] in step mode
     for (let i = 0; i < int(args, 'depth'); i++) {
-      x = gssLayer(b, params, `layers.${i}.`, x, d, bool(args, 'dss_kernel_lambda_imag_exp'), false, step);
+      x = gssLayer(b, params, `layers.${i}.`, x, d, bool(args, 'dss_kernel_lambda_imag_exp'), false, step, prefill);
     }
     return linear(b, x, params.real('to_logits.weight'), null);
   },

@@ -8,7 +8,7 @@ import { gelu, layerNorm, linear } from './layers.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { vandermondeStep, type StepStates } from './step.js';
+import { finalState, vandermondeStep, type FinalStates, type StepStates } from './step.js';
 
 /** lucidrains/gated-state-spaces-pytorch `GSS` constructor arguments (ssm-math.md §4.3). */
 export const GSS_LAYER_ARGS: ArgSchema = {
@@ -62,7 +62,7 @@ export function gssLayerInit(prefix: string, d: GssDims, rng: Rng): [string, Ten
  * C' = C·(e^Λ − 1)/Λ, Λ = −exp(Λ_re) + i·exp(Λ_im) shared by all H, Δ = 1, no factor 2;
  * y = FFTConv(ũ, K) + D ⊙ ũ.
  */
-function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: GssDims, imagExp: boolean, step: StepStates | null): Value {
+function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: GssDims, imagExp: boolean, step: StepStates | null, prefill: FinalStates | null): Value {
   const u = layerNorm(b, s, params.real(`${prefix}dss.norm.weight`), params.real(`${prefix}dss.norm.bias`));
   const lamRe = b.neg(b.exp(params.real(`${prefix}dss.Lambda_real`)));
   const lamImRaw = params.real(`${prefix}dss.Lambda_imag`);
@@ -78,19 +78,20 @@ function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: 
     return b.add(b.squeeze(y, [1]), b.mul(u, params.real(`${prefix}dss.param_D`)));
   }
   const uT = b.transpose(u, [0, 2, 1]); // [B,H,L]
+  if (prefill) prefill.set(prefix ? prefix.slice(0, -1) : 'dss', d.H, d.N, finalState(b, lambda, uT));
   const K = b.ssm('Vandermonde', [lambda, coef, b.dim(uT, 2)], { scale: { kind: 'float', value: 1 } }); // [1,H,L]
   const y = b.squeeze(b.ssm('FFTConv', [uT, K]), [1]); // [B,H,L]
   return b.add(b.transpose(y, [0, 2, 1]), b.mul(u, params.real(`${prefix}dss.param_D`)));
 }
 
 /** One GSS layer (§4.3) on x [B,L,E]; `prefix` is the state_dict prefix ('' or 'layers.3.'). */
-export function gssLayer(b: Builder, params: ParamStore, prefix: string, x: Value, d: GssDims, imagExp: boolean, reverse = false, step: StepStates | null = null): Value {
+export function gssLayer(b: Builder, params: ParamStore, prefix: string, x: Value, d: GssDims, imagExp: boolean, reverse = false, step: StepStates | null = null, prefill: FinalStates | null = null): Value {
   const flip = (v: Value) => b.slice(v, [-1], [Number.MIN_SAFE_INTEGER], [1], [-1]);
   const inp = reverse ? flip(x) : x;
   const xn = layerNorm(b, inp, params.real(`${prefix}norm.weight`), params.real(`${prefix}norm.bias`));
   const gate = gelu(b, linear(b, xn, params.real(`${prefix}to_u.0.weight`), null)); // [B,L,F]
   const s = gelu(b, linear(b, xn, params.real(`${prefix}to_v.0.weight`), null)); // [B,L,H]
-  const y = dssBranch(b, params, prefix, s, d, imagExp, step);
+  const y = dssBranch(b, params, prefix, s, d, imagExp, step, prefill);
   const uc = linear(b, y, params.real(`${prefix}to_gate.weight`), null); // [B,L,F]
   const out = b.add(linear(b, b.mul(uc, gate), params.real(`${prefix}to_out.weight`), params.real(`${prefix}to_out.bias`)), inp);
   return reverse ? flip(out) : out;
@@ -107,8 +108,8 @@ export const gss: ArchDef = {
     const shape = (L: string | number | null) => ['batch', L, E];
     return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: 'BLE' };
   },
-  build: ({ b, args, params, input, step }) =>
-    gssLayer(b, params, '', input, gssDims(args), bool(args, 'dss_kernel_lambda_imag_exp'), bool(args, 'reverse_seq'), step),
+  build: ({ b, args, params, input, step, prefill }) =>
+    gssLayer(b, params, '', input, gssDims(args), bool(args, 'dss_kernel_lambda_imag_exp'), bool(args, 'reverse_seq'), step, prefill),
   stepIo(args) {
     if (bool(args, 'reverse_seq')) return 'a reversed-sequence GSS layer needs the whole sequence (its recurrence runs backwards in time); use --mode conv';
     const E = int(args, 'dim');

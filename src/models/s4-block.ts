@@ -10,7 +10,7 @@ import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { dplrExtraParams, dplrKernel, toCtilde } from './s4-dplr.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
-import { vandermondeStep } from './step.js';
+import { finalState, vandermondeStep } from './step.js';
 import { discretize } from '../../passes/lower-ssm-kernel.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 
@@ -185,7 +185,7 @@ function initDplr(args: ArgValues, rng: Rng): Map<string, Tensor> {
   return tensors;
 }
 
-function buildS4Block({ b, args, params, input, step }: BuildContext): Value {
+function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): Value {
   const { H, N2, C, Ck, nSsm, dOut } = dims(args);
   const transposed = bool(args, 'transposed');
   const u = step ? input : toChannelsFirst(b, input, transposed); // [B,H,L], or [B,H] in step mode
@@ -216,6 +216,7 @@ function buildS4Block({ b, args, params, input, step }: BuildContext): Value {
     const z = linear(b, activation(b, flat, args.activation as string | null), params.real(`${lin}.weight`), params.real(`${lin}.bias`));
     return args.final_act === 'glu' ? glu(b, z, 1, dOut) : activation(b, z, args.final_act as string | null);
   }
+  if (prefill) prefill.set('layer', H, N2, finalState(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, u));
   let L = b.dim(u, 2);
   if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);
   const fixed = u.type.shape?.[2];

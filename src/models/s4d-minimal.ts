@@ -3,7 +3,7 @@ import type { ArchDef } from './arch.js';
 import { bool, int, num, type ArgValues } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { gelu, glu, linear } from './layers.js';
-import { vandermondeStep } from './step.js';
+import { finalState, vandermondeStep } from './step.js';
 import { discretize } from '../../passes/lower-ssm-kernel.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { UserError } from '../errors.js';
@@ -62,7 +62,7 @@ export const s4dMinimal: ArchDef = {
     const shape = bool(args, 'transposed') ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
     return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: bool(args, 'transposed') ? 'BHL' : 'BLH' };
   },
-  build({ b, args, params, input, step }) {
+  build({ b, args, params, input, step, prefill }) {
     const H = int(args, 'd_model');
     const transposed = bool(args, 'transposed');
     const dt = b.unsqueeze(b.exp(params.real('kernel.log_dt')), [1]); // [H,1]
@@ -78,6 +78,7 @@ export const s4dMinimal: ArchDef = {
       return glu(b, z, 1, 2 * H);
     }
     const u = toChannelsFirst(b, input, transposed); // [B,H,L]
+    if (prefill) prefill.set('kernel', H, int(args, 'd_state') / 2, finalState(b, discretize(b, dt, A, C, 'zoh').lambda, u));
     const L = b.dim(u, 2);
     const k = diagKernel(b, dt, A, C, L, 'zoh', 2);
     const y = fftConvWithSkip(b, u, k, null, b.unsqueeze(params.real('D'), [0]), H, 1); // [B,H,L]
