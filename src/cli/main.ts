@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { compileCommand } from './compile-command.js';
 import { demoCommand } from './demo-command.js';
 import { generateCommand } from './generate-command.js';
+import { verifyCommand } from './verify-command.js';
 import { runCommand } from './run-command.js';
 
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
@@ -13,6 +14,8 @@ usage:
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N]
   ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt.safetensors] [--max-tokens N]
                [--temperature T] [--top-k K] [--seed S]
+  ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--batch B] [--seed S]
+               conv vs step vs prefill+step vs the float64 reference, with pass/fail
   ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
 
 Bad input exits with code 2 and a message naming the field, the rule and the fix.`;
@@ -21,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
   compile: compileCommand,
   run: runCommand,
   generate: generateCommand,
+  verify: verifyCommand,
   demo: demoCommand,
 };
 

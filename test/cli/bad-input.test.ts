@@ -137,3 +137,25 @@ describe('ssmc compile and run end to end', () => {
     expect(existsSync(join(dir, 'o.safetensors'))).toBe(false);
   });
 });
+
+describe('ssmc verify and generate', () => {
+  it('verify compares conv, step and prefill + step with the float64 reference', () => {
+    const dir = workdir();
+    const m = modelFile(dir, { arch: 's4-block', args: { d_model: 4, d_state: 8, mode: 'diag', init: 'diag-inv', disc: 'bilinear', transposed: false } });
+    const r = ssmc(['verify', m, '--len', '48', '--batch', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/^ {2}PASS /gm)).toHaveLength(4);
+    expect(r.stdout).toMatch(/prefill \(24 positions\) \+ step vs conv/);
+  });
+  it('generate streams a greedy continuation from the step graph', () => {
+    const dir = workdir();
+    const m = modelFile(dir, { arch: 'gss-lm', args: { num_tokens: 256, dim: 8, depth: 1, dss_kernel_N: 8, dss_kernel_H: 4 } });
+    const a = ssmc(['generate', m, '--prompt', 'abc', '--max-tokens', '12']);
+    const b = ssmc(['generate', m, '--prompt', 'abc', '--max-tokens', '12']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout.startsWith('abc')).toBe(true);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stderr).toMatch(/12 tokens in .* tokens\/s/);
+    expect(ssmc(['generate', m, '--prompt', '']).code).toBe(2);
+  });
+});
