@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Attr } from '../ir/attr.js';
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
@@ -5,73 +6,122 @@ import type { Tensor } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import type { Pass } from './pass.js';
 
-/** A content key for constant data: dtype, dims and every value. */
-function tensorKey(t: Tensor): string {
-  if (t.external) return `ext:${t.external.location}:${t.external.offset}`;
+/** Ops whose every run gives new values: two of them are never the same computation. */
+const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
+
+/** The stored bytes of a tensor (strings as JSON), or its external reference. */
+function contentOf(t: Tensor): Uint8Array | string {
+  if (t.external) return `ext:${t.external.location}:${t.external.offset}:${t.external.length}`;
   const data = t.raw ?? t.data;
-  let body: string;
-  if (data === null) body = '';
-  else if (Array.isArray(data)) body = JSON.stringify(data);
-  else {
-    const view = data as ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number };
-    body = Buffer.from(new Uint8Array(view.buffer, view.byteOffset, view.byteLength)).toString('base64');
-  }
-  return `${t.dtype}[${t.dims.join(',')}]:${body}`;
+  if (data === null) return new Uint8Array(0);
+  if (Array.isArray(data)) return JSON.stringify(data);
+  const view = data as { buffer: ArrayBufferLike; byteOffset: number; byteLength: number };
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-function attrKey(a: Attr): string {
+/** A short content key (dtype, dims and a hash of the bytes); equal keys are confirmed by `sameTensor`. */
+function tensorKey(t: Tensor): string {
+  const c = contentOf(t);
+  const hash = createHash('sha256').update(c).digest('base64');
+  return `${t.dtype}[${t.dims.join(',')}]${t.external ? 'ext' : ''}:${hash}`;
+}
+
+function sameTensor(a: Tensor, b: Tensor): boolean {
+  if (a.dtype !== b.dtype || a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) return false;
+  const x = contentOf(a), y = contentOf(b);
+  if (typeof x === 'string' || typeof y === 'string') return x === y;
+  return x.byteLength === y.byteLength && Buffer.compare(x, y) === 0;
+}
+
+/** Numbers by their exact value: JSON would print Infinity, −Infinity and NaN all as null. */
+function numberKey(x: number): string {
+  return Object.is(x, -0) ? '-0' : String(x);
+}
+
+function attrKey(a: Attr, unique: () => string): string {
   switch (a.kind) {
     case 'tensor': return `t:${tensorKey(a.value)}`;
     case 'tensors': return `ts:${a.value.map(tensorKey).join('|')}`;
     case 'graph':
-    case 'graphs': return `g:${Math.random()}`; // subgraphs are never merged
+    case 'graphs': return `g:${unique()}`; // subgraphs are never compared, so never merged
+    case 'float':
+    case 'int': return `${a.kind}:${numberKey(a.value)}`;
+    case 'floats':
+    case 'ints': return `${a.kind}:${a.value.map(numberKey).join(',')}`;
     default: return JSON.stringify(a);
   }
 }
 
-function nodeKey(n: Node, ids: Map<Value, number>): string {
-  const attrs = [...n.attrs.keys()].sort().map((k) => `${k}=${attrKey(n.attrs.get(k)!)}`);
-  const ins = n.inputs.map((v) => (v ? ids.get(v) ?? `?${v.name}` : '_'));
-  return `${n.domain}|${n.op}|${n.outputs.length}|${ins.join(',')}|${attrs.join(';')}`;
+function attrsEqual(a: Node, b: Node): boolean {
+  if (a.attrs.size !== b.attrs.size) return false;
+  for (const [k, x] of a.attrs) {
+    const y = b.attrs.get(k);
+    if (!y || x.kind !== y.kind) return false;
+    if (x.kind === 'tensor' && y.kind === 'tensor' && !sameTensor(x.value, y.value)) return false;
+    if (x.kind === 'tensors' && y.kind === 'tensors' && (x.value.length !== y.value.length || x.value.some((t, i) => !sameTensor(t, y.value[i]!)))) return false;
+    if (x.kind === 'graph' || x.kind === 'graphs') return false;
+  }
+  return true;
 }
 
 /**
- * Merge identical constants and identical nodes (same op, attributes and inputs), keeping the
- * first in graph order so the result is deterministic.
+ * Whether `node`'s outputs can be replaced by `first`'s without renaming the graph's interface:
+ * an output of `node` that is a graph output hands its public name to `first`'s output, which
+ * can take it only if it is not a graph output itself.
+ */
+function interfaceSafe(graph: Graph, node: Node, first: Node): boolean {
+  return node.outputs.every((v, i) => !graph.isOutput(v) || !graph.isOutput(first.outputs[i]!));
+}
+
+/**
+ * Merge identical constants (same dtype, dims and bytes) and identical nodes (same domain, op,
+ * attributes by value, and inputs), keeping the first in graph order so the result is
+ * deterministic. One sweep in topological order also merges whole duplicate chains.
  */
 export function eliminateCommonSubexpressions(graph: Graph): boolean {
   let changed = false;
   const ids = new Map<Value, number>();
-  let next = 0;
   const id = (v: Value) => {
-    if (!ids.has(v)) ids.set(v, next++);
+    if (!ids.has(v)) ids.set(v, ids.size);
     return ids.get(v)!;
   };
-  const constants = new Map<string, Value>();
+  let subgraphs = 0;
+  const unique = () => String(subgraphs++);
+
+  const constants = new Map<string, Value[]>();
   for (const v of [...graph.initializers]) {
     const key = tensorKey(v.constant!);
-    const first = constants.get(key);
+    const candidates = constants.get(key) ?? [];
+    const first = candidates.find((c) => sameTensor(c.constant!, v.constant!));
     if (first && !graph.isOutput(v)) {
       graph.replaceAllUsesWith(v, first);
       graph.removeInitializer(v);
       changed = true;
-    } else if (!first) {
-      constants.set(key, v);
-      id(v);
+      continue;
     }
+    if (!first) constants.set(key, [...candidates, v]);
+    id(v);
   }
   for (const v of graph.inputs) id(v);
-  const seen = new Map<string, Node>();
+
+  const seen = new Map<string, Node[]>();
   for (const node of [...graph.nodes]) {
-    const key = nodeKey(node, ids);
-    const first = seen.get(key);
-    if (first && node.outputs.every((v) => !graph.isOutput(v))) {
-      node.outputs.forEach((v, i) => graph.replaceAllUsesWith(v, first.outputs[i]!));
+    if (NONDETERMINISTIC.has(node.op)) {
+      node.outputs.forEach(id);
+      continue;
+    }
+    const attrs = [...node.attrs.keys()].sort().map((k) => `${k}=${attrKey(node.attrs.get(k)!, unique)}`);
+    const ins = node.inputs.map((v) => (v ? ids.get(v) ?? `?${v.name}` : '_'));
+    const key = `${node.domain}|${node.op}|${node.outputs.length}|${ins.join(',')}|${attrs.join(';')}`;
+    const candidates = seen.get(key) ?? [];
+    const first = candidates.find((c) => attrsEqual(c, node));
+    if (first && interfaceSafe(graph, node, first)) {
+      node.outputs.forEach((v, i) => graph.replaceAllUsesWith(v, first.outputs[i]!, true));
       graph.removeNode(node);
       changed = true;
       continue;
     }
-    if (!first) seen.set(key, node);
+    if (!first) seen.set(key, [...candidates, node]);
     node.outputs.forEach(id);
   }
   return changed;

@@ -1,29 +1,70 @@
 import type { Graph } from '../ir/graph.js';
 import { evaluateNode } from '../ir/interp/evaluate.js';
-import { fromTensor, toTensor } from '../ir/interp/rtensor.js';
+import { KERNELS } from '../ir/interp/registry.js';
+import { fromTensor, toTensor, type RTensor } from '../ir/interp/rtensor.js';
 import { inferNode } from '../ir/infer/index.js';
 import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { i64, type Tensor } from '../ir/tensor.js';
-import { staticSize } from '../ir/types.js';
-import { eliminateDeadCode } from './dce.js';
+import { staticSize, type DType } from '../ir/types.js';
+import type { Value } from '../ir/value.js';
 import type { Pass } from './pass.js';
 
 /** Results larger than this stay in the graph: a model file should not balloon. */
-const MAX_FOLD_ELEMENTS = 16 * 1024 * 1024;
+export const MAX_FOLD_BYTES = 64 * 1024 * 1024;
 
-function foldable(node: Node): boolean {
-  if (node.domain !== ONNX_DOMAIN && node.domain !== SSMC_DOMAIN) return false;
-  if ([...node.attrs.values()].some((a) => a.kind === 'graph' || a.kind === 'graphs')) return false;
-  return node.inputs.every((v) => v === null || v.isConstant);
+/** Bytes per element of the dtypes the reference interpreter can hand back as IR tensors. */
+const FOLDABLE_DTYPES: Partial<Record<DType, number>> = {
+  float32: 4, float64: 8, complex64: 8, complex128: 16, int64: 8, int32: 4, bool: 1, uint8: 1,
+};
+
+/** Ops whose every run gives new values: folding them would freeze one draw. */
+const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
+
+function readable(v: Value | null): boolean {
+  if (v === null) return true;
+  const t = v.constant;
+  return t !== null && t.data !== null && !Array.isArray(t.data) && !t.external;
+}
+
+/** Whether the interpreter can and may evaluate `node` here (a null answer means yes). */
+function cannotFold(node: Node): string | null {
+  if (node.domain !== ONNX_DOMAIN && node.domain !== 'ai.onnx' && node.domain !== SSMC_DOMAIN) return 'custom domain';
+  if (NONDETERMINISTIC.has(node.op)) return 'random';
+  if ([...node.attrs.values()].some((a) => a.kind === 'graph' || a.kind === 'graphs')) return 'subgraph';
+  if (!node.inputs.every(readable)) return 'inputs not constant';
+  if (!node.outputs.every((v) => FOLDABLE_DTYPES[v.type.dtype] !== undefined)) return 'result dtype';
+  if (!KERNELS.find(node.domain, node.op)) return 'no kernel';
+  return null;
+}
+
+function resultBytes(dtype: DType, elements: number): number {
+  return elements * (FOLDABLE_DTYPES[dtype] ?? 8);
+}
+
+function tooLargeNote(bytes: number): string {
+  return `fold-constants: kept, its result would be ${(bytes / 2 ** 20).toFixed(1)} MiB (limit ${MAX_FOLD_BYTES / 2 ** 20} MiB)`;
 }
 
 /**
  * Evaluate nodes whose inputs are all constants with the float64 reference interpreter and
- * replace them by initializers (float64 folding is more accurate than the float32 graph would
- * be). `Shape` of a fully static input folds too, so a fixed --seq-len folds the whole kernel and
- * its spectrum.
+ * replace them by initializers in the node's output dtype (float64 folding is more accurate than
+ * the float32 graph would be). `Shape` of a fully static input folds too, so a fixed --seq-len
+ * folds the whole kernel and its spectrum. Repeats until nothing changes (folded values sharpen
+ * types, which can make more shapes static), then drops initializers nothing reads any more.
  */
 export function foldConstants(graph: Graph, opset: number): boolean {
+  let changed = false;
+  // The float64 values of what this run folded: a chain is computed in float64 throughout and
+  // rounded to its dtype only where it is stored (2^24 + 1 − 2^24 folds to 1, not to 0).
+  const exact = new Map<Value, RTensor>();
+  while (foldSweep(graph, opset, exact)) changed = true;
+  if (changed) {
+    for (const v of [...graph.initializers]) if (v.uses.length === 0 && !graph.isOutput(v)) graph.removeInitializer(v);
+  }
+  return changed;
+}
+
+function foldSweep(graph: Graph, opset: number, exact: Map<Value, RTensor>): boolean {
   let changed = false;
   for (const node of [...graph.nodes]) {
     const known = knownShapeValue(node);
@@ -32,18 +73,34 @@ export function foldConstants(graph: Graph, opset: number): boolean {
       changed = true;
       continue;
     }
-    if (!foldable(node)) continue;
-    const outSize = node.outputs.map((v) => staticSize(v.type.shape));
-    if (outSize.some((n) => n !== null && n > MAX_FOLD_ELEMENTS)) continue;
-    const results = evaluateNode(node, node.inputs.map((v) => (v ? fromTensor(v.constant!) : null)), opset);
-    replaceWithConstants(graph, node, results.map((r, i) => toTensor(r, node.outputs[i]!.type.dtype)));
+    if (cannotFold(node)) continue;
+    const staticBytes = node.outputs.map((v) => {
+      const n = staticSize(v.type.shape);
+      return n === null ? 0 : resultBytes(v.type.dtype, n);
+    });
+    const largest = Math.max(0, ...staticBytes);
+    if (largest > MAX_FOLD_BYTES) {
+      node.docString = tooLargeNote(largest);
+      continue;
+    }
+    let results;
+    try {
+      results = evaluateNode(node, node.inputs.map((v) => (v ? exact.get(v) ?? fromTensor(v.constant!) : null)), opset);
+    } catch (e) {
+      throw new Error(`folding node '${node.name}' (${node.qualifiedOp}): ${(e as Error).message}`, { cause: e });
+    }
+    // Shapes unknown before evaluation are checked after it.
+    const bytes = Math.max(0, ...results.map((r, i) => resultBytes(node.outputs[i]!.type.dtype, r.dims.reduce((a, d) => a * d, 1))));
+    if (bytes > MAX_FOLD_BYTES) {
+      node.docString = tooLargeNote(bytes);
+      continue;
+    }
+    const stored = replaceWithConstants(graph, node, results.map((r, i) => toTensor(r, node.outputs[i]!.type.dtype)));
+    stored.forEach((c, i) => exact.set(c, results[i]!));
     changed = true;
   }
-  if (changed) {
-    eliminateDeadCode(graph);
-    // Types sharpen once values are known (a folded length makes Range and DFT sizes static).
-    for (const n of graph.nodes) inferNode(n, opset, { lenient: true });
-  }
+  // Types sharpen once values are known (a folded length makes Range and DFT sizes static).
+  if (changed) for (const n of graph.nodes) inferNode(n, opset, { lenient: true });
   return changed;
 }
 
@@ -61,12 +118,21 @@ function knownShapeValue(node: Node): Tensor | null {
   return i64(vals as number[], dims as number[]);
 }
 
-function replaceWithConstants(graph: Graph, node: Node, tensors: ReturnType<typeof toTensor>[]): void {
-  node.outputs.forEach((out, i) => {
+/**
+ * The node's outputs become initializers named `<output>.folded`; a graph output keeps its public
+ * name (the initializer takes it once the node, and with it the old value's name, is gone).
+ */
+function replaceWithConstants(graph: Graph, node: Node, tensors: Tensor[]): Value[] {
+  const renames: [Value, string][] = [];
+  const constants = node.outputs.map((out, i) => {
     const c = graph.addInitializer(`${out.name}.folded`, tensors[i]!);
+    if (graph.isOutput(out)) renames.push([c, out.name]);
     graph.replaceAllUsesWith(out, c, true);
+    return c;
   });
   graph.removeNode(node);
+  for (const [c, name] of renames) graph.renameValue(c, name);
+  return constants;
 }
 
 export const foldConstantsPass: Pass = {

@@ -1,26 +1,61 @@
-import type { Builder } from '../ir/builder.js';
-import { Builder as IrBuilder } from '../ir/builder.js';
+import { Builder } from '../ir/builder.js';
 import type { Graph } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
 import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
-import { f32 } from '../ir/tensor.js';
-import { isComplex } from '../ir/types.js';
+import { f32, type Tensor } from '../ir/tensor.js';
+import { isComplex, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import type { Pass } from './pass.js';
 
-/** A complex value as two real ones; `im === null` means an imaginary part of exactly zero. */
+/**
+ * A complex value as two float32 values of the complex value's full shape; `im === null` means an
+ * imaginary part of exactly zero (a promoted real), which saves the work on a known zero.
+ */
 interface Pair {
   re: Value;
   im: Value | null;
 }
 
-/** Ops applied to the real and imaginary parts alike (only input 0 is complex). */
-const STRUCTURAL = new Set(['Transpose', 'Reshape', 'Unsqueeze', 'Squeeze', 'Slice', 'Gather', 'Expand', 'Identity', 'ReduceSum', 'Tile']);
+/**
+ * Ops that act on the real and imaginary parts alike: only input 0 is complex, the other inputs
+ * (shapes, indices, axes) are real and are shared by both halves.
+ */
+const STRUCTURAL = new Set([
+  'Transpose', 'Reshape', 'Unsqueeze', 'Squeeze', 'Slice', 'Gather', 'Expand', 'Tile', 'Flatten', 'Split',
+  'ReduceSum', 'ReduceMean',
+]);
+
+/** Ops that read only the shape of their complex input (the real part has the same shape). */
+const SHAPE_ONLY = new Set(['Shape', 'Size']);
 
 export const SUPPORTED_COMPLEX_OPS = [
-  'ai.ssmc.Complex', 'ai.ssmc.Real', 'ai.ssmc.Imag', 'ai.ssmc.Conj', 'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Exp', 'Log', 'MatMul', 'Concat',
-  ...STRUCTURAL,
+  'ai.ssmc.Complex', 'ai.ssmc.Real', 'ai.ssmc.Imag', 'ai.ssmc.Conj', 'Constant', 'Identity',
+  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Exp', 'Log', 'MatMul', 'Concat', ...STRUCTURAL, ...SHAPE_ONLY,
 ];
+
+/** Same static shape: equal rank and every dim the same number or the same symbol. */
+function sameShape(a: readonly Dim[] | null, b: readonly Dim[] | null): boolean {
+  return a !== null && b !== null && a.length === b.length && a.every((d, i) => d !== null && d === b[i]);
+}
+
+function touchesComplex(node: Node): boolean {
+  return node.inputs.some((v) => v !== null && isComplex(v.type.dtype)) || node.outputs.some((v) => isComplex(v.type.dtype));
+}
+
+/** The first node inside a subgraph of `node` (at any depth) that reads or makes a complex value. */
+function complexInSubgraph(node: Node): Node | null {
+  for (const a of node.attrs.values()) {
+    const graphs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : [];
+    for (const g of graphs) {
+      for (const n of g.nodes) {
+        if (touchesComplex(n)) return n;
+        const deeper = complexInSubgraph(n);
+        if (deeper) return deeper;
+      }
+    }
+  }
+  return null;
+}
 
 class ComplexLowering {
   private readonly pairs = new Map<Value, Pair>();
@@ -32,50 +67,90 @@ class ComplexLowering {
 
   run(): boolean {
     const graph = this.graph;
-    for (const v of graph.inputs) if (isComplex(v.type.dtype)) throw new Error(`graph input '${v.name}' is complex; graph interfaces must be real`);
-    for (const v of graph.outputs) if (isComplex(v.type.dtype)) throw new Error(`graph output '${v.name}' is complex; graph interfaces must be real (take Real/Imag first)`);
-    const complexNodes: Node[] = [];
+    this.checkPreconditions();
+    const complexProducers: Node[] = [];
     let changed = false;
     for (const node of [...graph.nodes]) {
-      const touches = node.inputs.some((v) => v && isComplex(v.type.dtype)) || node.outputs.some((v) => isComplex(v.type.dtype));
-      if (!touches) continue;
+      if (!touchesComplex(node)) continue;
       changed = true;
-      const b = new IrBuilder(graph, this.model.opset, node);
+      const b = new Builder(graph, this.model.opset, node);
       const result = this.lowerNode(b, node);
       node.outputs.forEach((out, i) => {
         const r = result[i]!;
-        if (isComplex(out.type.dtype)) this.pairs.set(out, r as Pair);
-        else graph.replaceAllUsesWith(out, (r as Pair).re, true);
+        if (isComplex(out.type.dtype)) this.pairs.set(out, r);
+        else this.replaceReal(b, out, r.re);
       });
-      if (node.outputs.every((v) => !isComplex(v.type.dtype))) graph.removeNode(node);
-      else complexNodes.push(node);
+      // A node with complex outputs still has complex consumers; they are lowered later in this
+      // sweep, after which nothing reads the node any more.
+      if (node.outputs.some((v) => isComplex(v.type.dtype))) complexProducers.push(node);
+      else graph.removeNode(node);
     }
-    // Every consumer now reads the real pairs: the complex producers and constants are dead.
-    for (const node of complexNodes.reverse()) graph.removeNode(node);
-    for (const v of [...graph.initializers]) if (isComplex(v.type.dtype) && v.uses.length === 0) graph.removeInitializer(v);
+    for (const node of complexProducers.reverse()) graph.removeNode(node);
+    for (const v of [...graph.initializers]) {
+      if (isComplex(v.type.dtype) && v.uses.length === 0) graph.removeInitializer(v);
+    }
     return changed;
   }
 
-  private pair(b: Builder, v: Value): Pair {
+  /** Graph interfaces are real, complex128 is not computed with, and subgraphs stay real. */
+  private checkPreconditions(): void {
+    const graph = this.graph;
+    for (const v of graph.inputs) {
+      if (isComplex(v.type.dtype)) throw new Error(`graph input '${v.name}' is complex; graph interfaces must be real (feed re and im separately)`);
+    }
+    for (const v of graph.outputs) {
+      if (isComplex(v.type.dtype)) throw new Error(`graph output '${v.name}' is complex; graph interfaces must be real (take Real/Imag first)`);
+    }
+    for (const v of graph.values()) {
+      if (v.type.dtype === 'complex128') throw new Error(`value '${v.name}' is complex128; lower-complex lowers complex64 only`);
+    }
+    for (const node of graph.nodes) {
+      const inner = complexInSubgraph(node);
+      if (inner) {
+        throw new Error(`node '${inner.name}' (${inner.qualifiedOp}) inside a subgraph of '${node.name}' (${node.qualifiedOp}) uses a complex value; lower-complex lowers the main graph only`);
+      }
+    }
+  }
+
+  /**
+   * Point the uses of a real result at its lowered value. A graph output keeps its public name:
+   * when the lowered value cannot take that name (it is a graph input, an initializer or already
+   * another output) an Identity carries it.
+   */
+  private replaceReal(b: Builder, out: Value, by: Value): void {
+    const graph = this.graph;
+    const target = graph.isOutput(out) && (by.producer === null || graph.isOutput(by)) ? b.op('Identity', [by]) : by;
+    graph.replaceAllUsesWith(out, target, true);
+  }
+
+  private pair(v: Value): Pair {
     if (!isComplex(v.type.dtype)) return { re: v, im: null };
     const known = this.pairs.get(v);
     if (known) return known;
     if (v.constant) {
-      const data = v.constant.data as Float32Array;
-      const n = data.length / 2;
-      const re = new Float32Array(n), im = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        re[i] = data[2 * i]!;
-        im[i] = data[2 * i + 1]!;
-      }
-      const p = {
-        re: this.graph.addInitializer(this.graph.freshName(`${v.name}.re`), f32(re, v.constant.dims)),
-        im: this.graph.addInitializer(this.graph.freshName(`${v.name}.im`), f32(im, v.constant.dims)),
-      };
+      const p = this.splitConstant(v.constant, v.name, `complex initializer '${v.name}'`);
       this.pairs.set(v, p);
       return p;
     }
     throw new Error(`internal: complex value '${v.name}' has no real pair yet`);
+  }
+
+  /** Interleaved (re, im) complex64 data → two float32 initializers `<name>.re` and `<name>.im`. */
+  private splitConstant(t: Tensor, name: string, what: string): Pair {
+    if (!(t.data instanceof Float32Array)) {
+      throw new Error(`${what} has no inline complex64 data (external or raw bytes); lower-complex cannot split it`);
+    }
+    const data = t.data;
+    const n = data.length / 2;
+    const re = new Float32Array(n), im = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      re[i] = data[2 * i]!;
+      im[i] = data[2 * i + 1]!;
+    }
+    return {
+      re: this.graph.addInitializer(`${name}.re`, f32(re, t.dims)),
+      im: this.graph.addInitializer(`${name}.im`, f32(im, t.dims)),
+    };
   }
 
   private zerosLike(b: Builder, x: Value): Value {
@@ -86,37 +161,49 @@ class ComplexLowering {
     return p.im ?? this.zerosLike(b, p.re);
   }
 
-  /** Broadcast `x` to the shape of `like` when their static shapes differ (or are unknown). */
-  private fit(b: Builder, x: Value, like: Value): Value {
-    const a = x.type.shape, c = like.type.shape;
-    const same = a !== null && c !== null && a.length === c.length && a.every((d, i) => d === c[i] && d !== null);
-    return same ? x : b.op('Expand', [x, b.op('Shape', [like])]);
+  /**
+   * `x` broadcast against `other` (Expand broadcasts both ways), unless `x` statically already has
+   * the result's shape `dims`.
+   */
+  private broadcast(b: Builder, x: Value, dims: readonly Dim[] | null, other: Value): Value {
+    return sameShape(x.type.shape, dims) ? x : b.op('Expand', [x, b.op('Shape', [other])]);
   }
 
-  private lowerNode(b: Builder, node: Node): (Pair | { re: Value; im: null })[] {
-    const op = node.domain === SSMC_DOMAIN ? `ai.ssmc.${node.op}` : node.domain === ONNX_DOMAIN ? node.op : node.qualifiedOp;
-    const p = (i: number) => this.pair(b, node.input(i));
+  private lowerNode(b: Builder, node: Node): Pair[] {
+    const op = node.domain === SSMC_DOMAIN ? `ai.ssmc.${node.op}` : node.domain === ONNX_DOMAIN || node.domain === 'ai.onnx' ? node.op : node.qualifiedOp;
+    const p = (i: number) => this.pair(node.input(i));
+    const outShape = node.outputs[0]?.type.shape ?? null;
     switch (op) {
       case 'ai.ssmc.Complex': {
+        // Both parts must carry the full (broadcast) shape: a scalar imaginary part is expanded.
         const re = node.input(0), im = node.input(1);
-        const sum = b.add(re, im); // only for its broadcast shape; dead unless a side needs expanding
-        const out = { re: this.fit(b, re, sum), im: this.fit(b, im, sum) };
-        if (sum.uses.length === 0) this.graph.removeNode(sum.producer!);
-        return [out];
+        return [{ re: this.broadcast(b, re, outShape, im), im: this.broadcast(b, im, outShape, re) }];
       }
       case 'ai.ssmc.Real': return [{ re: p(0).re, im: null }];
       case 'ai.ssmc.Imag': return [{ re: this.imOrZero(b, p(0)), im: null }];
-      case 'ai.ssmc.Conj': return [{ re: p(0).re, im: p(0).im && b.neg(p(0).im!) }];
-      case 'Neg': return [{ re: b.neg(p(0).re), im: p(0).im && b.neg(p(0).im!) }];
+      case 'ai.ssmc.Conj': {
+        const x = p(0);
+        return [{ re: x.re, im: x.im && b.neg(x.im) }];
+      }
+      case 'Identity': return [p(0)];
+      case 'Constant': {
+        const a = node.attrs.get('value');
+        if (a?.kind === 'tensor' && a.value.dtype === 'complex64') return [this.splitConstant(a.value, node.outputs[0]!.name, `node '${node.name}' (Constant)`)];
+        break;
+      }
+      case 'Neg': {
+        const x = p(0);
+        return [{ re: b.neg(x.re), im: x.im && b.neg(x.im) }];
+      }
       case 'Add':
       case 'Sub': {
+        // A real operand has imaginary part 0: the other operand's part passes (negated for Sub).
         const x = p(0), y = p(1);
         const re = b.op(op, [x.re, y.re]);
-        let im: Value | null;
+        let im: Value | null = null;
         if (x.im && y.im) im = b.op(op, [x.im, y.im]);
-        else if (x.im) im = this.fit(b, x.im, re);
-        else if (y.im) im = this.fit(b, op === 'Sub' ? b.neg(y.im) : y.im, re);
-        else im = null;
+        else if (x.im) im = this.broadcast(b, x.im, re.type.shape, re);
+        else if (y.im) im = this.broadcast(b, op === 'Sub' ? b.neg(y.im) : y.im, re.type.shape, re);
         return [{ re, im }];
       }
       case 'Mul': {
@@ -124,30 +211,30 @@ class ComplexLowering {
         if (x.im && y.im) {
           return [{ re: b.sub(b.mul(x.re, y.re), b.mul(x.im, y.im)), im: b.add(b.mul(x.re, y.im), b.mul(x.im, y.re)) }];
         }
-        const re = b.mul(x.re, y.re);
-        const im = x.im ? b.mul(x.im, y.re) : y.im ? b.mul(x.re, y.im) : null;
-        return [{ re, im }];
+        return [{ re: b.mul(x.re, y.re), im: x.im ? b.mul(x.im, y.re) : y.im ? b.mul(x.re, y.im) : null }];
       }
       case 'Div': {
+        // x / y = x·conj(y) / |y|²; a real divisor divides both parts.
         const x = p(0), y = p(1);
         if (!y.im) return [{ re: b.div(x.re, y.re), im: x.im && b.div(x.im, y.re) }];
         const den = b.add(b.mul(y.re, y.re), b.mul(y.im, y.im));
-        const xi = x.im;
-        const re = xi ? b.add(b.mul(x.re, y.re), b.mul(xi, y.im)) : b.mul(x.re, y.re);
-        const im = xi ? b.sub(b.mul(xi, y.re), b.mul(x.re, y.im)) : b.neg(b.mul(x.re, y.im));
+        const re = x.im ? b.add(b.mul(x.re, y.re), b.mul(x.im, y.im)) : b.mul(x.re, y.re);
+        const im = x.im ? b.sub(b.mul(x.im, y.re), b.mul(x.re, y.im)) : b.neg(b.mul(x.re, y.im));
         return [{ re: b.div(re, den), im: b.div(im, den) }];
       }
       case 'Exp': {
+        // e^(a+ib) = e^a (cos b + i sin b)
         const x = p(0);
         const e = b.exp(x.re);
         if (!x.im) return [{ re: e, im: null }];
         return [{ re: b.mul(e, b.op('Cos', [x.im])), im: b.mul(e, b.op('Sin', [x.im])) }];
       }
       case 'Log': {
+        // Principal branch: log|z| + i·atan2(im, re), with log|z| = ½·log(re² + im²).
         const x = p(0);
         const im = this.imOrZero(b, x);
         const mag2 = b.add(b.mul(x.re, x.re), b.mul(im, im));
-        return [{ re: b.mul(b.op('Log', [mag2]), b.f32(0.5)), im: atan2(b, im, x.re) }];
+        return [{ re: b.mul(b.op('Log', [mag2]), b.f32(0.5, [], 'half')), im: atan2(b, im, x.re) }];
       }
       case 'MatMul': {
         const x = p(0), y = p(1);
@@ -162,30 +249,43 @@ class ComplexLowering {
       case 'Concat': {
         const parts = node.inputs.map((_, i) => p(i));
         const axis = node.attrInt('axis');
-        return [{ re: b.concat(parts.map((q) => q.re), axis), im: b.concat(parts.map((q) => this.imOrZero(b, q)), axis) }];
+        const re = b.concat(parts.map((q) => q.re), axis);
+        const im = parts.some((q) => q.im) ? b.concat(parts.map((q) => this.imOrZero(b, q)), axis) : null;
+        return [{ re, im }];
       }
       default:
-        if (STRUCTURAL.has(op)) {
+        if (SHAPE_ONLY.has(op) && node.inputs.length === 1) {
+          return [{ re: b.op(node.op, [p(0).re], Object.fromEntries(node.attrs)), im: null }];
+        }
+        if (STRUCTURAL.has(op) && node.inputs.slice(1).every((v) => !v || !isComplex(v.type.dtype))) {
           const x = p(0);
           const rest = node.inputs.slice(1);
           const attrs = Object.fromEntries(node.attrs);
-          const apply = (v: Value) => b.node(node.op, [v, ...rest], attrs, 1)[0]!;
-          return [{ re: apply(x.re), im: x.im && apply(x.im) }];
+          const apply = (v: Value) => b.node(node.op, [v, ...rest], attrs, node.outputs.length);
+          const re = apply(x.re);
+          const im = x.im ? apply(x.im) : null;
+          return re.map((r, i) => ({ re: r, im: im ? im[i]! : null }));
         }
-        throw new Error(`node '${node.name}' (${node.qualifiedOp}) has a complex operand, but lower-complex supports only ${SUPPORTED_COMPLEX_OPS.join(', ')}`);
     }
+    throw new Error(`node '${node.name}' (${node.qualifiedOp}) has a complex operand or result, but lower-complex supports only ${SUPPORTED_COMPLEX_OPS.join(', ')}`);
   }
 }
 
-/** atan2(y, x) from Atan and Where (ONNX has no Atan2), exact on every quadrant and axis. */
+/**
+ * atan2(y, x) from Atan and Where (ONNX has no Atan2), right on every quadrant and on both axes:
+ * the negative real axis (y = 0, x < 0) gives +π, so log(−r) = log r + iπ as in the principal
+ * branch. (Division by x = 0 makes Inf/NaN only in a branch that Where discards.)
+ */
 function atan2(b: Builder, y: Value, x: Value): Value {
-  const zero = b.f32(0);
+  const zero = b.f32(0, [], 'zero');
   const base = b.op('Atan', [b.div(y, x)]);
-  const pi = b.f32(Math.PI), halfPi = b.f32(Math.PI / 2);
-  const yNonNeg = b.op('GreaterOrEqual', [y, zero]);
-  const left = b.add(base, b.op('Where', [yNonNeg, pi, b.neg(pi)])); // x < 0
-  const onAxis = b.op('Where', [b.op('Greater', [y, zero]), halfPi, b.op('Where', [b.op('Less', [y, zero]), b.neg(halfPi), zero])]);
-  return b.op('Where', [b.op('Greater', [x, zero]), base, b.op('Where', [b.op('Less', [x, zero]), left, onAxis])]);
+  const yNeg = b.op('Less', [y, zero]);
+  const leftHalf = b.add(base, b.op('Where', [yNeg, b.f32(-Math.PI, [], 'neg_pi'), b.f32(Math.PI, [], 'pi')]));
+  const onImagAxis = b.op('Where', [
+    b.op('Greater', [y, zero]), b.f32(Math.PI / 2, [], 'half_pi'),
+    b.op('Where', [yNeg, b.f32(-Math.PI / 2, [], 'neg_half_pi'), zero]),
+  ]);
+  return b.op('Where', [b.op('Greater', [x, zero]), base, b.op('Where', [b.op('Less', [x, zero]), leftHalf, onImagAxis])]);
 }
 
 export const lowerComplexPass: Pass = {
@@ -197,4 +297,3 @@ export const lowerComplexPass: Pass = {
     return v ? `complex value '${v.name}' remains` : null;
   },
 };
-

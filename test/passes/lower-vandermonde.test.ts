@@ -1,0 +1,175 @@
+/**
+ * lower-vandermonde: Vandermonde(λ [H,N] | [N], coef [C,H,N], L){scale} →
+ *   l = Cast(Range(0, L, 1)), S = Exp(Unsqueeze(λ, −1)·l) [H|1,N,L],
+ *   K = scale·Real(MatMul(Transpose(coef → [H,C,N]), S)) [H,C,L] → Transpose → [C,H,L].
+ * Numbers against the direct float64 sum K[c,h,l] = scale·Re Σ_n coef·exp(λ·l).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Model } from '../../ir/model.js';
+import { printModel } from '../../ir/printer.js';
+import { c64, f32, type Tensor } from '../../ir/tensor.js';
+import type { Value } from '../../ir/value.js';
+import { csePass } from '../../passes/cse.js';
+import { dcePass } from '../../passes/dce.js';
+import { foldConstantsPass } from '../../passes/fold-constants.js';
+import { lowerComplexPass } from '../../passes/lower-complex.js';
+import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
+import { runPipeline } from '../../passes/pipeline.js';
+import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+
+const H = 4, N = 5, C = 2;
+
+interface Params { lamRe: Float32Array; lamIm: Float32Array; coefRe: Float32Array; coefIm: Float32Array; shared: boolean }
+
+function params(seed: number, shared: boolean): Params {
+  const lamDims = shared ? [N] : [H, N];
+  return {
+    lamRe: (randomTensor(lamDims, seed).data as Float32Array).map((x) => -0.02 - 0.3 * Math.abs(x)),
+    lamIm: randomTensor(lamDims, seed + 1, 1.5).data as Float32Array,
+    coefRe: randomTensor([C, H, N], seed + 2).data as Float32Array,
+    coefIm: randomTensor([C, H, N], seed + 3).data as Float32Array,
+    shared,
+  };
+}
+
+/** K[c,h,l] = scale·Re Σ_n coef[c,h,n]·exp(λ[h,n]·l), in float64. */
+function direct(p: Params, scale: number, L: number): Float64Array {
+  const out = new Float64Array(C * H * L);
+  for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let l = 0; l < L; l++) {
+    let s = 0;
+    for (let n = 0; n < N; n++) {
+      const j = p.shared ? n : h * N + n, q = (c * H + h) * N + n;
+      const mag = Math.exp(p.lamRe[j]! * l), ph = p.lamIm[j]! * l;
+      s += mag * (p.coefRe[q]! * Math.cos(ph) - p.coefIm[q]! * Math.sin(ph));
+    }
+    out[(c * H + h) * L + l] = scale * s;
+  }
+  return out;
+}
+
+/**
+ * k = Vandermonde(λ, coef, Shape(u)[2]) with λ, coef as complex64 constants, or (runtime) built by
+ * ai.ssmc.Complex from float inputs so that nothing folds.
+ */
+function vmodel(opset: number, p: Params, scale: number, L: number | 'L', runtime = false): Model {
+  const { model, b } = newModel(opset);
+  const u = input(model, 'u', L === 'L' ? ['batch', H, 'L'] : [1, H, L]);
+  const lamDims = p.shared ? [N] : [H, N];
+  let lam: Value, coef: Value;
+  if (runtime) {
+    lam = b.ssm('Complex', [input(model, 'lam_re', lamDims), input(model, 'lam_im', lamDims)]);
+    coef = b.ssm('Complex', [input(model, 'coef_re', [C, H, N]), input(model, 'coef_im', [C, H, N])]);
+  } else {
+    lam = b.initializer('lam', c64(p.lamRe, p.lamIm, lamDims));
+    coef = b.initializer('coef', c64(p.coefRe, p.coefIm, [C, H, N]));
+  }
+  const k = b.ssm('Vandermonde', [lam, coef, b.dim(u, 2)], { scale: { kind: 'float', value: scale } });
+  model.graph.renameValue(k, 'k');
+  model.graph.outputs.push(k);
+  return model;
+}
+
+function feeds(p: Params, L: number, runtime: boolean, batch = 1): Record<string, Tensor> {
+  const f: Record<string, Tensor> = { u: f32(new Array(batch * H * L).fill(0), [batch, H, L]) };
+  if (runtime) {
+    const lamDims = p.shared ? [N] : [H, N];
+    Object.assign(f, { lam_re: f32(p.lamRe, lamDims), lam_im: f32(p.lamIm, lamDims), coef_re: f32(p.coefRe, [C, H, N]), coef_im: f32(p.coefIm, [C, H, N]) });
+  }
+  return f;
+}
+
+const TAIL = [lowerVandermondePass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
+
+describe('lower-vandermonde: IR before and after', () => {
+  it('λ [H,N]: Range → Cast, Unsqueeze(λ)·l → Exp, Transpose(coef) → MatMul → Real → Mul scale → Transpose', () => {
+    const model = vmodel(17, params(1, false), 2, 'L');
+    expect(printModel(model)).toMatch(/%k = ai\.ssmc\.Vandermonde\(%lam, %coef, %gather\) \{scale=2\.0\} : f32\[2,4,L\]/);
+    const before = new Set(model.graph.nodes);
+    runPipeline(model, { opset: 17, seqLen: null }, [lowerVandermondePass]);
+    const added = model.graph.nodes.filter((n) => !before.has(n));
+    expect(added.map((n) => n.qualifiedOp)).toEqual([
+      'Range', 'Cast', 'Unsqueeze', 'Mul', 'Exp', 'Transpose', 'MatMul', 'ai.ssmc.Real', 'Mul', 'Transpose',
+    ]);
+    const text = printModel(model);
+    expect(text).toMatch(/%range = Range\(%zero\w*, %gather, %one\w*\) : i64\[\?\]/);
+    expect(text).toMatch(/%cast = Cast\(%range\) \{to=1\} : f32\[\?\]/);
+    expect(text).toMatch(/%unsqueeze = Unsqueeze\(%lam, %axes\w*\) : c64\[4,5,1\]/);
+    // λ·l is formed first (in float32 after lower-complex, as the official code does), then exp.
+    expect(text).toMatch(/%mul = Mul\(%unsqueeze, %cast\) : c64\[4,5,\?\]/);
+    expect(text).toMatch(/%exp = Exp\(%mul\) : c64\[4,5,\?\]/);
+    expect(text).toMatch(/%transpose = Transpose\(%coef\) \{perm=\[1,0,2\]\} : c64\[4,2,5\]/);
+    expect(text).toMatch(/%matmul = MatMul\(%transpose, %exp\) : c64\[4,2,\?\]/);
+    expect(text).toMatch(/%real = ai\.ssmc\.Real\(%matmul\) : f32\[4,2,\?\]/);
+    expect(text).toMatch(/%k = Transpose\(%mul_1\) \{perm=\[1,0,2\]\} : f32\[2,4,\?\]/);
+    expect(text).not.toMatch(/Vandermonde/);
+  });
+
+  it('λ [N] shared by all H: one more Unsqueeze to [1,N], the MatMul broadcasts; scale 1 adds no Mul', () => {
+    const model = vmodel(20, params(2, true), 1, 16);
+    const before = new Set(model.graph.nodes);
+    runPipeline(model, { opset: 20, seqLen: 16 }, [lowerVandermondePass]);
+    const added = model.graph.nodes.filter((n) => !before.has(n));
+    expect(added.map((n) => n.qualifiedOp)).toEqual([
+      'Range', 'Cast', 'Unsqueeze', 'Unsqueeze', 'Mul', 'Exp', 'Transpose', 'MatMul', 'ai.ssmc.Real', 'Transpose',
+    ]);
+    const text = printModel(model);
+    expect(text).toMatch(/= Exp\(%\w+\) : c64\[1,5,16\]/);
+    expect(text).toMatch(/= MatMul\(%transpose, %exp\) : c64\[4,2,16\]/);
+    expect(text).toMatch(/%k = Transpose\(%real\) \{perm=\[1,0,2\]\} : f32\[2,4,16\]/);
+  });
+
+  it('after lower-complex and dce, only the real part is computed: 2 real MatMuls, no complex value', () => {
+    const model = vmodel(17, params(3, false), 2, 'L', true);
+    runPipeline(model, { opset: 17, seqLen: null }, TAIL);
+    const ops = opsOf(model);
+    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);
+    expect(ops).toEqual(expect.arrayContaining(['Exp', 'Cos', 'Sin', 'Sub']));
+    expect(ops.filter((o) => o.startsWith('ai.ssmc.'))).toEqual([]);
+    expect([...model.graph.values()].filter((v) => v.type.dtype === 'complex64')).toEqual([]);
+  });
+});
+
+describe.each([
+  ['λ [H,N]', false],
+  ['λ [N] shared', true],
+] as const)('lower-vandermonde, %s: numbers', (_label, shared) => {
+  const p = params(7, shared);
+
+  it('float64: the definition and the lowered graph equal the direct sum (L = 1, 7, 32, 100)', () => {
+    for (const L of [1, 7, 32, 100]) {
+      const want = direct(p, 2, L);
+      const model = vmodel(17, p, 2, 'L');
+      const ref = evalF64(model, feeds(p, L, false)).get('k')!;
+      expect(ref.dims).toEqual([C, H, L]);
+      const a = compareToReference(ref.data, want, 1e-12);
+      expect(a.ok, describeComparison(`Vandermonde definition, L=${L}`, a)).toBe(true);
+      runPipeline(model, { opset: 17, seqLen: null }, [lowerVandermondePass]);
+      const b = compareToReference(evalF64(model, feeds(p, L, false)).get('k')!.data, want, 1e-12);
+      expect(b.ok, describeComparison(`lowered, L=${L}`, b)).toBe(true);
+    }
+  });
+
+  describe.each([17, 20])('opset %i: onnxruntime after the pipeline tail', (opset) => {
+    it.each([1, 7, 32, 100])('fixed L = %i (constant λ, coef: the kernel folds)', async (L) => {
+      const model = vmodel(opset, p, 2, L);
+      runPipeline(model, { opset, seqLen: L }, TAIL);
+      expect(model.graph.nodes).toEqual([]);
+      const k = (await runOrt(model, feeds(p, L, false))).get(model.graph.outputs[0]!.name)!;
+      expect(k.dims).toEqual([C, H, L]);
+      const cmp = compareToReference(k.data as Float32Array, direct(p, 2, L));
+      expect(cmp.ok, describeComparison(`fixed L=${L}`, cmp)).toBe(true);
+    });
+
+    it('dynamic L, runtime λ and coef (nothing folds): one graph for L = 1, 7, 32, 100', async () => {
+      const model = vmodel(opset, p, 0.5, 'L', true);
+      runPipeline(model, { opset, seqLen: null }, TAIL);
+      for (const L of [1, 7, 32, 100]) {
+        const k = (await runOrt(model, feeds(p, L, true, 2))).get('k')!;
+        expect(k.dims).toEqual([C, H, L]);
+        const cmp = compareToReference(k.data as Float32Array, direct(p, 0.5, L));
+        expect(cmp.ok, describeComparison(`dynamic L=${L}`, cmp)).toBe(true);
+      }
+    });
+  });
+});
