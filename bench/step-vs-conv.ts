@@ -1,0 +1,74 @@
+/**
+ * `npm run bench`: per-token latency of generation with the step graph against re-running the
+ * convolution graph on the growing sequence, for the bundled gss-code model at 256, 1024 and 4096
+ * positions, in one run (the machines are noisy: read the ratios). Prints a table and JSON.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { modelToBytes } from '../export/onnx-write.js';
+import { readSafetensors } from '../export/safetensors.js';
+import { i64 } from '../ir/tensor.js';
+import { compileModel, parseModelFile } from '../src/compile.js';
+import { createSession } from '../src/runtime/run.js';
+import { runSteps, stepStates, zeroStates } from '../src/step-runner.js';
+
+const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
+const POSITIONS = [256, 1024, 4096];
+const THREADS = Number(process.env.SSMC_BENCH_THREADS ?? 1);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'model.json');
+  const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`))), source: 'gss-code' };
+  const opts = { seqLen: null, opset: 17 } as const;
+  const conv = await createSession(modelToBytes(compileModel(file, weights, opts).model), { threads: THREADS });
+  const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
+  const specs = stepStates(stepModel);
+  const step = await createSession(modelToBytes(stepModel), { threads: THREADS });
+  const tokens = Array.from({ length: Math.max(...POSITIONS) }, (_, i) => (i * 7919 + 13) % 256);
+
+  const rows: { positions: number; conv_ms: number; step_ms: number; speedup: number }[] = [];
+  let states = zeroStates(specs, 1);
+  let t = 0;
+  for (const P of POSITIONS) {
+    // The step graph's cost does not depend on the position; time steps around position P.
+    while (t < P - 64) {
+      states = (await runSteps(step, specs, 1, () => i64([tokens[t]!], [1]), states)).states;
+      t++;
+    }
+    const stepTimes: number[] = [];
+    for (; t < P; t++) {
+      const t0 = performance.now();
+      states = (await runSteps(step, specs, 1, () => i64([tokens[t]!], [1]), states)).states;
+      stepTimes.push(performance.now() - t0);
+    }
+    // Re-running the convolution graph: one full pass over the P positions per new token.
+    const convTimes: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      await conv.run(new Map([['input', i64(tokens.slice(0, P), [1, P])]]));
+      convTimes.push(performance.now() - t0);
+    }
+    const c = median(convTimes), s = median(stepTimes);
+    rows.push({ positions: P, conv_ms: +c.toFixed(3), step_ms: +s.toFixed(3), speedup: +(c / s).toFixed(1) });
+  }
+  await conv.release();
+  await step.release();
+
+  console.log(`gss-code (6 GSS layers, E=256, H=64, N=256), onnxruntime-node CPU, ${THREADS} thread(s); medians, ms per generated token`);
+  console.log('| positions | re-run conv graph | step graph | step speed-up |');
+  console.log('|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.positions} | ${r.conv_ms.toFixed(2)} | ${r.step_ms.toFixed(3)} | ${r.speedup}× |`);
+  const json = { bench: 'step-vs-conv', model: 'examples/gss-code', runtime: 'onnxruntime-node cpu', threads: THREADS, rows };
+  console.log(JSON.stringify(json));
+  writeFileSync('bench-results.json', JSON.stringify(json, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
