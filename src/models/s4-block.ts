@@ -8,7 +8,7 @@ import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { legsNplr } from './hippo.js';
 import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { dplrExtraParams, dplrKernel, toCtilde } from './s4-dplr.js';
+import { dplrExtraParams, dplrKernel, dplrLinearStep, toCtilde } from './s4-dplr.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
 import { discretize } from '../../passes/lower-ssm-kernel.js';
@@ -153,7 +153,6 @@ export const s4Block: ArchDef = {
   },
   stepIo(args) {
     if (bool(args, 'bidirectional')) return 'a bidirectional kernel has no recurrence: its anti-causal half needs the future of the sequence; compile it with --mode conv';
-    if (isDplr(args)) return `mode "${str(args, 'mode')}" (S4 DPLR) has no step graph in this version of ssmc yet; use --mode conv`;
     const H = int(args, 'd_model');
     return { input: ['batch', H], output: ['batch', H] };
   },
@@ -205,9 +204,11 @@ function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): 
   }
   const BC = b.mul(B, Cc);
   if (step) {
-    // One position: x' = dA·x + dB·u, y = 2 Re(C·x') + D·u (ssm-math.md §2.3), then the same head.
-    const { lambda, coef } = discretize(b, dt, A, BC, str(args, 'disc'));
-    const { y, next } = vandermondeStep(b, lambda, coef, 2, u, step.state('layer', H, N2)); // [B,C,H]
+    // One position: x' = dA·x + dB·u, y = 2 Re(C·x') + D·u (ssm-math.md §2.3), then the same head;
+    // S4 DPLR uses the official O(N) linear stepper on the half state.
+    const { y, next } = isDplr(args)
+      ? dplrLinearStep(b, params, args, Ck, u, step.state('layer', H, N2))
+      : vandermondeStep(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, discretize(b, dt, A, BC, str(args, 'disc')).coef, 2, u, step.state('layer', H, N2)); // [B,C,H]
     step.setOut('layer', next);
     const skip = b.mul(b.unsqueeze(u, [1]), params.real('layer.D')); // [B,1,H]·[C,H]
     let flat = b.reshape(b.add(y, skip), [0, C * H]);
@@ -216,6 +217,7 @@ function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): 
     const z = linear(b, activation(b, flat, args.activation as string | null), params.real(`${lin}.weight`), params.real(`${lin}.bias`));
     return args.final_act === 'glu' ? glu(b, z, 1, dOut) : activation(b, z, args.final_act as string | null);
   }
+  if (prefill && isDplr(args)) throw new UserError(`--mode prefill: S4 DPLR has no prefill graph in this version of ssmc (its step graph works: feed the prompt step by step)`);
   if (prefill) prefill.set('layer', H, N2, finalState(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, u));
   let L = b.dim(u, 2);
   if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);

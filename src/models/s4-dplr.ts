@@ -256,3 +256,92 @@ export function dplrExtraParams(args: ArgValues): { name: string; shape: number[
   ];
 }
 
+
+/** row · M⁻¹ for a complex row vector (length n) and matrix M (n×n): solves Mᵀ zᵀ = rowᵀ. */
+function rowTimesInverse(row: Float64Array, M: Float64Array, n: number): Float64Array {
+  const Mt = new Float64Array(2 * n * n), rhs = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    Mt[2 * (i * n + j)] = M[2 * (j * n + i)]!;
+    Mt[2 * (i * n + j) + 1] = M[2 * (j * n + i) + 1]!;
+  }
+  for (let i = 0; i < n; i++) {
+    rhs[2 * (i * n)] = row[2 * i]!;
+    rhs[2 * (i * n) + 1] = row[2 * i + 1]!;
+  }
+  const z = cSolve(Mt, rhs, n);
+  return Float64Array.from({ length: 2 * n }, (_, k) => z[2 * (Math.floor(k / 2) * n) + (k % 2)]!);
+}
+
+/**
+ * The official O(N) "linear" stepper of the DPLR kernel (ssm-math.md §2.4), as step-graph ops on
+ * the half state x (complex [B,H,N']):
+ *   x₁ = E⊙x − P·2Re(Qx) + 2B·u,   x' = Dv⊙(x₁ − P·2Re(R x₁)),   y = Re(dC·x')
+ * with Dv = (2/Δ − a)⁻¹, E = 2/Δ + a, R = (I + 2Re[Q Dv Pᵀ])⁻¹(Q⊙Dv), and dC = 2·C[:N'] where
+ * C = C~(I − dA^l_kernel)⁻¹ recovers the untruncated C from the checkpoint's C~ (float64 here).
+ */
+export function dplrLinearStep(b: Builder, params: ParamStore, args: ArgValues, Ck: number, u: Value, x: Value): { y: Value; next: Value } {
+  const sys = readSystem(params, args, Ck);
+  const { H, N, rank, C } = sys, M = 2 * N;
+  const Dv = new Float64Array(2 * H * N), E = new Float64Array(2 * H * N), R = new Float64Array(2 * rank * H * N);
+  const dC = new Float64Array(2 * C * H * N), B2 = sys.B.map((v) => 2 * v);
+  for (let h = 0; h < H; h++) {
+    const twoOverDt = 2 / sys.dt[h]!;
+    for (let n = 0; n < N; n++) {
+      const k = h * N + n, ar = sys.a[2 * k]!, ai = sys.a[2 * k + 1]!;
+      const dr = twoOverDt - ar, di = -ai, den = dr * dr + di * di;
+      Dv[2 * k] = dr / den;
+      Dv[2 * k + 1] = -di / den;
+      E[2 * k] = twoOverDt + ar;
+      E[2 * k + 1] = ai;
+    }
+    // G[i][j] = δ_ij + 2 Re Σ_n Q_i,n Dv_n P_j,n (Q = conj P), an r×r real matrix; R = G⁻¹ (Q⊙Dv).
+    const G = Array.from({ length: rank }, (_, i) => Array.from({ length: rank }, (_, j) => {
+      let s = 0;
+      for (let n = 0; n < N; n++) {
+        const pi = 2 * (i * H * N + h * N + n), pj = 2 * (j * H * N + h * N + n), d = 2 * (h * N + n);
+        const qr = sys.P[pi]!, qi = -sys.P[pi + 1]!;
+        const tr = qr * Dv[d]! - qi * Dv[d + 1]!, ti = qr * Dv[d + 1]! + qi * Dv[d]!;
+        s += tr * sys.P[pj]! - ti * sys.P[pj + 1]!;
+      }
+      return (i === j ? 1 : 0) + 2 * s;
+    }));
+    const det = rank === 1 ? G[0]![0]! : G[0]![0]! * G[1]![1]! - G[0]![1]! * G[1]![0]!;
+    const Ginv = rank === 1 ? [[1 / det]] : [[G[1]![1]! / det, -G[0]![1]! / det], [-G[1]![0]! / det, G[0]![0]! / det]];
+    for (let i = 0; i < rank; i++) for (let n = 0; n < N; n++) {
+      let rr = 0, ri = 0;
+      for (let j = 0; j < rank; j++) {
+        const pj = 2 * (j * H * N + h * N + n), d = 2 * (h * N + n);
+        const qr = sys.P[pj]!, qi = -sys.P[pj + 1]!;
+        rr += Ginv[i]![j]! * (qr * Dv[d]! - qi * Dv[d + 1]!);
+        ri += Ginv[i]![j]! * (qr * Dv[d + 1]! + qi * Dv[d]!);
+      }
+      R[2 * (i * H * N + h * N + n)] = rr;
+      R[2 * (i * H * N + h * N + n) + 1] = ri;
+    }
+    // C = C~ (I − dA^l_kernel)⁻¹ on the conj-expanded state; the half stepper reads 2·C[:N'].
+    const X = cPow(denseDA(sys, h), sys.lKernel, M);
+    const IminusX = cIdentity(M).map((v, k) => v - X[k]!);
+    for (let c = 0; c < C; c++) {
+      const row = new Float64Array(2 * M);
+      for (let n = 0; n < N; n++) {
+        const s = 2 * ((c * H + h) * N + n);
+        row.set([sys.Ctilde[s]!, sys.Ctilde[s + 1]!], 2 * n);
+        row.set([sys.Ctilde[s]!, -sys.Ctilde[s + 1]!], 2 * (n + N));
+      }
+      const full = rowTimesInverse(row, IminusX, M);
+      for (let n = 0; n < N; n++) {
+        dC[2 * ((c * H + h) * N + n)] = 2 * full[2 * n]!;
+        dC[2 * ((c * H + h) * N + n) + 1] = 2 * full[2 * n + 1]!;
+      }
+    }
+  }
+  const k = (name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), complexTensor(data, dims));
+  const P = k('step_P', sys.P, [rank, H, N]), Q = b.ssm('Conj', [P]), Rc = k('step_R', R, [rank, H, N]);
+  // 2 Re Σ_n V[r,h,n]·x[b,h,n] → [B,r,H,1]; then Σ_r P[r,h,n]·s[b,r,h] → [B,H,N].
+  const project = (V: Value, v: Value) => b.mul(b.ssm('Real', [b.op('ReduceSum', [b.mul(b.unsqueeze(V, [0]), b.unsqueeze(v, [1])), b.i64([3], undefined, 'axes')], { keepdims: 1 })]), b.f32(2));
+  const lift = (s: Value) => b.op('ReduceSum', [b.mul(b.unsqueeze(P, [0]), s), b.i64([1], undefined, 'axes')], { keepdims: 0 });
+  const x1 = b.add(b.sub(b.mul(x, k('step_E', E, [H, N])), lift(project(Q, x))), b.mul(k('step_2B', B2, [H, N]), b.unsqueeze(u, [2])));
+  const next = b.mul(k('step_Dv', Dv, [H, N]), b.sub(x1, lift(project(Rc, x1))));
+  const y = b.ssm('Real', [b.op('ReduceSum', [b.mul(b.unsqueeze(k('step_dC', dC, [C, H, N]), [0]), b.unsqueeze(next, [1])), b.i64([3], undefined, 'axes')], { keepdims: 0 })]);
+  return { y, next }; // y [B,C,H]
+}

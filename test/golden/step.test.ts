@@ -8,7 +8,7 @@ import { compareToReference, describeComparison } from '../../src/verify/compare
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 
 /** Golden cases whose official code has a step mode, with the output it produced stepping. */
-const CASES: [string, string][] = [['s4d_lin_zoh', 'output_step'], ['s4d_inv_bilinear', 'output_step']];
+const CASES: [string, string][] = [['s4d_lin_zoh', 'output_step'], ['s4d_inv_bilinear', 'output_step'], ['s4_dplr_legs', 'output_step_linear'], ['s4_dplr_legs', 'output_step_dense']];
 
 describe.each(CASES)('step graph, golden %s', (name, stepKey) => {
   it.each([17, 20])('matches the official step outputs and the float64 conv output (opset %i)', async (opset) => {

@@ -37,6 +37,8 @@ describe('step graphs equal the convolution graphs', () => {
   it.each([
     ['s4d-minimal (fresh)', { arch: 's4d-minimal', args: { d_model: 3, d_state: 8 } }, null, 'BHL'],
     ['s4-block bilinear, 2 channels (fresh)', { arch: 's4-block', args: { d_model: 3, d_state: 8, mode: 'diag', init: 'diag-inv', disc: 'bilinear', channels: 2, transposed: false } }, null, 'BLH'],
+    ['s4 dplr, HiPPO-LegS (fresh), linear stepper', { arch: 's4-block', args: { d_model: 3, d_state: 16, mode: 'dplr', transposed: false } }, null, 'BLH'],
+    ['s4 dplr (golden weights) beyond l_kernel', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs', 'BLH'],
     ['dss exp (golden weights)', modelFileFor(goldenCase('dss_exp')), 'dss_exp', 'BHL'],
     ['gss layer (golden weights)', modelFileFor(goldenCase('gss_layer')), 'gss_layer', 'BLH'],
   ] as const)('%s', async (_name, file, weightsOf, layout) => {
