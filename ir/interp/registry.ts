@@ -6,6 +6,7 @@ import { LINALG_KERNELS } from './ops/linalg.js';
 import { NN_KERNELS } from './ops/nn.js';
 import { SHAPE_KERNELS } from './ops/shape.js';
 import { SSM_KERNELS } from './ops/ssm.js';
+import { MORE_ONNX_KERNELS } from './more-kernels.js';
 
 /** The interpreter's kernels by domain and op; registering one twice is a bug. */
 export class KernelRegistry {
@@ -32,5 +33,6 @@ export class KernelRegistry {
 }
 
 export const KERNELS = new KernelRegistry();
-KERNELS.registerAll(ONNX_DOMAIN, { ...ELEMENTWISE_KERNELS, ...SHAPE_KERNELS, ...LINALG_KERNELS, ...NN_KERNELS, DFT: dftKernel });
+// MORE_ONNX_KERNELS comes last: its any-axis Softmax, LogSoftmax and ArgMax replace the last-axis ones.
+KERNELS.registerAll(ONNX_DOMAIN, { ...ELEMENTWISE_KERNELS, ...SHAPE_KERNELS, ...LINALG_KERNELS, ...NN_KERNELS, DFT: dftKernel, ...MORE_ONNX_KERNELS });
 KERNELS.registerAll(SSMC_DOMAIN, SSM_KERNELS);

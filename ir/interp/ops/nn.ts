@@ -9,20 +9,6 @@ function rows(x: { dims: number[]; data: Float64Array }, axis: number, f: (row: 
   for (let o = 0; o < x.data.length / inner; o++) f(x.data.subarray(o * inner, (o + 1) * inner), out.subarray(o * inner, (o + 1) * inner));
 }
 
-const softmax = (log: boolean): Kernel => (inputs, node) => {
-  const x = need(inputs, 0, node);
-  const axis = normAxis(node.attrInt('axis', -1), x.dims.length, node.name);
-  if (axis !== x.dims.length - 1) throw new Error(`node '${node.name}': only the last axis is implemented for ${node.op}`);
-  const out = rt(x.dtype, x.dims);
-  rows(x, axis, (r, o) => {
-    const m = Math.max(...r);
-    let s = 0;
-    for (let i = 0; i < r.length; i++) s += Math.exp(r[i]! - m);
-    for (let i = 0; i < r.length; i++) o[i] = log ? r[i]! - m - Math.log(s) : Math.exp(r[i]! - m) / s;
-  }, out.data);
-  return [out];
-};
-
 /** LayerNormalization (opset 17): normalise over dims from `axis` on, biased variance. */
 const layerNorm: Kernel = (inputs, node) => {
   const x = need(inputs, 0, node), scale = need(inputs, 1, node), bias = inputs[2] ?? null;
@@ -61,22 +47,5 @@ const gelu: Kernel = (inputs, node) => {
   return [out];
 };
 
-const argmax: Kernel = (inputs, node) => {
-  const x = need(inputs, 0, node);
-  const axis = normAxis(node.attrInt('axis', 0), x.dims.length, node.name);
-  if (axis !== x.dims.length - 1) throw new Error(`node '${node.name}': only the last axis is implemented for ArgMax`);
-  const keep = node.attrInt('keepdims', 1) === 1;
-  const n = x.dims[axis]!;
-  const outer = x.data.length / n;
-  const out = rt('int64', keep ? [...x.dims.slice(0, -1), 1] : x.dims.slice(0, -1));
-  for (let o = 0; o < outer; o++) {
-    let best = 0;
-    for (let i = 1; i < n; i++) if (x.data[o * n + i]! > x.data[o * n + best]!) best = i;
-    out.data[o] = best;
-  }
-  return [out];
-};
-
-export const NN_KERNELS: Record<string, Kernel> = {
-  Softmax: softmax(false), LogSoftmax: softmax(true), LayerNormalization: layerNorm, Gelu: gelu, ArgMax: argmax,
-};
+/** Softmax, LogSoftmax and ArgMax (any axis) live in ops/softmax.ts, ops/log-softmax.ts, ops/arg-max.ts. */
+export const NN_KERNELS: Record<string, Kernel> = { LayerNormalization: layerNorm, Gelu: gelu };

@@ -1,0 +1,34 @@
+import * as ort from 'onnxruntime-web';
+import type { Tensor } from '../../ir/tensor.js';
+import { ortBackend, type OrtBackend, type OrtModuleLike, type RunOptions, type Session } from './backend.js';
+
+/**
+ * onnxruntime-web's wasm backend. It runs in browsers and in Node (the package's Node build loads
+ * its .wasm from node_modules). Threads: wasm threading needs workers and cross-origin isolation,
+ * so this backend runs single-threaded unless `threads` asks otherwise before the first session
+ * (the wasm module reads `env.wasm.numThreads` once, when it initialises).
+ */
+let initialised = false;
+
+export const wasmBackend: OrtBackend = ortBackend(
+  'wasm',
+  ort as unknown as OrtModuleLike,
+  (opts) => ({
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
+  }),
+  (opts) => {
+    if (initialised) return;
+    ort.env.wasm.numThreads = opts.threads ?? 1;
+    ort.env.wasm.proxy = false;
+    initialised = true;
+  },
+);
+
+export function runWasm(modelBytes: Uint8Array, feeds: Map<string, Tensor>, opts: RunOptions = {}): Promise<Map<string, Tensor>> {
+  return wasmBackend.run(modelBytes, feeds, opts);
+}
+
+export function createWasmSession(modelBytes: Uint8Array, opts: RunOptions = {}): Promise<Session> {
+  return wasmBackend.createSession(modelBytes, opts);
+}

@@ -1,0 +1,172 @@
+import type { onnx as P } from 'onnx-proto';
+import { describe, expect, it } from 'vitest';
+import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { onnx } from '../../export/proto.js';
+import { Graph } from '../../ir/graph.js';
+import { Model } from '../../ir/model.js';
+import { f32, i64, type Tensor } from '../../ir/tensor.js';
+import { tensorType } from '../../ir/types.js';
+import { nodeBackend } from '../../src/runtime/node.js';
+
+/**
+ * Known gaps of export/onnx-read.ts and export/onnx-write.ts, written as `it.fails`: each test states
+ * the behaviour we want and currently fails. When a fix lands, its test starts failing here —
+ * turn it into a plain `it` then.
+ */
+
+const T = onnx.TensorProto.DataType;
+const A = onnx.AttributeProto.AttributeType;
+const INT4 = 22; // newer than the onnx.proto (1.10) that onnx-proto ships
+
+function vi(name: string, elemType: number, dims: (number | string)[] | null): P.IValueInfoProto {
+  const shape = dims === null ? undefined : { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
+  return { name, type: { tensorType: { elemType, ...(shape ? { shape } : {}) } } };
+}
+
+function encode(graph: P.IGraphProto): Uint8Array {
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: { name: 'g', ...graph } }).finish();
+}
+
+describe('known gaps', () => {
+  it.fails('reads sibling subgraphs that reuse a name (valid ONNX: then/else branches may both define "tmp")', () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, [1]), vi('c', T.BOOL, [])],
+      node: [{
+        opType: 'If', input: ['c'], output: ['y'], attribute: [
+          { name: 'then_branch', type: A.GRAPH, g: { name: 't', node: [{ opType: 'Neg', input: ['x'], output: ['tmp'] }], output: [vi('tmp', T.FLOAT, null)] } },
+          { name: 'else_branch', type: A.GRAPH, g: { name: 'e', node: [{ opType: 'Identity', input: ['x'], output: ['tmp'] }], output: [vi('tmp', T.FLOAT, null)] } },
+        ],
+      }],
+      output: [vi('y', T.FLOAT, [1])],
+    });
+    expect(() => modelFromBytes(bytes)).not.toThrow();
+  });
+
+  it.fails('rejects a float tensor whose values sit in the wrong typed field (int64_data)', () => {
+    const bytes = encode({ initializer: [{ name: 'w', dims: [2], dataType: T.FLOAT, int64Data: [1, 2] }], output: [vi('w', T.FLOAT, [2])] });
+    expect(() => modelFromBytes(bytes)).toThrow(OnnxFormatError); // today: a float32 [2] tensor with 0 values
+  });
+
+  it.fails('checks the byte count of 4-bit tensors (int4 [3] packs into 2 bytes)', () => {
+    const bytes = encode({ initializer: [{ name: 'w', dims: [3], dataType: INT4, rawData: new Uint8Array(100) }], output: [vi('w', INT4, [3])] });
+    expect(() => modelFromBytes(bytes)).toThrow(OnnxFormatError);
+  });
+
+  it.fails('rejects external data offsets that are not numbers', () => {
+    const bytes = encode({
+      initializer: [{ name: 'w', dims: [3], dataType: T.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'a.bin' }, { key: 'offset', value: 'abc' }] }],
+      output: [vi('w', T.FLOAT, [3])],
+    });
+    expect(() => modelFromBytes(bytes)).toThrow(OnnxFormatError); // today: offset NaN
+  });
+
+  it.fails('rejects graph inputs of non-tensor types instead of reading them as float32', () => {
+    const bytes = encode({
+      input: [{ name: 's', type: { sequenceType: { elemType: { tensorType: { elemType: T.FLOAT } } } } }],
+      node: [{ opType: 'SequenceLength', input: ['s'], output: ['n'] }],
+      output: [vi('n', T.INT64, [])],
+    });
+    expect(() => modelFromBytes(bytes)).toThrow(OnnxFormatError);
+  });
+
+  it.fails('does not declare a graph output of unknown rank as a scalar', () => {
+    const m = new Model(17);
+    const x = m.graph.addInput('x', tensorType('float32', [2]));
+    m.graph.outputs.push(m.graph.createNode('', 'Relu', [x], {}, 1, { outputTypes: [tensorType('float32', null)] }).outputs[0]!);
+    let shape: unknown = 'threw';
+    try {
+      shape = modelFromBytes(modelToBytes(m)).graph.outputs[0]!.type.shape;
+    } catch {
+      // an ExportError naming the output is fine too
+    }
+    expect(shape).not.toEqual([]); // today: written as shape {} (rank 0), read back as a scalar
+  });
+
+  it.fails('reports the byte offset of truncated protobuf fields', () => {
+    let err: OnnxFormatError | null = null;
+    try {
+      modelFromBytes(Uint8Array.from([0x3a, 0x10, 0x0a]));
+    } catch (e) {
+      err = e as OnnxFormatError;
+    }
+    expect(err?.offset).toBe(3); // protobufjs says "index out of range: 3 + 10 > 3"
+  });
+
+  it.fails('leaves the shape out for subgraph outputs of unknown rank (a forced empty shape declares a scalar, and onnxruntime enforces it)', async () => {
+    const m = new Model(17);
+    const g = m.graph;
+    const x = g.addInput('x', tensorType('float32', [3]));
+    const c = g.addInput('c', tensorType('bool', []));
+    const s = g.addInput('s', tensorType('int64', ['k'])); // the branches' output rank is unknown until run time
+    const branch = (name: string) => {
+      const sub = new Graph(name, g);
+      sub.outputs.push(sub.createNode('', 'Reshape', [x, s], {}, 1, { outputNames: [`${name}_y`], outputTypes: [tensorType('float32', null)] }).outputs[0]!);
+      return sub;
+    };
+    const iff = g.createNode('', 'If', [c], { then_branch: { kind: 'graph', value: branch('then') }, else_branch: { kind: 'graph', value: branch('else') } }, 1, {
+      outputNames: ['z'], outputTypes: [tensorType('float32', null)],
+    }).outputs[0]!;
+    g.outputs.push(g.createNode('', 'Identity', [iff], {}, 1, { outputNames: ['y'], outputTypes: [tensorType('float32', ['a', 'b'])] }).outputs[0]!);
+    const feeds = new Map<string, Tensor>([['x', f32([1, 2, 3], [3])], ['c', { dtype: 'bool', dims: [], data: Uint8Array.from([1]) }], ['s', i64([1, 3], [2])]]);
+    const out = await nodeBackend.run(modelToBytes(m), feeds, { optimizations: 'disabled' });
+    expect(out.get('y')!.dims).toEqual([1, 3]); // today: "has shape {} but the computed output shape for this run is {1,3}"
+  });
+
+  it.fails('never writes a negative dim_value (shape inference can leave -1 from Reshape): the file must read back', () => {
+    const m = new Model(17);
+    const x = m.graph.addInput('x', tensorType('float32', [2, 3]));
+    const r = m.graph.createNode('', 'Relu', [x], {}, 1, { outputTypes: [tensorType('float32', [-1, 3])] }).outputs[0]!;
+    m.graph.outputs.push(m.graph.createNode('', 'Neg', [r], {}, 1, { outputTypes: [tensorType('float32', [2, 3])] }).outputs[0]!);
+    let bytes: Uint8Array | null = null;
+    try {
+      bytes = modelToBytes(m);
+    } catch {
+      return; // an ExportError naming the value is fine too
+    }
+    expect(() => modelFromBytes(bytes!)).not.toThrow(); // today: "dimension -1 is negative"
+  });
+
+  it.fails('lists initializers among the graph inputs again when writing an IR < 4 model (the onnx checker requires it there)', () => {
+    const bytes = onnx.ModelProto.encode({
+      irVersion: 3, opsetImport: [{ domain: '', version: 9 }],
+      graph: {
+        name: 'g', input: [vi('x', T.FLOAT, [2]), vi('w', T.FLOAT, [2])], output: [vi('y', T.FLOAT, [2])],
+        initializer: [{ name: 'w', dims: [2], dataType: T.FLOAT, floatData: [1, 2] }],
+        node: [{ opType: 'Add', input: ['x', 'w'], output: ['y'] }],
+      },
+    }).finish();
+    const again = onnx.ModelProto.decode(modelToBytes(modelFromBytes(bytes)));
+    expect(again.graph!.input!.map((v) => v.name)).toEqual(['x', 'w']); // today: ['x'] with ir_version 3
+  });
+
+  it.fails('keeps omitted optional outputs omitted (a name makes the op produce them: Attention, BatchNormalization…)', () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, [4])],
+      node: [{ opType: 'Split', input: ['x'], output: ['a', '', 'b', ''] }, { opType: 'Split', input: ['x'], output: ['c', '', 'd'] }],
+      output: [vi('a', T.FLOAT, [1])],
+    });
+    const again = onnx.ModelProto.decode(modelToBytes(modelFromBytes(bytes)));
+    expect(again.graph!.node!.map((n) => n.output)).toEqual([['a', '', 'b'], ['c', '', 'd']]); // today: ['a','','b','_1'], ['c','_2','d']
+  });
+
+  it.fails('does not invent float32 types for untyped subgraph inputs (Loop/Scan bodies may leave them to inference)', () => {
+    const bytes = encode({
+      input: [vi('n', T.INT64, []), vi('x', T.FLOAT, [1])],
+      node: [{
+        opType: 'Loop', input: ['n', '', 'x'], output: ['y'], attribute: [{
+          name: 'body', type: A.GRAPH, g: {
+            name: 'body', input: [{ name: 'i' }, { name: 'cond_in' }, { name: 'acc' }],
+            node: [{ opType: 'Identity', input: ['cond_in'], output: ['cond_out'] }, { opType: 'Neg', input: ['acc'], output: ['acc_out'] }],
+            output: [{ name: 'cond_out' }, { name: 'acc_out' }],
+          },
+        }],
+      }],
+      output: [vi('y', T.FLOAT, [1])],
+    });
+    const body = onnx.ModelProto.decode(modelToBytes(modelFromBytes(bytes))).graph!.node![0]!.attribute![0]!.g!;
+    const elem = body.input!.map((v) => v.type?.tensorType?.elemType ?? null);
+    expect(elem[0]).not.toBe(T.FLOAT); // the iteration number is int64; today: written as float32
+    expect(elem[1]).not.toBe(T.FLOAT); // the condition is bool
+  });
+});

@@ -1,0 +1,282 @@
+import type { onnx as P } from 'onnx-proto';
+import { describe, expect, it } from 'vitest';
+import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { onnx } from '../../export/proto.js';
+import type { Attr } from '../../ir/attr.js';
+import { tensorType } from '../../ir/types.js';
+import { nodeBackend } from '../../src/runtime/node.js';
+import { f32 } from '../../ir/tensor.js';
+import { kitchenSinkModel, mlpModel } from './fixtures.js';
+
+const T = onnx.TensorProto.DataType;
+const A = onnx.AttributeProto.AttributeType;
+
+function vi(name: string, elemType: number, dims: (number | string | null)[] | null): P.IValueInfoProto {
+  const shape = dims === null ? undefined : { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})) };
+  return { name, type: { tensorType: { elemType, ...(shape ? { shape } : {}) } } };
+}
+
+function encode(graph: P.IGraphProto, extra: Partial<P.IModelProto> = {}): Uint8Array {
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: { name: 'g', ...graph }, ...extra }).finish();
+}
+
+/** A raw_data initializer of float32 values. */
+function floats(name: string, dims: number[], values: number[]): P.ITensorProto {
+  return { name, dims, dataType: T.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) };
+}
+
+function formatError(bytes: Uint8Array): OnnxFormatError {
+  try {
+    modelFromBytes(bytes);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) return e;
+    throw new Error(`expected OnnxFormatError, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
+  }
+  throw new Error('expected OnnxFormatError, but the model was accepted');
+}
+
+describe('modelFromBytes: valid files written by other tools', () => {
+  it('keeps initializers that older files also list as inputs as initializers', async () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, [2]), vi('w', T.FLOAT, [2])],
+      initializer: [floats('w', [2], [10, 20])],
+      node: [{ opType: 'Add', input: ['x', 'w'], output: ['y'] }],
+      output: [vi('y', T.FLOAT, [2])],
+    }, { irVersion: 3, opsetImport: [{ domain: '', version: 9 }] });
+    const m = modelFromBytes(bytes);
+    expect(m.irVersion).toBe(3);
+    expect(m.opset).toBe(9);
+    expect(m.graph.inputs.map((v) => v.name)).toEqual(['x']);
+    expect(m.graph.initializers.map((v) => v.name)).toEqual(['w']);
+    expect(Array.from(m.graph.initializers[0]!.constant!.data as Float32Array)).toEqual([10, 20]);
+    expect(m.graph.nodes[0]!.inputs[1]).toBe(m.graph.initializers[0]);
+    const out = await nodeBackend.run(modelToBytes(m), new Map([['x', f32([1, 2], [2])]]));
+    expect(Array.from(out.get('y')!.data as Float32Array)).toEqual([11, 22]);
+  });
+
+  it('reads the typed data fields (float, int32 incl. float16/bool/uint8, int64, double, uint64, string)', () => {
+    const bytes = encode({
+      initializer: [
+        { name: 'f', dims: [2], dataType: T.FLOAT, floatData: [1.5, -2] },
+        { name: 'i32', dims: [2], dataType: T.INT32, int32Data: [-7, 9] },
+        { name: 'h', dims: [2], dataType: T.FLOAT16, int32Data: [0x3c00, 0xc000] },
+        { name: 'b', dims: [3], dataType: T.BOOL, int32Data: [1, 0, 1] },
+        { name: 'u8', dims: [2], dataType: T.UINT8, int32Data: [0, 255] },
+        { name: 'i8', dims: [1], dataType: T.INT8, int32Data: [-128] },
+        { name: 'i64', dims: [2], dataType: T.INT64, int64Data: ['-9007199254740993', 5] },
+        { name: 'd', dims: [1], dataType: T.DOUBLE, doubleData: [Math.E] },
+        { name: 'u64', dims: [1], dataType: T.UINT64, uint64Data: ['18446744073709551615'] },
+        { name: 'u32', dims: [1], dataType: T.UINT32, uint64Data: [4294967295] },
+        { name: 's', dims: [2], dataType: T.STRING, stringData: [new TextEncoder().encode('ab'), new TextEncoder().encode('')] },
+        { name: 'scalar', dims: [], dataType: T.FLOAT, floatData: [3] },
+        { name: 'empty', dims: [0, 4], dataType: T.FLOAT },
+      ],
+      output: [vi('f', T.FLOAT, [2])],
+    });
+    const t = new Map(modelFromBytes(bytes).graph.initializers.map((v) => [v.name, v.constant!]));
+    const arr = (n: string) => Array.from(t.get(n)!.data as ArrayLike<unknown>);
+    expect(arr('f')).toEqual([1.5, -2]);
+    expect(arr('i32')).toEqual([-7, 9]);
+    expect(Array.from(t.get('h')!.raw!)).toEqual([0x00, 0x3c, 0x00, 0xc0]);
+    expect(t.get('b')!.dtype).toBe('bool');
+    expect(arr('b')).toEqual([1, 0, 1]);
+    expect(arr('u8')).toEqual([0, 255]);
+    expect(arr('i8')).toEqual([-128]);
+    expect(arr('i64')).toEqual([-9007199254740993n, 5n]);
+    expect(arr('d')).toEqual([Math.E]);
+    expect(arr('u64')).toEqual([18446744073709551615n]);
+    expect(arr('u32')).toEqual([4294967295]);
+    expect(t.get('s')!.data).toEqual(['ab', '']);
+    expect(t.get('scalar')!.dims).toEqual([]);
+    expect(arr('scalar')).toEqual([3]);
+    expect(t.get('empty')!.dims).toEqual([0, 4]);
+  });
+
+  it('puts value_info types on values, resolves outer names in subgraphs, and reads omitted inputs as null', () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, ['N', 3]), vi('c', T.BOOL, [])],
+      node: [
+        { opType: 'Relu', input: ['x'], output: ['r'], name: 'relu' },
+        { opType: 'Clip', input: ['r', '', 'r'], output: ['clipped'] },
+        {
+          opType: 'If', input: ['c'], output: ['y'], name: 'branch',
+          attribute: [
+            { name: 'then_branch', type: A.GRAPH, g: { name: 't', node: [{ opType: 'Neg', input: ['clipped'], output: ['t_out'] }], output: [vi('t_out', T.FLOAT, null)] } },
+            { name: 'else_branch', type: A.GRAPH, g: { name: 'e', node: [{ opType: 'Identity', input: ['x'], output: ['e_out'] }], output: [vi('e_out', T.FLOAT, null)] } },
+          ],
+        },
+      ],
+      valueInfo: [vi('r', T.FLOAT, ['N', 3])],
+      output: [vi('y', T.FLOAT, ['N', 3])],
+    });
+    const m = modelFromBytes(bytes);
+    const [relu, clip, iff] = m.graph.nodes;
+    expect(relu!.outputs[0]!.type).toEqual(tensorType('float32', ['N', 3]));
+    expect(clip!.inputs.map((v) => v?.name ?? null)).toEqual(['r', null, 'r']);
+    const thenG = (iff!.attrs.get('then_branch') as Extract<Attr, { kind: 'graph' }>).value;
+    const elseG = (iff!.attrs.get('else_branch') as Extract<Attr, { kind: 'graph' }>).value;
+    expect(thenG.nodes[0]!.inputs[0]).toBe(clip!.outputs[0]);
+    expect(elseG.nodes[0]!.inputs[0]).toBe(m.graph.inputs[0]);
+    expect(m.graph.outputs[0]!.type).toEqual(tensorType('float32', ['N', 3]));
+  });
+
+  it('keeps external data references without loading them', () => {
+    const bytes = encode({
+      initializer: [{
+        name: 'big', dims: [1000000, 1000], dataType: T.FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [{ key: 'location', value: 'big.bin' }, { key: 'offset', value: '4096' }, { key: 'length', value: '4000000000' }],
+      }],
+      output: [vi('big', T.FLOAT, [1000000, 1000])],
+    });
+    const t = modelFromBytes(bytes).graph.initializers[0]!.constant!;
+    expect(t).toMatchObject({ dtype: 'float32', dims: [1000000, 1000], data: null, external: { location: 'big.bin', offset: 4096, length: 4000000000 } });
+  });
+
+  it('reads model-local functions', () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, [2])],
+      node: [{ opType: 'Twice', domain: 'ai.ssmc', input: ['x'], output: ['y'], attribute: [{ name: 'k', type: A.INT, i: 2 }] }],
+      output: [vi('y', T.FLOAT, [2])],
+    }, {
+      opsetImport: [{ domain: '', version: 17 }, { domain: 'ai.ssmc', version: 1 }],
+      functions: [{
+        name: 'Twice', domain: 'ai.ssmc', input: ['X'], output: ['Y'], attribute: ['k'], opsetImport: [{ domain: '', version: 17 }],
+        node: [{ opType: 'Add', input: ['X', 'X'], output: ['Y'] }],
+      }],
+    });
+    const m = modelFromBytes(bytes);
+    const f = m.findFunction('ai.ssmc', 'Twice')!;
+    expect(f.attributes).toEqual(['k']);
+    expect(f.body.inputs.map((v) => v.name)).toEqual(['X']);
+    expect(f.body.outputs.map((v) => v.name)).toEqual(['Y']);
+    expect(f.body.nodes[0]!.inputs).toEqual([f.body.inputs[0], f.body.inputs[0]]);
+    expect(Buffer.compare(Buffer.from(modelToBytes(modelFromBytes(modelToBytes(m)))), Buffer.from(modelToBytes(m)))).toBe(0);
+  });
+
+  it('reads 64 levels of nested subgraphs', () => {
+    expect(() => modelFromBytes(nested(64))).not.toThrow();
+  });
+});
+
+/** Identity wrapped in `levels` nested If-then subgraphs. */
+function nested(levels: number): Uint8Array {
+  let g: P.IGraphProto = { name: `g${levels}`, node: [{ opType: 'Identity', input: ['x'], output: [`o${levels}`] }], output: [vi(`o${levels}`, T.FLOAT, null)] };
+  for (let i = levels - 1; i >= 0; i--) {
+    g = {
+      name: `g${i}`,
+      node: [{ opType: 'If', input: ['c'], output: [`o${i}`], attribute: [{ name: 'then_branch', type: A.GRAPH, g }, { name: 'else_branch', type: A.GRAPH, g: { name: `e${i}`, node: [{ opType: 'Identity', input: ['x'], output: [`e${i}`] }], output: [vi(`e${i}`, T.FLOAT, null)] } }] }],
+      output: [vi(`o${i}`, T.FLOAT, null)],
+    };
+  }
+  return encode({ ...g, input: [vi('x', T.FLOAT, [1]), vi('c', T.BOOL, [])], output: [vi('o0', T.FLOAT, [1])] });
+}
+
+describe('modelFromBytes: malformed files give OnnxFormatError, never a crash', () => {
+  const good = modelToBytes(kitchenSinkModel());
+
+  it('rejects truncated files, random bytes and bit flips', () => {
+    for (let n = 0; n < good.length; n += Math.max(1, good.length >> 7)) {
+      try {
+        modelFromBytes(good.subarray(0, n));
+      } catch (e) {
+        expect(e).toBeInstanceOf(OnnxFormatError);
+      }
+    }
+    expect(() => modelFromBytes(new Uint8Array(0))).toThrow(OnnxFormatError);
+    expect(() => modelFromBytes(good.subarray(0, good.length - 3))).toThrow(OnnxFormatError);
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) & 0xff;
+    for (let i = 0; i < 200; i++) {
+      const junk = Uint8Array.from({ length: 1 + (i * 37) % 400 }, rand);
+      try {
+        modelFromBytes(junk);
+      } catch (e) {
+        expect(e).toBeInstanceOf(OnnxFormatError);
+      }
+    }
+    for (let i = 0; i < 1000; i++) {
+      const m = good.slice();
+      m[(i * 7919 + rand()) % m.length] ^= 1 << (i % 8);
+      try {
+        modelFromBytes(m);
+      } catch (e) {
+        expect(e).toBeInstanceOf(OnnxFormatError);
+      }
+    }
+  });
+
+  it('wraps protobuf decoding errors with the offset', () => {
+    const truncated = formatError(Uint8Array.from([0x3a, 0x10, 0x0a])); // graph field claims 16 bytes, 1 follows
+    expect(truncated.message).toMatch(/not a valid ONNX model: protobuf decoding failed \(index out of range/);
+    expect(truncated.field).toBe('ModelProto');
+    const wireType = formatError(Uint8Array.from([0x9f, 0x06, 0x00])); // field 99 with wire type 7
+    expect(wireType.message).toMatch(/invalid wire type 7/);
+    expect(wireType.offset).toBe(2);
+  });
+
+  it('rejects tensors whose dims lie about their data, before allocating', () => {
+    const cases: [P.ITensorProto, RegExp][] = [
+      [{ name: 'w', dims: [4], dataType: T.FLOAT, rawData: new Uint8Array(12) }, /'w'.*need 16 bytes.*raw_data has 12/],
+      [{ name: 'w', dims: [1e9, 1e9], dataType: T.FLOAT, rawData: new Uint8Array(16) }, /'w'/],
+      [{ name: 'w', dims: [2 ** 40], dataType: T.DOUBLE, doubleData: [1, 2] }, /'w'.*need 1099511627776 values/],
+      [{ name: 'w', dims: [3], dataType: T.FLOAT, floatData: [1, 2] }, /'w'.*need 3 values/],
+      [{ name: 'w', dims: [3], dataType: T.FLOAT }, /'w'.*no data/],
+      [{ name: 'w', dims: [-1], dataType: T.FLOAT, floatData: [1] }, /'w'.*negative/],
+      [{ name: 'w', dims: [2], dataType: 99, rawData: new Uint8Array(8) }, /'w'.*unknown data type 99/],
+      [{ name: 'w', dims: [2], dataType: 0, rawData: new Uint8Array(8) }, /'w'.*unknown data type 0/],
+    ];
+    for (const [tensor, message] of cases) {
+      const e = formatError(encode({ initializer: [tensor], output: [vi('w', T.FLOAT, null)] }));
+      expect(e.message).toMatch(message);
+    }
+  });
+
+  it('names the node and the name read before its definition', () => {
+    const e = formatError(encode({
+      input: [vi('x', T.FLOAT, [1])],
+      node: [{ opType: 'Relu', name: 'first', input: ['later'], output: ['a'] }, { opType: 'Neg', input: ['x'], output: ['later'] }],
+      output: [vi('a', T.FLOAT, [1])],
+    }));
+    expect(e.message).toMatch(/'first'.*reads 'later' before it is defined/);
+  });
+
+  it('rejects names defined twice', () => {
+    const twice = formatError(encode({
+      input: [vi('x', T.FLOAT, [1])],
+      node: [{ opType: 'Relu', input: ['x'], output: ['a'] }, { opType: 'Neg', input: ['x'], output: ['a'] }],
+      output: [vi('a', T.FLOAT, [1])],
+    }));
+    expect(twice.message).toMatch(/'a' is defined twice/);
+    const inputAndNode = formatError(encode({
+      input: [vi('x', T.FLOAT, [1])],
+      node: [{ opType: 'Relu', input: ['x'], output: ['x'] }],
+      output: [vi('x', T.FLOAT, [1])],
+    }));
+    expect(inputAndNode.message).toMatch(/'x' is defined twice/);
+  });
+
+  it('rejects subgraphs nested deeper than 64 levels', () => {
+    expect(formatError(nested(65)).message).toMatch(/deeper than 64/);
+    expect(formatError(nested(2000)).message).toMatch(/deeper than 64|too deep|not a valid ONNX model/);
+  });
+
+  it('rejects undefined graph outputs and models without a graph', () => {
+    expect(formatError(encode({ input: [vi('x', T.FLOAT, [1])], output: [vi('nope', T.FLOAT, [1])] })).message).toMatch(/'nope'/);
+    expect(formatError(onnx.ModelProto.encode({ irVersion: 8 }).finish()).message).toMatch(/no graph/);
+  });
+
+  it('is not fooled into allocating by a tiny file claiming a huge tensor', () => {
+    const t0 = Date.now();
+    const e = formatError(encode({ initializer: [{ name: 'w', dims: [2 ** 26, 2 ** 26], dataType: T.FLOAT, floatData: [1] }], output: [vi('w', T.FLOAT, null)] }));
+    expect(e.message).toMatch(/'w'/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('modelFromBytes then modelToBytes on our own files', () => {
+  it('round-trips the mlp byte-identically', () => {
+    const bytes = modelToBytes(mlpModel());
+    expect(Buffer.compare(Buffer.from(modelToBytes(modelFromBytes(bytes))), Buffer.from(bytes))).toBe(0);
+  });
+});
