@@ -206,9 +206,9 @@ function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): 
   if (step) {
     // One position: x' = dA·x + dB·u, y = 2 Re(C·x') + D·u (ssm-math.md §2.3), then the same head;
     // S4 DPLR uses the official O(N) linear stepper on the half state.
-    const { y, next } = isDplr(args)
-      ? dplrLinearStep(b, params, args, Ck, u, step.state('layer', H, N2))
-      : vandermondeStep(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, discretize(b, dt, A, BC, str(args, 'disc')).coef, 2, u, step.state('layer', H, N2)); // [B,C,H]
+    const state = step.state('layer', H, N2);
+    const diag = isDplr(args) ? null : discretize(b, dt, A, BC, str(args, 'disc'));
+    const { y, next } = diag ? vandermondeStep(b, diag.lambda, diag.coef, 2, u, state) : dplrLinearStep(b, params, args, Ck, u, state); // [B,C,H]
     step.setOut('layer', next);
     const skip = b.mul(b.unsqueeze(u, [1]), params.real('layer.D')); // [B,1,H]·[C,H]
     let flat = b.reshape(b.add(y, skip), [0, C * H]);

@@ -108,17 +108,7 @@ function ctildeTable(sys: DplrSystem, doublings: number): Float64Array {
   if (doublings === 0) return table;
   for (let h = 0; h < H; h++) {
     let X = cPow(denseDA(sys, h), sys.lKernel, M);
-    const rows = Array.from({ length: C }, (_, c) => {
-      const v = new Float64Array(2 * M);
-      for (let n = 0; n < N; n++) {
-        const s = 2 * ((c * H + h) * N + n);
-        v[2 * n] = sys.Ctilde[s]!;
-        v[2 * n + 1] = sys.Ctilde[s + 1]!;
-        v[2 * (n + N)] = sys.Ctilde[s]!;
-        v[2 * (n + N) + 1] = -sys.Ctilde[s + 1]!;
-      }
-      return v;
-    });
+    const rows = Array.from({ length: C }, (_, c) => expandedCtilde(sys, c, h));
     for (let m = 1; m <= doublings; m++) {
       for (let c = 0; c < C; c++) {
         const prod = cVecMat(rows[c]!, X, M);
@@ -130,6 +120,18 @@ function ctildeTable(sys: DplrSystem, doublings: number): Float64Array {
     }
   }
   return table;
+}
+
+/** Channel c of feature h's C~ on the conj-expanded state: (C~, conj C~), length 2N'. */
+function expandedCtilde(sys: DplrSystem, c: number, h: number): Float64Array {
+  const { H, N } = sys;
+  const row = new Float64Array(4 * N);
+  for (let n = 0; n < N; n++) {
+    const s = 2 * ((c * H + h) * N + n);
+    row.set([sys.Ctilde[s]!, sys.Ctilde[s + 1]!], 2 * n);
+    row.set([sys.Ctilde[s]!, -sys.Ctilde[s + 1]!], 2 * (n + N));
+  }
+  return row;
 }
 
 function complexTensor(data: Float64Array, dims: number[]): Tensor {
@@ -231,12 +233,7 @@ export function toCtilde(tensors: Map<string, Tensor>, args: ArgValues, Ck: numb
   for (let h = 0; h < H; h++) {
     const X = cPow(denseDA(sys, h), lKernel, M);
     for (let c = 0; c < C; c++) {
-      const row = new Float64Array(2 * M);
-      for (let n = 0; n < N; n++) {
-        const s = 2 * ((c * H + h) * N + n);
-        row.set([sys.Ctilde[s]!, sys.Ctilde[s + 1]!], 2 * n);
-        row.set([sys.Ctilde[s]!, -sys.Ctilde[s + 1]!], 2 * (n + N));
-      }
+      const row = expandedCtilde(sys, c, h);
       const prod = cVecMat(row, X, M);
       for (let n = 0; n < N; n++) {
         out[2 * ((c * H + h) * N + n)] = row[2 * n]! - prod[2 * n]!;
@@ -322,13 +319,7 @@ export function dplrLinearStep(b: Builder, params: ParamStore, args: ArgValues, 
     const X = cPow(denseDA(sys, h), sys.lKernel, M);
     const IminusX = cIdentity(M).map((v, k) => v - X[k]!);
     for (let c = 0; c < C; c++) {
-      const row = new Float64Array(2 * M);
-      for (let n = 0; n < N; n++) {
-        const s = 2 * ((c * H + h) * N + n);
-        row.set([sys.Ctilde[s]!, sys.Ctilde[s + 1]!], 2 * n);
-        row.set([sys.Ctilde[s]!, -sys.Ctilde[s + 1]!], 2 * (n + N));
-      }
-      const full = rowTimesInverse(row, IminusX, M);
+      const full = rowTimesInverse(expandedCtilde(sys, c, h), IminusX, M);
       for (let n = 0; n < N; n++) {
         dC[2 * ((c * H + h) * N + n)] = 2 * full[2 * n]!;
         dC[2 * ((c * H + h) * N + n) + 1] = 2 * full[2 * n + 1]!;
