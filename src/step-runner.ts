@@ -37,3 +37,30 @@ export async function runSteps(session: Session, specs: StateSpec[], steps: numb
   }
   return { outputs, states };
 }
+
+/**
+ * Autoregressive generation with a language-model step graph (token ids [1] in, logits [1,V]
+ * out): feed `prompt` one position at a time from zero states, then append `count` tokens, each
+ * chosen by `pick` from the last step's logits. `onToken` sees each new token as it comes.
+ */
+export async function generateTokens(
+  session: Session,
+  specs: StateSpec[],
+  prompt: number[],
+  count: number,
+  pick: (logits: Float32Array) => number,
+  onToken?: (token: number) => void,
+): Promise<number[]> {
+  if (prompt.length === 0) throw new Error('generation needs at least one prompt token');
+  const ids = [...prompt];
+  let states = zeroStates(specs, 1);
+  for (let t = 0; ids.length < prompt.length + count; t++) {
+    const res = await runSteps(session, specs, 1, () => ({ dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(ids[t]!)) }), states);
+    states = res.states;
+    if (t < prompt.length - 1) continue;
+    const next = pick(res.outputs[0]!.data as Float32Array);
+    ids.push(next);
+    onToken?.(next);
+  }
+  return ids;
+}

@@ -8,7 +8,7 @@ import { i64 } from '../../ir/tensor.js';
 import { buildModel, compileModel, parseModelFile } from '../compile.js';
 import { argmaxRow, bitsPerByte } from '../lm.js';
 import { createSession } from '../runtime/run.js';
-import { runSteps, stepStates, zeroStates } from '../step-runner.js';
+import { generateTokens, stepStates } from '../step-runner.js';
 import { summarizeModel } from '../summary.js';
 import { compareToReference, describeComparison } from '../verify/compare.js';
 
@@ -58,18 +58,8 @@ export async function demoCommand(): Promise<void> {
   const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
   const specs = stepStates(stepModel);
   const stepper = await createSession(modelToBytes(stepModel));
-  let states = zeroStates(specs, 1);
-  const ids = [...prompt];
   const t1 = performance.now();
-  let generated = 0;
-  for (let t = 0; generated < CONTINUATION_BYTES; t++) {
-    const res = await runSteps(stepper, specs, 1, () => i64([ids[t]!], [1]), states);
-    states = res.states;
-    if (t >= prompt.length - 1) {
-      ids.push(argmaxRow(res.outputs[0]!.data as Float32Array, 0, 256));
-      generated++;
-    }
-  }
+  const ids = await generateTokens(stepper, specs, prompt, CONTINUATION_BYTES, (logits) => argmaxRow(logits, 0, 256));
   const seconds = (performance.now() - t1) / 1000;
   await stepper.release();
   const text = new TextDecoder().decode(Uint8Array.from(ids));

@@ -2,13 +2,12 @@ import { modelFromBytes } from '../../export/onnx-read.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { readSafetensors } from '../../export/safetensors.js';
 import type { Model } from '../../ir/model.js';
-import { i64 } from '../../ir/tensor.js';
 import { compileModel, parseModelFile } from '../compile.js';
 import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
 import { createSession } from '../runtime/run.js';
-import { runSteps, stepStates, zeroStates } from '../step-runner.js';
+import { generateTokens, stepStates } from '../step-runner.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 
 /** Pick the next byte: greedy at temperature 0, else softmax(logits/T) over the top-k. */
@@ -60,23 +59,14 @@ export async function generateCommand(argv: string[]): Promise<void> {
   if (typeof vocab !== 'number') throw new UserError(`ssmc generate: '${path}': the output has no fixed vocabulary size`);
   const specs = stepStates(model);
   const session = await createSession(modelToBytes(model));
-  let states = zeroStates(specs, 1);
   const out = new TextDecoder();
-  const ids = [...prompt];
-  process.stdout.write(new TextDecoder().decode(Uint8Array.from(prompt)));
+  process.stdout.write(out.decode(Uint8Array.from(prompt), { stream: true }));
   const t0 = performance.now();
-  let generated = 0;
-  for (let t = 0; generated < maxTokens; t++) {
-    const res = await runSteps(session, specs, 1, () => i64([ids[t]!], [1]), states);
-    states = res.states;
-    if (t < prompt.length - 1) continue;
-    const next = sampleToken(res.outputs[0]!.data as Float32Array, temperature, topK, rng);
-    ids.push(next);
-    generated++;
-    process.stdout.write(out.decode(Uint8Array.of(next), { stream: true }));
-  }
+  await generateTokens(session, specs, prompt, maxTokens, (logits) => sampleToken(logits, temperature, topK, rng), (token) => {
+    process.stdout.write(out.decode(Uint8Array.of(token), { stream: true }));
+  });
   const seconds = (performance.now() - t0) / 1000;
   await session.release();
   process.stdout.write(out.decode() + '\n');
-  console.error(`${generated} tokens in ${seconds.toFixed(2)} s: ${(generated / seconds).toFixed(1)} tokens/s (prompt of ${prompt.length} bytes fed step by step)`);
+  console.error(`${maxTokens} tokens in ${seconds.toFixed(2)} s: ${(maxTokens / seconds).toFixed(1)} tokens/s (prompt of ${prompt.length} bytes fed step by step)`);
 }

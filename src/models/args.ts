@@ -90,3 +90,33 @@ export function str(args: ArgValues, name: string): string {
 export function bool(args: ArgValues, name: string): boolean {
   return args[name] as boolean;
 }
+
+/** Why each training-only argument of the official constructors does nothing at inference. */
+const TRAINING_ONLY: Record<string, string> = {
+  dropout: 'dropout is the identity at inference',
+  tie_dropout: 'dropout is the identity at inference',
+  drop_kernel: 'kernel dropout is the identity at inference',
+  lr: 'learning rate of the SSM parameters',
+  wd: 'weight decay of the SSM parameters',
+  trainable: 'which parameters train',
+  backend: 'PyTorch kernel backend; the math is the same',
+  weight_norm: 'folded into the saved weights',
+  initializer: 'initialisation of output_linear; checkpoints carry the weights',
+};
+
+/** Schema entries for the named training-only arguments: accepted, ignored. */
+export function trainingOnly(...names: (keyof typeof TRAINING_ONLY)[]): ArgSchema {
+  return Object.fromEntries(names.map((n) => [n, { kind: 'training', doc: TRAINING_ONLY[n]! }]));
+}
+
+/** dt_min / dt_max, the range of the initial Δ, with the official defaults. */
+export const DT_RANGE: ArgSchema = {
+  dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
+  dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
+};
+
+export function checkDtRange(arch: string, args: ArgValues): void {
+  if (num(args, 'dt_min') > num(args, 'dt_max')) {
+    throw new UserError(`model file: arch '${arch}': "dt_min" (${num(args, 'dt_min')}) must not exceed "dt_max" (${num(args, 'dt_max')})`);
+  }
+}

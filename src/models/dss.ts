@@ -4,7 +4,7 @@ import { onnxCode } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
 import type { ArchDef, ParamSpec } from './arch.js';
-import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
+import { bool, checkDtRange, DT_RANGE, int, num, str, trainingOnly, type ArgSchema, type ArgValues } from './args.js';
 import { symmetricEigenvalues } from './eig.js';
 import { fill, logDt, randn, uniformFanIn } from './init.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
@@ -32,13 +32,8 @@ const schema: ArgSchema = {
   epsilon: { kind: 'float', default: 1e-7, min: 0, doc: 'epsilon of the reciprocals' },
   max_real_Lambda: { kind: 'float', default: 1e-4, doc: "upper clip of Re Λ for the 'clip' versions" },
   Lambda_init: { kind: 'enum', default: 'hippo_skew_pos_imag', values: ['hippo_skew_pos_imag', 'randn'], doc: 'initial Λ' },
-  dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
-  dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
-  trainable: { kind: 'training', doc: 'which parameters train' },
-  lr: { kind: 'training', doc: 'learning rate of the SSM parameters' },
-  dropout: { kind: 'training', doc: 'identity at inference' },
-  weight_norm: { kind: 'training', doc: 'folded into the saved weights' },
-  initializer: { kind: 'training', doc: 'initialisation of output_linear' },
+  ...DT_RANGE,
+  ...trainingOnly('trainable', 'lr', 'dropout', 'weight_norm', 'initializer'),
 };
 
 function dims(args: ArgValues) {
@@ -151,7 +146,7 @@ export const dss: ArchDef = {
     if (args.hyper_act !== null) {
       throw new UserError(`model file: arch 'dss': "hyper_act" ${JSON.stringify(args.hyper_act)} (hypernetwork gating) is not supported by ssmc; set it to null or leave it out`);
     }
-    if (num(args, 'dt_min') > num(args, 'dt_max')) throw new UserError(`model file: arch 'dss': "dt_min" must not exceed "dt_max"`);
+    checkDtRange('dss', args);
   },
   params(args) {
     const { H, N, C, Ck, dOut } = dims(args);

@@ -2,7 +2,7 @@ import { f32 } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
 import type { ArchDef, BuildContext } from './arch.js';
-import { bool, int, num, str, type ArgSchema, type ArgValues } from './args.js';
+import { bool, checkDtRange, DT_RANGE, int, num, str, trainingOnly, type ArgSchema, type ArgValues } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { legsNplr } from './hippo.js';
@@ -32,8 +32,7 @@ const schema: ArgSchema = {
   mode: { kind: 'enum', default: 'dplr', values: [...DIAG_MODES, ...DPLR_MODES], doc: 'kernel: diag/s4d (diagonal) or dplr/s4/nplr' },
   init: { kind: 'enum', default: 'legs', values: ['legs', 'fout', 'fourier', 'legt', 'lagt', 'hippo', 'diag', 'all', 'diag-legs', 'dplr-legs', ...DIAG_INITS], doc: 'initialisation of A (and B, P); any is fine with a checkpoint' },
   disc: { kind: 'enum', default: 'zoh', values: ['zoh', 'bilinear'], doc: 'discretisation of the diagonal kernel' },
-  dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
-  dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
+  ...DT_RANGE,
   dt_tie: { kind: 'bool', default: true, doc: 'one Δ per feature (false: one per mode)' },
   dt_transform: { kind: 'enum', default: 'exp', values: PARAM_TRANSFORMS, doc: 'how inv_dt maps to Δ' },
   real_transform: { kind: 'enum', default: 'exp', values: PARAM_TRANSFORMS, doc: 'how A_real maps to −Re a' },
@@ -43,14 +42,7 @@ const schema: ArgSchema = {
   bandlimit: { kind: 'float', default: null, min: 0, nullable: true, doc: 'zero modes above this frequency' },
   bottleneck: { kind: 'int', default: null, nullable: true, min: 1, doc: 'GSS-style bottleneck (broken at the official HEAD)' },
   gate: { kind: 'int', default: null, nullable: true, min: 1, doc: 'GSS-style gate (broken at the official HEAD)' },
-  dropout: { kind: 'training', doc: 'identity at inference' },
-  tie_dropout: { kind: 'training', doc: 'identity at inference' },
-  drop_kernel: { kind: 'training', doc: 'identity at inference' },
-  lr: { kind: 'training', doc: 'learning rate of the SSM parameters' },
-  wd: { kind: 'training', doc: 'weight decay of the SSM parameters' },
-  backend: { kind: 'training', doc: 'PyTorch kernel backend; the math is the same' },
-  weight_norm: { kind: 'training', doc: 'folded into the saved weights' },
-  initializer: { kind: 'training', doc: 'initialisation of output_linear; checkpoints carry the weights' },
+  ...trainingOnly('dropout', 'tie_dropout', 'drop_kernel', 'lr', 'wd', 'backend', 'weight_norm', 'initializer'),
 };
 
 function dims(args: ArgValues) {
@@ -93,9 +85,7 @@ export const s4Block: ArchDef = {
     if (args.bottleneck !== null || args.gate !== null) {
       throw new UserError(`${where}: "bottleneck"/"gate" are broken in the official S4Block at HEAD (the module cannot be built); use arch 'gss' for gated state spaces`);
     }
-    if (num(args, 'dt_min') > num(args, 'dt_max')) {
-      throw new UserError(`${where}: "dt_min" (${num(args, 'dt_min')}) must not exceed "dt_max" (${num(args, 'dt_max')})`);
-    }
+    checkDtRange('s4-block', args);
   },
   params(args) {
     const { H, N2, C, Ck, nSsm, dOut } = dims(args);

@@ -1,6 +1,6 @@
 import { f32 } from '../../ir/tensor.js';
 import type { ArchDef } from './arch.js';
-import { bool, int, num, type ArgValues } from './args.js';
+import { type ArgValues, bool, checkDtRange, DT_RANGE, int, num, trainingOnly } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { gelu, glu, linear } from './layers.js';
 import { finalState, vandermondeStep } from './step.js';
@@ -19,19 +19,15 @@ export const s4dMinimal: ArchDef = {
   schema: {
     d_model: { kind: 'int', default: null, min: 1, doc: 'number of features H' },
     d_state: { kind: 'int', default: 64, min: 2, doc: 'state size N (N/2 complex modes are stored)' },
-    dropout: { kind: 'training', doc: 'dropout is the identity at inference' },
     transposed: { kind: 'bool', default: true, doc: 'input layout (B,H,L) when true, (B,L,H) when false' },
-    dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
-    dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
-    lr: { kind: 'training', doc: 'learning rate of the SSM parameters' },
+    ...DT_RANGE,
+    ...trainingOnly('dropout', 'lr'),
   },
   validate(args) {
     if (int(args, 'd_state') % 2 !== 0) {
       throw new UserError(`model file: argument "d_state" of arch 's4d-minimal' must be even (N/2 conjugate pairs are stored), got ${int(args, 'd_state')}`);
     }
-    if (num(args, 'dt_min') > num(args, 'dt_max')) {
-      throw new UserError(`model file: arguments "dt_min" (${num(args, 'dt_min')}) must not exceed "dt_max" (${num(args, 'dt_max')})`);
-    }
+    checkDtRange('s4d-minimal', args);
   },
   params(args) {
     const H = int(args, 'd_model'), N2 = int(args, 'd_state') / 2;

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { readSafetensors } from '../../export/safetensors.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
+import { f32, i64 } from '../../ir/tensor.js';
 import { compileModel, parseModelFile, type ModelFile, type Weights } from '../../src/compile.js';
 import { argmaxRow } from '../../src/lm.js';
 import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { runSteps, stepStates, zeroStates } from '../../src/step-runner.js';
+import { generateTokens, runSteps, stepStates, zeroStates } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
@@ -70,15 +70,7 @@ describe('the gss-code model, token by token', () => {
     const specs = stepStates(stepModel);
     expect(specs.map((s) => s.input)).toEqual(Array.from({ length: 6 }, (_, i) => `state.layers.${i}`));
     const session = await createSession(modelToBytes(stepModel));
-    let states = zeroStates(specs, 1);
-    const ids = [...prompt];
-    let last: Tensor | null = null;
-    for (let t = 0; t < prompt.length + steps - 1; t++) {
-      const res = await runSteps(session, specs, 1, () => i64([ids[t]!], [1]), states);
-      states = res.states;
-      last = res.outputs[0]!;
-      if (t >= prompt.length - 1) ids.push(argmaxRow(last.data as Float32Array, 0, 256));
-    }
+    const ids = await generateTokens(session, specs, prompt, steps, (logits) => argmaxRow(logits, 0, 256));
     await session.release();
     expect(new TextDecoder().decode(Uint8Array.from(ids))).toBe(new TextDecoder().decode(Uint8Array.from(convIds)));
   }, 120_000);
