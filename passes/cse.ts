@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Attr } from '../ir/attr.js';
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
@@ -19,10 +18,31 @@ function contentOf(t: Tensor): Uint8Array | string {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/**
+ * FNV-1a over the bytes (strings: over their UTF-16 code units), in two 32-bit lanes with
+ * different offset bases and multipliers for a 64-bit key. Pure TypeScript so the pipeline also
+ * runs in browsers; collisions only cost a comparison, since equal keys are confirmed byte by byte by `sameTensor`.
+ */
+function contentHash(c: Uint8Array | string): string {
+  let a = 0x811c9dc5, b = 0x050c5d1f;
+  const n = c.length;
+  for (let i = 0; i < n; i++) {
+    const x = typeof c === 'string' ? c.charCodeAt(i) : c[i]!;
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ x, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
+  if (x.byteLength !== y.byteLength) return false;
+  for (let i = 0; i < x.byteLength; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 /** A short content key (dtype, dims and a hash of the bytes); equal keys are confirmed by `sameTensor`. */
 function tensorKey(t: Tensor): string {
-  const c = contentOf(t);
-  const hash = createHash('sha256').update(c).digest('base64');
+  const hash = contentHash(contentOf(t));
   return `${t.dtype}[${t.dims.join(',')}]${t.external ? 'ext' : ''}:${hash}`;
 }
 
@@ -30,7 +50,7 @@ function sameTensor(a: Tensor, b: Tensor): boolean {
   if (a.dtype !== b.dtype || a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) return false;
   const x = contentOf(a), y = contentOf(b);
   if (typeof x === 'string' || typeof y === 'string') return x === y;
-  return x.byteLength === y.byteLength && Buffer.compare(x, y) === 0;
+  return sameBytes(x, y);
 }
 
 /** Numbers by their exact value: JSON would print Infinity, −Infinity and NaN all as null. */

@@ -1,4 +1,16 @@
 import type { Model } from '../ir/model.js';
+import type { Estimate, Runtime } from './cost-model.js';
+import type { Lowering } from './lowering-tag.js';
+
+/** What select-lowering decided for one long convolution. */
+export interface LoweringDecision {
+  node: string;
+  lowering: Lowering;
+  /** 'auto' (the cost model chose) or 'forced' (--lowering). */
+  how: 'auto' | 'forced';
+  reason: string;
+  estimates: Estimate[];
+}
 
 /** What the pipeline knows about the compile: fixed by the user, read by the passes. */
 export interface CompileTarget {
@@ -6,6 +18,13 @@ export interface CompileTarget {
   opset: number;
   /** The sequence length when it is fixed with --seq-len, else null (symbolic `L`). */
   seqLen: number | null;
+  /** The long-convolution lowering: one for every node, or 'auto' (the cost model). Default 'auto'. */
+  lowering?: 'auto' | Lowering;
+  /** The runtime the cost model plans for (default ort-cpu) and its intra-op threads (default 1). */
+  runtime?: Runtime;
+  threads?: number;
+  /** Filled by select-lowering, one entry per convolution, in graph order. */
+  decisions?: LoweringDecision[];
 }
 
 /**

@@ -5,10 +5,13 @@ import { csePass } from './cse.js';
 import { dcePass } from './dce.js';
 import { foldConstantsPass } from './fold-constants.js';
 import { lowerComplexPass } from './lower-complex.js';
+import { lowerFftConvChunkedPass } from './lower-fftconv-chunked.js';
 import { lowerFftConvDftPass } from './lower-fftconv-dft.js';
+import { lowerFftConvDirectPass } from './lower-fftconv-direct.js';
 import { lowerSsmKernelPass } from './lower-ssm-kernel.js';
 import { lowerVandermondePass } from './lower-vandermonde.js';
 import { PassError, type CompileTarget, type Pass } from './pass.js';
+import { selectLoweringPass } from './select-lowering.js';
 
 /**
  * The whole lowering pipeline, top to bottom. Each step is one named pass; the IR verifier runs
@@ -17,7 +20,10 @@ import { PassError, type CompileTarget, type Pass } from './pass.js';
 export function defaultPipeline(): Pass[] {
   return [
     lowerSsmKernelPass, // DiagSSMKernel → ZOH/bilinear discretisation in complex ops + Vandermonde
+    selectLoweringPass, // tag each FFTConv with dft | fourstep | chunked | direct (--lowering or the cost model)
+    lowerFftConvChunkedPass, // diagonal-SSM convolutions → chunked state passing (reads the Vandermonde form)
     lowerVandermondePass, // Vandermonde → complex Exp/MatMul over positions 0..L−1
+    lowerFftConvDirectPass, // short kernels → depthwise Conv
     lowerFftConvDftPass, // FFTConv → pad, rfft (DFT), complex product, inverse DFT, slice
     lowerComplexPass, // every complex64 value → a (re, im) pair of float32 tensors
     foldConstantsPass, // fixed L: the whole kernel and its spectrum become initializers

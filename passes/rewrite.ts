@@ -12,11 +12,13 @@ export function rewriteNodes(
   domain: string,
   op: string,
   lower: (b: Builder, node: Node) => Value[],
+  /** Only the nodes this accepts (all when absent). */
+  filter?: (node: Node) => boolean,
 ): boolean {
   const graph = model.graph;
   let changed = false;
   for (const node of [...graph.nodes]) {
-    if (node.domain !== domain || node.op !== op) continue;
+    if (node.domain !== domain || node.op !== op || (filter && !filter(node))) continue;
     const b = new Builder(graph, model.opset, node);
     let replacements: Value[];
     try {

@@ -3,6 +3,9 @@ import { Model } from '../ir/model.js';
 import { SSMC_DOMAIN } from '../ir/node.js';
 import type { Tensor } from '../ir/tensor.js';
 import { tensorType, type Dim } from '../ir/types.js';
+import type { Runtime } from '../passes/cost-model.js';
+import type { Lowering } from '../passes/lowering-tag.js';
+import { PassError, type CompileTarget, type LoweringDecision } from '../passes/pass.js';
 import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
 import { matchCheckpoint } from './checkpoint.js';
 import { UserError } from './errors.js';
@@ -35,6 +38,11 @@ export interface CompileOptions {
   opset: number;
   printAfter?: string[];
   print?: (text: string) => void;
+  /** The long-convolution lowering, or 'auto' (default): the cost model picks per layer. */
+  lowering?: 'auto' | Lowering;
+  /** The runtime the cost model plans for (default ort-cpu) and its threads (default 1). */
+  runtime?: Runtime;
+  threads?: number;
 }
 
 export interface Compiled {
@@ -42,6 +50,8 @@ export interface Compiled {
   arch: ArchDef;
   args: ArgValues;
   io: ModelIo;
+  /** What select-lowering chose for each long convolution (after lowering). */
+  decisions: LoweringDecision[];
 }
 
 export function parseModelFile(text: string, source: string): ModelFile {
@@ -131,7 +141,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
   if (mode !== 'step') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
   model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
-  return { model, arch, args, io };
+  return { model, arch, args, io, decisions: [] };
 }
 
 /** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */
@@ -177,7 +187,16 @@ class StepGraphStates implements StepStates, FinalStates {
 export function lowerModel(c: Compiled, opts: CompileOptions): void {
   const { model } = c;
   const declared = model.graph.outputs.map((v) => v.type);
-  runPipeline(model, { opset: opts.opset, seqLen: opts.seqLen }, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
+  const target: CompileTarget = {
+    opset: opts.opset, seqLen: opts.seqLen, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, decisions: c.decisions,
+  };
+  try {
+    runPipeline(model, target, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
+  } catch (e) {
+    // A forced lowering that a layer cannot take is the user's choice to fix, not a compiler bug.
+    if (e instanceof PassError && e.passName === 'select-lowering') throw new UserError((e.cause as Error).message);
+    throw e;
+  }
 
   if (!hasDomain(model, SSMC_DOMAIN)) model.opsetImports.delete(SSMC_DOMAIN);
   // The interface keeps its declared symbolic dims even where inference lost them in reshapes.

@@ -3,7 +3,7 @@ import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { UserError } from '../errors.js';
 import { readInput, writeAtomic } from '../files.js';
-import { runOnnx } from '../runtime/run.js';
+import { backendNamed } from '../runtime/select.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 
 export async function runCommand(argv: string[]): Promise<void> {
@@ -11,12 +11,14 @@ export async function runCommand(argv: string[]): Promise<void> {
     inputs: { value: true },
     out: { value: true, alias: 'o' },
     threads: { value: true },
+    backend: { value: true },
   });
-  if (p.positionals.length !== 1) throw new UserError('ssmc run: give exactly one model: ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors');
+  if (p.positionals.length !== 1) throw new UserError('ssmc run: give exactly one model: ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--backend node|wasm]');
   const inputsPath = flag(p, 'inputs');
   const outPath = flag(p, 'out');
   if (!inputsPath) throw new UserError('ssmc run: missing --inputs <in.safetensors>');
   if (!outPath) throw new UserError('ssmc run: missing -o <out.safetensors>');
+  const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc run: --backend');
   const modelPath = p.positionals[0]!;
   const bytes = readInput(modelPath, 'model');
   const model = modelFromBytes(bytes); // validates the file before onnxruntime sees it
@@ -36,7 +38,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     }
     feeds.set(v.name, t);
   }
-  const outputs = await runOnnx(bytes, feeds, { threads: intFlag(p, 'run', 'threads', 0) || undefined });
+  const outputs = await backend.run(bytes, feeds, { threads: intFlag(p, 'run', 'threads', 0) || undefined });
   writeAtomic(outPath, writeSafetensors(outputs));
   for (const [name, t] of outputs) console.log(`${name}: ${t.dtype}[${t.dims.join(',')}]`);
   console.log(`wrote ${outPath}`);

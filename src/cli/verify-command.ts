@@ -7,7 +7,7 @@ import { buildModel, compileModel, parseModelFile, type CompileOptions, type Wei
 import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
-import { createSession, runOnnx } from '../runtime/run.js';
+import { backendNamed } from '../runtime/select.js';
 import { runSteps, stepStates, zeroStates } from '../step-runner.js';
 import { compareToReference, type Comparison } from '../verify/compare.js';
 import { assemble, slicePositions, stepInput, type Layout } from '../verify/sequence.js';
@@ -20,8 +20,9 @@ import { flag, intFlag, parseArgv } from './argv.js';
  * the training-time (conv) vs inference-time (step) check users ask for (state-spaces/s4 #135).
  */
 export async function verifyCommand(argv: string[]): Promise<void> {
-  const p = parseArgv('verify', argv, { weights: { value: true }, len: { value: true }, batch: { value: true }, seed: { value: true } });
-  if (p.positionals.length !== 1) throw new UserError('ssmc verify: give one model file: ssmc verify <model.json> [--weights ckpt.safetensors] [--len N]');
+  const p = parseArgv('verify', argv, { weights: { value: true }, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true } });
+  if (p.positionals.length !== 1) throw new UserError('ssmc verify: give one model file: ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--backend node|wasm]');
+  const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc verify: --backend');
   const path = p.positionals[0]!;
   const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
   const w = flag(p, 'weights');
@@ -37,7 +38,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
     ? i64(Array.from({ length: B * L }, () => Math.floor(rng.uniform() * (conv.args.num_tokens as number))), shape)
     : f32(Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => rng.normal()), shape);
 
-  const y = (await runOnnx(modelToBytes(conv.model), new Map([['input', x]]))).get('output')!.data as Float32Array;
+  const y = (await backend.run(modelToBytes(conv.model), new Map([['input', x]]))).get('output')!.data as Float32Array;
   const ref = evaluateModel(buildModel(file, weights, opts).model, { input: fromTensor(x) }).get('output')!.data;
   const rows: [string, Comparison][] = [['conv (onnxruntime) vs float64 reference', compareToReference(y, ref)]];
 
@@ -46,10 +47,10 @@ export async function verifyCommand(argv: string[]): Promise<void> {
     const step = compileModel(file, weights, { ...opts, mode: 'step' }).model;
     const prefill = compileModel(file, weights, { ...opts, mode: 'prefill' }).model;
     const specs = stepStates(step);
-    const session = await createSession(modelToBytes(step));
+    const session = await backend.createSession(modelToBytes(step));
     const stepped = await runSteps(session, specs, L, (t) => stepInput(x, layout, t), zeroStates(specs, B));
     const half = Math.floor(L / 2);
-    const pre = await runOnnx(modelToBytes(prefill), new Map([['input', slicePositions(x, layout, 0, half)]]));
+    const pre = await backend.run(modelToBytes(prefill), new Map([['input', slicePositions(x, layout, 0, half)]]));
     const rest = await runSteps(session, specs, L - half, (t) => stepInput(x, layout, half + t), new Map(specs.map((s) => [s.input, pre.get(s.output)!])));
     await session.release();
     const stepY = assemble(stepped.outputs, layout === 'BL' ? 'BLH' : layout);
@@ -62,7 +63,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
     stepWhy = e.message;
   }
 
-  console.log(`verify ${conv.arch.id} (${conv.arch.official}), batch ${B}, length ${L}, tolerance max|Δ| ≤ ${TOLERANCES.REL_TO_PEAK}·max(1, peak)`);
+  console.log(`verify ${conv.arch.id} (${conv.arch.official}) in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, batch ${B}, length ${L}, tolerance max|Δ| ≤ ${TOLERANCES.REL_TO_PEAK}·max(1, peak)`);
   for (const [name, c] of rows) {
     const rel = c.maxAbs / Math.max(c.peak, Number.MIN_VALUE);
     console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${name.padEnd(44)} max abs ${c.maxAbs.toExponential(2)}  max rel to peak ${rel.toExponential(2)}`);

@@ -10,6 +10,15 @@ import { ortBackend, type OrtBackend, type OrtModuleLike, type RunOptions, type 
  */
 let initialised = false;
 
+/**
+ * Where the browser fetches onnxruntime-web's .wasm from (a folder URL ending in '/'): a bundled
+ * page serves them itself. Call before the first session. Node needs nothing: the package finds
+ * them in node_modules.
+ */
+export function configureWasm(opts: { wasmPaths?: string }): void {
+  if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
+}
+
 export const wasmBackend: OrtBackend = ortBackend(
   'wasm',
   ort as unknown as OrtModuleLike,

@@ -1,0 +1,115 @@
+/**
+ * The bundled gss-code model in onnxruntime-web (wasm, the browser's CPU backend) next to
+ * onnxruntime-node (native CPU), both single-threaded (the demo page's wasm runs one thread:
+ * wasm threads need cross-origin isolation): per-token latency of the step graph, and latency of
+ * one pass of the dynamic-length convolution graph at a few lengths. Medians; the machines are
+ * noisy, so read the ratios. `node dist/bench/web-vs-node.js` runs it alone; the main bench calls
+ * `benchWebVsNode()`.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { modelToBytes } from '../export/onnx-write.js';
+import { readSafetensors } from '../export/safetensors.js';
+import { i64 } from '../ir/tensor.js';
+import { compileModel, parseModelFile } from '../src/compile.js';
+import type { OrtBackend } from '../src/runtime/backend.js';
+import { nodeBackend } from '../src/runtime/node.js';
+import { wasmBackend } from '../src/runtime/web.js';
+import { runSteps, stepStates, zeroStates, type StateSpec } from '../src/step-runner.js';
+
+const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
+const CONV_LENGTHS = [256, 1024];
+const WARMUP_STEPS = 16;
+const TIMED_STEPS = 64;
+const CONV_REPEATS = 3;
+
+export interface WebVsNodeRow {
+  graph: 'step' | 'conv';
+  positions: number;
+  node_ms: number;
+  wasm_ms: number;
+  /** wasm latency over node latency: how much slower the browser's CPU backend is. */
+  wasm_over_node: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function tokenAt(i: number): number {
+  return (i * 7919 + 13) % 256; // a fixed, byte-valued stream: deterministic inputs for both runtimes
+}
+
+async function stepLatency(backend: OrtBackend, bytes: Uint8Array, specs: StateSpec[]): Promise<number> {
+  const session = await backend.createSession(bytes, { threads: 1 });
+  try {
+    let states = zeroStates(specs, 1);
+    const times: number[] = [];
+    for (let t = 0; t < WARMUP_STEPS + TIMED_STEPS; t++) {
+      const t0 = performance.now();
+      states = (await runSteps(session, specs, 1, () => i64([tokenAt(t)], [1]), states)).states;
+      if (t >= WARMUP_STEPS) times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await session.release();
+  }
+}
+
+async function convLatency(backend: OrtBackend, bytes: Uint8Array, positions: number): Promise<number> {
+  const session = await backend.createSession(bytes, { threads: 1 });
+  try {
+    const input = i64(Array.from({ length: positions }, (_, i) => tokenAt(i)), [1, positions]);
+    await session.run(new Map([['input', input]])); // warm-up: first-run allocations and kernel setup
+    const times: number[] = [];
+    for (let r = 0; r < CONV_REPEATS; r++) {
+      const t0 = performance.now();
+      await session.run(new Map([['input', input]]));
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await session.release();
+  }
+}
+
+export async function benchWebVsNode(): Promise<{ table: string; json: unknown }> {
+  const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'examples/gss-code/model.json');
+  const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`)), 'gss_code.weights.safetensors'), source: 'gss-code' };
+  const opts = { seqLen: null, opset: 17 } as const;
+  const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
+  const specs = stepStates(stepModel);
+  const stepBytes = modelToBytes(stepModel);
+  const convBytes = modelToBytes(compileModel(file, weights, opts).model);
+
+  const row = (graph: WebVsNodeRow['graph'], positions: number, node: number, wasm: number): WebVsNodeRow => ({
+    graph, positions, node_ms: +node.toFixed(3), wasm_ms: +wasm.toFixed(3), wasm_over_node: +(wasm / node).toFixed(2),
+  });
+  const rows: WebVsNodeRow[] = [row('step', 1, await stepLatency(nodeBackend, stepBytes, specs), await stepLatency(wasmBackend, stepBytes, specs))];
+  for (const L of CONV_LENGTHS) rows.push(row('conv', L, await convLatency(nodeBackend, convBytes, L), await convLatency(wasmBackend, convBytes, L)));
+
+  const lines = [
+    'gss-code (6 GSS layers, E=256, H=64, N=256): onnxruntime-web (wasm) vs onnxruntime-node (CPU), 1 thread each; medians',
+    '| graph | positions | onnxruntime-node ms | onnxruntime-web wasm ms | wasm / node |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.graph === 'step' ? 'step (per token)' : 'conv (one pass)'} | ${r.positions} | ${r.node_ms.toFixed(3)} | ${r.wasm_ms.toFixed(3)} | ${r.wasm_over_node.toFixed(2)}× |`),
+  ];
+  const json = {
+    bench: 'web-vs-node', model: 'examples/gss-code', threads: 1,
+    timing: { step: `median of ${TIMED_STEPS} steps after ${WARMUP_STEPS} warm-up steps`, conv: `median of ${CONV_REPEATS} runs after one warm-up run` },
+    rows,
+  };
+  return { table: lines.join('\n'), json };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  benchWebVsNode().then(({ table, json }) => {
+    console.log(table);
+    console.log(JSON.stringify(json));
+  }).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

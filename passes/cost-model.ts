@@ -1,0 +1,147 @@
+import type { Lowering } from './lowering-tag.js';
+
+/**
+ * A cost model of the long-convolution lowerings per runtime, calibrated on the measurements in
+ * ../shared/docs/lowering-notes.md (onnxruntime 1.30, 2-core AVX2 machine, H = 256): it predicts
+ * milliseconds from operation counts and per-kernel throughputs. Its job is ranking, not timing:
+ * the lowerings differ by 5-40×, far more than the model's error.
+ */
+
+export const RUNTIMES = ['ort-cpu', 'ort-wasm'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** What the model needs to know about one convolution. */
+export interface ConvFacts {
+  /** Channels H and kernel channels C of FFTConv(u [B,H,L], k [C,H,Lk]). */
+  H: number;
+  C: number;
+  /** Fixed sequence length, or null when it is symbolic. */
+  L: number | null;
+  /** Fixed kernel length, or null when it follows L. */
+  Lk: number | null;
+  bidirectional: boolean;
+  /** Complex modes per channel when the kernel comes from a diagonal SSM, else null. */
+  diagModes: number | null;
+}
+
+interface Throughput {
+  /** GFLOP/s of batched MatMul at the sizes these lowerings use, per thread (threads scale it). */
+  matmul: number;
+  /** GFLOP/s of the DFT kernel (serial, scalar radix-2: threads do not help). */
+  dft: number;
+  /** GFLOP/s of a depthwise Conv, per thread. */
+  conv: number;
+  /** How many threads help (onnxruntime-web runs one without cross-origin isolation). */
+  maxThreads: number;
+}
+
+const THROUGHPUT: Record<Runtime, Throughput> = {
+  'ort-cpu': { matmul: 55, dft: 0.9, conv: 3.7, maxThreads: 64 },
+  'ort-wasm': { matmul: 15, dft: 0.6, conv: 1.2, maxThreads: 1 },
+};
+
+/** The length a dynamic-length graph is planned for when ranking lowerings. */
+export const PLANNING_LENGTH = 2048;
+
+export function nextPow2(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+function log2(x: number): number {
+  return Math.log2(Math.max(x, 2));
+}
+
+/** The chunk length of the chunked form: 64 up to 4K positions, 128 beyond (the notes' best). */
+export function chunkLength(L: number | null): number {
+  if (L === null) return 64;
+  if (L > 4096) return 128;
+  return Math.min(64, nextPow2(L));
+}
+
+/** The factors of a four-step FFT of size n: 2 stages up to 2K positions, 3 beyond. */
+function fourstepFactors(n: number, L: number): number[] {
+  const stages = L <= 2048 ? 2 : 3;
+  const e = Math.round(Math.log2(n));
+  const base = Math.floor(e / stages);
+  return Array.from({ length: stages }, (_, i) => 2 ** (base + (i < e - base * stages ? 1 : 0)));
+}
+
+export interface Estimate {
+  lowering: Lowering;
+  /** Predicted milliseconds for batch 1, or null when the lowering cannot take this convolution. */
+  ms: number | null;
+  /** Why it cannot, or what the estimate assumed. */
+  note: string;
+}
+
+/** Every lowering's predicted time for one convolution (batch 1) on `runtime` with `threads`. */
+export function estimateAll(f: ConvFacts, runtime: Runtime, threads: number): Estimate[] {
+  const t = THROUGHPUT[runtime];
+  const par = Math.max(1, Math.min(threads, t.maxThreads));
+  const L = f.L ?? PLANNING_LENGTH;
+  const Lk = f.Lk ?? L;
+  const sides = f.bidirectional ? 2 : 1;
+  const planned = f.L === null ? ` (dynamic length, planned for L=${PLANNING_LENGTH})` : '';
+  const ms = (flops: number, gflops: number) => flops / (gflops * 1e6);
+
+  // DFT: a power-of-two size when L is fixed; a dynamic n = L + Lk usually takes Bluestein (4-5× slower).
+  const nDft = f.L !== null ? nextPow2(L + Lk) : L + Lk;
+  const bluestein = nDft === nextPow2(nDft) ? 1 : 4.5;
+  const rows = f.H + f.C * f.H + (f.L === null ? f.C * f.H * sides : 0); // transforms of u, of y, of k when not folded
+  const dft: Estimate = {
+    lowering: 'dft',
+    ms: ms((rows / 2) * 5 * nDft * log2(nDft) * bluestein, t.dft),
+    note: `${rows} real transforms of ${nDft}${bluestein > 1 ? ' (Bluestein)' : ''}, two per complex DFT${planned}`,
+  };
+
+  let fourstep: Estimate;
+  if (f.L === null || f.Lk === null) {
+    fourstep = { lowering: 'fourstep', ms: null, note: 'needs a fixed length (compile with --seq-len N)' };
+  } else {
+    const n = nextPow2(L + Lk);
+    const factors = fourstepFactors(n, L);
+    const sum = factors.reduce((a, b) => a + b, 0);
+    fourstep = {
+      lowering: 'fourstep',
+      ms: ms((f.H + f.C * f.H) * n * sum * 4, t.matmul * 0.5 * par),
+      note: `FFT ${n} = ${factors.join('·')} as MatMuls`,
+    };
+  }
+
+  let chunked: Estimate;
+  if (f.diagModes === null) {
+    chunked = { lowering: 'chunked', ms: null, note: 'the kernel is not produced by a diagonal SSM' };
+  } else if (f.Lk !== null && f.L !== null && f.Lk < f.L) {
+    chunked = { lowering: 'chunked', ms: null, note: `the kernel (${f.Lk}) is shorter than the input (${f.L})` };
+  } else {
+    const T = chunkLength(f.L);
+    const N2 = 2 * f.diagModes;
+    const matmul = 2 * L * f.H * (f.C * T + N2 + f.C * N2) * sides;
+    const nc = Math.ceil(L / T);
+    const doubling = 8 * log2(f.L === null ? (1 << 20) / T : nc) * nc * N2 * f.H * sides;
+    chunked = {
+      lowering: 'chunked',
+      ms: ms(matmul, t.matmul * 0.6 * par) + ms(doubling, 2 * par),
+      note: `chunks of ${T}, ${f.diagModes} complex modes${planned}`,
+    };
+  }
+
+  const direct: Estimate = {
+    lowering: 'direct',
+    ms: ms(2 * L * Lk * f.C * f.H * sides, t.conv * par),
+    note: `depthwise Conv, ${Lk} taps${sides > 1 ? ' each side' : ''}${planned}`,
+  };
+  return [dft, fourstep, chunked, direct];
+}
+
+/** The fastest applicable lowering, with the reason in words. */
+export function chooseLowering(f: ConvFacts, runtime: Runtime, threads: number): { lowering: Lowering; reason: string; estimates: Estimate[] } {
+  const estimates = estimateAll(f, runtime, threads);
+  const usable = estimates.filter((e) => e.ms !== null).sort((a, b) => a.ms! - b.ms!);
+  const best = usable[0]!;
+  const runnerUp = usable[1];
+  const vs = runnerUp ? `, ${(runnerUp.ms! / best.ms!).toFixed(1)}× faster than ${runnerUp.lowering}` : '';
+  return { lowering: best.lowering, reason: `est. ${best.ms!.toFixed(2)} ms on ${runtime}${vs}; ${best.note}`, estimates };
+}

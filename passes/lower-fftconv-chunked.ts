@@ -1,0 +1,181 @@
+import type { Builder } from '../ir/builder.js';
+import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import type { Value } from '../ir/value.js';
+import type { Pass } from './pass.js';
+import { chunkLength } from './cost-model.js';
+import { noneTagged, rewriteTagged } from './lowering-tag.js';
+
+/**
+ * Chunked state passing for convolutions whose kernel comes from a diagonal SSM
+ * (K_l = scale·Re Σ_n coef_n·μ_n^l with μ = exp(λ)): the block decomposition behind Mamba-2's SSD
+ * algorithm, written for a time-invariant kernel. Split the sequence into chunks of T positions:
+ *   inside a chunk     y_intra = u_chunk · Toeplitz(K_0..K_{T−1})         (the same T×T block everywhere)
+ *   chunk end states   s_c     = Σ_j μ^{T−1−j} u_{cT+j}                   (one MatMul, complex as re|im)
+ *   chunk recurrence   S_c     = μ^T ⊙ S_{c−1} + s_c                       (log2(#chunks) doubling steps)
+ *   from the past      y_inter = scale·Re Σ_n coef_n μ_n^{i+1} S_{c−1,n}    (one MatMul)
+ * Cost is linear in L and every weight depends on the parameters only, not on L: one graph serves
+ * any length, and with constant parameters all of them fold into initializers.
+ */
+
+/** A diagonal kernel in Vandermonde form, traced back from an FFTConv kernel input. */
+export interface DiagSource {
+  lambda: Value; // c64 [H,N] or [N]
+  coef: Value; // c64 [C,H,N]
+  scale: number;
+  /** State size per channel. */
+  N: number;
+}
+
+/** Dynamic lengths: enough doubling steps for sequences up to this many positions. */
+export const CHUNKED_MAX_DYNAMIC_LEN = 1 << 20;
+
+function constInts(v: Value | null | undefined): number[] | null {
+  const t = v?.constant;
+  if (!t || (t.dtype !== 'int64' && t.dtype !== 'int32') || !t.data) return null;
+  return Array.from(t.data as ArrayLike<number | bigint>, Number);
+}
+
+/**
+ * The Vandermonde node behind a kernel, directly or through a Slice of its channel axis (how a
+ * bidirectional kernel is split into k and k_rev). Null when the kernel is anything else.
+ */
+export function traceDiagKernel(k: Value): { node: Node; channelSlice: [number, number] | null } | null {
+  const p = k.producer;
+  if (!p) return null;
+  if (p.domain === SSMC_DOMAIN && p.op === 'Vandermonde') return { node: p, channelSlice: null };
+  if (p.domain !== '' || p.op !== 'Slice') return null;
+  const src = p.inputs[0]?.producer;
+  if (!src || src.domain !== SSMC_DOMAIN || src.op !== 'Vandermonde') return null;
+  const starts = constInts(p.inputs[1]), ends = constInts(p.inputs[2]);
+  const axes = p.inputs[3] ? constInts(p.inputs[3]) : [0];
+  const steps = p.inputs[4] ? constInts(p.inputs[4]) : [1];
+  if (!starts || !ends || !axes || !steps || starts.length !== 1 || axes[0] !== 0 || steps[0] !== 1) return null;
+  return { node: src, channelSlice: [starts[0]!, ends[0]!] };
+}
+
+/** Why the chunked form cannot compute this FFTConv node, or null when it can. */
+export function chunkedUnsupported(node: Node): string | null {
+  const u = node.input(0);
+  for (const [i, what] of [[1, 'kernel'], [2, 'anti-causal kernel']] as const) {
+    const k = node.inputs[i];
+    if (!k) continue;
+    if (!traceDiagKernel(k)) return `its ${what} is not produced by a diagonal SSM (the chunked form needs K_l = Re Σ coef·μ^l)`;
+    // A kernel at least as long as the input acts like the infinite one; a shorter one truncates
+    // the recurrence, which state passing cannot express.
+    const L = u.type.shape?.[2], Lk = k.type.shape?.[2];
+    const longEnough = (typeof L === 'number' && typeof Lk === 'number' && Lk >= L) || (L !== undefined && L !== null && L === Lk);
+    if (!longEnough) return `its ${what} length (${Lk ?? '?'}) may be shorter than the input (${L ?? '?'}); state passing needs the full-length kernel`;
+  }
+  return null;
+}
+
+export function diagSource(b: Builder, k: Value): DiagSource {
+  const traced = traceDiagKernel(k);
+  if (!traced) throw new Error('internal: kernel is not a diagonal SSM kernel');
+  const { node, channelSlice } = traced;
+  let coef = node.input(1);
+  if (channelSlice) coef = b.slice(coef, [channelSlice[0]], [channelSlice[1]], [0]);
+  const lambda = node.input(0);
+  const N = lambda.type.shape?.at(-1);
+  if (typeof N !== 'number') throw new Error('internal: the state size of a diagonal kernel must be static');
+  const scale = node.attrs.get('scale');
+  return { lambda, coef, scale: scale?.kind === 'float' ? scale.value : scale?.kind === 'int' ? scale.value : 1, N };
+}
+
+/** Weights of the chunked form, all functions of (λ, coef) alone. */
+function chunkWeights(b: Builder, d: DiagSource, T: number) {
+  const lamE = b.unsqueeze(d.lambda, [-1]); // [H,N,1]
+  const powers = (from: number) => b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => from + j), [T], 'chunk_pos'))); // μ^(from+j)
+  const re = (x: Value) => b.ssm('Real', [x]);
+  const im = (x: Value) => b.ssm('Imag', [x]);
+
+  // Intra-chunk Toeplitz block, as the right factor of u_chunk [.., T] · KtT [T, T]: KtT[j,i] = K_{i−j} (i ≥ j).
+  const taps = b.ssm('Vandermonde', [d.lambda, d.coef, b.i64(T, [], 'chunk_len')], { scale: { kind: 'float', value: d.scale } }); // [C,H,T]
+  const idx: number[] = [], mask: number[] = [];
+  for (let j = 0; j < T; j++) for (let i = 0; i < T; i++) { idx.push(Math.max(i - j, 0)); mask.push(i >= j ? 1 : 0); }
+  const toeplitz = b.mul(b.op('Gather', [taps, b.i64(idx, [T, T], 'toeplitz_index')], { axis: 2 }), b.f32(mask, [T, T], 'causal_mask')); // [C,H,T,T]
+
+  // End-of-chunk state from the chunk's own inputs: W[j, (re|im) n] = μ_n^{T−1−j}.
+  const back = b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => T - 1 - j), [T], 'chunk_back'))); // [H,N,T]
+  const rank = d.lambda.type.shape!.length;
+  const toState = b.transpose(b.concat([re(back), im(back)], rank - 1), rank === 1 ? [1, 0] : [0, 2, 1]); // [H,T,2N]
+
+  // Output from the carried state: Re(S·Z) = [S_re | S_im] · [Re Z ; −Im Z], Z[n,i] = scale·coef_n·μ_n^{i+1}.
+  const Z = b.mul(b.mul(b.unsqueeze(d.coef, [-1]), powers(1)), b.f32(d.scale)); // [C,H,N,T]
+  const fromState = b.concat([re(Z), b.neg(im(Z))], 2); // [C,H,2N,T]
+
+  return { toeplitz, toState, fromState, mu: b.exp(d.lambda) };
+}
+
+/** μ^p as the two real factors of a complex product on [.., 2, N] pairs: a⊙q = ar⊙q + ai'⊙swap(q). */
+function pairMultiplier(b: Builder, lambda: Value, p: number): { ar: Value; ai: Value } {
+  const a = b.exp(b.mul(lambda, b.f32(p)));
+  const ar = b.unsqueeze(b.ssm('Real', [a]), [-2]), ai = b.unsqueeze(b.ssm('Imag', [a]), [-2]); // [H,1,N]
+  // [H,1,2,N]: the chunk axis broadcasts; swap(q) = (q_im, q_re), so the signs are (−ai, +ai).
+  return { ar: b.unsqueeze(b.concat([ar, ar], -2), [-3]), ai: b.unsqueeze(b.concat([b.neg(ai), ai], -2), [-3]) };
+}
+
+const END = Number.MAX_SAFE_INTEGER;
+const BEGIN_REVERSED = Number.MIN_SAFE_INTEGER;
+
+/** The causal part: u [B,H,L] ⊛ K → [B,C,H,L]. */
+export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number): Value {
+  const L = u.type.shape?.[2];
+  const staticL = typeof L === 'number' ? L : null;
+  const w = chunkWeights(b, d, T);
+
+  // Pad to a whole number of chunks: (T − L mod T) mod T zeros at the end.
+  const len = staticL !== null ? b.i64(staticL, [], 'len') : b.dim(u, 2);
+  const tail = staticL !== null
+    ? b.i64((T - (staticL % T)) % T, [1], 'pad_tail')
+    : b.unsqueeze(b.op('Mod', [b.sub(b.i64(T, [], 'chunk'), b.op('Mod', [len, b.i64(T, [], 'chunk')])), b.i64(T, [], 'chunk')]), [0]);
+  const padded = b.op('Pad', [u, b.concat([b.i64([0, 0, 0, 0, 0], undefined, 'pads'), tail], 0)]);
+  const chunks = b.reshape(padded, [0, 0, -1, T]); // [B,H,nc,T]
+
+  const intra = b.matmul(b.unsqueeze(chunks, [1]), w.toeplitz); // [B,C,H,nc,T]
+  const N = d.N;
+  let P = b.reshape(b.matmul(chunks, w.toState), [0, 0, 0, 2, N]); // [B,H,nc,2,N]: s_c
+
+  // Inclusive prefix by doubling: P_c ← P_c + μ^{dT} ⊙ P_{c−d}. Only the tail P[d:] changes, so an
+  // idle step (d ≥ #chunks) costs a copy, not arithmetic.
+  const nc = staticL !== null ? Math.ceil(staticL / T) : Math.ceil(CHUNKED_MAX_DYNAMIC_LEN / T);
+  for (let dist = 1; dist < nc; dist *= 2) {
+    const { ar, ai } = pairMultiplier(b, d.lambda, dist * T);
+    const head = b.slice(P, [0], [dist], [2]);
+    const prev = b.slice(P, [0], [-dist], [2]);
+    const swapped = b.slice(prev, [-1], [BEGIN_REVERSED], [3], [-1]);
+    const upd = b.add(b.slice(P, [dist], [END], [2]), b.add(b.mul(prev, ar), b.mul(swapped, ai)));
+    P = b.concat([head, upd], 2);
+  }
+  // The state before chunk c is the prefix through c − 1.
+  const before = b.slice(b.op('Pad', [P, b.i64([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], undefined, 'pads')]), [0], [-1], [2]);
+  const inter = b.matmul(b.unsqueeze(b.reshape(before, [0, 0, 0, 2 * N]), [1]), w.fromState); // [B,C,H,nc,T]
+
+  const y = b.reshape(b.add(intra, inter), [0, 0, 0, -1]); // [B,C,H,nc·T]
+  return b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
+}
+
+/** FFTConv(u, k[, k_rev]) → the chunked form (the anti-causal part runs on the reversed sequence). */
+export function lowerFftConvChunked(b: Builder, node: Node): Value[] {
+  const u = node.input(0);
+  const L = u.type.shape?.[2];
+  const T = chunkLength(typeof L === 'number' ? L : null);
+  let y = chunkedCausalConv(b, u, diagSource(b, node.input(1)), T);
+  const kRev = node.inputs[2];
+  if (kRev) {
+    // y_anti[t] = Σ_m k_rev[m]·u[t+1+m]: a causal convolution of the reversed input, reversed back
+    // and shifted by one position.
+    const reverse = (x: Value, axis: number) => b.slice(x, [-1], [BEGIN_REVERSED], [axis], [-1]);
+    const z = reverse(chunkedCausalConv(b, reverse(u, 2), diagSource(b, kRev), T), 3);
+    const shifted = b.op('Pad', [b.slice(z, [1], [END], [3]), b.i64([0, 0, 0, 0, 0, 0, 0, 1], undefined, 'pads')]);
+    y = b.add(y, shifted);
+  }
+  return [y];
+}
+
+export const lowerFftConvChunkedPass: Pass = {
+  name: 'lower-fftconv-chunked',
+  description: "FFTConv of a diagonal SSM's kernel → chunked state passing (Toeplitz MatMul, chunk states, doubling)",
+  run: (model) => rewriteTagged(model, 'chunked', lowerFftConvChunked),
+  ensures: (model) => noneTagged(model, 'chunked'),
+};

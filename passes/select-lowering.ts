@@ -1,0 +1,57 @@
+import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { chooseLowering, estimateAll, type ConvFacts } from './cost-model.js';
+import { chunkedUnsupported, traceDiagKernel } from './lower-fftconv-chunked.js';
+import { LOWERING_ATTR, type Lowering } from './lowering-tag.js';
+import type { CompileTarget, Pass } from './pass.js';
+
+/** The facts the cost model needs, read from an FFTConv node's inferred types. */
+export function convFacts(node: Node): ConvFacts {
+  const u = node.input(0), k = node.input(1);
+  const H = u.type.shape?.[1], C = k.type.shape?.[0];
+  if (typeof H !== 'number' || typeof C !== 'number') throw new Error(`FFTConv '${node.name}' needs static channel counts`);
+  const L = u.type.shape?.[2], Lk = k.type.shape?.[2];
+  const traced = chunkedUnsupported(node) === null ? traceDiagKernel(k) : null;
+  const modes = traced?.node.input(0).type.shape?.at(-1);
+  return {
+    H, C,
+    L: typeof L === 'number' ? L : null,
+    Lk: typeof Lk === 'number' ? Lk : null,
+    bidirectional: node.inputs[2] != null,
+    diagModes: typeof modes === 'number' ? modes : null,
+  };
+}
+
+/** A forced lowering that cannot take this node: why, in words. */
+function unavailable(node: Node, lowering: Lowering, f: ConvFacts): string | null {
+  if (lowering === 'chunked') return chunkedUnsupported(node);
+  if (lowering === 'fourstep' && (f.L === null || f.Lk === null)) return 'the four-step FFT needs a fixed length; compile with --seq-len N';
+  return null;
+}
+
+function select(node: Node, target: CompileTarget): void {
+  const f = convFacts(node);
+  const runtime = target.runtime ?? 'ort-cpu', threads = target.threads ?? 1;
+  const forced = target.lowering && target.lowering !== 'auto' ? target.lowering : null;
+  let lowering: Lowering, reason: string, estimates;
+  if (forced) {
+    const why = unavailable(node, forced, f);
+    if (why) throw new Error(`--lowering ${forced} cannot lower convolution '${node.name}': ${why}; use --lowering auto to pick per layer`);
+    estimates = estimateAll(f, runtime, threads);
+    lowering = forced;
+    reason = 'forced by --lowering';
+  } else {
+    ({ lowering, reason, estimates } = chooseLowering(f, runtime, threads));
+  }
+  node.attrs.set(LOWERING_ATTR, { kind: 'string', value: lowering });
+  target.decisions?.push({ node: node.name, lowering, how: forced ? 'forced' : 'auto', reason, estimates });
+}
+
+export const selectLoweringPass: Pass = {
+  name: 'select-lowering',
+  description: 'tag every FFTConv with its lowering (--lowering, or the cost model for the target)',
+  run: (model, target) => {
+    const convs = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
+    for (const node of convs) select(node, target);
+    return convs.length > 0;
+  },
+};

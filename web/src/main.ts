@@ -1,0 +1,158 @@
+import { describeInspectError, inspectOnnx } from './inspect-view.js';
+import type { DemoManifest, FromWorker, ModelSource, ToWorker } from './protocol.js';
+
+/** The demo page: a generation view (worker-driven) and an inspector view. Vanilla DOM, no framework. */
+
+function $<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`the page has no #${id}`);
+  return el as T;
+}
+
+// --- tabs -------------------------------------------------------------------------------------
+
+for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
+  tab.addEventListener('click', () => {
+    for (const t of document.querySelectorAll<HTMLButtonElement>('.tab')) t.classList.toggle('active', t === tab);
+    for (const view of document.querySelectorAll<HTMLElement>('.view')) view.hidden = view.id !== `view-${tab.dataset.view}`;
+  });
+}
+
+// --- generation -------------------------------------------------------------------------------
+
+const promptBox = $<HTMLTextAreaElement>('prompt');
+const maxTokensBox = $<HTMLInputElement>('max-tokens');
+const generateButton = $<HTMLButtonElement>('generate');
+const status = $<HTMLElement>('status');
+const outPrompt = $<HTMLElement>('output-prompt');
+const outGenerated = $<HTMLElement>('output-generated');
+const rate = $<HTMLElement>('rate');
+const output = $<HTMLElement>('output');
+const sourceBox = $<HTMLSelectElement>('source');
+
+const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
+const send = (msg: ToWorker) => worker.postMessage(msg);
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const msg = e.data;
+  switch (msg.kind) {
+    case 'loaded': {
+      const how = msg.source === 'compile' ? 'compiled in the browser' : 'fetched';
+      status.textContent = `model loaded (${msg.layers} layers, ${(msg.modelBytes / 1e6).toFixed(1)} MB ${how} in ${(msg.loadMs / 1000).toFixed(1)} s, sha256 ${msg.sha256.slice(0, 12)}…)`;
+      generateButton.disabled = false;
+      sourceBox.disabled = false;
+      document.body.dataset.state = 'ready';
+      document.body.dataset.modelSha256 = msg.sha256;
+      break;
+    }
+    case 'token':
+      outGenerated.textContent += msg.text;
+      rate.textContent = `${msg.generated} tokens, ${msg.tokensPerSecond.toFixed(1)} tokens/s`;
+      break;
+    case 'done':
+      outGenerated.textContent = msg.text; // the whole text, with the decoder's trailing partial character flushed
+      rate.textContent = `${msg.generated} tokens, ${msg.tokensPerSecond.toFixed(1)} tokens/s (after a prompt of ${msg.promptBytes} bytes fed step by step)`;
+      status.textContent = 'done';
+      generateButton.disabled = false;
+      sourceBox.disabled = false;
+      document.body.dataset.state = 'done';
+      output.dataset.generated = msg.text;
+      break;
+    case 'error':
+      status.textContent = `error: ${msg.message}`;
+      generateButton.disabled = false;
+      sourceBox.disabled = false;
+      document.body.dataset.state = 'error';
+      break;
+  }
+};
+
+generateButton.addEventListener('click', () => {
+  const maxTokens = Number(maxTokensBox.value);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 2000) {
+    status.textContent = 'tokens to generate must be a whole number from 1 to 2000';
+    return;
+  }
+  if (promptBox.value.length === 0) {
+    status.textContent = 'type a prompt first: the model needs at least one byte to condition on';
+    return;
+  }
+  generateButton.disabled = true;
+  sourceBox.disabled = true; // no model swap in the middle of a generation
+  document.body.dataset.state = 'generating';
+  delete output.dataset.generated;
+  outPrompt.textContent = promptBox.value;
+  outGenerated.textContent = '';
+  rate.textContent = '';
+  status.textContent = 'generating…';
+  send({ kind: 'generate', prompt: promptBox.value, maxTokens });
+});
+
+let manifest: DemoManifest | null = null;
+fetch('gss-code.json').then(async (res) => {
+  manifest = (await res.json()) as DemoManifest;
+  if (promptBox.value === '') promptBox.value = manifest.prompt;
+}).catch((e: unknown) => (status.textContent = `cannot load gss-code.json: ${String(e)}`));
+function loadModel(): void {
+  generateButton.disabled = true;
+  sourceBox.disabled = true;
+  document.body.dataset.state = 'loading';
+  delete document.body.dataset.modelSha256;
+  const source = sourceBox.value as ModelSource;
+  status.textContent = source === 'compile' ? 'compiling the step graph from the checkpoint…' : 'loading the model…';
+  send({ kind: 'load', source });
+}
+sourceBox.addEventListener('change', loadModel);
+loadModel();
+
+// --- inspector --------------------------------------------------------------------------------
+
+const drop = $<HTMLElement>('drop');
+const fileInput = $<HTMLInputElement>('file');
+const inspectStatus = $<HTMLElement>('inspect-status');
+const summary = $<HTMLElement>('summary');
+const graphFrame = $<HTMLIFrameElement>('graph');
+const irText = $<HTMLElement>('ir');
+
+function showInspection(bytes: Uint8Array, name: string): void {
+  summary.textContent = '';
+  irText.textContent = '';
+  graphFrame.removeAttribute('srcdoc');
+  try {
+    const t0 = performance.now();
+    const result = inspectOnnx(bytes, name);
+    summary.textContent = result.summary;
+    irText.textContent = result.irText;
+    graphFrame.srcdoc = result.graphPage;
+    inspectStatus.textContent = `inspected ${name} in ${(performance.now() - t0).toFixed(0)} ms`;
+  } catch (e) {
+    inspectStatus.textContent = describeInspectError(e);
+  }
+}
+
+async function inspectFile(file: File): Promise<void> {
+  inspectStatus.textContent = `reading ${file.name}…`;
+  showInspection(new Uint8Array(await file.arrayBuffer()), file.name);
+}
+
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const file = e.dataTransfer?.files[0];
+  if (file) void inspectFile(file);
+});
+fileInput.addEventListener('change', () => {
+  const file = fileInput.files?.[0];
+  if (file) void inspectFile(file);
+});
+$<HTMLButtonElement>('inspect-bundled').addEventListener('click', async () => {
+  if (!manifest) return;
+  inspectStatus.textContent = `fetching ${manifest.convModel}…`;
+  const res = await fetch(manifest.convModel);
+  showInspection(new Uint8Array(await res.arrayBuffer()), manifest.convModel);
+});
