@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: per-token latency of generation with the step graph against re-running the
+ * Per-token latency of generation with the step graph against re-running the
  * convolution graph on the growing sequence, for the bundled gss-code model at 256, 1024 and 4096
- * positions, in one run (the machines are noisy: read the ratios). Prints a table and JSON.
+ * positions, in one run (the machines are noisy: read the ratios). Part of `npm run bench`
+ * (bench/main.ts); `node dist/bench/step-vs-conv.js` runs it alone.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../export/onnx-write.js';
 import { readSafetensors } from '../export/safetensors.js';
@@ -21,7 +23,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function main(): Promise<void> {
+export async function benchStepVsConv(): Promise<{ table: string; json: unknown }> {
   const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'model.json');
   const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`))), source: 'gss-code' };
   const opts = { seqLen: null, opset: 17 } as const;
@@ -59,16 +61,21 @@ async function main(): Promise<void> {
   await conv.release();
   await step.release();
 
-  console.log(`gss-code (6 GSS layers, E=256, H=64, N=256), onnxruntime-node CPU, ${THREADS} thread(s); medians, ms per generated token`);
-  console.log('| positions | re-run conv graph | step graph | step speed-up |');
-  console.log('|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.positions} | ${r.conv_ms.toFixed(2)} | ${r.step_ms.toFixed(3)} | ${r.speedup}× |`);
-  const json = { bench: 'step-vs-conv', model: 'examples/gss-code', runtime: 'onnxruntime-node cpu', threads: THREADS, rows };
-  console.log(JSON.stringify(json));
-  writeFileSync('bench-results.json', JSON.stringify(json, null, 2) + '\n');
+  const lines = [
+    `gss-code (6 GSS layers, E=256, H=64, N=256), onnxruntime-node CPU, ${THREADS} thread(s); medians, ms per generated token`,
+    '| positions | re-run conv graph | step graph | step speed-up |',
+    '|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.positions} | ${r.conv_ms.toFixed(2)} | ${r.step_ms.toFixed(3)} | ${r.speedup}× |`),
+  ];
+  return { table: lines.join('\n'), json: { bench: 'step-vs-conv', model: 'examples/gss-code', runtime: 'onnxruntime-node cpu', threads: THREADS, rows } };
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  benchStepVsConv().then(({ table, json }) => {
+    console.log(table);
+    console.log(JSON.stringify(json));
+  }).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

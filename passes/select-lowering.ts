@@ -1,3 +1,5 @@
+import { Builder } from '../ir/builder.js';
+import type { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { chooseLowering, estimateAll, type ConvFacts } from './cost-model.js';
 import { chunkedUnsupported, traceDiagKernel } from './lower-fftconv-chunked.js';
@@ -28,6 +30,28 @@ function unavailable(node: Node, lowering: Lowering, f: ConvFacts): string | nul
   return null;
 }
 
+/**
+ * With a fixed length L, a kernel whose length inference lost (S4 DPLR's kernel is cut with a
+ * computed end) is pinned to exactly L taps: taps at L or beyond never reach an output (causal
+ * y[t] uses k[t−s], t < L; the anti-causal side uses k_rev[s−t−1] < L−1), so cutting to L and
+ * zero-padding to L changes nothing, and every lowering then sees static sizes (the kernel still
+ * folds into a constant).
+ */
+function pinKernelLength(model: Model, node: Node): void {
+  const L = node.input(0).type.shape?.[2];
+  if (typeof L !== 'number') return;
+  for (const i of [1, 2]) {
+    const k = node.inputs[i];
+    if (!k || typeof k.type.shape?.[2] === 'number') continue;
+    const b = new Builder(model.graph, model.opset, node);
+    const cut = b.slice(k, [0], [L], [2]);
+    const missing = b.sub(b.i64([L], [1], 'taps'), b.dim(cut, 2));
+    const pads = b.concat([b.i64([0, 0, 0, 0, 0], [5], 'pads'), b.reshape(missing, [1])], 0);
+    const [C, H] = [k.type.shape?.[0], k.type.shape?.[1]];
+    node.setInput(i, b.reshape(b.op('Pad', [cut, pads]), [typeof C === 'number' ? C : 0, typeof H === 'number' ? H : 0, L]));
+  }
+}
+
 function select(node: Node, target: CompileTarget): void {
   const f = convFacts(node);
   const runtime = target.runtime ?? 'ort-cpu', threads = target.threads ?? 1;
@@ -51,7 +75,10 @@ export const selectLoweringPass: Pass = {
   description: 'tag every FFTConv with its lowering (--lowering, or the cost model for the target)',
   run: (model, target) => {
     const convs = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
-    for (const node of convs) select(node, target);
+    for (const node of convs) {
+      pinKernelLength(model, node);
+      select(node, target);
+    }
     return convs.length > 0;
   },
 };

@@ -9,6 +9,7 @@ import { PassError, type CompileTarget, type LoweringDecision } from '../passes/
 import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
 import { matchCheckpoint } from './checkpoint.js';
 import { UserError } from './errors.js';
+import { describeLayers, withLowerings, type LayerInfo } from './layer-metadata.js';
 import type { ArchDef, ModelIo } from './models/arch.js';
 import { resolveArgs, type ArgValues } from './models/args.js';
 import { ParamStore } from './models/params.js';
@@ -52,6 +53,8 @@ export interface Compiled {
   io: ModelIo;
   /** What select-lowering chose for each long convolution (after lowering). */
   decisions: LoweringDecision[];
+  /** The SSM layers (also in the `ssmc.layers` metadata), after compileModel. */
+  layers: LayerInfo[];
 }
 
 export function parseModelFile(text: string, source: string): ModelFile {
@@ -85,7 +88,11 @@ export interface Weights {
 /** Model file (+ checkpoint) → lowered IR, ready for export. */
 export function compileModel(file: ModelFile, weights: Weights | null, opts: CompileOptions): Compiled {
   const built = buildModel(file, weights, opts);
+  // Read before lowering, while each convolution and its kernel generator are still one node each.
+  const layers = describeLayers(built.model, built.arch.id, built.args);
   lowerModel(built, opts);
+  built.layers = withLowerings(layers, built.decisions);
+  if (built.layers.length > 0) built.model.metadata.set('ssmc.layers', JSON.stringify(built.layers));
   return built;
 }
 
@@ -141,7 +148,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
   if (mode !== 'step') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
   model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
-  return { model, arch, args, io, decisions: [] };
+  return { model, arch, args, io, decisions: [], layers: [] };
 }
 
 /** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */

@@ -1,7 +1,9 @@
 import { readSafetensors } from '../../export/safetensors.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
-import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Weights } from '../compile.js';
+import { RUNTIMES, type Runtime } from '../../passes/cost-model.js';
+import { LOWERINGS, type Lowering } from '../../passes/lowering-tag.js';
+import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Compiled, type Weights } from '../compile.js';
 import { UserError } from '../errors.js';
 import { readInput, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
@@ -15,6 +17,9 @@ export function compileCommand(argv: string[]): void {
     'print-after': { value: true, repeat: true },
     'print-passes': { value: false },
     mode: { value: true },
+    lowering: { value: true },
+    target: { value: true },
+    threads: { value: true },
     out: { value: true, alias: 'o' },
   });
   if (p.flags.has('print-passes')) {
@@ -44,10 +49,14 @@ export function compileCommand(argv: string[]): void {
     seqLen: parseSeqLen(flag(p, 'seq-len')),
     opset: intFlag(p, 'compile', 'opset', 17),
     printAfter: p.flags.get('print-after'),
+    lowering: parseLowering(flag(p, 'lowering')),
+    runtime: parseRuntime(flag(p, 'target')),
+    threads: parseThreads(flag(p, 'threads')),
   });
   writeAtomic(outPath, modelToBytes(compiled.model));
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
   console.log(summarizeModel(compiled.model));
+  for (const line of describeDecisions(compiled)) console.log(line);
   const states = compiled.model.metadata.get('ssmc.states');
   if (states) {
     console.log('states (zeros at the start of a sequence; feed each step the previous step\'s state_out):');
@@ -55,6 +64,37 @@ export function compileCommand(argv: string[]): void {
       console.log(`  ${s.input} → ${s.output}: float32[${s.shape.join(',')}] (complex, re/im last)`);
     }
   }
+}
+
+/** One line per long convolution: the layer, the lowering and why (the cost model's estimate or --lowering). */
+export function describeDecisions(compiled: Compiled): string[] {
+  if (compiled.decisions.length === 0) return [];
+  const lines = ['long convolutions:'];
+  for (const d of compiled.decisions) {
+    const layer = compiled.layers.find((l) => l.conv === d.node);
+    const what = layer ? `${layer.name} (${layer.kernel}, H=${layer.H}${layer.N !== null ? `, N=${layer.N}` : ''})` : d.node;
+    lines.push(`  ${what}: ${d.lowering} — ${d.reason}`);
+  }
+  return lines;
+}
+
+export function parseLowering(v: string | undefined): 'auto' | Lowering {
+  if (v === undefined) return 'auto';
+  if (v === 'auto' || (LOWERINGS as readonly string[]).includes(v)) return v as 'auto' | Lowering;
+  throw new UserError(`--lowering must be one of auto, ${LOWERINGS.join(', ')}; got '${v}'`);
+}
+
+export function parseRuntime(v: string | undefined): Runtime {
+  if (v === undefined) return 'ort-cpu';
+  if ((RUNTIMES as readonly string[]).includes(v)) return v as Runtime;
+  throw new UserError(`--target must be one of ${RUNTIMES.join(', ')} (the runtime the cost model plans for); got '${v}'`);
+}
+
+export function parseThreads(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UserError(`--threads must be an integer from 1 to 256 (intra-op threads the cost model plans for); got '${v}'`);
+  return n;
 }
 
 export function parseSeqLen(v: string | undefined): number | null {

@@ -9,12 +9,13 @@ import { runCommand } from './run-command.js';
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
 usage:
-  ssmc compile <model.json> [--weights ckpt.safetensors] [--mode conv|step] [--seq-len N|dynamic]
+  ssmc compile <model.json> [--weights ckpt.safetensors] [--mode conv|step|prefill] [--seq-len N|dynamic]
+               [--lowering auto|dft|fourstep|chunked|direct] [--target ort-cpu|ort-wasm] [--threads N]
                [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
-  ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N]
+  ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]
   ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt.safetensors] [--max-tokens N]
                [--temperature T] [--top-k K] [--seed S]
-  ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--batch B] [--seed S]
+  ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--batch B] [--seed S] [--backend node|wasm]
                conv vs step vs prefill+step vs the float64 reference, with pass/fail
   ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
 

@@ -1,0 +1,260 @@
+/**
+ * Conv-mode latency of one layer, and of its long convolution alone, under every lowering:
+ * S4D (N=64), GSS (E with the paper's proportions F=4E, H=E/4, N=512) and S4 DPLR (N=64), at widths
+ * 256 and 512, L ∈ {1024, 4096, 16384}, 1 and 2 threads, fixed-length graphs (kernels folded),
+ * onnxruntime-node CPU, in one run; the machines are noisy, so read the ratios within a row. Where
+ * `python3` has torch, a PyTorch eager reference of the same layer (bench/torch_reference.py, our own
+ * code) runs next to it. `node dist/bench/conv-lowerings.js [--quick]` runs it alone.
+ */
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { modelToBytes } from '../export/onnx-write.js';
+import { Model } from '../ir/model.js';
+import { SSMC_DOMAIN } from '../ir/node.js';
+import { f32 } from '../ir/tensor.js';
+import { LOWERINGS, type Lowering } from '../passes/lowering-tag.js';
+import { buildModel, lowerModel, type Compiled, type CompileOptions, type ModelFile, type Weights } from '../src/compile.js';
+import { UserError } from '../src/errors.js';
+import { resolveArgs } from '../src/models/args.js';
+import { findArch } from '../src/models/registry.js';
+import { Rng } from '../src/models/rng.js';
+import { createSession } from '../src/runtime/run.js';
+
+interface LayerSpec {
+  id: 's4d' | 'gss' | 's4-dplr';
+  label: string;
+  /** Complex modes of the layer's SSM. */
+  N: number;
+  file(width: number): ModelFile;
+}
+
+const LAYERS: LayerSpec[] = [
+  { id: 's4d', label: 'S4D (H, N=64)', N: 64, file: (w) => ({ arch: 's4-block', args: { d_model: w, d_state: 64, mode: 'diag', init: 'diag-lin', disc: 'zoh', transposed: false } }) },
+  { id: 'gss', label: 'GSS (E, F=4E, H=E/4, N=512)', N: 512, file: (w) => ({ arch: 'gss', args: { dim: w, dim_expansion_factor: 4, dss_kernel_H: w / 4, dss_kernel_N: 512 } }) },
+  { id: 's4-dplr', label: 'S4 DPLR (H, N=64)', N: 64, file: (w) => ({ arch: 's4-block', args: { d_model: w, d_state: 64, mode: 'dplr', init: 'legs', transposed: false } }) },
+];
+
+/**
+ * A lowering the cost model expects to be this many times slower than the fastest one, and slower
+ * than FLOOR_MS, is not run (noted instead): the direct Conv at long lengths would take minutes.
+ */
+const SKIP_FACTOR = 8;
+const SKIP_FLOOR_MS = 1000;
+/** Timed runs per measurement: at least one, up to REPEATS or until TIME_BUDGET_MS is spent. */
+const REPEATS = 3;
+const TIME_BUDGET_MS = 2500;
+
+export interface ConvBenchRow {
+  layer: LayerSpec['id'];
+  width: number;
+  L: number;
+  threads: number;
+  /** 'layer': the whole layer graph; 'conv': its long convolution alone (u → y, kernel folded). */
+  part: 'layer' | 'conv';
+  lowering: Lowering | 'torch-eager';
+  ms: number | null;
+  note: string;
+  /** The cost model's estimate, where the lowering was not run because of it. */
+  estimate_ms?: number;
+}
+
+export interface ConvBenchOptions {
+  quick?: boolean;
+  /** Run the PyTorch reference at L = 16384 as well (eager takes many seconds there). */
+  torchLong?: boolean;
+  log?: (line: string) => void;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function randomInput(dims: number[], seed: number): ReturnType<typeof f32> {
+  let s = seed >>> 0;
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s / 2 ** 31 - 1;
+  }
+  return f32(data, dims);
+}
+
+async function timeModel(bytes: Uint8Array, inputDims: number[], threads: number): Promise<number> {
+  const session = await createSession(bytes, { threads });
+  try {
+    const feeds = new Map([['input', randomInput(inputDims, 1)]]);
+    await session.run(feeds); // warm-up: allocations and kernel setup
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < REPEATS && (times.length === 0 || performance.now() - start < TIME_BUDGET_MS)) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * The layer's long convolution alone: the first FFTConv of the built (unlowered) layer, fed by a new
+ * input `input` [1,H,L]; its kernel subgraph stays (and folds, the length being fixed).
+ */
+function convOnly(built: Compiled): Compiled {
+  const g = built.model.graph;
+  const conv = g.nodes.find((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
+  if (!conv) throw new Error('the layer has no FFTConv');
+  const model = built.model;
+  const oldInput = g.inputs[0]!;
+  g.renameValue(oldInput, '__layer_input');
+  const u = g.addInput('input', conv.input(0).type);
+  conv.setInput(0, u);
+  g.replaceOutput(0, conv.outputs[0]!);
+  return { ...built, model: model as Model, decisions: [] };
+}
+
+function dropUnusedInputs(c: Compiled): void {
+  const g = c.model.graph;
+  for (let i = g.inputs.length - 1; i >= 0; i--) if (g.inputs[i]!.uses.length === 0) g.inputs.splice(i, 1);
+}
+
+/** A fresh initialisation per layer and width, made once (S4 DPLR's takes seconds: C~ needs dA^l_kernel). */
+const initCache = new Map<string, Weights>();
+
+function initialWeights(spec: LayerSpec, width: number): Weights {
+  const key = `${spec.id}|${width}`;
+  let w = initCache.get(key);
+  if (!w) {
+    const file = spec.file(width);
+    const arch = findArch(file.arch);
+    w = { tensors: arch.init(resolveArgs(arch.id, arch.schema, file.args), new Rng(0)), source: `${spec.id} init` };
+    initCache.set(key, w);
+  }
+  return w;
+}
+
+function compileFor(spec: LayerSpec, width: number, L: number, lowering: Lowering | 'auto', part: 'layer' | 'conv', threads = 1): Compiled & { bytes: Uint8Array; estimate: number | null; inputDims: number[] } {
+  const opts: CompileOptions = { seqLen: L, opset: 17, lowering, threads };
+  let built = buildModel(spec.file(width), initialWeights(spec, width), opts);
+  if (part === 'conv') built = convOnly(built);
+  lowerModel(built, opts);
+  dropUnusedInputs(built);
+  const est = built.decisions.map((d) => d.estimates.find((e) => e.lowering === lowering)?.ms ?? null);
+  const estimate = est.some((e) => e === null) ? null : est.reduce((a, b) => a! + b!, 0);
+  const dims = built.model.graph.inputs[0]!.type.shape!.map((d) => (typeof d === 'number' ? d : 1));
+  return { ...built, bytes: modelToBytes(built.model), estimate, inputDims: dims };
+}
+
+/** The lowering --lowering auto picks for this layer's convolution (threads matter to the cost model). */
+function autoChoice(spec: LayerSpec, width: number, L: number, threads: number): Lowering {
+  return compileFor(spec, width, L, 'auto', 'conv', threads).decisions[0]!.lowering;
+}
+
+function torchAvailable(): string | null {
+  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function torchLatency(spec: LayerSpec, width: number, L: number, threads: number): number | null {
+  const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
+  const job = { layer: spec.id, width, N: spec.id === 'gss' ? spec.N : 2 * spec.N, L, threads, reps: REPEATS };
+  const r = spawnSync('python3', [script], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) return null;
+  return (JSON.parse(r.stdout) as { ms: number }).ms;
+}
+
+export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{ table: string; json: unknown }> {
+  const log = opts.log ?? (() => {});
+  const widths = opts.quick ? [256] : [256, 512];
+  const lengths = opts.quick ? [1024, 4096] : [1024, 4096, 16384];
+  const threadCounts = opts.quick ? [1] : [1, 2];
+  const torch = torchAvailable();
+  const rows: ConvBenchRow[] = [];
+  const autos: { layer: string; width: number; L: number; threads: number; lowering: Lowering }[] = [];
+
+  for (const spec of LAYERS) {
+    for (const width of widths) {
+      for (const L of lengths) {
+        for (const part of ['conv', 'layer'] as const) {
+          for (const lowering of LOWERINGS) {
+            const base = { layer: spec.id, width, L, part, lowering };
+            let compiled: ReturnType<typeof compileFor>;
+            try {
+              compiled = compileFor(spec, width, L, lowering, part);
+            } catch (e) {
+              if (!(e instanceof UserError)) throw e;
+              for (const threads of threadCounts) rows.push({ ...base, threads, ms: null, note: `n/a: ${e.message.replace(/^--lowering \w+ cannot lower convolution '[^']*': /, '').replace(/; use --lowering auto.*$/, '')}` });
+              continue;
+            }
+            const fastest = Math.min(...compiled.decisions.flatMap((d) => d.estimates.map((e) => e.ms ?? Infinity)));
+            for (const threads of threadCounts) {
+              const est = compiled.estimate;
+              if (est !== null && est > SKIP_FLOOR_MS && est > SKIP_FACTOR * fastest) {
+                rows.push({ ...base, threads, ms: null, note: `not run: the cost model expects it over ${SKIP_FACTOR}× slower than the fastest lowering and over ${SKIP_FLOOR_MS / 1000} s per pass`, estimate_ms: Math.round(est) });
+                continue;
+              }
+              const ms = await timeModel(compiled.bytes, compiled.inputDims, threads);
+              rows.push({ ...base, threads, ms: +ms.toFixed(2), note: '' });
+              log(`${spec.id} ${width} L=${L} ${part} ${lowering} ${threads}t: ${ms.toFixed(1)} ms`);
+            }
+          }
+        }
+        for (const threads of threadCounts) {
+          autos.push({ layer: spec.id, width, L, threads, lowering: autoChoice(spec, width, L, threads) });
+          const base = { layer: spec.id, width, L, threads, part: 'layer' as const, lowering: 'torch-eager' as const };
+          if (!torch) rows.push({ ...base, ms: null, note: 'python3 with torch not found' });
+          else if (L > 4096 && !opts.torchLong) rows.push({ ...base, ms: null, note: 'not run at L > 4096 (eager takes many seconds; --torch-long runs it)' });
+          else {
+            const ms = torchLatency(spec, width, L, threads);
+            rows.push({ ...base, ms, note: ms === null ? 'the torch reference failed' : `torch ${torch}` });
+            log(`${spec.id} ${width} L=${L} torch ${threads}t: ${ms?.toFixed(1)} ms`);
+          }
+        }
+      }
+    }
+  }
+  return { table: formatTables(rows, autos, torch), json: { bench: 'conv-lowerings', runtime: 'onnxruntime-node cpu', torch, rows, auto: autos } };
+}
+
+function formatTables(rows: ConvBenchRow[], autos: { layer: string; width: number; L: number; threads: number; lowering: Lowering }[], torch: string | null): string {
+  const cell = (r: ConvBenchRow | undefined) => (r === undefined ? '' : r.ms === null ? (r.note.startsWith('n/a') ? 'n/a' : '—') : r.ms.toFixed(1));
+  const out: string[] = [];
+  for (const part of ['conv', 'layer'] as const) {
+    out.push('');
+    out.push(part === 'conv'
+      ? 'Long convolution alone (u → y, kernel folded), onnxruntime-node CPU, ms per pass (median); best/dft = dft ms ÷ best ms'
+      : `Whole layer, onnxruntime-node CPU, ms per pass (median)${torch ? `; PyTorch eager ${torch} (bench/torch_reference.py)` : '; PyTorch: python3 with torch not found'}`);
+    const cols = part === 'layer' ? [...LOWERINGS, 'torch-eager'] : [...LOWERINGS];
+    out.push(`| layer | width | L | threads | ${cols.join(' | ')} | auto picks | best/dft |`);
+    out.push(`|---|---:|---:|---:|${cols.map(() => '---:').join('|')}|---|---:|`);
+    const keys = [...new Set(rows.filter((r) => r.part === part).map((r) => `${r.layer}|${r.width}|${r.L}|${r.threads}`))];
+    for (const key of keys) {
+      const [layer, width, L, threads] = key.split('|');
+      const mine = rows.filter((r) => r.part === part && `${r.layer}|${r.width}|${r.L}|${r.threads}` === key);
+      const timed = mine.filter((r) => r.ms !== null && r.lowering !== 'torch-eager');
+      const best = timed.reduce<ConvBenchRow | null>((a, r) => (a === null || r.ms! < a.ms! ? r : a), null);
+      const dft = mine.find((r) => r.lowering === 'dft');
+      const ratio = best && dft?.ms ? `${(dft.ms / best.ms!).toFixed(1)}× (${best.lowering})` : '';
+      const auto = autos.find((a) => `${a.layer}|${a.width}|${a.L}|${a.threads}` === key)?.lowering ?? '';
+      out.push(`| ${layer} | ${width} | ${L} | ${threads} | ${cols.map((c) => cell(mine.find((r) => r.lowering === c))).join(' | ')} | ${auto} | ${ratio} |`);
+    }
+  }
+  const notes = [...new Set(rows.filter((r) => r.ms === null).map((r) => `${r.lowering}: ${r.note}`))];
+  if (notes.length > 0) out.push('', 'Not timed:', ...notes.map((n) => `  ${n}`));
+  return out.join('\n');
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  benchConvLowerings({ quick, torchLong: process.argv.includes('--torch-long'), log: (l) => console.error(l) }).then(({ table, json }) => {
+    console.log(table);
+    console.log(JSON.stringify(json));
+  }).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: every benchmark in one run, each printing its table; all JSON lands in
+ * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
+ * one run, as ratios.
+ *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
+ *   --only NAME     one of: conv-lowerings, step-vs-conv, web-vs-node (repeatable)
+ *   --torch-long    also run the PyTorch reference at L = 16384
+ */
+import { writeFileSync } from 'node:fs';
+import { benchConvLowerings } from './conv-lowerings.js';
+import { benchStepVsConv } from './step-vs-conv.js';
+import { benchWebVsNode } from './web-vs-node.js';
+
+interface Bench {
+  name: string;
+  title: string;
+  run(quick: boolean, torchLong: boolean): Promise<{ table: string; json: unknown }>;
+}
+
+const BENCHES: Bench[] = [
+  {
+    name: 'conv-lowerings',
+    title: 'Long-convolution lowerings: one layer in conv mode (issue 5)',
+    run: (quick, torchLong) => benchConvLowerings({ quick, torchLong, log: (l) => console.error(`  ${l}`) }),
+  },
+  { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: () => benchStepVsConv() },
+  { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: () => benchWebVsNode() },
+];
+
+function parseArgs(argv: string[]): { quick: boolean; torchLong: boolean; only: string[] } {
+  const only: string[] = [];
+  let quick = false, torchLong = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--torch-long') torchLong = true;
+    else if (a === '--only') {
+      const name = argv[++i];
+      if (!name || !BENCHES.some((b) => b.name === name)) throw new Error(`--only needs one of ${BENCHES.map((b) => b.name).join(', ')}`);
+      only.push(name);
+    } else throw new Error(`unknown option '${a}'; options: --quick, --only NAME, --torch-long`);
+  }
+  return { quick, torchLong, only };
+}
+
+async function main(): Promise<void> {
+  const { quick, torchLong, only } = parseArgs(process.argv.slice(2));
+  const results: Record<string, unknown> = {};
+  for (const b of BENCHES) {
+    if (only.length > 0 && !only.includes(b.name)) continue;
+    console.log(`\n## ${b.title}`);
+    const t0 = performance.now();
+    const { table, json } = await b.run(quick, torchLong);
+    console.log(table);
+    console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    results[b.name] = json;
+  }
+  const all = { date: new Date().toISOString(), quick, node: process.version, results };
+  writeFileSync('bench-results.json', JSON.stringify(all, null, 2) + '\n');
+  console.log(JSON.stringify(all));
+  console.log('\nwrote bench-results.json');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});

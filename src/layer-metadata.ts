@@ -1,0 +1,115 @@
+import type { Model } from '../ir/model.js';
+import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import type { Value } from '../ir/value.js';
+import type { LoweringDecision } from '../passes/pass.js';
+import type { ArgValues } from './models/args.js';
+
+/**
+ * One SSM layer as `ssmc inspect` reports it, stored in the `ssmc.layers` metadata entry (a JSON
+ * array). Read from the high-level graph before lowering, where each long convolution is still one
+ * FFTConv node and its kernel generator is still visible.
+ */
+export interface LayerInfo {
+  /** The layer's parameter prefix (official state-dict names), e.g. 'layers.0.dss' or 'layer'. */
+  name: string;
+  /** The FFTConv node's name, which the lowering decisions refer to. */
+  conv: string;
+  /** The architecture the layer belongs to (s4d-minimal, s4-block, dss, gss, gss-lm). */
+  family: string;
+  /** 'diag-zoh' | 'diag-bilinear' | 'vandermonde' (DSS-exp, GSS) | 'dplr' | 'dss-softmax' | … */
+  kernel: string;
+  /** The long-convolution lowering chosen (filled after lowering). */
+  lowering: string | null;
+  H: number | null;
+  /** Complex state modes per feature (a conjugate pair counts once where the kernel takes 2·Re). */
+  N: number | null;
+  /** Output channels of the convolution (C), two sides counted once. */
+  channels: number | null;
+  bidirectional: boolean;
+}
+
+/** The layers of a freshly built (unlowered) model, in graph order. */
+export function describeLayers(model: Model, family: string, args: ArgValues): LayerInfo[] {
+  const convs = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
+  return convs.map((conv) => {
+    const k = conv.input(1), u = conv.input(0);
+    const gen = kernelGenerator(k);
+    const params = new Set<string>();
+    collectParameterNames(k, params, new Set());
+    const H = u.type.shape?.[1], C = k.type.shape?.[0];
+    return {
+      name: layerPrefix([...params].sort()) ?? conv.name,
+      conv: conv.name,
+      family,
+      kernel: kernelKind(gen, args),
+      lowering: null,
+      H: typeof H === 'number' ? H : null,
+      N: statesOf(gen, args),
+      channels: typeof C === 'number' ? C : null,
+      bidirectional: conv.inputs[2] != null,
+    };
+  });
+}
+
+/** Fill each layer's lowering from what select-lowering decided. */
+export function withLowerings(layers: LayerInfo[], decisions: readonly LoweringDecision[]): LayerInfo[] {
+  return layers.map((l) => ({ ...l, lowering: decisions.find((d) => d.node === l.conv)?.lowering ?? null }));
+}
+
+/** The high-level node that generates a kernel, looking through slices and reshapes (bidirectional splits). */
+function kernelGenerator(k: Value): Node | null {
+  let v: Value | null = k;
+  for (let depth = 0; v?.producer && depth < 8; depth++) {
+    const p: Node = v.producer;
+    if (p.domain === SSMC_DOMAIN && (p.op === 'DiagSSMKernel' || p.op === 'Vandermonde')) return p;
+    if (!['Slice', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Mul', 'Cast'].includes(p.op)) return null;
+    v = p.inputs[0] ?? null;
+  }
+  return null;
+}
+
+function kernelKind(gen: Node | null, args: ArgValues): string {
+  if (gen?.op === 'DiagSSMKernel') {
+    const disc = gen.attrs.get('disc');
+    return `diag-${disc?.kind === 'string' ? disc.value : 'zoh'}`;
+  }
+  if (gen?.op === 'Vandermonde') return 'vandermonde';
+  if (args.mode === 'dplr') return 'dplr';
+  if (typeof args.version === 'string') return `dss-${args.version}`;
+  return 'other';
+}
+
+function statesOf(gen: Node | null, args: ArgValues): number | null {
+  const modes = gen?.inputs[gen.op === 'DiagSSMKernel' ? 1 : 0]?.type.shape?.at(-1);
+  if (typeof modes === 'number') return modes;
+  const dState = args.d_state ?? args.N;
+  if (typeof dState === 'number') return args.mode === 'dplr' ? dState / 2 : dState;
+  return null;
+}
+
+/** Names of the checkpoint parameters a value depends on (initializers with dotted names), not through shapes. */
+function collectParameterNames(v: Value, out: Set<string>, seen: Set<Value>): void {
+  if (seen.has(v) || seen.size > 10_000) return;
+  seen.add(v);
+  if (v.constant) {
+    if (v.name.includes('.')) out.add(v.name);
+    return;
+  }
+  // Lengths read from the input's shape do not make the input's layers part of this one.
+  if (v.producer?.op === 'Shape') return;
+  for (const i of v.producer?.inputs ?? []) if (i) collectParameterNames(i, out, seen);
+}
+
+/** The longest dotted prefix shared by the parameter names, without a trailing '.kernel'. */
+function layerPrefix(names: string[]): string | null {
+  if (names.length === 0) return null;
+  const parts = names.map((n) => n.split('.').slice(0, -1));
+  const common: string[] = [];
+  for (let i = 0; i < parts[0]!.length; i++) {
+    const p = parts[0]![i]!;
+    if (parts.every((q) => q[i] === p)) common.push(p);
+    else break;
+  }
+  if (common.at(-1) === 'kernel') common.pop();
+  return common.length > 0 ? common.join('.') : null;
+}

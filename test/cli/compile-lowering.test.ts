@@ -1,0 +1,68 @@
+/**
+ * `ssmc compile --lowering/--target/--threads`: the choice printed per layer, the `ssmc.layers`
+ * metadata that inspect reads, and the refusals (exit code 2, no output file).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { modelFromBytes } from '../../export/onnx-read.js';
+import { LOWERINGS } from '../../passes/lowering-tag.js';
+import type { LayerInfo } from '../../src/layer-metadata.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+function ssmc(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function layersOf(path: string): LayerInfo[] {
+  const model = modelFromBytes(new Uint8Array(readFileSync(path)));
+  return JSON.parse(model.metadata.get('ssmc.layers')!) as LayerInfo[];
+}
+
+describe('ssmc compile: lowering choice', () => {
+  it('the gss-code LM: one line and one ssmc.layers entry per GSS layer, named by its parameters', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
+    const out = join(dir, 'lm.onnx');
+    const r = ssmc(['compile', join(EXAMPLES, 'gss-code/model.json'), '--weights', join(EXAMPLES, 'gss-code/gss_code.weights.safetensors'), '--seq-len', '512', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const layers = layersOf(out);
+    expect(layers.map((l) => l.name)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `layers.${i}.dss`));
+    for (const l of layers) {
+      expect(l).toMatchObject({ family: 'gss-lm', kernel: 'vandermonde', H: 64, N: 256, channels: 1, bidirectional: false });
+      expect(LOWERINGS).toContain(l.lowering);
+      expect(r.stdout).toContain(`${l.name} (vandermonde, H=64, N=256): ${l.lowering} — est.`);
+    }
+  });
+
+  it('forced lowering, wasm target: the S4D block says what it was told', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
+    const out = join(dir, 's4d.onnx');
+    const r = ssmc(['compile', join(EXAMPLES, 's4d-block.json'), '--seq-len', '300', '--lowering', 'direct', '--target', 'ort-wasm', '--threads', '2', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/layer \(diag-zoh, H=64, N=32\): direct — forced by --lowering/);
+    expect(layersOf(out)).toEqual([expect.objectContaining({ name: 'layer', kernel: 'diag-zoh', lowering: 'direct', H: 64, N: 32 })]);
+    const ops = modelFromBytes(new Uint8Array(readFileSync(out))).graph.nodes.map((n) => n.op);
+    expect(ops).toContain('Conv');
+    expect(ops).not.toContain('DFT');
+  });
+
+  it.each([
+    [['--lowering', 'fast'], /--lowering must be one of auto, dft, fourstep, chunked, direct; got 'fast'/],
+    [['--target', 'gpu'], /--target must be one of ort-cpu, ort-wasm/],
+    [['--threads', '0'], /--threads must be an integer from 1 to 256/],
+    [['--lowering', 'fourstep'], /--lowering fourstep cannot lower convolution 'fftconv': the four-step FFT needs a fixed length; compile with --seq-len N; use --lowering auto/],
+  ])('refuses %j with exit code 2 and no output', (flags, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
+    const r = ssmc(['compile', join(EXAMPLES, 's4d-block.json'), ...flags, '-o', join(dir, 'o.onnx')]);
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
