@@ -154,17 +154,34 @@ function autoChoice(spec: LayerSpec, width: number, L: number, threads: number):
   return compileFor(spec, width, L, 'auto', 'conv', threads).decisions[0]!.lowering;
 }
 
+/** The first Python with torch: `python3` on PATH, else Debian's (python3-torch installs into /usr/bin/python3). */
+const PYTHONS = ['python3', '/usr/bin/python3'];
+let python = 'python3';
+
 function torchAvailable(): string | null {
-  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
+  for (const candidate of PYTHONS) {
+    const r = spawnSync(candidate, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) {
+      python = candidate;
+      return r.stdout.trim();
+    }
+  }
+  return null;
 }
+
+let torchBlas = 'unknown';
 
 function torchLatency(spec: LayerSpec, width: number, L: number, threads: number): number | null {
   const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
   const job = { layer: spec.id, width, N: spec.id === 'gss' ? spec.N : 2 * spec.N, L, threads, reps: REPEATS };
-  const r = spawnSync('python3', [script], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 20 });
+  // torch.set_num_threads does not reach OpenBLAS's own thread pool: pin every pool to `threads`.
+  const pools = String(threads);
+  const env = { ...process.env, OMP_NUM_THREADS: pools, OPENBLAS_NUM_THREADS: pools, MKL_NUM_THREADS: pools };
+  const r = spawnSync(python, [script], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (r.status !== 0) return null;
-  return (JSON.parse(r.stdout) as { ms: number }).ms;
+  const out = JSON.parse(r.stdout) as { ms: number; blas?: string };
+  torchBlas = out.blas ?? torchBlas;
+  return out.ms;
 }
 
 export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{ table: string; json: unknown }> {
@@ -217,7 +234,8 @@ export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{
       }
     }
   }
-  return { table: formatTables(rows, autos, torch), json: { bench: 'conv-lowerings', runtime: 'onnxruntime-node cpu', torch, rows, auto: autos } };
+  const torchLabel = torch ? `${torch}, BLAS: ${torchBlas}` : null;
+  return { table: formatTables(rows, autos, torchLabel), json: { bench: 'conv-lowerings', runtime: 'onnxruntime-node cpu', torch: torchLabel, rows, auto: autos } };
 }
 
 function formatTables(rows: ConvBenchRow[], autos: { layer: string; width: number; L: number; threads: number; lowering: Lowering }[], torch: string | null): string {

@@ -101,6 +101,20 @@ def gss_layer(E, N, L):
     return run, (1, L, E)
 
 
+def blas_library():
+    """The BLAS torch really calls: Debian's python3-torch links libblas.so.3, which is the slow
+    reference BLAS unless an optimised one (libopenblas0) is installed, a 30-60x difference."""
+    try:
+        with open("/proc/self/maps") as maps:
+            libs = {line.split()[-1] for line in maps if "blas" in line or "mkl" in line}
+        for name in ("mkl", "openblas", "blis"):
+            if any(name in lib for lib in libs):
+                return name
+        return "reference BLAS (slow: install libopenblas0)" if libs else "unknown"
+    except OSError:
+        return "unknown"
+
+
 def main():
     job = json.loads(sys.stdin.read())
     torch.set_num_threads(job["threads"])
@@ -116,7 +130,7 @@ def main():
             run(x)
             times.append((time.perf_counter() - t) * 1e3)
     times.sort()
-    print(json.dumps({"ms": times[len(times) // 2], "torch": torch.__version__}))
+    print(json.dumps({"ms": times[len(times) // 2], "torch": torch.__version__, "blas": blas_library()}))
 
 
 if __name__ == "__main__":
