@@ -3,11 +3,12 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, step-vs-conv, web-vs-node (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, step-vs-conv, web-vs-node (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  */
 import { writeFileSync } from 'node:fs';
 import { benchConvLowerings } from './conv-lowerings.js';
+import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
 import { benchStepVsConv } from './step-vs-conv.js';
 import { benchWebVsNode } from './web-vs-node.js';
 
@@ -22,6 +23,14 @@ const BENCHES: Bench[] = [
     name: 'conv-lowerings',
     title: 'Long-convolution lowerings: one layer in conv mode (issue 5)',
     run: (quick, torchLong) => benchConvLowerings({ quick, torchLong, log: (l) => console.error(`  ${l}`) }),
+  },
+  {
+    name: 'fftconv-lowerings',
+    title: 'FFT lowerings head to head: plain DFT, packed DFT, four-step MatMul FFT (H=256, 1 thread)',
+    run: async (quick) => {
+      const rows = await benchFftConvLowerings(quick ? { lengths: [1024, 4096] } : {});
+      return { table: formatRows(rows), json: { bench: 'fftconv-lowerings', rows } };
+    },
   },
   { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: () => benchStepVsConv() },
   { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: () => benchWebVsNode() },

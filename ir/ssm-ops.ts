@@ -38,6 +38,43 @@ export const SSM_OPS = {
    * kernel, whose first tap multiplies u[t+1], as in the official S4 code).
    */
   FFTConv: 'FFTConv',
+  /**
+   * DiagSSMStep(x: c64 [B,H,N], u: f32 [B,H], lambda: c64 [H,N] (or [N]), coef: c64 [C,H,N]) → (y f32 [B,C,H], x_next c64 [B,H,N])
+   * attrs: scale. One position of the diagonal recurrence behind a Vandermonde kernel:
+   *   x_next = exp(lambda) ⊙ x + u        (u broadcast over the N modes)
+   *   y[b,c,h] = scale · Re Σ_n coef[c,h,n] · x_next[b,h,n]
+   * Run from x = 0 over u_0..u_{L−1}, y equals FFTConv(u, Vandermonde(lambda, coef, L)) position by position.
+   */
+  DiagSSMStep: 'DiagSSMStep',
 } as const;
+
+/**
+ * The custom-op interface (`--custom-ops`): what the model file holds, for an execution provider
+ * that claims these ops with a fused kernel. Each op is a node of domain `ai.ssmc` (opset import
+ * version 1) whose op type names a model-local ONNX function of the same domain; the function's
+ * body (standard ONNX ops only) is what every other runtime runs. ONNX has no complex arithmetic,
+ * so a complex operand travels as float32 with a trailing dimension of 2: (re, im).
+ *
+ *   Vandermonde(lambda f32 [H,N,2]|[N,2], coef f32 [C,H,N,2], L i64 []) → K f32 [C,H,L]      {scale}
+ *       the kernel-generation op (see Vandermonde above). Discretisation (DiagSSMKernel's ZOH or
+ *       bilinear step) is O(H·N), depends on the parameters only and folds into constants at
+ *       compile time, so the op an EP wants is the O(C·H·N·L) evaluation.
+ *   FFTConv(u f32 [B,H,L], k f32 [C,H,Lk]) → y f32 [B,C,H,L]                                  {lowering}
+ *   FFTConvBidirectional(u, k, k_rev f32 [C,H,Lk]) → y f32 [B,C,H,L]                         {lowering}
+ *       the long convolution (see FFTConv above); `lowering` is the form select-lowering chose.
+ *   DiagSSMConv(u f32 [B,H,L], lambda, coef) → y f32 [B,C,H,L]                                 {scale, lowering}
+ *       = FFTConv(u, Vandermonde(lambda, coef, L)): a convolution whose kernel comes straight from
+ *       a diagonal SSM and for which the chunked (state-passing) form was chosen — that algorithm
+ *       never forms the kernel, so generation and convolution are one op (a scan kernel claims it).
+ *   DiagSSMConvBidirectional(u, lambda, coef, lambda_rev, coef_rev) → y                       {scale, lowering}
+ *       = FFTConv(u, Vandermonde(lambda, coef, L), Vandermonde(lambda_rev, coef_rev, L)).
+ *   DiagSSMStep(x f32 [B,H,N,2], u f32 [B,H], lambda, coef) → (y f32 [B,C,H], x_next f32 [B,H,N,2]) {scale}
+ *       the step update (see DiagSSMStep above).
+ *
+ * A body is built for the operand shapes of its call site (the static sizes the lowering uses),
+ * so call sites whose bodies differ get functions `<Op>_2`, `<Op>_3`, … in graph order; call
+ * sites that differ only in `scale` share one body (it reads the caller's `scale` by reference).
+ */
+export const CUSTOM_OP_DOMAIN_VERSION = 1;
 
 export type SsmOp = keyof typeof SSM_OPS;

@@ -10,7 +10,7 @@ import type { Value } from '../ir/value.js';
 import type { Pass } from './pass.js';
 
 /** Results larger than this stay in the graph: a model file should not balloon. */
-export const MAX_FOLD_BYTES = 64 * 1024 * 1024;
+export const MAX_FOLD_BYTES = 256 * 1024 * 1024;
 
 /** Bytes per element of the dtypes the reference interpreter can hand back as IR tensors. */
 const FOLDABLE_DTYPES: Partial<Record<DType, number>> = {

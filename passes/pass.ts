@@ -23,6 +23,11 @@ export interface CompileTarget {
   /** The runtime the cost model plans for (default ort-cpu) and its intra-op threads (default 1). */
   runtime?: Runtime;
   threads?: number;
+  /**
+   * Keep the high-level ops as `ai.ssmc` nodes calling model-local functions (--custom-ops): an
+   * execution provider with a fused kernel can claim them, every runtime runs their bodies.
+   */
+  customOps?: boolean;
   /** Filled by select-lowering, one entry per convolution, in graph order. */
   decisions?: LoweringDecision[];
 }

@@ -3,6 +3,7 @@ import type { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { chooseLowering, estimateAll, type ConvFacts } from './cost-model.js';
 import { chunkedUnsupported, traceDiagKernel } from './lower-fftconv-chunked.js';
+import { fourstepUnsupported } from './lower-fftconv-fourstep.js';
 import { LOWERING_ATTR, type Lowering } from './lowering-tag.js';
 import type { CompileTarget, Pass } from './pass.js';
 
@@ -26,7 +27,7 @@ export function convFacts(node: Node): ConvFacts {
 /** A forced lowering that cannot take this node: why, in words. */
 function unavailable(node: Node, lowering: Lowering, f: ConvFacts): string | null {
   if (lowering === 'chunked') return chunkedUnsupported(node);
-  if (lowering === 'fourstep' && (f.L === null || f.Lk === null)) return 'the four-step FFT needs a fixed length; compile with --seq-len N';
+  if (lowering === 'fourstep') return fourstepUnsupported(node);
   return null;
 }
 

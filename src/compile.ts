@@ -10,7 +10,7 @@ import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
 import { matchCheckpoint } from './checkpoint.js';
 import { UserError } from './errors.js';
 import { describeLayers, withLowerings, type LayerInfo } from './layer-metadata.js';
-import type { ArchDef, ModelIo } from './models/arch.js';
+import type { ArchDef, DplrStepChoice, ModelIo } from './models/arch.js';
 import { resolveArgs, type ArgValues } from './models/args.js';
 import { ParamStore } from './models/params.js';
 import { findArch } from './models/registry.js';
@@ -44,6 +44,10 @@ export interface CompileOptions {
   /** The runtime the cost model plans for (default ort-cpu) and its threads (default 1). */
   runtime?: Runtime;
   threads?: number;
+  /** Emit the high-level ops as `ai.ssmc` function calls (--custom-ops); default false. */
+  customOps?: boolean;
+  /** S4 DPLR step graphs: 'auto' (default: diagonal when its check passes, else linear), 'linear' or 'diagonal'. */
+  dplrStep?: DplrStepChoice;
 }
 
 export interface Compiled {
@@ -135,7 +139,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
     step = new StepGraphStates(b);
   }
   const input = model.graph.addInput('input', tensorType(io.inputDtype, inputShape));
-  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input, step, prefill });
+  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input, step, prefill, dplrStep: opts.dplrStep });
   model.graph.renameValue(out, 'output');
   model.graph.outputs.push(out);
   out.type = tensorType(out.type.dtype, outputShape);
@@ -153,19 +157,19 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
 
 /** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */
 class StepGraphStates implements StepStates, FinalStates {
-  private readonly layers: { name: string; H: number; N: number; next: Value | null }[] = [];
+  private readonly layers: { name: string; H: number; N: number; next: Value | null; meaning?: string }[] = [];
 
   constructor(private readonly b: Builder) {}
 
-  state(layer: string, H: number, N: number): Value {
+  state(layer: string, H: number, N: number, meaning?: string): Value {
     const v = this.b.graph.addInput(`state.${layer}`, tensorType('float32', ['batch', H, N, 2]));
-    this.layers.push({ name: layer, H, N, next: null });
+    this.layers.push({ name: layer, H, N, next: null, meaning });
     const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: -1 });
     return this.b.ssm('Complex', [part(0), part(1)]);
   }
 
-  set(layer: string, H: number, N: number, state: Value): void {
-    this.layers.push({ name: layer, H, N, next: null });
+  set(layer: string, H: number, N: number, state: Value, meaning?: string): void {
+    this.layers.push({ name: layer, H, N, next: null, meaning });
     this.setOut(layer, state);
   }
 
@@ -185,7 +189,7 @@ class StepGraphStates implements StepStates, FinalStates {
     }
     model.metadata.set('ssmc.states', JSON.stringify(this.layers.map((l) => ({
       input: `state.${l.name}`, output: `state_out.${l.name}`, shape: ['batch', l.H, l.N, 2], dtype: 'float32',
-      meaning: 'complex diagonal SSM state, (re, im) in the last dim; zeros at the start of a sequence',
+      meaning: `${l.meaning ?? 'complex diagonal SSM state'}, (re, im) in the last dim; zeros at the start of a sequence`,
     }))));
   }
 }
@@ -196,6 +200,7 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
   const declared = model.graph.outputs.map((v) => v.type);
   const target: CompileTarget = {
     opset: opts.opset, seqLen: opts.seqLen, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, decisions: c.decisions,
+    customOps: opts.customOps ?? false,
   };
   try {
     runPipeline(model, target, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });

@@ -5,6 +5,7 @@ import { RUNTIMES, type Runtime } from '../../passes/cost-model.js';
 import { LOWERINGS, type Lowering } from '../../passes/lowering-tag.js';
 import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Compiled, type Weights } from '../compile.js';
 import { UserError } from '../errors.js';
+import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/arch.js';
 import { readInput, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
 import { flag, intFlag, parseArgv } from './argv.js';
@@ -20,6 +21,8 @@ export function compileCommand(argv: string[]): void {
     lowering: { value: true },
     target: { value: true },
     threads: { value: true },
+    'custom-ops': { value: false },
+    'dplr-step': { value: true },
     out: { value: true, alias: 'o' },
   });
   if (p.flags.has('print-passes')) {
@@ -52,16 +55,19 @@ export function compileCommand(argv: string[]): void {
     lowering: parseLowering(flag(p, 'lowering')),
     runtime: parseRuntime(flag(p, 'target')),
     threads: parseThreads(flag(p, 'threads')),
+    customOps: p.flags.has('custom-ops'),
+    dplrStep: parseDplrStep(flag(p, 'dplr-step')),
   });
   writeAtomic(outPath, modelToBytes(compiled.model));
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
   console.log(summarizeModel(compiled.model));
   for (const line of describeDecisions(compiled)) console.log(line);
+  for (const line of describeFunctions(compiled)) console.log(line);
   const states = compiled.model.metadata.get('ssmc.states');
   if (states) {
     console.log('states (zeros at the start of a sequence; feed each step the previous step\'s state_out):');
-    for (const s of JSON.parse(states) as { input: string; output: string; shape: unknown[] }[]) {
-      console.log(`  ${s.input} → ${s.output}: float32[${s.shape.join(',')}] (complex, re/im last)`);
+    for (const s of JSON.parse(states) as { input: string; output: string; shape: unknown[]; meaning: string }[]) {
+      console.log(`  ${s.input} → ${s.output}: float32[${s.shape.join(',')}]: ${s.meaning}`);
     }
   }
 }
@@ -76,6 +82,24 @@ export function describeDecisions(compiled: Compiled): string[] {
     lines.push(`  ${what}: ${d.lowering} — ${d.reason}`);
   }
   return lines;
+}
+
+/** With --custom-ops: the ai.ssmc ops the graph calls and the functions that carry their bodies. */
+function describeFunctions(compiled: Compiled): string[] {
+  const fns = compiled.model.functions;
+  if (fns.length === 0) return [];
+  const calls = new Map<string, number>();
+  for (const n of compiled.model.graph.nodes) if (fns.some((f) => f.domain === n.domain && f.name === n.op)) calls.set(n.qualifiedOp, (calls.get(n.qualifiedOp) ?? 0) + 1);
+  return [
+    'custom ops (each carries an ONNX function body, so every runtime runs it):',
+    ...fns.map((f) => `  ${f.domain}.${f.name}: ${calls.get(`${f.domain}.${f.name}`) ?? 0} call(s), body of ${f.body.nodes.length} nodes`),
+  ];
+}
+
+export function parseDplrStep(v: string | undefined): DplrStepChoice {
+  if (v === undefined) return 'auto';
+  if ((DPLR_STEP_CHOICES as readonly string[]).includes(v)) return v as DplrStepChoice;
+  throw new UserError(`--dplr-step must be one of ${DPLR_STEP_CHOICES.join(', ')} (the S4 DPLR stepper: auto picks the diagonal form when its accuracy check passes); got '${v}'`);
 }
 
 export function parseLowering(v: string | undefined): 'auto' | Lowering {

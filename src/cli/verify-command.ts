@@ -8,11 +8,12 @@ import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
 import { backendNamed } from '../runtime/select.js';
-import { runSteps, stepStates, zeroStates } from '../step-runner.js';
 import { compareToReference, type Comparison } from '../verify/compare.js';
-import { assemble, slicePositions, stepInput, type Layout } from '../verify/sequence.js';
+import { checkRecurrence } from '../verify/recurrence.js';
+import type { Layout } from '../verify/sequence.js';
 import { TOLERANCES } from '../verify/tolerances.js';
 import { flag, intFlag, parseArgv } from './argv.js';
+import { parseDplrStep } from './compile-command.js';
 
 /**
  * `ssmc verify`: the convolution, prefill and step graphs of one model, run in onnxruntime on
@@ -20,7 +21,7 @@ import { flag, intFlag, parseArgv } from './argv.js';
  * the training-time (conv) vs inference-time (step) check users ask for (state-spaces/s4 #135).
  */
 export async function verifyCommand(argv: string[]): Promise<void> {
-  const p = parseArgv('verify', argv, { weights: { value: true }, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true } });
+  const p = parseArgv('verify', argv, { weights: { value: true }, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true } });
   if (p.positionals.length !== 1) throw new UserError('ssmc verify: give one model file: ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--backend node|wasm]');
   const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc verify: --backend');
   const path = p.positionals[0]!;
@@ -29,7 +30,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const weights: Weights | null = w ? { tensors: readSafetensors(readInput(w, 'checkpoint'), w), source: w } : null;
   const L = intFlag(p, 'verify', 'len', 256), B = intFlag(p, 'verify', 'batch', 1);
   if (L < 2) throw new UserError('ssmc verify: --len must be at least 2 (prefill takes half, steps the rest)');
-  const opts: CompileOptions = { seqLen: null, opset: 17 };
+  const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')) };
   const conv = compileModel(file, weights, opts);
   const layout = conv.io.layout as Layout;
   const rng = new Rng(intFlag(p, 'verify', 'seed', 0));
@@ -42,32 +43,14 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const ref = evaluateModel(buildModel(file, weights, opts).model, { input: fromTensor(x) }).get('output')!.data;
   const rows: [string, Comparison][] = [['conv (onnxruntime) vs float64 reference', compareToReference(y, ref)]];
 
-  let stepWhy: string | null = null;
-  try {
-    const step = compileModel(file, weights, { ...opts, mode: 'step' }).model;
-    const prefill = compileModel(file, weights, { ...opts, mode: 'prefill' }).model;
-    const specs = stepStates(step);
-    const session = await backend.createSession(modelToBytes(step));
-    const stepped = await runSteps(session, specs, L, (t) => stepInput(x, layout, t), zeroStates(specs, B));
-    const half = Math.floor(L / 2);
-    const pre = await backend.run(modelToBytes(prefill), new Map([['input', slicePositions(x, layout, 0, half)]]));
-    const rest = await runSteps(session, specs, L - half, (t) => stepInput(x, layout, half + t), new Map(specs.map((s) => [s.input, pre.get(s.output)!])));
-    await session.release();
-    const stepY = assemble(stepped.outputs, layout === 'BL' ? 'BLH' : layout);
-    const convTail = slicePositions(f32(y, conv.io.outputShape(L).map((d) => (d === 'batch' ? B : (d as number)))), layout === 'BL' ? 'BLH' : layout, half, L);
-    rows.push(['step (from zero state) vs conv', compareToReference(stepY, y)]);
-    rows.push(['step vs float64 reference', compareToReference(stepY, ref)]);
-    rows.push([`prefill (${half} positions) + step vs conv`, compareToReference(assemble(rest.outputs, layout === 'BL' ? 'BLH' : layout), convTail.data as Float32Array)]);
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    stepWhy = e.message;
-  }
+  const rec = await checkRecurrence(backend, file, weights, opts, { x, layout, L, B, convOutput: y, reference: ref, outputShape: conv.io.outputShape });
+  rows.push(...rec.rows);
 
   console.log(`verify ${conv.arch.id} (${conv.arch.official}) in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, batch ${B}, length ${L}, tolerance max|Δ| ≤ ${TOLERANCES.REL_TO_PEAK}·max(1, peak)`);
   for (const [name, c] of rows) {
     const rel = c.maxAbs / Math.max(c.peak, Number.MIN_VALUE);
     console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${name.padEnd(44)} max abs ${c.maxAbs.toExponential(2)}  max rel to peak ${rel.toExponential(2)}`);
   }
-  if (stepWhy) console.log(`  skipped step and prefill checks: ${stepWhy}`);
+  for (const why of rec.skipped) console.log(`  skipped ${why}`);
   if (rows.some(([, c]) => !c.ok)) process.exitCode = 1;
 }

@@ -33,7 +33,16 @@ export interface BuildContext {
   step: StepStates | null;
   /** Set in prefill mode: where each SSM layer reports its state after the whole sequence. */
   prefill: FinalStates | null;
+  /**
+   * S4 DPLR step graphs: the official O(N) linear stepper, the diagonalised one (eigenbasis of
+   * dA, refused when that basis is too ill-conditioned), or 'auto' (default): diagonal when it
+   * passes its check, else linear. Prefill graphs always use the diagonal basis.
+   */
+  dplrStep?: DplrStepChoice;
 }
+
+export type DplrStepChoice = 'auto' | 'linear' | 'diagonal';
+export const DPLR_STEP_CHOICES: readonly DplrStepChoice[] = ['auto', 'linear', 'diagonal'];
 
 /** One supported official module: its arguments, checkpoint entries, initialisation and graph. */
 export interface ArchDef {

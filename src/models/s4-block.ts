@@ -1,3 +1,4 @@
+import type { Builder } from '../../ir/builder.js';
 import { f32 } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
@@ -8,7 +9,8 @@ import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { legsNplr } from './hippo.js';
 import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { dplrExtraParams, dplrKernel, dplrLinearStep, toCtilde } from './s4-dplr.js';
+import { complexTensor, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
+import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
 import { discretize } from '../../passes/lower-ssm-kernel.js';
@@ -174,7 +176,30 @@ function initDplr(args: ArgValues, rng: Rng): Map<string, Tensor> {
   return tensors;
 }
 
-function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): Value {
+/**
+ * The S4 DPLR stepper for this build: step graphs follow `choice`; prefill graphs hand their
+ * state to a step graph compiled with the same options, so they need its diagonal basis.
+ */
+function dplrPlan(ctx: BuildContext, Ck: number): DplrStepPlan {
+  const choice = ctx.dplrStep ?? 'auto';
+  const sys = readSystem(ctx.params, ctx.args, Ck);
+  if (ctx.prefill) {
+    if (choice === 'linear') {
+      throw new UserError(`--mode prefill with dplrStep 'linear' (--dplr-step linear): an S4 DPLR prefill graph returns its state in the eigenbasis of dA, which only the diagonal stepper reads; compile the prefill and step graphs with --dplr-step auto or diagonal`);
+    }
+    return planDplrStep(sys, 'diagonal', (why) => {
+      throw new UserError(`--mode prefill: an S4 DPLR prefill graph returns its state in the eigenbasis of dA (the diagonal stepper), and this model cannot use it: ${why}. Compile the step graph with --dplr-step linear (the official O(N) stepper, exact for any DPLR matrix) and feed the prompt through it step by step`);
+    });
+  }
+  return planDplrStep(sys, choice, (why) => {
+    throw new UserError(`--dplr-step diagonal: the diagonalised S4 DPLR stepper is refused for this model: ${why}. Use --dplr-step linear (the official O(N) stepper, exact for any DPLR matrix) or auto (diagonal only when it passes this check)`);
+  });
+}
+
+const complexInit = (b: Builder, name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), complexTensor(data, dims));
+
+function buildS4Block(ctx: BuildContext): Value {
+  const { b, args, params, input, step, prefill } = ctx;
   const { H, N2, C, Ck, nSsm, dOut } = dims(args);
   const transposed = bool(args, 'transposed');
   const u = step ? input : toChannelsFirst(b, input, transposed); // [B,H,L], or [B,H] in step mode
@@ -195,10 +220,24 @@ function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): 
   const BC = b.mul(B, Cc);
   if (step) {
     // One position: x' = dA·x + dB·u, y = 2 Re(C·x') + D·u (ssm-math.md §2.3), then the same head;
-    // S4 DPLR uses the official O(N) linear stepper on the half state.
-    const state = step.state('layer', H, N2);
-    const diag = isDplr(args) ? null : discretize(b, dt, A, BC, str(args, 'disc'));
-    const { y, next } = diag ? vandermondeStep(b, diag.lambda, diag.coef, 2, u, state) : dplrLinearStep(b, params, args, Ck, u, state); // [B,C,H]
+    // S4 DPLR uses the diagonalised stepper (Vandermonde form in dA's eigenbasis) or the official
+    // O(N) linear stepper on the half state.
+    let y: Value, next: Value;
+    if (isDplr(args)) {
+      const plan = dplrPlan(ctx, Ck);
+      if (plan.kind === 'diagonal') {
+        const { K, lambda, coef } = plan.form;
+        const state = step.state('layer', H, K, plan.meaning);
+        ({ y, next } = vandermondeStep(b, complexInit(b, 'step_lambda', lambda, [H, K]), complexInit(b, 'step_coef', coef, [Ck, H, K]), 2, u, state));
+      } else {
+        const state = step.state('layer', H, N2, plan.meaning);
+        ({ y, next } = dplrLinearStep(b, plan.sys, u, state, plan.params));
+      }
+    } else {
+      const state = step.state('layer', H, N2);
+      const diag = discretize(b, dt, A, BC, str(args, 'disc'));
+      ({ y, next } = vandermondeStep(b, diag.lambda, diag.coef, 2, u, state)); // [B,C,H]
+    }
     step.setOut('layer', next);
     const skip = b.mul(b.unsqueeze(u, [1]), params.real('layer.D')); // [B,1,H]·[C,H]
     let flat = b.reshape(b.add(y, skip), [0, C * H]);
@@ -207,8 +246,15 @@ function buildS4Block({ b, args, params, input, step, prefill }: BuildContext): 
     const z = linear(b, activation(b, flat, args.activation as string | null), params.real(`${lin}.weight`), params.real(`${lin}.bias`));
     return args.final_act === 'glu' ? glu(b, z, 1, dOut) : activation(b, z, args.final_act as string | null);
   }
-  if (prefill && isDplr(args)) throw new UserError(`--mode prefill: S4 DPLR has no prefill graph in this version of ssmc (its step graph works: feed the prompt step by step)`);
-  if (prefill) prefill.set('layer', H, N2, finalState(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, u));
+  if (prefill && isDplr(args)) {
+    // The final state in the diagonal stepper's basis: w_L = Σ_j μ^(L−1−j) u_j.
+    const plan = dplrPlan(ctx, Ck);
+    if (plan.kind !== 'diagonal') throw new Error('internal: S4 DPLR prefill planned without the diagonal basis');
+    const { K, lambda } = plan.form;
+    prefill.set('layer', H, K, finalState(b, complexInit(b, 'prefill_lambda', lambda, [H, K]), u), plan.meaning);
+  } else if (prefill) {
+    prefill.set('layer', H, N2, finalState(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, u));
+  }
   let L = b.dim(u, 2);
   if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);
   const fixed = u.type.shape?.[2];

@@ -22,9 +22,11 @@ function transform(x: number, t: ParamTransform): number {
   }
 }
 
-interface DplrSystem {
+export interface DplrSystem {
   H: number;
   N: number; // N' stored modes
+  /** Independent (A, B, P) copies: feature h uses copy h mod nSsm. */
+  nSsm: number;
   rank: number;
   C: number; // kernel channels
   dt: number[]; // [H]
@@ -36,7 +38,7 @@ interface DplrSystem {
 }
 
 /** Read the checkpoint tensors into float64 complex arrays, features expanded from the n_ssm copies. */
-function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
+export function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
   const H = int(args, 'd_model'), N = int(args, 'd_state') / 2, rank = int(args, 'rank');
   const nSsm = (args.n_ssm as number | null) ?? H;
   const lk = params.tensor('layer.kernel.l_kernel');
@@ -67,17 +69,28 @@ function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: num
       }
     }
   }
-  return { H, N, rank, C: Ck, dt, a, B, P, Ctilde: Float64Array.from(Craw), lKernel };
+  return { H, N, nSsm, rank, C: Ck, dt, a, B, P, Ctilde: Float64Array.from(Craw), lKernel };
+}
+
+/** Entry i of a stored half vector (base..base+N') on the conj-expanded index (i ≥ N' is the conjugate). */
+function expandedEntry(arr: Float64Array, base: number, N: number, i: number): [number, number] {
+  return i < N ? [arr[2 * (base + i)]!, arr[2 * (base + i) + 1]!] : [arr[2 * (base + i - N)]!, -arr[2 * (base + i - N) + 1]!];
+}
+
+/** Feature h's B on the conj-expanded state: (B, B̄), length 2N'. */
+export function expandedB(sys: DplrSystem, h: number): Float64Array {
+  const M = 2 * sys.N, out = new Float64Array(2 * M);
+  for (let i = 0; i < M; i++) out.set(expandedEntry(sys.B, h * sys.N, sys.N, i), 2 * i);
+  return out;
 }
 
 /**
- * The bilinear dA of feature h on the conj-expanded state (2N'): A = diag(a, ā) − Σ_r p_r p_rᴴ
- * with p_r = (P_r, P̄_r); dA = (I − Δ/2·A)⁻¹(I + Δ/2·A).
+ * The continuous state matrix of feature h on the conj-expanded state (2N'):
+ * A = diag(a, ā) − Σ_r p_r p_rᴴ with p_r = (P_r, P̄_r).
  */
-function denseDA(sys: DplrSystem, h: number): Float64Array {
-  const { N, H } = sys, M = 2 * N, d = sys.dt[h]!;
-  const full = (arr: Float64Array, base: number, i: number): [number, number] =>
-    i < N ? [arr[2 * (base + i)]!, arr[2 * (base + i) + 1]!] : [arr[2 * (base + i - N)]!, -arr[2 * (base + i - N) + 1]!];
+export function continuousA(sys: DplrSystem, h: number): Float64Array {
+  const { N, H } = sys, M = 2 * N;
+  const full = (arr: Float64Array, base: number, i: number) => expandedEntry(arr, base, N, i);
   const A = new Float64Array(2 * M * M);
   for (let i = 0; i < M; i++) {
     const [ar, ai] = full(sys.a, h * N, i);
@@ -92,6 +105,13 @@ function denseDA(sys: DplrSystem, h: number): Float64Array {
       }
     }
   }
+  return A;
+}
+
+/** The bilinear dA of feature h on the conj-expanded state: dA = (I − Δ/2·A)⁻¹(I + Δ/2·A). */
+export function denseDA(sys: DplrSystem, h: number): Float64Array {
+  const M = 2 * sys.N, d = sys.dt[h]!;
+  const A = continuousA(sys, h);
   const I = cIdentity(M);
   const left = I.map((x, k) => x - (d / 2) * A[k]!), right = I.map((x, k) => x + (d / 2) * A[k]!);
   return cSolve(left, right, M);
@@ -123,7 +143,7 @@ function ctildeTable(sys: DplrSystem, doublings: number): Float64Array {
 }
 
 /** Channel c of feature h's C~ on the conj-expanded state: (C~, conj C~), length 2N'. */
-function expandedCtilde(sys: DplrSystem, c: number, h: number): Float64Array {
+export function expandedCtilde(sys: DplrSystem, c: number, h: number): Float64Array {
   const { H, N } = sys;
   const row = new Float64Array(4 * N);
   for (let n = 0; n < N; n++) {
@@ -134,7 +154,7 @@ function expandedCtilde(sys: DplrSystem, c: number, h: number): Float64Array {
   return row;
 }
 
-function complexTensor(data: Float64Array, dims: number[]): Tensor {
+export function complexTensor(data: Float64Array, dims: number[]): Tensor {
   const n = data.length / 2;
   return c64(Array.from({ length: n }, (_, i) => data[2 * i]!), Array.from({ length: n }, (_, i) => data[2 * i + 1]!), dims);
 }
@@ -270,15 +290,24 @@ function rowTimesInverse(row: Float64Array, M: Float64Array, n: number): Float64
 }
 
 /**
- * The official O(N) "linear" stepper of the DPLR kernel (ssm-math.md §2.4), as step-graph ops on
- * the half state x (complex [B,H,N']):
+ * The float64 parameters of the official O(N) "linear" stepper (ssm-math.md §2.4) on the half
+ * state x (complex [H,N']):
  *   x₁ = E⊙x − P·2Re(Qx) + 2B·u,   x' = Dv⊙(x₁ − P·2Re(R x₁)),   y = Re(dC·x')
  * with Dv = (2/Δ − a)⁻¹, E = 2/Δ + a, R = (I + 2Re[Q Dv Pᵀ])⁻¹(Q⊙Dv), and dC = 2·C[:N'] where
- * C = C~(I − dA^l_kernel)⁻¹ recovers the untruncated C from the checkpoint's C~ (float64 here).
+ * C = C~(I − dA^l_kernel)⁻¹ recovers the untruncated C from the checkpoint's C~.
+ * All complex, interleaved: Dv, E, B2 [H,N'], R [rank,H,N'], dC [C,H,N'].
  */
-export function dplrLinearStep(b: Builder, params: ParamStore, args: ArgValues, Ck: number, u: Value, x: Value): { y: Value; next: Value } {
-  const sys = readSystem(params, args, Ck);
+export interface LinearStepParams {
+  Dv: Float64Array;
+  E: Float64Array;
+  R: Float64Array;
+  B2: Float64Array;
+  dC: Float64Array;
+}
+
+export function linearStepParams(sys: DplrSystem): LinearStepParams {
   const { H, N, rank, C } = sys, M = 2 * N;
+  if (rank > 2) throw new UserError(`model file: arch 's4-block': "rank" ${rank} is not supported by the linear DPLR stepper (it inverts the r×r Woodbury matrix for rank 1 and 2)`);
   const Dv = new Float64Array(2 * H * N), E = new Float64Array(2 * H * N), R = new Float64Array(2 * rank * H * N);
   const dC = new Float64Array(2 * C * H * N), B2 = sys.B.map((v) => 2 * v);
   for (let h = 0; h < H; h++) {
@@ -326,6 +355,16 @@ export function dplrLinearStep(b: Builder, params: ParamStore, args: ArgValues, 
       }
     }
   }
+  return { Dv, E, R, B2, dC };
+}
+
+/**
+ * The linear stepper as step-graph ops on the half state x (complex [B,H,N']); see
+ * linearStepParams. `precomputed` saves recomputing them when the caller already has them.
+ */
+export function dplrLinearStep(b: Builder, sys: DplrSystem, u: Value, x: Value, precomputed?: LinearStepParams): { y: Value; next: Value } {
+  const { H, N, rank, C } = sys;
+  const { Dv, E, R, B2, dC } = precomputed ?? linearStepParams(sys);
   const k = (name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), complexTensor(data, dims));
   const P = k('step_P', sys.P, [rank, H, N]), Q = b.ssm('Conj', [P]), Rc = k('step_R', R, [rank, H, N]);
   // 2 Re Σ_n V[r,h,n]·x[b,h,n] → [B,r,H,1]; then Σ_r P[r,h,n]·s[b,r,h] → [B,H,N].

@@ -1,4 +1,5 @@
 import type { Builder } from '../../ir/builder.js';
+import { SSMC_DOMAIN } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 
 /**
@@ -7,15 +8,20 @@ import type { Value } from '../../ir/value.js';
  * named `state.<layer>` in and `state_out.<layer>` out.
  */
 export interface StepStates {
-  /** Declare a layer's state and get the incoming value (complex [batch, H, N]). */
-  state(layer: string, H: number, N: number): Value;
+  /**
+   * Declare a layer's state and get the incoming value (complex [batch, H, N]). `meaning` goes
+   * to the `ssmc.states` metadata when the state is not a plain diagonal SSM state (the basis
+   * it is in), so states of different steppers are never mixed up.
+   */
+  state(layer: string, H: number, N: number, meaning?: string): Value;
   /** The layer's new state (complex [batch, H, N]). */
   setOut(layer: string, next: Value): void;
 }
 
 /** Prefill graphs: the convolution graph also returns each layer's final state. */
 export interface FinalStates {
-  set(layer: string, H: number, N: number, state: Value): void;
+  /** `meaning` as in StepStates.state: it must match the step graph's that continues from here. */
+  set(layer: string, H: number, N: number, state: Value, meaning?: string): void;
 }
 
 /**
@@ -24,10 +30,9 @@ export interface FinalStates {
  * u [B,H] real, x [B,H,N] complex, λ [H,N] or [N], coef [C,H,N] → y [B,C,H].
  */
 export function vandermondeStep(b: Builder, lambda: Value, coef: Value, scale: number, u: Value, x: Value): { y: Value; next: Value } {
-  const next = b.add(b.mul(x, b.exp(lambda)), b.unsqueeze(u, [2])); // [B,H,N]
-  const prod = b.mul(b.unsqueeze(coef, [0]), b.unsqueeze(next, [1])); // [B,C,H,N]
-  const y = b.ssm('Real', [b.op('ReduceSum', [prod, b.i64([3], undefined, 'axes')], { keepdims: 0 })]); // [B,C,H]
-  return { y: scale === 1 ? y : b.mul(y, b.f32(scale)), next };
+  // One high-level node (ir/ssm-ops.ts DiagSSMStep): lower-diag-step expands it, --custom-ops keeps it.
+  const [y, next] = b.node('DiagSSMStep', [x, u, lambda, coef], { scale: { kind: 'float', value: scale } }, 2, { domain: SSMC_DOMAIN });
+  return { y: y!, next: next! };
 }
 
 /**

@@ -52,10 +52,27 @@ describe('ssmc compile: lowering choice', () => {
     expect(ops).not.toContain('DFT');
   });
 
+  it('--custom-ops: ai.ssmc calls whose function bodies ship in the model, listed by the CLI', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
+    const out = join(dir, 'co.onnx');
+    const r = ssmc(['compile', join(EXAMPLES, 's4d-block.json'), '--seq-len', '256', '--lowering', 'dft', '--custom-ops', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const model = modelFromBytes(new Uint8Array(readFileSync(out)));
+    expect(model.opsetImports.get('ai.ssmc')).toBe(1);
+    const calls = model.graph.nodes.filter((n) => n.domain === 'ai.ssmc');
+    expect(calls.map((n) => n.op).sort()).toEqual(['FFTConv', 'Vandermonde']);
+    for (const c of calls) {
+      const fn = model.functions.find((f) => f.domain === 'ai.ssmc' && f.name === c.op)!;
+      expect(fn.body.nodes.every((n) => n.domain === '')).toBe(true);
+      expect(r.stdout).toContain(`ai.ssmc.${c.op}: 1 call(s), body of ${fn.body.nodes.length} nodes`);
+    }
+  });
+
   it.each([
     [['--lowering', 'fast'], /--lowering must be one of auto, dft, fourstep, chunked, direct; got 'fast'/],
     [['--target', 'gpu'], /--target must be one of ort-cpu, ort-wasm/],
     [['--threads', '0'], /--threads must be an integer from 1 to 256/],
+    [['--dplr-step', 'fast'], /--dplr-step must be one of auto, linear, diagonal/],
     [['--lowering', 'fourstep'], /--lowering fourstep cannot lower convolution 'fftconv': the four-step FFT needs a fixed length; compile with --seq-len N; use --lowering auto/],
   ])('refuses %j with exit code 2 and no output', (flags, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));

@@ -20,6 +20,12 @@ describe('elementwise kernels of the reference interpreter', () => {
     expect(values(run1('Pow', [x, two]))).toEqual([1, 4, 9, 16]);
   });
 
+  it('Mod: the divisor\'s sign by default (fmod=0), the dividend\'s with fmod=1', () => {
+    const a = i64([4], [7, -7, 7, -7]), b = i64([4], [3, 3, -3, -3]);
+    expect(values(run1('Mod', [a, b]))).toEqual([1, 2, -2, -1]);
+    expect(values(run1('Mod', [f32([2], [7.5, -7.5]), f32([], [2])], { fmod: 1 }))).toEqual([1.5, -1.5]);
+  });
+
   it('rejects shapes that do not broadcast, naming the node', () => {
     expect(() => run1('Add', [f32([2, 3], [1, 2, 3, 4, 5, 6]), f32([2], [1, 2])])).toThrow(/add.*broadcast/i);
   });

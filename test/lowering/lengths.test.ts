@@ -1,6 +1,7 @@
 /**
  * Every lowering over lengths 1 to 16384, including odd and prime ones, on every layer family:
- * fixed-length graphs (kernel folded) and one dynamic-length graph per lowering, each against the
+ * fixed-length graphs (kernel folded) and one dynamic-length graph per lowering (the four-step FFT
+ * takes fixed lengths only and must refuse a dynamic one), each against the
  * float64 reference interpreter on the unlowered model, 1e-4 relative to the output's peak.
  * The chunked form is the one whose correctness depends on the length (how many chunks, how many
  * doubling steps, the padding of the last chunk), so these lengths straddle its chunk sizes.
@@ -12,6 +13,7 @@ import { fromTensor } from '../../ir/interp/rtensor.js';
 import type { Tensor } from '../../ir/tensor.js';
 import type { Lowering } from '../../passes/lowering-tag.js';
 import { buildModel, compileModel, type ModelFile, type Weights } from '../../src/compile.js';
+import { UserError } from '../../src/errors.js';
 import { createSession } from '../../src/runtime/run.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
@@ -20,13 +22,16 @@ import { randomTensor } from '../helpers/graphs.js';
 const LENGTHS = [1, 2, 7, 31, 64, 97, 1000, 4099, 16384];
 
 const FAMILIES: [string, Lowering[]][] = [
-  ['s4d_minimal', ['dft', 'chunked', 'direct']],
-  ['s4d_inv_bilinear', ['dft', 'chunked']],
-  ['s4d_bidirectional', ['dft', 'chunked', 'direct']],
-  ['s4_dplr_legs', ['dft', 'direct']],
-  ['dss_exp', ['dft', 'chunked']],
-  ['gss_layer', ['dft', 'chunked']],
+  ['s4d_minimal', ['dft', 'fourstep', 'chunked', 'direct']],
+  ['s4d_inv_bilinear', ['dft', 'fourstep', 'chunked']],
+  ['s4d_bidirectional', ['dft', 'fourstep', 'chunked', 'direct']],
+  ['s4_dplr_legs', ['dft', 'fourstep', 'direct']],
+  ['dss_exp', ['dft', 'fourstep', 'chunked']],
+  ['gss_layer', ['dft', 'fourstep', 'chunked']],
 ];
+
+/** Lowerings that need a fixed length: a dynamic compile must be refused, saying how to fix it. */
+const FIXED_ONLY: readonly Lowering[] = ['fourstep'];
 
 function inputFor(name: string, L: number, seed: number): Tensor {
   const c = goldenCase(name);
@@ -51,8 +56,14 @@ describe.each(FAMILIES)('%s', (name, lowerings) => {
   };
 
   it.each(lowerings)('--lowering %s: fixed-length graphs and one dynamic graph, every length', async (lowering) => {
-    const dynamic = compileModel(file, weights(), { seqLen: null, opset: 17, lowering }).model;
-    const session = await createSession(modelToBytes(dynamic));
+    const compileDynamic = () => compileModel(file, weights(), { seqLen: null, opset: 17, lowering }).model;
+    const fixedOnly = FIXED_ONLY.includes(lowering);
+    if (fixedOnly) {
+      expect(compileDynamic).toThrow(UserError);
+      expect(compileDynamic).toThrow(`--lowering ${lowering} cannot lower convolution`);
+      expect(compileDynamic).toThrow('the four-step FFT needs a fixed length; compile with --seq-len N');
+    }
+    const session = fixedOnly ? null : await createSession(modelToBytes(compileDynamic()));
     try {
       for (const L of LENGTHS) {
         const { input, ref } = reference(L);
@@ -60,7 +71,7 @@ describe.each(FAMILIES)('%s', (name, lowerings) => {
           const cmp = compareToReference(y.data as Float32Array, ref);
           expect(cmp.ok, describeComparison(`${name} ${lowering} L=${L} ${how}`, cmp)).toBe(true);
         };
-        check((await session.run(new Map([['input', input]]))).get('output')!, 'dynamic');
+        if (session) check((await session.run(new Map([['input', input]]))).get('output')!, 'dynamic');
         // Fixed-length graphs for a spread of lengths (the long ones cost most to fold).
         if (L <= 1000 || L === 4099 || lowering !== 'direct') {
           const fixed = compileModel(file, weights(), { seqLen: L, opset: 17, lowering }).model;
@@ -73,7 +84,7 @@ describe.each(FAMILIES)('%s', (name, lowerings) => {
         }
       }
     } finally {
-      await session.release();
+      await session?.release();
     }
   }, 120_000);
 });

@@ -27,6 +27,17 @@ function positions(x: Tensor, layout: Layout, from: number, to: number): Tensor 
   return f32(out, layout === 'BHL' ? [B, H, n] : [B, n, H]);
 }
 
+/** A golden checkpoint by case name; 'name:P/2' halves the S4 DPLR low-rank term P. */
+function checkpoint(spec: string): Map<string, Tensor> {
+  const [name, variant] = spec.split(':');
+  const tensors = goldenWeights(goldenCase(name!));
+  if (variant === 'P/2') {
+    const P = tensors.get('layer.kernel.P')!;
+    tensors.set('layer.kernel.P', f32((P.data as Float32Array).map((v) => v / 2), P.dims));
+  }
+  return tensors;
+}
+
 describe('prefill + step equals the convolution graph over 1024 positions', () => {
   it.each([
     ['s4d-minimal', { arch: 's4d-minimal', args: { d_model: 3, d_state: 8 } }, null, 'BHL'],
@@ -34,8 +45,11 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
     ['dss exp', modelFileFor(goldenCase('dss_exp')), 'dss_exp', 'BHL'],
     ['gss layer', modelFileFor(goldenCase('gss_layer')), 'gss_layer', 'BLH'],
     ['gss lm', modelFileFor(goldenCase('gss_lm')), 'gss_lm', 'BL'],
+    // S4 DPLR prefill hands over the diagonal stepper's state, which HiPPO-LegS itself is too
+    // ill-conditioned for (s4-dplr-diagonal.test.ts); with its low-rank term halved A is near normal.
+    ['s4 dplr (golden weights, P halved)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH'],
   ] as const)('%s', async (_name, file, weightsOf, layout) => {
-    const weights: Weights | null = weightsOf ? { tensors: goldenWeights(goldenCase(weightsOf)), source: weightsOf } : null;
+    const weights: Weights | null = weightsOf ? { tensors: checkpoint(weightsOf), source: weightsOf } : null;
     const opts = { seqLen: null, opset: 17 } as const;
     const conv = compileModel(file as ModelFile, weights, opts).model;
     const prefill = compileModel(file as ModelFile, weights, { ...opts, mode: 'prefill' }).model;
@@ -68,4 +82,12 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
     const cmpPre = compareToReference(pre.get('output')!.data as Float32Array, convPrefix.data as Float32Array);
     expect(cmpPre.ok, describeComparison('prefill output vs conv prefix', cmpPre)).toBe(true);
   }, 120_000);
+});
+
+describe('S4 DPLR prefill refusals', () => {
+  it('HiPPO-LegS (golden weights): prefill needs the diagonal basis, which its check refuses, and says what to use', () => {
+    const c = goldenCase('s4_dplr_legs');
+    expect(() => compileModel(modelFileFor(c), { tensors: goldenWeights(c), source: 'golden' }, { seqLen: null, opset: 17, mode: 'prefill' }))
+      .toThrow(/--mode prefill: an S4 DPLR prefill graph returns its state in the eigenbasis of dA.*ill-conditioned.*--dplr-step linear/);
+  });
 });

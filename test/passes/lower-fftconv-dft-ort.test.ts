@@ -16,7 +16,8 @@ import { csePass } from '../../passes/cse.js';
 import { dcePass } from '../../passes/dce.js';
 import { foldConstantsPass } from '../../passes/fold-constants.js';
 import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { lowerFftConvDftPass } from '../../passes/lower-fftconv-dft.js';
+import { dftLowering, lowerFftConvDftPass } from '../../passes/lower-fftconv-dft.js';
+import { rewriteTagged } from '../../passes/lowering-tag.js';
 import { runPipeline } from '../../passes/pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
@@ -146,11 +147,11 @@ interface Case { label: string; B: number; L: number; C: number; Lk: number; bid
 const H = 4;
 
 /** FFTConv(u, k[, k_rev]) with constant kernels; u is [B,4,L] or ['batch',4,'L']. */
-function model(opset: number, c: Case, dynamic: boolean, kernelAsInput = false): Model {
+function model(opset: number, c: Case, dynamic: boolean, kernelAsInput = false, channels = H): Model {
   const { model: m, b } = newModel(opset);
-  const u = input(m, 'u', dynamic ? ['batch', H, 'L'] : [c.B, H, c.L]);
-  const k = kernelAsInput ? input(m, 'k', [c.C, H, c.Lk]) : b.initializer('k', randomTensor([c.C, H, c.Lk], 2, 0.5));
-  const kRev = c.bidir ? b.initializer('k_rev', randomTensor([c.C, H, c.Lk], 3, 0.5)) : null;
+  const u = input(m, 'u', dynamic ? ['batch', channels, 'L'] : [c.B, channels, c.L]);
+  const k = kernelAsInput ? input(m, 'k', [c.C, channels, c.Lk]) : b.initializer('k', randomTensor([c.C, channels, c.Lk], 2, 0.5));
+  const kRev = c.bidir ? b.initializer('k_rev', randomTensor([c.C, channels, c.Lk], 3, 0.5)) : null;
   const y = b.ssm('FFTConv', kRev ? [u, k, kRev] : [u, k]);
   m.graph.renameValue(y, 'y');
   m.graph.outputs.push(y);
@@ -161,23 +162,28 @@ function dfts(m: Model): Node[] {
   return m.graph.nodes.filter((n) => n.op === 'DFT');
 }
 
+/** The baseline without packing (one rfft per row), as the benchmark compares it. */
+const unpackedPass = { ...lowerFftConvDftPass, run: (m: Model) => rewriteTagged(m, 'dft', dftLowering({ pack: false })) };
+
 describe('lower-fftconv-dft: ops per opset', () => {
   const c: Case = { label: '', B: 2, L: 100, C: 2, Lk: 37, bidir: true };
 
-  it('opset 17: DFT with the axis attribute and 2 inputs; full inverse; no ai.ssmc op left', () => {
+  it('opset 17: DFT with the axis attribute and 2 inputs; two channels per complex DFT; no ai.ssmc op left', () => {
     const m = model(17, c, false);
     runPipeline(m, { opset: 17, seqLen: c.L }, [lowerFftConvDftPass]);
     expect(printModel(m)).not.toMatch(/ai\.ssmc\./);
     const d = dfts(m);
-    expect(d).toHaveLength(3); // rfft(u), rfft(kernel), inverse
+    expect(d).toHaveLength(3); // DFT(kernel pairs), DFT(u pairs), one complex inverse
     for (const n of d) {
       expect(n.inputs).toHaveLength(2);
       expect(n.attrs.has('axis')).toBe(true);
     }
-    expect(d.map((n) => [n.attrInt('inverse', 0), n.attrInt('onesided', 0)])).toEqual([[0, 1], [0, 1], [1, 0]]);
+    expect(d.map((n) => [n.attrInt('inverse', 0), n.attrInt('onesided', 0)])).toEqual([[0, 0], [0, 0], [1, 0]]);
+    // H = 4 rows travel as 2 complex rows: [B, H/2, n, 2] forward, [B, C, H/2, n, 2] inverse.
+    expect(d.map((n) => n.outputs[0]!.type.shape)).toEqual([[c.C, H / 2, 256, 2], [c.B, H / 2, 256, 2], [c.B, c.C, H / 2, 256, 2]]);
   });
 
-  it('opset 20: DFT with axis as input 2 and no axis attribute; one-sided inverse', () => {
+  it('opset 20: DFT with axis as input 2 and no axis attribute', () => {
     const m = model(20, c, false);
     runPipeline(m, { opset: 20, seqLen: c.L }, [lowerFftConvDftPass]);
     const d = dfts(m);
@@ -186,7 +192,21 @@ describe('lower-fftconv-dft: ops per opset', () => {
       expect(n.inputs).toHaveLength(3);
       expect(n.attrs.has('axis')).toBe(false);
     }
-    expect(d.map((n) => [n.attrInt('inverse', 0), n.attrInt('onesided', 0)])).toEqual([[0, 1], [0, 1], [1, 1]]);
+    expect(d.map((n) => [n.attrInt('inverse', 0), n.attrInt('onesided', 0)])).toEqual([[0, 0], [0, 0], [1, 0]]);
+  });
+
+  it.each([[17, [[0, 1], [0, 1], [1, 0]]], [20, [[0, 1], [0, 1], [1, 1]]]] as const)('unpacked baseline, opset %i: one rfft per row; full inverse (17) or one-sided (20)', (opset, forms) => {
+    const m = model(opset, c, false);
+    runPipeline(m, { opset, seqLen: c.L }, [unpackedPass]);
+    const d = dfts(m);
+    expect(d.map((n) => [n.attrInt('inverse', 0), n.attrInt('onesided', 0)])).toEqual(forms);
+    expect(d[0]!.outputs[0]!.type.shape).toEqual([c.B, H, 129, 2]);
+  });
+
+  it('an odd channel count gets one zero row to pair with', () => {
+    const m = model(17, c, false, false, 3);
+    runPipeline(m, { opset: 17, seqLen: c.L }, [lowerFftConvDftPass]);
+    expect(dfts(m)[1]!.outputs[0]!.type.shape).toEqual([c.B, 2, 256, 2]);
   });
 
   it.each([[100, 37, 256], [7, 7, 16], [32, 32, 64], [1, 1, 2]])('fixed L = %i, Lk = %i: n = %i (a power of two ≥ L + Lk)', (L, Lk, n) => {
@@ -195,13 +215,19 @@ describe('lower-fftconv-dft: ops per opset', () => {
     for (const d of dfts(m)) expect(Number((d.inputs[1]!.constant!.data as BigInt64Array)[0])).toBe(n);
   });
 
-  it('dynamic L: n = L + Lk computed from Shape', () => {
+  it('dynamic L: n = the next power of two ≥ L + Lk, computed exactly in the graph', async () => {
     const m = model(20, { label: '', B: 1, L: 8, C: 1, Lk: 8, bidir: false }, true);
     lowerFftConvDftPass.run(m, { opset: 20, seqLen: null });
-    for (const d of dfts(m)) {
-      const n = d.inputs[1]!;
-      expect(n.producer?.op).toBe('Add');
-      expect(n.producer!.inputs.map((v) => v!.producer?.op)).toContain('Gather');
+    const sizes = new Set(dfts(m).map((d) => d.inputs[1]!));
+    expect(sizes.size).toBe(1);
+    const n = [...sizes][0]!;
+    expect(n.producer?.op).toBe('Gather'); // powers of two, indexed by how many lie below L + Lk
+    m.graph.renameValue(n, 'n');
+    m.graph.outputs.push(n);
+    for (const L of [1, 2, 3, 4, 5, 500, 1000, 2048, 4099, 16384]) {
+      // The kernel here is a constant of 8 taps, so n covers L + 8.
+      const got = (await runOrt(m, { u: randomTensor([1, H, L], L) })).get('n')!;
+      expect(Number((got.data as BigInt64Array)[0]), `L=${L}`).toBe(2 ** Math.ceil(Math.log2(L + 8)));
     }
   });
 
@@ -231,7 +257,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     const reference = evalF64(model(opset, c, false), { u }).get('y')!;
 
     for (const dynamic of [false, true]) {
-      // The lowering alone is exact in float64 (its only constants, the irfft weights 1 and 2, are exact).
+      // The lowering alone is exact in float64 (its only constants, ±1, 0.5 and the irfft weights 1 and 2, are exact).
       const lowered = model(opset, c, dynamic);
       lowerFftConvDftPass.run(lowered, { opset, seqLen: dynamic ? null : c.L });
       const c64 = compareToReference(evalF64(lowered, { u }).get('y')!.data, reference.data, 1e-12);
@@ -258,6 +284,52 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
       expect(y.dims).toEqual([B, c.C, H, L]);
       const cmp = compareToReference(y.data as Float32Array, reference.data);
       expect(cmp.ok, describeComparison(`B=${B}, L=${L}`, cmp)).toBe(true);
+    }
+  });
+
+  it.each(CASES)('unpacked baseline (one rfft per row): $label, fixed and dynamic length', async (c) => {
+    const u = randomTensor([c.B, H, c.L], 1);
+    const reference = evalF64(model(opset, c, false), { u }).get('y')!;
+    for (const dynamic of [false, true]) {
+      const m = model(opset, c, dynamic);
+      runPipeline(m, { opset, seqLen: dynamic ? null : c.L }, [unpackedPass, ...TAIL.slice(1)]);
+      const cmp = compareToReference((await runOrt(m, { u })).get('y')!.data as Float32Array, reference.data);
+      expect(cmp.ok, describeComparison(`unpacked, ${dynamic ? 'dynamic' : 'fixed'}`, cmp)).toBe(true);
+    }
+  });
+
+  it('an odd channel count (H = 3, one zero row to pair with): fixed and dynamic length', async () => {
+    const c: Case = { label: '', B: 2, L: 45, C: 2, Lk: 45, bidir: true };
+    const u = randomTensor([c.B, 3, c.L], 8);
+    const reference = evalF64(model(opset, c, false, false, 3), { u }).get('y')!;
+    for (const dynamic of [false, true]) {
+      const m = model(opset, c, dynamic, false, 3);
+      runPipeline(m, { opset, seqLen: dynamic ? null : c.L }, TAIL);
+      const y = (await runOrt(m, { u })).get('y')!;
+      expect(y.dims).toEqual([c.B, c.C, 3, c.L]);
+      const cmp = compareToReference(y.data as Float32Array, reference.data);
+      expect(cmp.ok, describeComparison(`H=3, ${dynamic ? 'dynamic' : 'fixed'}`, cmp)).toBe(true);
+    }
+  });
+
+  it('a dynamic length at L = 1000 and 4099 with a full-length kernel stays radix-2: float32 error within 1e-4 of the peak', async () => {
+    // Kernels given as inputs of the dynamic length (n = next power of two ≥ 2L): with n = L + Lk,
+    // onnxruntime's Bluestein path reached 2-8e-4 of the peak at these lengths.
+    const { model: m, b } = newModel(opset);
+    const u = input(m, 'u', ['batch', 2, 'L']);
+    const y = b.ssm('FFTConv', [u, input(m, 'k', [2, 2, 'L']), input(m, 'k_rev', [2, 2, 'L'])]);
+    m.graph.renameValue(y, 'y');
+    m.graph.outputs.push(y);
+    runPipeline(m, { opset, seqLen: null }, TAIL);
+    for (const L of [1000, 4099]) {
+      const feeds = { u: randomTensor([1, 2, L], L), k: randomTensor([2, 2, L], L + 1, 0.5), k_rev: randomTensor([2, 2, L], L + 2, 0.5) };
+      const { model: ref, b: rb } = newModel(opset);
+      const r = rb.ssm('FFTConv', [input(ref, 'u', [1, 2, L]), input(ref, 'k', [2, 2, L]), input(ref, 'k_rev', [2, 2, L])]);
+      ref.graph.renameValue(r, 'y');
+      ref.graph.outputs.push(r);
+      const reference = evalF64(ref, feeds).get('y')!;
+      const cmp = compareToReference((await runOrt(m, feeds)).get('y')!.data as Float32Array, reference.data);
+      expect(cmp.ok, describeComparison(`dynamic L=${L}`, cmp)).toBe(true);
     }
   });
 

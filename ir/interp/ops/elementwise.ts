@@ -111,12 +111,17 @@ function variadic(op: Real2): Kernel {
   };
 }
 
+const FLOOR_MOD = binary((a, b) => a - b * Math.floor(a / b));
+const FMOD = binary((a, b) => a % b);
+
 export const ELEMENTWISE_KERNELS: Record<string, Kernel> = {
   Add: binary((a, b) => a + b, (ar, ai, br, bi) => [ar + br, ai + bi]),
   Sub: binary((a, b) => a - b, (ar, ai, br, bi) => [ar - br, ai - bi]),
   Mul: binary((a, b) => a * b, cmul),
   Div: intAware(binary((a, b) => a / b, cdiv), binary((a, b) => Math.trunc(a / b))),
   Pow: binary((a, b) => a ** b),
+  // ONNX Mod: fmod=0 (integers) takes the divisor's sign, like Python's %; fmod=1 the dividend's, like C's fmod.
+  Mod: (inputs, node, ctx) => (node.attrInt('fmod', 0) === 1 ? FMOD : FLOOR_MOD)(inputs, node, ctx),
   Max: variadic(Math.max), Min: variadic(Math.min), Sum: variadic((a, b) => a + b),
   Equal: binary((a, b) => +(a === b), undefined, 'bool'),
   Less: binary((a, b) => +(a < b), undefined, 'bool'),

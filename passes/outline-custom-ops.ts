@@ -1,0 +1,364 @@
+import type { Attr } from '../ir/attr.js';
+import { Builder } from '../ir/builder.js';
+import type { Graph } from '../ir/graph.js';
+import { Model, type FunctionDef } from '../ir/model.js';
+import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { CUSTOM_OP_DOMAIN_VERSION } from '../ir/ssm-ops.js';
+import type { Tensor } from '../ir/tensor.js';
+import { isComplex, tensorType, type TensorType } from '../ir/types.js';
+import type { Value } from '../ir/value.js';
+import { eliminateDeadCode } from './dce.js';
+import { traceDiagKernel } from './lower-fftconv-chunked.js';
+import { LOWERING_ATTR, loweringOf } from './lowering-tag.js';
+import type { CompileTarget, Pass } from './pass.js';
+// A cycle by design: a body is "the lowering the pipeline would have used", so it is built by the
+// pipeline's own passes (only called at run time, after both modules have loaded).
+import { defaultPipeline, runPipeline } from './pipeline.js';
+
+/**
+ * --custom-ops: every high-level op becomes a node of domain `ai.ssmc` calling a model-local
+ * function (the interface is documented in ir/ssm-ops.ts beside CUSTOM_OP_DOMAIN_VERSION).
+ *
+ * Between outline-custom-ops and seal-custom-ops the calls sit in STAGED_DOMAIN, which no lowering
+ * pass matches (they rewrite ai.ssmc FFTConv/Vandermonde nodes) and fold-constants leaves alone;
+ * seal-custom-ops moves them to ai.ssmc once the main graph is lowered.
+ */
+export const STAGED_DOMAIN = 'ai.ssmc.outlined';
+
+/** The call ops; the function of the first body of each is named exactly so. */
+type CallKind = 'Vandermonde' | 'FFTConv' | 'FFTConvBidirectional' | 'DiagSSMConv' | 'DiagSSMConvBidirectional' | 'DiagSSMStep';
+
+/** One high-level node (or a chunked convolution with its kernel generator) to outline. */
+interface CallSite {
+  kind: CallKind;
+  /** The node the call replaces: its outputs are the call's results, in order. */
+  node: Node;
+  /** The call's operands in IR form (complex ones are packed to float32 [..., 2] at the call). */
+  operands: Value[];
+  /** Names of the function's formal parameters and results. */
+  params: string[];
+  results: string[];
+  /** Attributes the call carries for an execution provider. */
+  attrs: Record<string, Attr>;
+  /** The scale the call passes (read by reference from the body), or null when there is none. */
+  scale: number | null;
+  /** Build the high-level op(s) in a body from its (unpacked) parameters. */
+  build(b: Builder, params: Value[], scale: number): Value[];
+}
+
+/**
+ * Two marker scales, exact in float32: a body is built with each, and when the two bodies differ
+ * only in that constant, it becomes a `Constant{value_float: ref scale}` (one body for every scale).
+ */
+const SCALE_MARKERS = [7.654321, 3.217531].map(Math.fround) as [number, number];
+
+const float = (value: number): Attr => ({ kind: 'float', value });
+
+/** A Vandermonde or DiagSSMStep node's scale as a number (builders may store it as an int). */
+function scaleOf(node: Node): number {
+  return node.attrFloat('scale', 1);
+}
+
+function convSite(opset: number, node: Node): CallSite {
+  const lowering = loweringOf(node) ?? 'dft';
+  const u = node.input(0), k = node.input(1), kRev = node.inputs[2] ?? null;
+  if (lowering === 'chunked') {
+    const fused = chunkedSite(new Builder(node.graph, opset, node), node);
+    if (fused) return fused;
+  }
+  // A body computes the convolution from (u, k) alone: the chunked form needs the kernel's modes,
+  // so a kernel that does not trace back to them falls back to the DFT baseline.
+  const bodyLowering = lowering === 'chunked' ? 'dft' : lowering;
+  return {
+    kind: kRev ? 'FFTConvBidirectional' : 'FFTConv',
+    node,
+    operands: kRev ? [u, k, kRev] : [u, k],
+    params: kRev ? ['u', 'k', 'k_rev'] : ['u', 'k'],
+    results: ['y'],
+    attrs: { [LOWERING_ATTR]: { kind: 'string', value: lowering } },
+    scale: null,
+    build: (b, p) => [b.ssm('FFTConv', p, { [LOWERING_ATTR]: bodyLowering })],
+  };
+}
+
+/** The Vandermonde operands of a diagonal kernel (its coefficients cut to the channels used). */
+function diagOperands(b: Builder, k: Value): { lambda: Value; coef: Value; scale: number } | null {
+  const traced = traceDiagKernel(k);
+  if (!traced) return null;
+  const { node, channelSlice } = traced;
+  const coef = channelSlice ? b.slice(node.input(1), [channelSlice[0]], [channelSlice[1]], [0]) : node.input(1);
+  return { lambda: node.input(0), coef, scale: scaleOf(node) };
+}
+
+/** A chunked convolution of a diagonal SSM's kernel: DiagSSMConv[Bidirectional](u, λ, coef, …). */
+function chunkedSite(b: Builder, node: Node): CallSite | null {
+  const u = node.input(0), kRev = node.inputs[2] ?? null;
+  const fwd = diagOperands(b, node.input(1));
+  const rev = kRev ? diagOperands(b, kRev) : null;
+  if (!fwd || (kRev && (!rev || rev.scale !== fwd.scale))) return null;
+  const vandermonde = (bb: Builder, lambda: Value, coef: Value, uu: Value, scale: number) =>
+    bb.ssm('Vandermonde', [lambda, coef, bb.dim(uu, 2)], { scale: float(scale) });
+  return {
+    kind: rev ? 'DiagSSMConvBidirectional' : 'DiagSSMConv',
+    node,
+    operands: rev ? [u, fwd.lambda, fwd.coef, rev.lambda, rev.coef] : [u, fwd.lambda, fwd.coef],
+    params: rev ? ['u', 'lambda', 'coef', 'lambda_rev', 'coef_rev'] : ['u', 'lambda', 'coef'],
+    results: ['y'],
+    attrs: { scale: float(fwd.scale), [LOWERING_ATTR]: { kind: 'string', value: 'chunked' } },
+    scale: fwd.scale,
+    build: (bb, p, scale) => {
+      const kernels = [vandermonde(bb, p[1]!, p[2]!, p[0]!, scale)];
+      if (rev) kernels.push(vandermonde(bb, p[3]!, p[4]!, p[0]!, scale));
+      return [bb.ssm('FFTConv', [p[0]!, ...kernels], { [LOWERING_ATTR]: 'chunked' })];
+    },
+  };
+}
+
+function vandermondeSite(node: Node): CallSite {
+  const scale = scaleOf(node);
+  return {
+    kind: 'Vandermonde', node, operands: [0, 1, 2].map((i) => node.input(i)),
+    params: ['lambda', 'coef', 'L'], results: ['K'],
+    attrs: { scale: float(scale) }, scale,
+    build: (b, p, s) => [b.ssm('Vandermonde', p, { scale: float(s) })],
+  };
+}
+
+function stepSite(node: Node): CallSite {
+  const scale = scaleOf(node);
+  return {
+    kind: 'DiagSSMStep', node, operands: [0, 1, 2, 3].map((i) => node.input(i)),
+    params: ['x', 'u', 'lambda', 'coef'], results: ['y', 'x_next'],
+    attrs: { scale: float(scale) }, scale,
+    build: (b, p, s) => b.node('DiagSSMStep', p, { scale: float(s) }, 2, { domain: SSMC_DOMAIN }),
+  };
+}
+
+/** The interface type of an operand or result: complex64 [...] travels as float32 [..., 2]. */
+function interfaceType(t: TensorType): TensorType {
+  return isComplex(t.dtype) ? tensorType('float32', t.shape === null ? null : [...t.shape, 2]) : t;
+}
+
+/** complex → float32 [..., 2]; the (re, im) split of a float32 [..., 2] tensor packs back to that tensor. */
+function pack(b: Builder, v: Value): Value {
+  if (!isComplex(v.type.dtype)) return v;
+  const split = splitSource(v);
+  if (split) return split;
+  const part = (op: 'Real' | 'Imag') => b.unsqueeze(b.ssm(op, [v]), [-1]);
+  return b.concat([part('Real'), part('Imag')], -1);
+}
+
+/** v = Complex(Gather(s, 0, axis −1), Gather(s, 1, axis −1)) → s (how step graphs read their states). */
+function splitSource(v: Value): Value | null {
+  const p = v.producer;
+  if (!p || p.domain !== SSMC_DOMAIN || p.op !== 'Complex') return null;
+  const parts = [0, 1].map((i) => {
+    const g = p.inputs[i]?.producer;
+    const idx = g?.inputs[1]?.constant;
+    if (!g || g.op !== 'Gather' || g.domain !== ONNX_DOMAIN || !idx || idx.dims.length !== 0 || Number((idx.data as BigInt64Array)[0]) !== i) return null;
+    const rank = g.input(0).type.shape?.length;
+    const axis = g.attrInt('axis', 0);
+    return rank !== undefined && (axis === -1 || axis === rank - 1) && g.input(0).type.shape![rank - 1] === 2 ? g.input(0) : null;
+  });
+  return parts[0] && parts[0] === parts[1] ? parts[0] : null;
+}
+
+function unpack(b: Builder, v: Value): Value {
+  const part = (i: number) => b.op('Gather', [v, b.i64(i, [], 'part')], { axis: -1 });
+  return b.ssm('Complex', [part(0), part(1)]);
+}
+
+/** The passes that lower a body: those the pipeline runs after this one, up to seal-custom-ops. */
+function bodyPasses(): Pass[] {
+  const all = defaultPipeline();
+  const from = all.findIndex((p) => p.name === outlineCustomOpsPass.name);
+  const to = all.findIndex((p) => p.name === sealCustomOpsPass.name);
+  return all.slice(from + 1, to < 0 ? undefined : to);
+}
+
+/**
+ * A function body for one call site, built in isolation: formal parameters typed like the call's
+ * operands, the high-level op(s), then the pipeline's own lowering. FunctionProto has no
+ * initializers, so constants become `Constant` nodes; the marker scale becomes a reference.
+ */
+function buildBody(site: CallSite, target: CompileTarget, scale: number, marker: number | null): Graph {
+  const mini = new Model(target.opset);
+  mini.opsetImports.set(SSMC_DOMAIN, 1);
+  const g = mini.graph;
+  const b = new Builder(g, target.opset);
+  const formals = site.operands.map((v, i) => g.addInput(site.params[i]!, interfaceType(v.type)));
+  const args = formals.map((p, i) => (isComplex(site.operands[i]!.type.dtype) ? unpack(b, p) : p));
+  const outs = site.build(b, args, scale).map((v) => pack(b, v));
+  outs.forEach((v, i) => {
+    g.renameValue(v, site.results[i]!);
+    g.outputs.push(v);
+  });
+  const bodyTarget: CompileTarget = {
+    opset: target.opset, seqLen: target.seqLen, lowering: target.lowering, runtime: target.runtime, threads: target.threads, customOps: false,
+  };
+  runPipeline(mini, bodyTarget, bodyPasses());
+  const left = g.nodes.find((n) => n.domain !== ONNX_DOMAIN);
+  if (left) {
+    const lowering = left.attrs.get(LOWERING_ATTR);
+    const which = lowering?.kind === 'string' ? ` (lowering '${lowering.value}': is its pass in the pipeline after ${outlineCustomOpsPass.name}?)` : '';
+    throw new Error(`internal: the body of ${site.kind} still has ${left.qualifiedOp} after the lowering passes${which}`);
+  }
+  initializersToConstants(g, marker);
+  return g;
+}
+
+/** Initializers → Constant nodes at the head of the body (in order, keeping their names). */
+function initializersToConstants(g: Graph, marker: number | null): void {
+  const head = g.nodes[0] ?? null;
+  for (const v of [...g.initializers]) {
+    const t = v.constant!;
+    const isMarker = marker !== null && t.dtype === 'float32' && t.dims.length === 0 && (t.data as Float32Array)[0] === marker;
+    const attrs: Record<string, Attr> = isMarker
+      ? { value_float: { kind: 'ref', refName: 'scale', refKind: 'float' } }
+      : { value: { kind: 'tensor', value: t } };
+    const c = g.createNode(ONNX_DOMAIN, 'Constant', [], attrs, 1, { before: head, outputTypes: [v.type], name: 'const' }).outputs[0]!;
+    g.replaceAllUsesWith(v, c, true);
+    const name = v.name;
+    g.removeInitializer(v);
+    g.renameValue(c, name);
+  }
+}
+
+function tensorKey(t: Tensor): string {
+  const data = t.raw ?? t.data;
+  const body = data === null ? '' : Array.isArray(data) ? JSON.stringify(data) : Array.prototype.join.call(data, ',');
+  return `${t.dtype}[${t.dims.join(',')}]{${body}}`;
+}
+
+function attrKey(a: Attr): string {
+  switch (a.kind) {
+    case 'tensor': return tensorKey(a.value);
+    case 'tensors': return a.value.map(tensorKey).join('|');
+    case 'graph':
+    case 'graphs': throw new Error('internal: a function body with subgraphs');
+    case 'ref': return `ref ${a.refKind} ${a.refName}`;
+    default: return JSON.stringify(a.value);
+  }
+}
+
+/** The body as text: equal keys mean interchangeable functions. */
+function bodyKey(g: Graph): string {
+  const lines = [`(${g.inputs.map((v) => v.name).join(',')}) → (${g.outputs.map((v) => v.name).join(',')})`];
+  for (const n of g.nodes) {
+    const attrs = [...n.attrs.keys()].sort().map((k) => `${k}=${attrKey(n.attrs.get(k)!)}`);
+    lines.push(`${n.outputs.map((v) => v.name).join(',')} = ${n.domain}.${n.op}(${n.inputs.map((v) => v?.name ?? '').join(',')}) ${attrs.join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** The body of a call site: shared over scales when the marker check allows it. */
+function bodyFor(site: CallSite, target: CompileTarget): { body: Graph; key: string } {
+  if (site.scale !== null) {
+    const [a, b] = SCALE_MARKERS.map((m) => buildBody(site, target, m, m)) as [Graph, Graph];
+    const key = bodyKey(a);
+    if (key === bodyKey(b)) return { body: a, key };
+  }
+  const body = buildBody(site, target, site.scale ?? 1, null);
+  return { body, key: bodyKey(body) };
+}
+
+class Outliner {
+  /** Bodies made so far, per call kind, in order: the first is `<kind>`, then `<kind>_2`, … */
+  private readonly bodies = new Map<CallKind, { key: string; name: string }[]>();
+
+  constructor(private readonly model: Model, private readonly target: CompileTarget) {}
+
+  outline(site: CallSite): void {
+    const name = this.functionFor(site);
+    const { graph } = this.model;
+    const b = new Builder(graph, this.model.opset, site.node);
+    const operands = site.operands.map((v) => pack(b, v));
+    const call = graph.createNode(STAGED_DOMAIN, name, operands, site.attrs, site.results.length, {
+      before: site.node,
+      name: name.toLowerCase(),
+      outputTypes: site.node.outputs.map((v) => interfaceType(v.type)),
+    });
+    site.node.outputs.forEach((out, i) => {
+      const result = call.outputs[i]!;
+      graph.replaceAllUsesWith(out, isComplex(out.type.dtype) ? unpack(b, result) : result, true);
+    });
+    graph.removeNode(site.node);
+  }
+
+  private functionFor(site: CallSite): string {
+    const { body, key } = bodyFor(site, this.target);
+    const made = this.bodies.get(site.kind) ?? [];
+    const same = made.find((m) => m.key === key);
+    if (same) return same.name;
+    const name = made.length === 0 ? site.kind : `${site.kind}_${made.length + 1}`;
+    made.push({ key, name });
+    this.bodies.set(site.kind, made);
+    body.name = name;
+    const fn: FunctionDef = {
+      domain: SSMC_DOMAIN,
+      name,
+      body,
+      attributes: Object.keys(site.attrs).sort(),
+      opsetImports: new Map([[ONNX_DOMAIN, this.target.opset]]),
+      docString: `ssmc ${site.kind} (ir/ssm-ops.ts): the body is the compiler's own lowering, for execution providers without a fused kernel`,
+    };
+    this.model.functions.push(fn);
+    return name;
+  }
+}
+
+/** The high-level ops left when this pass runs (DiagSSMKernel is lowered to a Vandermonde before). */
+const OUTLINED_OPS = ['FFTConv', 'Vandermonde', 'DiagSSMStep', 'DiagSSMKernel'];
+
+function outlineCustomOps(model: Model, target: CompileTarget): boolean {
+  const high = (op: string) => model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === op);
+  if (!target.customOps || !model.graph.nodes.some((n) => n.domain === SSMC_DOMAIN && OUTLINED_OPS.includes(n.op))) return false;
+  model.opsetImports.set(STAGED_DOMAIN, 1);
+  const outliner = new Outliner(model, target);
+  // Convolutions first: a chunked one takes its kernel generator into its call.
+  for (const node of high('FFTConv')) outliner.outline(convSite(model.opset, node));
+  // Kernel generators that only a fused (chunked) convolution read are gone with it.
+  eliminateDeadCode(model.graph);
+  for (const node of high('Vandermonde')) outliner.outline(vandermondeSite(node));
+  for (const node of high('DiagSSMStep')) outliner.outline(stepSite(node));
+  return true;
+}
+
+/** Calls move to ai.ssmc; functions whose calls cse or dce removed go too. */
+function sealCustomOps(model: Model): boolean {
+  if (!model.opsetImports.has(STAGED_DOMAIN)) return false;
+  const called = new Set<string>();
+  for (const n of model.graph.nodes) {
+    if (n.domain !== STAGED_DOMAIN) continue;
+    n.domain = SSMC_DOMAIN;
+    called.add(n.op);
+  }
+  model.opsetImports.delete(STAGED_DOMAIN);
+  model.opsetImports.set(SSMC_DOMAIN, CUSTOM_OP_DOMAIN_VERSION);
+  for (let i = model.functions.length - 1; i >= 0; i--) {
+    const f = model.functions[i]!;
+    if (f.domain === SSMC_DOMAIN && !called.has(f.name)) model.functions.splice(i, 1);
+  }
+  return true;
+}
+
+export const outlineCustomOpsPass: Pass = {
+  name: 'outline-custom-ops',
+  description: '--custom-ops: FFTConv, Vandermonde, DiagSSMStep → ai.ssmc calls of model-local functions (standard-op bodies)',
+  run: outlineCustomOps,
+  ensures: (model, target) => {
+    if (!target.customOps) return null;
+    const left = model.graph.nodes.find((n) => n.domain === SSMC_DOMAIN && OUTLINED_OPS.includes(n.op));
+    return left ? `node '${left.name}' (${left.qualifiedOp}) was not outlined` : null;
+  },
+};
+
+export const sealCustomOpsPass: Pass = {
+  name: 'seal-custom-ops',
+  description: '--custom-ops: the outlined calls take their final domain ai.ssmc',
+  run: (model) => sealCustomOps(model),
+  ensures: (model) => {
+    const left = model.graph.nodes.find((n) => n.domain === STAGED_DOMAIN);
+    return left ? `node '${left.name}' is still in ${STAGED_DOMAIN}` : null;
+  },
+};
