@@ -11,12 +11,24 @@ import { onnx } from './proto.js';
 /** A malformed .onnx file: the message names the field (and byte offset when the decoder knows it). */
 export class OnnxFormatError extends Error {
   constructor(message: string, readonly field?: string, readonly offset?: number) {
-    super(message);
+    super(elideMiddle(message, MAX_MESSAGE));
     this.name = 'OnnxFormatError';
   }
 }
 
 const MAX_NESTING = 64;
+
+/**
+ * Messages quote names and paths from the file, which a malformed file can make arbitrarily long
+ * (a megabyte name, 64 levels of subgraph path): keep the start (where) and the end (the rule).
+ */
+const MAX_MESSAGE = 600;
+
+function elideMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.floor(max * 0.45), tail = max - head - 3;
+  return `${text.slice(0, head)} … ${text.slice(text.length - tail)}`;
+}
 
 /** Bytes per element of the dtypes whose raw_data we can check. */
 const ITEM_SIZE: Partial<Record<DType, number>> = {
@@ -34,10 +46,7 @@ export function modelFromBytes(bytes: Uint8Array): Model {
   try {
     proto = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    const msg = (e as Error).message;
-    const m = /at offset (\d+)|offset (\d+)/.exec(msg);
-    const offset = m ? Number(m[1] ?? m[2]) : undefined;
-    throw new OnnxFormatError(`not a valid ONNX model: protobuf decoding failed (${msg})${offset !== undefined ? ` at byte ${offset}` : ''}`, 'ModelProto', offset);
+    throw decodeError(e);
   }
   if (!proto.graph) throw new OnnxFormatError('the model has no graph (ModelProto.graph is missing)', 'ModelProto.graph');
   const opsets = new Map<string, number>();
@@ -59,6 +68,27 @@ export function modelFromBytes(bytes: Uint8Array): Model {
   return model;
 }
 
+/**
+ * protobufjs reports a field running past the end as "index out of range: POS + LEN > END" and a
+ * bad tag as "invalid wire type W at offset POS"; both positions are absolute byte offsets.
+ */
+function decodeError(e: unknown): OnnxFormatError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const range = /index out of range: (\d+) \+ (\d+) > (\d+)/.exec(msg);
+  if (range) {
+    const [, pos, len, end] = range;
+    return new OnnxFormatError(
+      `not a valid ONNX model: protobuf decoding failed (${msg}): at byte ${pos} a field needs ${len} more byte(s) but the file ends at byte ${end}; the file is truncated or corrupt`,
+      'ModelProto', Number(pos));
+  }
+  if (e instanceof RangeError && /call stack/i.test(msg)) {
+    return new OnnxFormatError('not a valid ONNX model: protobuf decoding failed: messages nest too deep to decode', 'ModelProto');
+  }
+  const m = /at offset (\d+)|offset (\d+)/.exec(msg);
+  const offset = m ? Number(m[1] ?? m[2]) : undefined;
+  return new OnnxFormatError(`not a valid ONNX model: protobuf decoding failed (${msg})${offset !== undefined ? ` at byte ${offset}` : ''}`, 'ModelProto', offset);
+}
+
 function num(v: number | Long | null | undefined, field: string): number {
   if (v === null || v === undefined) return 0;
   const n = typeof v === 'number' ? v : Number(v.toString());
@@ -70,30 +100,67 @@ interface Long {
   toString(): string;
 }
 
+/**
+ * The names visible in a graph being read, by the name the file uses: its own values, then those
+ * of the enclosing graphs. The IR may rename a subgraph value whose name a sibling subgraph (or a
+ * later node of the main graph) already took — valid ONNX reuses names across sibling branches —
+ * so lookups go by the file's names here, never by the IR's.
+ */
+interface Scope {
+  readonly values: Map<string, Value>;
+  readonly parent: Scope | null;
+}
+
+function lookup(scope: Scope | null, name: string): Value | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const v = s.values.get(name);
+    if (v) return v;
+  }
+  return undefined;
+}
+
 class Reader {
   constructor(private readonly opset: number) {}
 
-  readGraph(gp: P.IGraphProto, graph: Graph, depth: number, where: string): void {
+  readGraph(gp: P.IGraphProto, graph: Graph, depth: number, where: string, enclosing: Scope | null = null): void {
     if (depth > MAX_NESTING) throw new OnnxFormatError(`${where}: subgraphs nest deeper than ${MAX_NESTING} levels`, where);
-    const scope = new Map<string, Value>();
-    const outer = (name: string): Value | undefined => scope.get(name) ?? (graph.parent ? graph.parent.findValue(name) : undefined);
+    const scope: Scope = { values: new Map(), parent: enclosing };
     const define = (v: Value, wanted: string, field: string) => {
-      if (scope.has(wanted)) throw new OnnxFormatError(`${where}: name '${wanted}' is defined twice (${field})`, field);
-      if (v.name !== wanted) throw new OnnxFormatError(`${where}: name '${wanted}' is already used by an enclosing graph (${field})`, field);
-      scope.set(wanted, v);
+      if (scope.values.has(wanted)) throw new OnnxFormatError(`${where}: name '${wanted}' is defined twice (${field})`, field);
+      if (lookup(enclosing, wanted)) throw new OnnxFormatError(`${where}: name '${wanted}' is already defined by an enclosing graph (${field})`, field);
+      if (v.name !== wanted && depth === 0) throw new OnnxFormatError(`${where}: name '${wanted}' is defined twice (${field})`, field);
+      scope.values.set(wanted, v);
     };
+    // The main graph's names are its interface: reserve them so subgraphs read before a later node
+    // cannot take them (the subgraph's value gets a fresh IR name instead).
+    const reserved = new Set<string>();
+    if (depth === 0) {
+      for (const np of gp.node ?? []) {
+        for (const name of np.output ?? []) {
+          if (name === '' || reserved.has(name)) continue;
+          const got = graph.scope.claim(name);
+          if (got === name) reserved.add(name);
+          else graph.scope.release(got);
+        }
+      }
+    }
     const valueInfo = new Map<string, TensorType>();
-    for (const vi of gp.valueInfo ?? []) if (vi.name) valueInfo.set(vi.name, this.type(vi.type, `${where}.value_info '${vi.name}'`));
+    for (const vi of gp.valueInfo ?? []) {
+      const t = vi.name ? this.maybeType(vi.type, `${where}.value_info '${vi.name}'`) : null;
+      if (t) valueInfo.set(vi.name!, t);
+    }
     const initNames = new Set<string>();
     for (const [i, tp] of (gp.initializer ?? []).entries()) {
       const name = tp.name ?? '';
       if (!name) throw new OnnxFormatError(`${where}.initializer[${i}] has no name`, 'initializer.name');
+      if (reserved.has(name)) throw new OnnxFormatError(`${where}: name '${name}' is defined twice (initializer[${i}] and a node output)`, `initializer[${i}]`);
       define(graph.addInitializer(name, this.tensor(tp, `${where}.initializer '${name}'`)), name, `initializer[${i}]`);
       initNames.add(name);
     }
     for (const [i, vi] of (gp.input ?? []).entries()) {
       const name = vi.name ?? '';
       if (initNames.has(name)) continue; // IR < 4 lists initializers as inputs too
+      if (reserved.has(name)) throw new OnnxFormatError(`${where}: name '${name}' is defined twice (input[${i}] and a node output)`, `input[${i}]`);
       define(graph.addInput(name, this.type(vi.type, `${where}.input '${name}'`)), name, `input[${i}]`);
     }
     for (const [i, np] of (gp.node ?? []).entries()) {
@@ -101,16 +168,18 @@ class Reader {
       if (!np.opType) throw new OnnxFormatError(`${nodeWhere} has no op_type`, 'node.op_type');
       const inputs = (np.input ?? []).map((name) => {
         if (name === '') return null;
-        const v = outer(name);
+        const v = lookup(scope, name);
         if (!v) throw new OnnxFormatError(`${nodeWhere} reads '${name}' before it is defined (nodes must be in topological order)`, 'node.input');
         return v;
       });
-      const attrs: Record<string, Attr> = {};
+      const attrs = new Map<string, Attr>();
       for (const ap of np.attribute ?? []) {
         if (!ap.name) throw new OnnxFormatError(`${nodeWhere} has an attribute without a name`, 'attribute.name');
-        attrs[ap.name] = this.attr(ap, `${nodeWhere} attribute '${ap.name}'`, graph, depth);
+        if (attrs.has(ap.name)) throw new OnnxFormatError(`${nodeWhere} has two attributes named '${ap.name}'`, 'attribute.name');
+        attrs.set(ap.name, this.attr(ap, `${nodeWhere} attribute '${ap.name}'`, graph, depth, scope));
       }
       const outs = np.output ?? [];
+      for (const name of outs) if (reserved.delete(name)) graph.scope.release(name);
       const node = graph.createNode(np.domain === 'ai.onnx' ? '' : np.domain ?? '', np.opType, inputs, attrs, outs.length, {
         name: np.name || undefined,
         outputNames: outs,
@@ -136,7 +205,7 @@ class Reader {
     }
     for (const [i, vi] of (gp.output ?? []).entries()) {
       const name = vi.name ?? '';
-      const v = outer(name);
+      const v = lookup(scope, name);
       if (!v) throw new OnnxFormatError(`${where}.output[${i}] '${name}' is not defined by any node, input or initializer`, 'graph.output');
       if (vi.type) v.type = this.type(vi.type, `${where}.output '${name}'`);
       graph.outputs.push(v);
@@ -147,39 +216,50 @@ class Reader {
     const where = `functions[${i}] '${fp.domain ?? ''}.${fp.name ?? ''}'`;
     if (!fp.name) throw new OnnxFormatError(`${where} has no name`, 'function.name');
     const body = new Graph(fp.name);
-    for (const name of fp.input ?? []) body.addInput(name, tensorType('float32', null));
-    const gp: P.IGraphProto = { name: fp.name, node: fp.node, input: [], output: (fp.output ?? []).map((name) => ({ name })) };
-    // Function inputs are already defined; reuse readGraph for the nodes and outputs.
-    this.readFunctionBody(gp, body, where);
+    const scope: Scope = { values: new Map(), parent: null };
+    for (const name of fp.input ?? []) {
+      if (scope.values.has(name)) throw new OnnxFormatError(`${where}: input '${name}' is listed twice`, 'function.input');
+      scope.values.set(name, body.addInput(name, tensorType('float32', null)));
+    }
+    this.readFunctionBody(fp, body, where, scope);
     const opsets = new Map<string, number>();
     for (const o of fp.opsetImport ?? []) opsets.set(o.domain ?? '', num(o.version, `${where}.opset_import`));
     return { domain: fp.domain ?? '', name: fp.name, body, attributes: [...(fp.attribute ?? [])], opsetImports: opsets, docString: fp.docString ?? '' };
   }
 
-  private readFunctionBody(gp: P.IGraphProto, body: Graph, where: string): void {
-    const inputs = new Map(body.inputs.map((v) => [v.name, v]));
-    for (const [i, np] of (gp.node ?? []).entries()) {
+  private readFunctionBody(fp: P.IFunctionProto, body: Graph, where: string, scope: Scope): void {
+    for (const [i, np] of (fp.node ?? []).entries()) {
       const nodeWhere = `${where}.node[${i}] (${np.opType ?? '?'})`;
       if (!np.opType) throw new OnnxFormatError(`${nodeWhere} has no op_type`, 'node.op_type');
       const ins = (np.input ?? []).map((name) => {
         if (name === '') return null;
-        const v = inputs.get(name);
+        const v = scope.values.get(name);
         if (!v) throw new OnnxFormatError(`${nodeWhere} reads '${name}' before it is defined`, 'node.input');
         return v;
       });
-      const attrs: Record<string, Attr> = {};
-      for (const ap of np.attribute ?? []) attrs[ap.name ?? ''] = this.attr(ap, `${nodeWhere} attribute '${ap.name ?? ''}'`, body, 1);
-      const node = body.createNode(np.domain ?? '', np.opType, ins, attrs, (np.output ?? []).length, { name: np.name || undefined, outputNames: np.output ?? [] });
-      node.outputs.forEach((v) => inputs.set(v.name, v));
+      const attrs = new Map<string, Attr>();
+      for (const ap of np.attribute ?? []) {
+        if (!ap.name) throw new OnnxFormatError(`${nodeWhere} has an attribute without a name`, 'attribute.name');
+        if (attrs.has(ap.name)) throw new OnnxFormatError(`${nodeWhere} has two attributes named '${ap.name}'`, 'attribute.name');
+        attrs.set(ap.name, this.attr(ap, `${nodeWhere} attribute '${ap.name}'`, body, 1, scope));
+      }
+      const outs = np.output ?? [];
+      const node = body.createNode(np.domain ?? '', np.opType, ins, attrs, outs.length, { name: np.name || undefined, outputNames: outs });
+      node.outputs.forEach((v, k) => {
+        const name = outs[k]!;
+        if (name === '') return;
+        if (scope.values.has(name)) throw new OnnxFormatError(`${nodeWhere}: name '${name}' is defined twice`, 'node.output');
+        scope.values.set(name, v);
+      });
     }
-    for (const o of gp.output ?? []) {
-      const v = inputs.get(o.name ?? '');
-      if (!v) throw new OnnxFormatError(`${where}: output '${o.name}' is not defined`, 'function.output');
+    for (const name of fp.output ?? []) {
+      const v = scope.values.get(name);
+      if (!v) throw new OnnxFormatError(`${where}: output '${name}' is not defined`, 'function.output');
       body.outputs.push(v);
     }
   }
 
-  private attr(ap: P.IAttributeProto, where: string, graph: Graph, depth: number): Attr {
+  private attr(ap: P.IAttributeProto, where: string, graph: Graph, depth: number, scope: Scope): Attr {
     const kinds: Record<number, Exclude<Attr['kind'], 'ref'>> = { 1: 'float', 2: 'int', 3: 'string', 4: 'tensor', 5: 'graph', 6: 'floats', 7: 'ints', 8: 'strings', 9: 'tensors', 10: 'graphs' };
     const kind = kinds[ap.type ?? 0];
     if (ap.refAttrName) {
@@ -196,20 +276,29 @@ class Reader {
       case 'strings': return { kind, value: (ap.strings ?? []).map(dec) };
       case 'tensor': return { kind, value: this.tensor(ap.t ?? {}, where) };
       case 'tensors': return { kind, value: (ap.tensors ?? []).map((t, i) => this.tensor(t, `${where}[${i}]`)) };
-      case 'graph': return { kind, value: this.subgraph(ap.g ?? {}, graph, depth, where) };
-      case 'graphs': return { kind, value: (ap.graphs ?? []).map((g, i) => this.subgraph(g, graph, depth, `${where}[${i}]`)) };
+      case 'graph': return { kind, value: this.subgraph(ap.g ?? {}, graph, depth, where, scope) };
+      case 'graphs': return { kind, value: (ap.graphs ?? []).map((g, i) => this.subgraph(g, graph, depth, `${where}[${i}]`, scope)) };
       default:
         throw new OnnxFormatError(`${where}: unknown attribute type ${ap.type}`, 'attribute.type');
     }
   }
 
-  private subgraph(gp: P.IGraphProto, parent: Graph, depth: number, where: string): Graph {
+  private subgraph(gp: P.IGraphProto, parent: Graph, depth: number, where: string, scope: Scope): Graph {
     const g = new Graph(gp.name || 'body', parent);
-    this.readGraph(gp, g, depth + 1, where);
+    this.readGraph(gp, g, depth + 1, where, scope);
     return g;
   }
 
+  /** The tensor type of a value, or null for the other kinds of value_info that the IR cannot hold. */
+  private maybeType(tp: P.ITypeProto | null | undefined, where: string): TensorType | null {
+    return tp && !tp.tensorType && nonTensorKind(tp) ? null : this.type(tp, where);
+  }
+
   private type(tp: P.ITypeProto | null | undefined, where: string): TensorType {
+    const other = tp ? nonTensorKind(tp) : null;
+    if (other && !tp!.tensorType) {
+      throw new OnnxFormatError(`${where}: ${other} values are not supported (ssmc reads tensor-typed graphs only)`, 'type');
+    }
     const tt = tp?.tensorType;
     if (!tt) return tensorType('float32', null);
     const dtype = dtypeFromCode(tt.elemType ?? 0);
@@ -236,12 +325,21 @@ class Reader {
       const ext = new Map((tp.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
       const location = ext.get('location');
       if (!location) throw new OnnxFormatError(`${where}: external data without a 'location'`, 'tensor.external_data');
-      return { dtype, dims, data: null, external: { location, offset: Number(ext.get('offset') ?? 0), length: ext.has('length') ? Number(ext.get('length')) : null } };
+      const offset = byteCount(ext.get('offset') ?? '0', `${where}: external data 'offset'`);
+      const length = ext.has('length') ? byteCount(ext.get('length')!, `${where}: external data 'length'`) : null;
+      return { dtype, dims, data: null, external: { location, offset, length } };
     }
     const count = sizeOf(dims);
     const raw = tp.rawData && tp.rawData.byteLength > 0 ? tp.rawData : null;
     const item = ITEM_SIZE[dtype];
     if (raw) {
+      if (dtype === 'int4' || dtype === 'uint4' || dtype === 'float4e2m1') {
+        // Two 4-bit values per byte, the last byte half-used when the count is odd.
+        if (Math.ceil(count / 2) !== raw.byteLength) {
+          throw new OnnxFormatError(`${where}: dims [${dims.join(',')}] need ${Math.ceil(count / 2)} bytes of packed ${dtype} but raw_data has ${raw.byteLength}`, 'tensor.raw_data');
+        }
+        return { dtype, dims, data: null, raw: copyBytes(raw) };
+      }
       if (item === undefined) return { dtype, dims, data: null, raw: copyBytes(raw) };
       if (count * item !== raw.byteLength) {
         throw new OnnxFormatError(`${where}: dims [${dims.join(',')}] need ${count * item} bytes of ${dtype} but raw_data has ${raw.byteLength}`, 'tensor.raw_data');
@@ -252,6 +350,12 @@ class Reader {
       ['float_data', tp.floatData], ['int32_data', tp.int32Data], ['int64_data', tp.int64Data], ['double_data', tp.doubleData],
       ['uint64_data', tp.uint64Data], ['string_data', tp.stringData],
     ];
+    const want = DATA_FIELD[dtype];
+    for (const [field, values] of fields) {
+      if (values && values.length > 0 && field !== want) {
+        throw new OnnxFormatError(`${where}: a ${dtype} tensor keeps its values in ${want ?? 'raw_data'}, but this one has ${values.length} in ${field}`, field);
+      }
+    }
     const present = fields.find(([, f]) => f && f.length > 0);
     const have = present ? present[1]!.length : 0;
     const expect = dtype === 'complex64' || dtype === 'complex128' ? 2 * count : count;
@@ -261,6 +365,31 @@ class Reader {
     }
     return fromFields(dtype, dims, tp);
   }
+}
+
+/** The typed field of TensorProto each dtype stores its values in when raw_data is not used (onnx.proto). */
+const DATA_FIELD: Partial<Record<DType, string>> = {
+  float32: 'float_data', complex64: 'float_data', float64: 'double_data', complex128: 'double_data', int64: 'int64_data',
+  uint32: 'uint64_data', uint64: 'uint64_data', string: 'string_data',
+  int32: 'int32_data', int16: 'int32_data', int8: 'int32_data', uint16: 'int32_data', uint8: 'int32_data', bool: 'int32_data',
+  float16: 'int32_data', bfloat16: 'int32_data', float8e4m3fn: 'int32_data', float8e4m3fnuz: 'int32_data', float8e5m2: 'int32_data',
+  float8e5m2fnuz: 'int32_data', int4: 'int32_data', uint4: 'int32_data', float4e2m1: 'int32_data',
+};
+
+/** A non-negative decimal byte count from external_data (offset, length). */
+function byteCount(text: string, where: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new OnnxFormatError(`${where} must be a non-negative integer, got '${text}'`, 'tensor.external_data');
+  return n;
+}
+
+/** Which non-tensor kind a TypeProto describes, if any. */
+function nonTensorKind(tp: P.ITypeProto): string | null {
+  if (tp.sequenceType) return 'sequence';
+  if (tp.mapType) return 'map';
+  if (tp.optionalType) return 'optional';
+  if (tp.sparseTensorType) return 'sparse tensor';
+  return null;
 }
 
 function fromRaw(dtype: DType, dims: number[], raw: Uint8Array): Tensor {

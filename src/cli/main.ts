@@ -5,18 +5,24 @@ import { demoCommand } from './demo-command.js';
 import { generateCommand } from './generate-command.js';
 import { verifyCommand } from './verify-command.js';
 import { runCommand } from './run-command.js';
+import { inspectCommand } from './inspect-command.js';
+import { diffCommand } from './diff-command.js';
 
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
 usage:
   ssmc compile <model.json> [--weights ckpt.safetensors] [--mode conv|step|prefill] [--seq-len N|dynamic]
-               [--lowering auto|dft|fourstep|chunked|direct] [--target ort-cpu|ort-wasm] [--threads N]
+               [--lowering auto|dft|fourstep|chunked|direct] [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops]
                [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]
   ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt.safetensors] [--max-tokens N]
                [--temperature T] [--top-k K] [--seed S]
   ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--batch B] [--seed S] [--backend node|wasm]
                conv vs step vs prefill+step vs the float64 reference, with pass/fail
+  ssmc inspect <model.onnx> [--json] [--dim NAME=N]... [--graph] [--dot out.dot] [--html out.html]
+               any ONNX file: interface, initializers, ops, functions, subgraphs, shapes, FLOPs/memory, SSM layers
+  ssmc diff <a.onnx> <b.onnx> [--json] [--run [--dim NAME=N]... [--seed S]]
+               structural and initializer differences; --run compares outputs on random inputs in onnxruntime
   ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
 
 Bad input exits with code 2 and a message naming the field, the rule and the fix.`;
@@ -27,6 +33,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
   generate: generateCommand,
   verify: verifyCommand,
   demo: demoCommand,
+  inspect: inspectCommand,
+  diff: diffCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -280,3 +280,123 @@ describe('modelFromBytes then modelToBytes on our own files', () => {
     expect(Buffer.compare(Buffer.from(modelToBytes(modelFromBytes(bytes))), Buffer.from(bytes))).toBe(0);
   });
 });
+
+const INT4 = 22; // newer than the onnx.proto (1.10) that onnx-proto ships
+
+/** Formerly known gaps of the reader (test/export/known-gaps.test.ts), now fixed. */
+describe('modelFromBytes: fixed reader gaps', () => {
+  it('reads sibling subgraphs that reuse a name, and onnxruntime runs the result', async () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, [1]), vi('c', T.BOOL, [])],
+      node: [{
+        opType: 'If', input: ['c'], output: ['y'], attribute: [
+          { name: 'then_branch', type: A.GRAPH, g: { name: 't', node: [{ opType: 'Neg', input: ['x'], output: ['tmp'] }], output: [vi('tmp', T.FLOAT, null)] } },
+          { name: 'else_branch', type: A.GRAPH, g: { name: 'e', node: [{ opType: 'Identity', input: ['x'], output: ['tmp'] }], output: [vi('tmp', T.FLOAT, null)] } },
+        ],
+      }],
+      output: [vi('y', T.FLOAT, [1])],
+    });
+    const m = modelFromBytes(bytes);
+    const iff = m.graph.nodes[0]!;
+    const thenG = (iff.attrs.get('then_branch') as Extract<Attr, { kind: 'graph' }>).value;
+    const elseG = (iff.attrs.get('else_branch') as Extract<Attr, { kind: 'graph' }>).value;
+    expect(thenG.nodes[0]!.op).toBe('Neg');
+    expect(elseG.nodes[0]!.op).toBe('Identity');
+    expect(thenG.outputs[0]).toBe(thenG.nodes[0]!.outputs[0]);
+    expect(elseG.outputs[0]).toBe(elseG.nodes[0]!.outputs[0]);
+    for (const [c, want] of [[1, -2], [0, 2]] as const) {
+      const out = await nodeBackend.run(modelToBytes(m), new Map([['x', f32([2], [1])], ['c', { dtype: 'bool', dims: [], data: Uint8Array.from([c]) }]]));
+      expect(Array.from(out.get('y')!.data as Float32Array)).toEqual([want]);
+    }
+  });
+
+  it('keeps a main-graph name for the main graph when an earlier subgraph used it too', () => {
+    const bytes = encode({
+      input: [vi('x', T.FLOAT, [1]), vi('c', T.BOOL, [])],
+      node: [
+        {
+          opType: 'If', input: ['c'], output: ['y'], attribute: [
+            { name: 'then_branch', type: A.GRAPH, g: { name: 't', node: [{ opType: 'Neg', input: ['x'], output: ['z'] }], output: [vi('z', T.FLOAT, null)] } },
+            { name: 'else_branch', type: A.GRAPH, g: { name: 'e', node: [{ opType: 'Identity', input: ['x'], output: ['w'] }], output: [vi('w', T.FLOAT, null)] } },
+          ],
+        },
+        { opType: 'Relu', input: ['y'], output: ['z'] },
+      ],
+      output: [vi('z', T.FLOAT, [1])],
+    });
+    const m = modelFromBytes(bytes);
+    expect(m.graph.outputs.map((v) => v.name)).toEqual(['z']);
+    expect(m.graph.outputs[0]!.producer!.op).toBe('Relu');
+  });
+
+  it('still rejects a subgraph that redefines a name of its enclosing graph', () => {
+    const e = formatError(encode({
+      input: [vi('x', T.FLOAT, [1]), vi('c', T.BOOL, [])],
+      node: [{
+        opType: 'If', input: ['c'], output: ['y'], attribute: [
+          { name: 'then_branch', type: A.GRAPH, g: { name: 't', node: [{ opType: 'Neg', input: ['x'], output: ['x'] }], output: [vi('x', T.FLOAT, null)] } },
+          { name: 'else_branch', type: A.GRAPH, g: { name: 'e', node: [{ opType: 'Identity', input: ['x'], output: ['w'] }], output: [vi('w', T.FLOAT, null)] } },
+        ],
+      }],
+      output: [vi('y', T.FLOAT, [1])],
+    }));
+    expect(e.message).toMatch(/'x' is already defined by an enclosing graph/);
+  });
+
+  it('rejects tensors whose values sit in the typed field of another dtype', () => {
+    const cases: [P.ITensorProto, RegExp][] = [
+      [{ name: 'w', dims: [2], dataType: T.FLOAT, int64Data: [1, 2] }, /'w'.*float32 tensor keeps its values in float_data.*2 in int64_data/],
+      [{ name: 'w', dims: [2], dataType: T.INT64, floatData: [1, 2] }, /'w'.*int64 tensor keeps its values in int64_data.*float_data/],
+      [{ name: 'w', dims: [1], dataType: T.DOUBLE, floatData: [1], doubleData: [1] }, /'w'.*float_data/],
+      [{ name: 'w', dims: [1], dataType: T.FLOAT16, floatData: [1] }, /'w'.*float16 tensor keeps its values in int32_data/],
+    ];
+    for (const [tensor, message] of cases) {
+      const e = formatError(encode({ initializer: [tensor], output: [vi('w', T.FLOAT, null)] }));
+      expect(e.message).toMatch(message);
+    }
+  });
+
+  it('checks the byte count of 4-bit tensors (int4 [3] packs into 2 bytes)', () => {
+    const e = formatError(encode({ initializer: [{ name: 'w', dims: [3], dataType: INT4, rawData: new Uint8Array(100) }], output: [vi('w', INT4, [3])] }));
+    expect(e.message).toMatch(/'w'.*need 2 bytes of packed int4 but raw_data has 100/);
+    const ok = modelFromBytes(encode({ initializer: [{ name: 'w', dims: [3], dataType: INT4, rawData: Uint8Array.from([0x21, 0x03]) }], output: [vi('w', INT4, [3])] }));
+    expect(Array.from(ok.graph.initializers[0]!.constant!.raw!)).toEqual([0x21, 0x03]);
+  });
+
+  it('rejects external data offsets and lengths that are not non-negative integers', () => {
+    for (const [key, value] of [['offset', 'abc'], ['offset', '-4'], ['length', '1e3'], ['offset', '99999999999999999999']]) {
+      const e = formatError(encode({
+        initializer: [{ name: 'w', dims: [3], dataType: T.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'a.bin' }, { key: key!, value: value! }] }],
+        output: [vi('w', T.FLOAT, [3])],
+      }));
+      expect(e.message).toMatch(new RegExp(`'w'.*external data '${key}' must be a non-negative integer, got '${value}'`));
+      expect(e.field).toBe('tensor.external_data');
+    }
+  });
+
+  it('rejects graph inputs of non-tensor types instead of reading them as float32, and skips such value_info', () => {
+    const e = formatError(encode({
+      input: [{ name: 's', type: { sequenceType: { elemType: { tensorType: { elemType: T.FLOAT } } } } }],
+      node: [{ opType: 'SequenceLength', input: ['s'], output: ['n'] }],
+      output: [vi('n', T.INT64, [])],
+    }));
+    expect(e.message).toMatch(/input 's': sequence values are not supported/);
+    const m = modelFromBytes(encode({
+      input: [vi('x', T.FLOAT, [2])],
+      node: [{ opType: 'Relu', input: ['x'], output: ['r'] }],
+      valueInfo: [{ name: 'r', type: { sequenceType: { elemType: { tensorType: { elemType: T.FLOAT } } } } }],
+      output: [vi('r', T.FLOAT, [2])],
+    }));
+    expect(m.graph.outputs[0]!.type).toEqual(tensorType('float32', [2]));
+  });
+
+  it('reports the byte offset of truncated protobuf fields', () => {
+    const e = formatError(Uint8Array.from([0x3a, 0x10, 0x0a]));
+    expect(e.offset).toBe(3);
+    expect(e.message).toMatch(/at byte 3 a field needs \d+ more byte\(s\) but the file ends at byte 3/);
+    const good = modelToBytes(mlpModel());
+    const cut = formatError(good.subarray(0, good.length - 5));
+    expect(cut.offset).toBeGreaterThan(0);
+    expect(cut.offset).toBeLessThanOrEqual(good.length - 5);
+  });
+});
