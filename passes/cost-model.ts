@@ -32,13 +32,18 @@ interface Throughput {
   dft: number;
   /** GFLOP/s of a depthwise Conv, per thread. */
   conv: number;
+  /** G element-ops/s of small elementwise kernels (the chunk Scan's steps). */
+  elementwise: number;
   /** How many threads help (onnxruntime-web runs one without cross-origin isolation). */
   maxThreads: number;
 }
 
+/** Fixed cost of one Scan step (launching its body's few kernels), ms. */
+const SCAN_STEP_OVERHEAD_MS = 0.02;
+
 const THROUGHPUT: Record<Runtime, Throughput> = {
-  'ort-cpu': { matmul: 55, dft: 0.9, conv: 3.7, maxThreads: 64 },
-  'ort-wasm': { matmul: 15, dft: 0.6, conv: 1.2, maxThreads: 1 },
+  'ort-cpu': { matmul: 55, dft: 0.9, conv: 3.7, elementwise: 1, maxThreads: 64 },
+  'ort-wasm': { matmul: 15, dft: 0.6, conv: 1.2, elementwise: 0.4, maxThreads: 1 },
 };
 
 /** The length a dynamic-length graph is planned for when ranking lowerings. */
@@ -124,10 +129,12 @@ export function estimateAll(f: ConvFacts, runtime: Runtime, threads: number): Es
     const N2 = 2 * f.diagModes;
     const matmul = 2 * L * f.H * (f.C * T + N2 + f.C * N2) * sides;
     const nc = Math.ceil(L / T);
-    const doubling = 8 * log2(f.L === null ? (1 << 20) / T : nc) * nc * N2 * f.H * sides;
+    // The Scan over chunks: per step a fixed overhead and ~6 elementwise passes over [H,2N]
+    // (measured ≈ 0.12 ms a step at H=256, N=32); threads do not help such small kernels.
+    const scanMs = nc * sides * (SCAN_STEP_OVERHEAD_MS + (6 * f.H * N2) / (t.elementwise * 1e6));
     chunked = {
       lowering: 'chunked',
-      ms: ms(matmul, t.matmul * 0.6 * par) + ms(doubling, 2 * par),
+      ms: ms(matmul, t.matmul * 0.6 * par) + scanMs,
       note: `chunks of ${T}, ${f.diagModes} complex modes${planned}`,
     };
   }

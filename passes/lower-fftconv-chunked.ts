@@ -1,5 +1,7 @@
-import type { Builder } from '../ir/builder.js';
+import { Builder } from '../ir/builder.js';
+import { Graph } from '../ir/graph.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { tensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import type { Pass } from './pass.js';
 import { chunkLength } from './cost-model.js';
@@ -11,7 +13,7 @@ import { noneTagged, rewriteTagged } from './lowering-tag.js';
  * algorithm, written for a time-invariant kernel. Split the sequence into chunks of T positions:
  *   inside a chunk     y_intra = u_chunk · Toeplitz(K_0..K_{T−1})         (the same T×T block everywhere)
  *   chunk end states   s_c     = Σ_j μ^{T−1−j} u_{cT+j}                   (one MatMul, complex as re|im)
- *   chunk recurrence   S_c     = μ^T ⊙ S_{c−1} + s_c                       (log2(#chunks) doubling steps)
+ *   chunk recurrence   S_c     = μ^T ⊙ S_{c−1} + s_c                       (a Scan over chunks)
  *   from the past      y_inter = scale·Re Σ_n coef_n μ_n^{i+1} S_{c−1,n}    (one MatMul)
  * Cost is linear in L and every weight depends on the parameters only, not on L: one graph serves
  * any length, and with constant parameters all of them fold into initializers.
@@ -25,9 +27,6 @@ export interface DiagSource {
   /** State size per channel. */
   N: number;
 }
-
-/** Dynamic lengths: enough doubling steps for sequences up to this many positions. */
-export const CHUNKED_MAX_DYNAMIC_LEN = 1 << 20;
 
 function constInts(v: Value | null | undefined): number[] | null {
   const t = v?.constant;
@@ -107,12 +106,34 @@ function chunkWeights(b: Builder, d: DiagSource, T: number) {
   return { toeplitz, toState, fromState, mu: b.exp(d.lambda) };
 }
 
-/** μ^p as the two real factors of a complex product on [.., 2, N] pairs: a⊙q = ar⊙q + ai'⊙swap(q). */
-function pairMultiplier(b: Builder, lambda: Value, p: number): { ar: Value; ai: Value } {
-  const a = b.exp(b.mul(lambda, b.f32(p)));
-  const ar = b.unsqueeze(b.ssm('Real', [a]), [-2]), ai = b.unsqueeze(b.ssm('Imag', [a]), [-2]); // [H,1,N]
-  // [H,1,2,N]: the chunk axis broadcasts; swap(q) = (q_im, q_re), so the signs are (−ai, +ai).
-  return { ar: b.unsqueeze(b.concat([ar, ar], -2), [-3]), ai: b.unsqueeze(b.concat([b.neg(ai), ai], -2), [-3]) };
+/**
+ * Scan over the chunk axis (2) of the chunk end states s [B,H,nc,2,N] (complex as a (re, im) axis):
+ * returns g [B,H,nc,2,N], the state before each chunk. μ^T multiplies (re, im) pairs as
+ * a⊙q = ar⊙q + ai'⊙swap(q) with swap(q) = (q_im, q_re) and ai' = (−ai, +ai).
+ */
+function chunkStateScan(b: Builder, s: Value, lambda: Value, T: number, N: number): Value {
+  const a = b.exp(b.mul(lambda, b.f32(T)));
+  const ar = b.unsqueeze(b.ssm('Real', [a]), [-2]), ai = b.unsqueeze(b.ssm('Imag', [a]), [-2]); // [H|1,1,N]
+  const arPair = b.concat([ar, ar], -2), aiPair = b.concat([b.neg(ai), ai], -2); // [H|1,2,N]
+  const sShape = s.type.shape!;
+  const stepType = tensorType('float32', [sShape[0]!, sShape[1]!, 2, N]); // one chunk: [B,H,2,N]
+
+  const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
+  const bb = new Builder(body, b.opset);
+  const g = body.addInput(b.graph.freshName('state'), stepType);
+  const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
+  const swapped = bb.slice(g, [-1], [BEGIN_REVERSED], [2], [-1]);
+  const next = bb.add(bb.add(bb.mul(g, arPair), bb.mul(swapped, aiPair)), sc);
+  body.outputs.push(next, bb.op('Identity', [g]));
+
+  const zero = b.op('Mul', [b.op('Gather', [s, b.i64(0, [], 'first_chunk')], { axis: 2 }), b.f32(0)]); // [B,H,2,N] zeros
+  const [, gathered] = b.node('Scan', [zero, s], {
+    body: { kind: 'graph', value: body },
+    num_scan_inputs: { kind: 'int', value: 1 },
+    scan_input_axes: { kind: 'ints', value: [2] },
+    scan_output_axes: { kind: 'ints', value: [2] },
+  }, 2);
+  return gathered!;
 }
 
 const END = Number.MAX_SAFE_INTEGER;
@@ -132,26 +153,20 @@ export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number
   const padded = b.op('Pad', [u, b.concat([b.i64([0, 0, 0, 0, 0], undefined, 'pads'), tail], 0)]);
   const chunks = b.reshape(padded, [0, 0, -1, T]); // [B,H,nc,T]
 
-  const intra = b.matmul(b.unsqueeze(chunks, [1]), w.toeplitz); // [B,C,H,nc,T]
   const N = d.N;
   let P = b.reshape(b.matmul(chunks, w.toState), [0, 0, 0, 2, N]); // [B,H,nc,2,N]: s_c
 
-  // Inclusive prefix by doubling: P_c ← P_c + μ^{dT} ⊙ P_{c−d}. Only the tail P[d:] changes, so an
-  // idle step (d ≥ #chunks) costs a copy, not arithmetic.
-  const nc = staticL !== null ? Math.ceil(staticL / T) : Math.ceil(CHUNKED_MAX_DYNAMIC_LEN / T);
-  for (let dist = 1; dist < nc; dist *= 2) {
-    const { ar, ai } = pairMultiplier(b, d.lambda, dist * T);
-    const head = b.slice(P, [0], [dist], [2]);
-    const prev = b.slice(P, [0], [-dist], [2]);
-    const swapped = b.slice(prev, [-1], [BEGIN_REVERSED], [3], [-1]);
-    const upd = b.add(b.slice(P, [dist], [END], [2]), b.add(b.mul(prev, ar), b.mul(swapped, ai)));
-    P = b.concat([head, upd], 2);
-  }
-  // The state before chunk c is the prefix through c − 1.
-  const before = b.slice(b.op('Pad', [P, b.i64([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], undefined, 'pads')]), [0], [-1], [2]);
-  const inter = b.matmul(b.unsqueeze(b.reshape(before, [0, 0, 0, 2 * N]), [1]), w.fromState); // [B,C,H,nc,T]
+  // The state before each chunk: g_0 = 0, g_{c+1} = μ^T ⊙ g_c + s_c, one `Scan` step per chunk over
+  // the chunk axis. A step touches only [B,H,2,N], so the recurrence costs a few small kernels per
+  // chunk instead of log2(#chunks) passes over all chunk states (which made a doubling prefix half
+  // of the whole lowering's time at 16K), and it serves any number of chunks.
+  const before = chunkStateScan(b, P, d.lambda, T, N); // [B,H,nc,2,N]
+  // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
+  const lhs = b.concat([chunks, b.reshape(before, [0, 0, 0, 2 * N])], 3); // [B,H,nc,T+2N]
+  const rhs = b.concat([w.toeplitz, w.fromState], 2); // [C,H,T+2N,T]
+  const both = b.matmul(b.unsqueeze(lhs, [1]), rhs); // [B,C,H,nc,T]
 
-  const y = b.reshape(b.add(intra, inter), [0, 0, 0, -1]); // [B,C,H,nc·T]
+  const y = b.reshape(both, [0, 0, 0, -1]); // [B,C,H,nc·T]
   return b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
 }
 

@@ -234,11 +234,17 @@ function attrKey(a: Attr): string {
   switch (a.kind) {
     case 'tensor': return tensorKey(a.value);
     case 'tensors': return a.value.map(tensorKey).join('|');
-    case 'graph':
-    case 'graphs': throw new Error('internal: a function body with subgraphs');
+    case 'graph': return `{${subgraphKey(a.value)}}`;
+    case 'graphs': return a.value.map((g) => `{${subgraphKey(g)}}`).join('|');
     case 'ref': return `ref ${a.refKind} ${a.refName}`;
     default: return JSON.stringify(a.value);
   }
+}
+
+/** A subgraph (a Scan body in the chunked form): its own constants count, as do its nodes. */
+function subgraphKey(g: Graph): string {
+  const consts = g.initializers.map((v) => `${v.name}=${tensorKey(v.constant!)}`).join(';');
+  return `${consts}\n${bodyKey(g)}`;
 }
 
 /** The body as text: equal keys mean interchangeable functions. */

@@ -2,6 +2,7 @@ import type { Node } from '../node.js';
 import { ONNX_DOMAIN, SSMC_DOMAIN } from '../node.js';
 import type { TensorType } from '../types.js';
 import { concreteInts, knownInts, TypeInferenceError, type InferRule } from './context.js';
+import { CONTROL_FLOW_RULES } from './control-flow.js';
 import { ELEMENTWISE_RULES } from './elementwise.js';
 import { MATH_RULES } from './math-ops.js';
 import { SHAPE_RULES } from './shape-ops.js';
@@ -9,7 +10,7 @@ import { SSM_RULES } from './ssm.js';
 
 export { TypeInferenceError } from './context.js';
 
-const ONNX_RULES: Record<string, InferRule> = { ...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MATH_RULES };
+const ONNX_RULES: Record<string, InferRule> = { ...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MATH_RULES, ...CONTROL_FLOW_RULES };
 
 export function hasRule(domain: string, op: string): boolean {
   return ruleFor(domain, op) !== undefined;
