@@ -4,7 +4,8 @@
  * 256 and 512, L ∈ {1024, 4096, 16384}, 1 and 2 threads, fixed-length graphs (kernels folded),
  * onnxruntime-node CPU, in one run; the machines are noisy, so read the ratios within a row. Where
  * `python3` has torch, a PyTorch eager reference of the same layer (bench/torch_reference.py, our own
- * code) runs next to it. `node dist/bench/conv-lowerings.js [--quick]` runs it alone.
+ * code) runs next to it. `node dist/bench/conv-lowerings.js [--quick] [--layers s4d,gss,s4-dplr]
+ * [--widths 256,512] [--lengths 1024,4096,16384] [--threads 1,2] [--torch-long]` runs it (or a part) alone.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -61,6 +62,11 @@ export interface ConvBenchRow {
 
 export interface ConvBenchOptions {
   quick?: boolean;
+  /** Subsets of the grid (default: all of it; --quick: width 256, L 1024 and 4096, 1 thread). */
+  layers?: LayerSpec['id'][];
+  widths?: number[];
+  lengths?: number[];
+  threads?: number[];
   /** Run the PyTorch reference at L = 16384 as well (eager takes many seconds there). */
   torchLong?: boolean;
   log?: (line: string) => void;
@@ -186,14 +192,15 @@ function torchLatency(spec: LayerSpec, width: number, L: number, threads: number
 
 export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{ table: string; json: unknown }> {
   const log = opts.log ?? (() => {});
-  const widths = opts.quick ? [256] : [256, 512];
-  const lengths = opts.quick ? [1024, 4096] : [1024, 4096, 16384];
-  const threadCounts = opts.quick ? [1] : [1, 2];
+  const widths = opts.widths ?? (opts.quick ? [256] : [256, 512]);
+  const lengths = opts.lengths ?? (opts.quick ? [1024, 4096] : [1024, 4096, 16384]);
+  const threadCounts = opts.threads ?? (opts.quick ? [1] : [1, 2]);
+  const layers = LAYERS.filter((l) => !opts.layers || opts.layers.includes(l.id));
   const torch = torchAvailable();
   const rows: ConvBenchRow[] = [];
   const autos: { layer: string; width: number; L: number; threads: number; lowering: Lowering }[] = [];
 
-  for (const spec of LAYERS) {
+  for (const spec of layers) {
     for (const width of widths) {
       for (const L of lengths) {
         for (const part of ['conv', 'layer'] as const) {
@@ -266,9 +273,25 @@ function formatTables(rows: ConvBenchRow[], autos: { layer: string; width: numbe
   return out.join('\n');
 }
 
+/** `--layers s4d,gss --widths 512 --lengths 16384 --threads 1,2`: one part of the grid. */
+export function gridOptions(argv: string[]): Pick<ConvBenchOptions, 'layers' | 'widths' | 'lengths' | 'threads'> {
+  const list = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] ? argv[i + 1]!.split(',') : undefined;
+  };
+  const ints = (name: string) => list(name)?.map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: '${x}' is not a positive integer`);
+    return n;
+  });
+  const layers = list('layers');
+  for (const l of layers ?? []) if (!LAYERS.some((s) => s.id === l)) throw new Error(`--layers: unknown layer '${l}'; one of ${LAYERS.map((s) => s.id).join(', ')}`);
+  return { layers: layers as LayerSpec['id'][] | undefined, widths: ints('widths'), lengths: ints('lengths'), threads: ints('threads') };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const quick = process.argv.includes('--quick');
-  benchConvLowerings({ quick, torchLong: process.argv.includes('--torch-long'), log: (l) => console.error(l) }).then(({ table, json }) => {
+  const argv = process.argv.slice(2);
+  benchConvLowerings({ quick: argv.includes('--quick'), torchLong: argv.includes('--torch-long'), ...gridOptions(argv), log: (l) => console.error(l) }).then(({ table, json }) => {
     console.log(table);
     console.log(JSON.stringify(json));
   }).catch((e: unknown) => {

@@ -112,4 +112,6 @@ export async function diffCommand(argv: string[]): Promise<void> {
   const run = flag(p, 'run') ? await runDiff(a, bytesA, b, bytesB, dims, intFlag(p, 'diff', 'seed', 0)) : null;
   if (flag(p, 'json')) console.log(JSON.stringify({ ...structural, run }, null, 2));
   else console.log([formatDiff(structural), ...(run ? [formatRun(run)] : [])].join('\n'));
+  // Like diff(1): 0 when the models are the same, 1 when they differ, 2 for bad input.
+  if (!structural.identical) process.exitCode = 1;
 }

@@ -50,7 +50,9 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     await run(rest);
-    return 0;
+    // A command that ran but found a failure (verify: a check over tolerance; diff: the models
+    // differ) sets process.exitCode; process.exit(0) would hide it.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof UserError) {
       console.error(`ssmc ${cmd}: error: ${e.message}`);

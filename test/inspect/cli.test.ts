@@ -106,7 +106,7 @@ describe('ssmc diff', () => {
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout.trim()).toBe('no structural or initializer differences');
     const r = ssmc(['diff', a, b, '--run', '--dim', 'batch=3', '--seed', '5']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(1); // like diff(1): the models differ
     expect(r.stdout).toMatch(/initializer values \(max abs \/ max rel difference\):\n\s+W\s+2\.500e-1\s+2\.000e-1\s+12 elements/);
     expect(r.stdout).toMatch(/outputs on random inputs \(batch=3\), max abs \/ max rel difference:\n\s+y\s+\d\.\d{3}e[-+]\d/);
     const json = JSON.parse(ssmc(['diff', a, b, '--json', '--run']).stdout);
