@@ -1,7 +1,7 @@
 import { Builder } from '../ir/builder.js';
 import { Graph } from '../ir/graph.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
-import { tensorType } from '../ir/types.js';
+import { tensorType, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import type { Pass } from './pass.js';
 import { chunkLength } from './cost-model.js';
@@ -111,12 +111,13 @@ function chunkWeights(b: Builder, d: DiagSource, T: number) {
  * returns g [B,H,nc,2,N], the state before each chunk. μ^T multiplies (re, im) pairs as
  * a⊙q = ar⊙q + ai'⊙swap(q) with swap(q) = (q_im, q_re) and ai' = (−ai, +ai).
  */
-function chunkStateScan(b: Builder, s: Value, lambda: Value, T: number, N: number): Value {
+function chunkStateScan(b: Builder, s: Value, lambda: Value, T: number, N: number, batch: Dim, H: Dim): Value {
   const a = b.exp(b.mul(lambda, b.f32(T)));
   const ar = b.unsqueeze(b.ssm('Real', [a]), [-2]), ai = b.unsqueeze(b.ssm('Imag', [a]), [-2]); // [H|1,1,N]
   const arPair = b.concat([ar, ar], -2), aiPair = b.concat([b.neg(ai), ai], -2); // [H|1,2,N]
-  const sShape = s.type.shape!;
-  const stepType = tensorType('float32', [sShape[0]!, sShape[1]!, 2, N]); // one chunk: [B,H,2,N]
+  // One chunk's state, [B,H,2,N], with the input's dims (reshapes lose them): tools that cost a
+  // Scan body (ssmc inspect) can then size it.
+  const stepType = tensorType('float32', [batch, H, 2, N]);
 
   const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
   const bb = new Builder(body, b.opset);
@@ -160,7 +161,7 @@ export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number
   // the chunk axis. A step touches only [B,H,2,N], so the recurrence costs a few small kernels per
   // chunk instead of log2(#chunks) passes over all chunk states (which made a doubling prefix half
   // of the whole lowering's time at 16K), and it serves any number of chunks.
-  const before = chunkStateScan(b, P, d.lambda, T, N); // [B,H,nc,2,N]
+  const before = chunkStateScan(b, P, d.lambda, T, N, u.type.shape?.[0] ?? null, u.type.shape?.[1] ?? null); // [B,H,nc,2,N]
   // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
   const lhs = b.concat([chunks, b.reshape(before, [0, 0, 0, 2 * N])], 3); // [B,H,nc,T+2N]
   const rhs = b.concat([w.toeplitz, w.fromState], 2); // [C,H,T+2N,T]

@@ -5,16 +5,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelToBytes } from '../../export/onnx-write.js';
+import { human } from '../../src/inspect/format.js';
+import { formatReport, inspectBytes } from '../../src/inspect/report.js';
 import { argmaxRow } from '../../src/lm.js';
 import { nodeBackend } from '../../src/runtime/node.js';
 import { generateTokens } from '../../src/step-runner.js';
 import { buildWeb, type WebBuild } from '../../web/build.js';
 import { serveStatic, type RunningServer } from '../../web/serve.js';
+import { inspectOnnx } from '../../web/src/inspect-view.js';
+import { loopModel } from '../inspect/models.js';
 
 /**
  * End to end: build the demo, serve it, and drive it in headless Chromium (Debian's package, not
  * a downloaded browser): type a prompt, generate greedily in the page's worker (onnxruntime-web,
- * wasm), and expect exactly the text onnxruntime-node generates from the same step graph.
+ * wasm), and expect exactly the text onnxruntime-node generates from the same step graph. Then the
+ * inspector view: the library's report and graph page for the bundled model and for dropped files.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -103,32 +109,101 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
-  it('inspects the bundled convolution graph and draws it', async () => {
+  /** Wait for the inspector to finish what the last action started; 'shown' or 'error'. */
+  const inspected = async (): Promise<string> => {
+    await page.waitForFunction(() => document.body.dataset.inspect === 'shown' || document.body.dataset.inspect === 'error', null, { timeout: 20_000 });
+    return (await page.evaluate(() => document.body.dataset.inspect)) ?? '';
+  };
+  /** Everything the page requested: the inspector, its graph frame included, must stay on the demo's own server. */
+  const requests: string[] = [];
+
+  it('inspects the bundled convolution graph with the library: the same report as in Node, SSM layers and FLOPs, the drawn graph', async () => {
+    page.on('request', (r) => requests.push(r.url()));
+    const convBytes = new Uint8Array(readFileSync(join(outDir, built.manifest.convModel)));
+    const expected = inspectBytes(convBytes, { dims: { L: 1024, batch: 1 } });
     await page.click('#tab-inspect');
     await page.click('#inspect-bundled');
-    await page.waitForFunction(() => /inspected|cannot|not/.test(document.getElementById('inspect-status')?.textContent ?? ''), null, { timeout: 20_000 });
-    expect(await page.textContent('#inspect-status')).toMatch(/^inspected gss-code\.conv\.onnx/);
+    expect(await inspected()).toBe('shown');
+    const status = (await page.textContent('#inspect-status')) ?? '';
+    expect(status).toMatch(/^inspected gss-code\.conv\.onnx in \d+ ms: 6 SSM layers \(gss-lm\), [\d.]+ M parameters, .*\(L, batch still symbolic\)$/);
+    expect(await page.getAttribute('#dims', 'placeholder')).toBe(expected.symbols.map((d) => `${d}=…`).join(' '));
+
+    // The estimate for given dims: typed in the field, applied on Enter, without choosing the file again.
+    await page.fill('#dims', 'L=1024 batch=1');
+    await page.press('#dims', 'Enter');
+    await page.waitForFunction(() => document.getElementById('summary')?.textContent?.includes('for L=1024 batch=1'), null, { timeout: 20_000 });
+    expect(await inspected()).toBe('shown');
+    console.log(`web inspector: ${await page.textContent('#inspect-status')}`);
     const summary = (await page.textContent('#summary')) ?? '';
+    const values = (await page.textContent('#values')) ?? '';
+    const [head, ...report] = summary.split('\n');
+    expect(head).toBe(`gss-code.conv.onnx: ${(convBytes.byteLength / 1e6).toFixed(2)} MB`);
+    // The browser bundle of the library reports exactly what it reports in Node.
+    expect(`${report.join('\n')}\n\n${values}`).toBe(formatReport(expected));
+    expect(summary).toMatch(/\ninputs:\n\s+input\s+i64\[batch,L\]\n/);
+    expect(summary).toMatch(/\nSSM layers:\n  made by ssmc: yes; arch gss-lm; mode conv/);
+    expect(summary.match(/^\s+layers\.\d+\.\S+\s+\S+\s+lowering /gm)?.length).toBe(6);
+    expect(summary).toContain(`FLOPs: ${human(expected.cost.flops)}`);
+    expect(expected.cost.flops).toBeGreaterThan(1e9); // 6 layers of 256×1024 projections over 1024 positions
     expect(await page.textContent('#ir')).toMatch(/^model ir=\d+ opsets/);
-    expect(summary).toMatch(/inputs: +input i64\[batch,\s*L\]/);
-    const nodes = Number(/nodes: (\d+)/.exec(summary)?.[1]);
-    expect(nodes).toBeGreaterThan(50);
+
+    // The drawing is the library's page: one box per main-graph node, details on click.
     const srcdoc = (await page.getAttribute('#graph', 'srcdoc')) ?? '';
     expect(srcdoc).toContain('<svg');
     const frame = page.frameLocator('#graph');
-    expect(await frame.locator('svg g.op').count()).toBe(nodes); // one box per node of the summary
-    expect(await frame.locator('svg g.input').count()).toBe(1);
-    expect(await frame.locator('svg g.output').count()).toBe(1);
+    expect(await frame.locator('#g0 svg g.op').count()).toBe(expected.nodes);
+    expect(await frame.locator('#g0 svg g.input').count()).toBe(1);
+    expect(await frame.locator('#g0 svg g.output').count()).toBe(1);
+    expect(await frame.locator('details').count()).toBe(expected.functions.length + expected.subgraphs.length);
+    await frame.locator('#g0 svg g.input').click();
+    expect(await frame.locator('#info').innerText()).toMatch(/graph input input[\s\S]*input\s+i64\[batch,L\]/);
+    await frame.locator('#g0 svg g.op').first().click();
+    expect(await frame.locator('#info h3').innerText()).toMatch(/^\S+ '.*'$/);
     await page.screenshot({ path: join(ARTIFACTS, 'web-inspect.png') });
-  }, 30_000);
+    expect(pageErrors).toEqual([]);
+  }, 40_000);
+
+  it('opens a dropped model with a Loop: its body expands from the clicked node, shapes shown', async () => {
+    const bytes = modelToBytes(loopModel());
+    await page.setInputFiles('#file', { name: 'loop.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    expect(await inspected()).toBe('shown');
+    expect(await page.inputValue('#dims')).toBe(''); // the previous model's dims do not carry over
+    const status = (await page.textContent('#inspect-status')) ?? '';
+    expect(status.replace(/ in \d+ ms:/, ':')).toBe(`inspected loop.onnx: ${inspectOnnx(bytes, 'loop.onnx').highlights}`);
+    expect(status).toMatch(/, 4 parameters, 12 FLOPs$/); // zeros [4]; three Adds of 4 elements
+    expect(await page.textContent('#summary')).toMatch(/\nsubgraphs:\n\s+\S+: Loop 'y' body/);
+    const frame = page.frameLocator('#graph');
+    expect(await frame.locator('details#g1').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await frame.locator('#g0 g.op').first().click();
+    expect(await frame.locator('#info').innerText()).toMatch(/Loop 'y'[\s\S]*trips\s+i64\[\]/);
+    await frame.locator('#info button', { hasText: 'body' }).click();
+    expect(await frame.locator('details#g1').evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    await frame.locator('#g1 g.op').nth(1).click();
+    expect(await frame.locator('#info').innerText()).toMatch(/Add 'acc_out'[\s\S]*acc\s+f32\[4\]/);
+    expect(pageErrors).toEqual([]);
+  }, 20_000);
+
+  it('refuses symbolic dims the model does not have, naming the field', async () => {
+    await page.fill('#dims', 'seq=4');
+    await page.press('#dims', 'Enter');
+    expect(await inspected()).toBe('error');
+    expect(await page.textContent('#inspect-status')).toBe("symbolic dims: the model has no symbolic dim 'seq'; its symbolic dims are: none");
+    expect(await page.getAttribute('#graph', 'srcdoc')).toBeNull();
+    expect(await page.textContent('#summary')).toBe('');
+  }, 20_000);
 
   it('explains a file that is not ONNX instead of failing silently', async () => {
     await page.setInputFiles('#file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a protobuf model') });
-    await page.waitForFunction(() => !/^(inspected|reading)/.test(document.getElementById('inspect-status')?.textContent ?? ''), null, { timeout: 10_000 });
+    expect(await inspected()).toBe('error');
     const message = (await page.textContent('#inspect-status')) ?? '';
     expect(message).toMatch(/not a valid ONNX model/);
     console.log(`inspector on a broken file: ${message}`);
     expect(await page.getAttribute('#graph', 'srcdoc')).toBeNull();
+    expect(await page.textContent('#summary')).toBe('');
+    expect(await page.textContent('#values')).toBe('');
     expect(pageErrors).toEqual([]);
+    // Offline: nothing the inspector did, in the page or its graph frame, left the demo's server.
+    const origin = new URL(server.url).origin;
+    expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('about:'))).toEqual([]);
   }, 20_000);
 });

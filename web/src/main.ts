@@ -109,30 +109,58 @@ loadModel();
 
 const drop = $<HTMLElement>('drop');
 const fileInput = $<HTMLInputElement>('file');
+const dimsBox = $<HTMLInputElement>('dims');
 const inspectStatus = $<HTMLElement>('inspect-status');
 const summary = $<HTMLElement>('summary');
+const valuesText = $<HTMLElement>('values');
 const graphFrame = $<HTMLIFrameElement>('graph');
 const irText = $<HTMLElement>('ir');
 
-function showInspection(bytes: Uint8Array, name: string): void {
+/** The file on show, kept so a change of the dims field re-inspects it without asking for it again. */
+let shown: { bytes: Uint8Array; name: string } | null = null;
+
+function clearInspection(): void {
   summary.textContent = '';
+  valuesText.textContent = '';
   irText.textContent = '';
   graphFrame.removeAttribute('srcdoc');
+}
+
+/** For scripts and tests driving the page: 'busy' while reading, then 'shown' or 'error'. */
+function setInspectState(state: 'busy' | 'shown' | 'error'): void {
+  document.body.dataset.inspect = state;
+}
+
+function showInspection(bytes: Uint8Array, name: string): void {
+  shown = { bytes, name };
+  clearInspection();
   try {
     const t0 = performance.now();
-    const result = inspectOnnx(bytes, name);
+    const result = inspectOnnx(bytes, name, dimsBox.value);
     summary.textContent = result.summary;
+    valuesText.textContent = result.values;
     irText.textContent = result.irText;
+    // The library's page runs in a sandboxed frame: its own styles and script stay out of this page's.
     graphFrame.srcdoc = result.graphPage;
-    inspectStatus.textContent = `inspected ${name} in ${(performance.now() - t0).toFixed(0)} ms`;
+    dimsBox.placeholder = result.symbols.length ? result.symbols.map((s) => `${s}=…`).join(' ') : 'this model has no symbolic dims';
+    inspectStatus.textContent = `inspected ${name} in ${(performance.now() - t0).toFixed(0)} ms: ${result.highlights}`;
+    setInspectState('shown');
   } catch (e) {
     inspectStatus.textContent = describeInspectError(e);
+    setInspectState('error');
   }
 }
 
+/** A newly opened file starts with no dims: they name the previous model's symbols, which this one may not have. */
+function openModel(bytes: Uint8Array, name: string): void {
+  dimsBox.value = '';
+  showInspection(bytes, name);
+}
+
 async function inspectFile(file: File): Promise<void> {
+  setInspectState('busy');
   inspectStatus.textContent = `reading ${file.name}…`;
-  showInspection(new Uint8Array(await file.arrayBuffer()), file.name);
+  openModel(new Uint8Array(await file.arrayBuffer()), file.name);
 }
 
 drop.addEventListener('dragover', (e) => {
@@ -150,9 +178,23 @@ fileInput.addEventListener('change', () => {
   const file = fileInput.files?.[0];
   if (file) void inspectFile(file);
 });
+dimsBox.addEventListener('change', () => {
+  if (shown) showInspection(shown.bytes, shown.name);
+});
 $<HTMLButtonElement>('inspect-bundled').addEventListener('click', async () => {
-  if (!manifest) return;
-  inspectStatus.textContent = `fetching ${manifest.convModel}…`;
-  const res = await fetch(manifest.convModel);
-  showInspection(new Uint8Array(await res.arrayBuffer()), manifest.convModel);
+  if (!manifest) {
+    inspectStatus.textContent = 'gss-code.json is not loaded yet; try again in a moment';
+    return;
+  }
+  const url = manifest.convModel;
+  setInspectState('busy');
+  inspectStatus.textContent = `fetching ${url}…`;
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    openModel(new Uint8Array(await res.arrayBuffer()), url);
+  } catch (e) {
+    inspectStatus.textContent = `cannot fetch ${url}: ${e instanceof Error ? e.message : String(e)}`;
+    setInspectState('error');
+  }
 });
