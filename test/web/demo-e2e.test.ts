@@ -181,7 +181,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     await frame.locator('#g1 g.op').nth(1).click();
     expect(await frame.locator('#info').innerText()).toMatch(/Add 'acc_out'[\s\S]*acc\s+f32\[4\]/);
     expect(pageErrors).toEqual([]);
-  }, 20_000);
+  }, 40_000);
 
   it('refuses symbolic dims the model does not have, naming the field', async () => {
     await page.fill('#dims', 'seq=4');
@@ -190,7 +190,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(await page.textContent('#inspect-status')).toBe("symbolic dims: the model has no symbolic dim 'seq'; its symbolic dims are: none");
     expect(await page.getAttribute('#graph', 'srcdoc')).toBeNull();
     expect(await page.textContent('#summary')).toBe('');
-  }, 20_000);
+  }, 40_000);
 
   it('explains a file that is not ONNX instead of failing silently', async () => {
     await page.setInputFiles('#file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a protobuf model') });
@@ -205,5 +205,5 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     // Offline: nothing the inspector did, in the page or its graph frame, left the demo's server.
     const origin = new URL(server.url).origin;
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('about:'))).toEqual([]);
-  }, 20_000);
+  }, 40_000);
 });

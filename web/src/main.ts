@@ -113,17 +113,30 @@ const dimsBox = $<HTMLInputElement>('dims');
 const inspectStatus = $<HTMLElement>('inspect-status');
 const summary = $<HTMLElement>('summary');
 const valuesText = $<HTMLElement>('values');
-const graphFrame = $<HTMLIFrameElement>('graph');
+let graphFrame = $<HTMLIFrameElement>('graph');
 const irText = $<HTMLElement>('ir');
 
 /** The file on show, kept so a change of the dims field re-inspects it without asking for it again. */
 let shown: { bytes: Uint8Array; name: string } | null = null;
 
+/**
+ * Shows a graph page, or none, in a fresh <iframe>. Re-navigating one frame (srcdoc removed, then
+ * set again) makes the browser swap the sandboxed frame's document twice in a row; a new element
+ * per page gives each drawing its own frame, and nothing of the previous page can linger.
+ */
+function showGraphPage(page: string | null): void {
+  if (page === null && !graphFrame.hasAttribute('srcdoc')) return;
+  const fresh = graphFrame.cloneNode(false) as HTMLIFrameElement;
+  fresh.removeAttribute('srcdoc');
+  if (page !== null) fresh.srcdoc = page;
+  graphFrame.replaceWith(fresh);
+  graphFrame = fresh;
+}
+
 function clearInspection(): void {
   summary.textContent = '';
   valuesText.textContent = '';
   irText.textContent = '';
-  graphFrame.removeAttribute('srcdoc');
 }
 
 /** For scripts and tests driving the page: 'busy' while reading, then 'shown' or 'error'. */
@@ -141,11 +154,12 @@ function showInspection(bytes: Uint8Array, name: string): void {
     valuesText.textContent = result.values;
     irText.textContent = result.irText;
     // The library's page runs in a sandboxed frame: its own styles and script stay out of this page's.
-    graphFrame.srcdoc = result.graphPage;
+    showGraphPage(result.graphPage);
     dimsBox.placeholder = result.symbols.length ? result.symbols.map((s) => `${s}=…`).join(' ') : 'this model has no symbolic dims';
     inspectStatus.textContent = `inspected ${name} in ${(performance.now() - t0).toFixed(0)} ms: ${result.highlights}`;
     setInspectState('shown');
   } catch (e) {
+    showGraphPage(null);
     inspectStatus.textContent = describeInspectError(e);
     setInspectState('error');
   }
