@@ -107,34 +107,37 @@ function chunkWeights(b: Builder, d: DiagSource, T: number) {
 }
 
 /**
- * Scan over the chunk axis (2) of the chunk end states s [B,H,nc,2,N] (complex as a (re, im) axis):
- * returns g [B,H,nc,2,N], the state before each chunk. μ^T multiplies (re, im) pairs as
- * a⊙q = ar⊙q + ai'⊙swap(q) with swap(q) = (q_im, q_re) and ai' = (−ai, +ai).
+ * Scan over the chunk axis (2) of the chunk end states s [B,H,nc,2N] (complex as re | im halves):
+ * returns g [B,H,nc,2N], the state before each chunk, g_0 = 0, g_{c+1} = μ^T ⊙ g_c + s_c.
  */
 function chunkStateScan(b: Builder, s: Value, lambda: Value, T: number, N: number, batch: Dim, H: Dim): Value {
   const a = b.exp(b.mul(lambda, b.f32(T)));
-  const ar = b.unsqueeze(b.ssm('Real', [a]), [-2]), ai = b.unsqueeze(b.ssm('Imag', [a]), [-2]); // [H|1,1,N]
-  const arPair = b.concat([ar, ar], -2), aiPair = b.concat([b.neg(ai), ai], -2); // [H|1,2,N]
-  // One chunk's state, [B,H,2,N], with the input's dims (reshapes lose them): tools that cost a
-  // Scan body (ssmc inspect) can then size it.
+  const ar = b.ssm('Real', [a]), ai = b.ssm('Imag', [a]); // [H,N] or [N]
+  // One chunk's state with the input's dims (reshapes lose them): tools that cost a Scan body
+  // (ssmc inspect) can then size it.
   const stepType = tensorType('float32', [batch, H, 2, N]);
 
   const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
   const bb = new Builder(body, b.opset);
   const g = body.addInput(b.graph.freshName('state'), stepType);
   const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
+  // Elementwise on (re, im) pairs: a⊙q = ar⊙q + ai'⊙swap(q), swap(q) = (q_im, q_re), ai' = (−ai, +ai).
+  // (A [H,2N,2N] block-rotation MatMul per step was slower: 256 batched 1×64·64×64 GEMMs a step.)
+  const arE = b.unsqueeze(ar, [-2]), aiE = b.unsqueeze(ai, [-2]); // [H|1,1,N]
+  const arPair = b.concat([arE, arE], -2), aiPair = b.concat([b.neg(aiE), aiE], -2); // [H|1,2,N]
   const swapped = bb.slice(g, [-1], [BEGIN_REVERSED], [2], [-1]);
   const next = bb.add(bb.add(bb.mul(g, arPair), bb.mul(swapped, aiPair)), sc);
   body.outputs.push(next, bb.op('Identity', [g]));
 
-  const zero = b.op('Mul', [b.op('Gather', [s, b.i64(0, [], 'first_chunk')], { axis: 2 }), b.f32(0)]); // [B,H,2,N] zeros
-  const [, gathered] = b.node('Scan', [zero, s], {
+  const steps = b.reshape(s, [0, 0, 0, 2, N]);
+  const zero = b.op('Mul', [b.op('Gather', [steps, b.i64(0, [], 'first_chunk')], { axis: 2 }), b.f32(0)]); // one step of zeros
+  const [, gathered] = b.node('Scan', [zero, steps], {
     body: { kind: 'graph', value: body },
     num_scan_inputs: { kind: 'int', value: 1 },
     scan_input_axes: { kind: 'ints', value: [2] },
     scan_output_axes: { kind: 'ints', value: [2] },
   }, 2);
-  return gathered!;
+  return b.reshape(gathered!, [0, 0, 0, 2 * N]);
 }
 
 const END = Number.MAX_SAFE_INTEGER;
@@ -146,29 +149,30 @@ export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number
   const staticL = typeof L === 'number' ? L : null;
   const w = chunkWeights(b, d, T);
 
-  // Pad to a whole number of chunks: (T − L mod T) mod T zeros at the end.
+  // Pad to a whole number of chunks: (T − L mod T) mod T zeros at the end (no copy when whole).
+  const whole = staticL !== null && staticL % T === 0;
   const len = staticL !== null ? b.i64(staticL, [], 'len') : b.dim(u, 2);
   const tail = staticL !== null
     ? b.i64((T - (staticL % T)) % T, [1], 'pad_tail')
     : b.unsqueeze(b.op('Mod', [b.sub(b.i64(T, [], 'chunk'), b.op('Mod', [len, b.i64(T, [], 'chunk')])), b.i64(T, [], 'chunk')]), [0]);
-  const padded = b.op('Pad', [u, b.concat([b.i64([0, 0, 0, 0, 0], undefined, 'pads'), tail], 0)]);
+  const padded = whole ? u : b.op('Pad', [u, b.concat([b.i64([0, 0, 0, 0, 0], undefined, 'pads'), tail], 0)]);
   const chunks = b.reshape(padded, [0, 0, -1, T]); // [B,H,nc,T]
 
   const N = d.N;
-  let P = b.reshape(b.matmul(chunks, w.toState), [0, 0, 0, 2, N]); // [B,H,nc,2,N]: s_c
+  const P = b.matmul(chunks, w.toState); // [B,H,nc,2N]: s_c, re | im
 
   // The state before each chunk: g_0 = 0, g_{c+1} = μ^T ⊙ g_c + s_c, one `Scan` step per chunk over
   // the chunk axis. A step touches only [B,H,2,N], so the recurrence costs a few small kernels per
   // chunk instead of log2(#chunks) passes over all chunk states (which made a doubling prefix half
   // of the whole lowering's time at 16K), and it serves any number of chunks.
-  const before = chunkStateScan(b, P, d.lambda, T, N, u.type.shape?.[0] ?? null, u.type.shape?.[1] ?? null); // [B,H,nc,2,N]
+  const before = chunkStateScan(b, P, d.lambda, T, N, u.type.shape?.[0] ?? null, u.type.shape?.[1] ?? null); // [B,H,nc,2N]
   // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
-  const lhs = b.concat([chunks, b.reshape(before, [0, 0, 0, 2 * N])], 3); // [B,H,nc,T+2N]
+  const lhs = b.concat([chunks, before], 3); // [B,H,nc,T+2N]
   const rhs = b.concat([w.toeplitz, w.fromState], 2); // [C,H,T+2N,T]
   const both = b.matmul(b.unsqueeze(lhs, [1]), rhs); // [B,C,H,nc,T]
 
   const y = b.reshape(both, [0, 0, 0, -1]); // [B,C,H,nc·T]
-  return b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
+  return whole ? y : b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
 }
 
 /** FFTConv(u, k[, k_rev]) → the chunked form (the anti-causal part runs on the reversed sequence). */

@@ -19,9 +19,9 @@ const DIAGONAL = new Set(['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d
 /** What must (and must not) be in the graph for each lowering. */
 const STRUCTURE: Record<Lowering, { has: string; hasNot: string[] }> = {
   dft: { has: 'DFT', hasNot: ['Conv'] },
-  chunked: { has: 'MatMul', hasNot: ['DFT', 'Conv'] },
+  chunked: { has: 'Scan', hasNot: ['DFT', 'Conv'] },
   direct: { has: 'Conv', hasNot: ['DFT'] },
-  fourstep: { has: 'MatMul', hasNot: ['DFT', 'Conv'] },
+  fourstep: { has: 'MatMul', hasNot: ['DFT', 'Conv', 'Scan'] },
 };
 
 const LOWERED: Lowering[] = ['dft', 'fourstep', 'chunked', 'direct'];
