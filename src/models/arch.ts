@@ -36,7 +36,8 @@ export interface BuildContext {
   /**
    * S4 DPLR step graphs: the official O(N) linear stepper, the diagonalised one (eigenbasis of
    * dA, refused when that basis is too ill-conditioned), or 'auto' (default): diagonal when it
-   * passes its check, else linear. Prefill graphs always use the diagonal basis.
+   * passes its check, else linear. Prefill graphs plan the same way and return their state in
+   * the basis of the stepper chosen.
    */
   dplrStep?: DplrStepChoice;
 }

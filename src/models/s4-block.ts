@@ -11,6 +11,7 @@ import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { complexTensor, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
+import { dplrLinearPrefill } from './dplr-prefill.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
 import { discretize } from '../../passes/lower-ssm-kernel.js';
@@ -177,20 +178,13 @@ function initDplr(args: ArgValues, rng: Rng): Map<string, Tensor> {
 }
 
 /**
- * The S4 DPLR stepper for this build: step graphs follow `choice`; prefill graphs hand their
- * state to a step graph compiled with the same options, so they need its diagonal basis.
+ * The S4 DPLR stepper for this build. Step and prefill graphs compiled with the same options
+ * plan the same way (the choice and its check are deterministic), so a prefill graph's state is
+ * in the basis its step graph reads: dA's eigenbasis (diagonal) or the official half state (linear).
  */
 function dplrPlan(ctx: BuildContext, Ck: number): DplrStepPlan {
   const choice = ctx.dplrStep ?? 'auto';
   const sys = readSystem(ctx.params, ctx.args, Ck);
-  if (ctx.prefill) {
-    if (choice === 'linear') {
-      throw new UserError(`--mode prefill with dplrStep 'linear' (--dplr-step linear): an S4 DPLR prefill graph returns its state in the eigenbasis of dA, which only the diagonal stepper reads; compile the prefill and step graphs with --dplr-step auto or diagonal`);
-    }
-    return planDplrStep(sys, 'diagonal', (why) => {
-      throw new UserError(`--mode prefill: an S4 DPLR prefill graph returns its state in the eigenbasis of dA (the diagonal stepper), and this model cannot use it: ${why}. Compile the step graph with --dplr-step linear (the official O(N) stepper, exact for any DPLR matrix) and feed the prompt through it step by step`);
-    });
-  }
   return planDplrStep(sys, choice, (why) => {
     throw new UserError(`--dplr-step diagonal: the diagonalised S4 DPLR stepper is refused for this model: ${why}. Use --dplr-step linear (the official O(N) stepper, exact for any DPLR matrix) or auto (diagonal only when it passes this check)`);
   });
@@ -247,11 +241,15 @@ function buildS4Block(ctx: BuildContext): Value {
     return args.final_act === 'glu' ? glu(b, z, 1, dOut) : activation(b, z, args.final_act as string | null);
   }
   if (prefill && isDplr(args)) {
-    // The final state in the diagonal stepper's basis: w_L = Σ_j μ^(L−1−j) u_j.
     const plan = dplrPlan(ctx, Ck);
-    if (plan.kind !== 'diagonal') throw new Error('internal: S4 DPLR prefill planned without the diagonal basis');
-    const { K, lambda } = plan.form;
-    prefill.set('layer', H, K, finalState(b, complexInit(b, 'prefill_lambda', lambda, [H, K]), u), plan.meaning);
+    if (plan.kind === 'diagonal') {
+      // The final state in the diagonal stepper's basis: w_L = Σ_j μ^(L−1−j) u_j.
+      const { K, lambda } = plan.form;
+      prefill.set('layer', H, K, finalState(b, complexInit(b, 'prefill_lambda', lambda, [H, K]), u), plan.meaning);
+    } else {
+      // The linear stepper's half state x_L[:N'] (dense transition, chunked: dplr-prefill.ts).
+      prefill.set('layer', H, N2, dplrLinearPrefill(b, plan.sys, u), plan.meaning);
+    }
   } else if (prefill) {
     prefill.set('layer', H, N2, finalState(b, discretize(b, dt, A, BC, str(args, 'disc')).lambda, u));
   }

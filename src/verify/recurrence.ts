@@ -30,8 +30,9 @@ export interface RecurrenceChecks {
 /**
  * The step graph from zero states over the whole input (vs conv and vs the float64 reference),
  * then the prefill graph over the first half continued by steps (vs the conv output's second
- * half). Each graph that the model refuses (a UserError: no recurrence, or S4 DPLR whose
- * diagonal basis fails its check, which prefill needs) skips only its own checks.
+ * half). Each graph that the model refuses (a UserError: no recurrence, as for DSS-softmax and
+ * bidirectional kernels, or a forced --dplr-step diagonal that fails its check) skips only its
+ * own checks.
  */
 export async function checkRecurrence(backend: OrtBackend, file: ModelFile, weights: Weights | null, opts: CompileOptions, input: RecurrenceInput): Promise<RecurrenceChecks> {
   const { x, layout, L, B, convOutput, reference } = input;

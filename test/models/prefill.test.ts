@@ -45,9 +45,11 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
     ['dss exp', modelFileFor(goldenCase('dss_exp')), 'dss_exp', 'BHL'],
     ['gss layer', modelFileFor(goldenCase('gss_layer')), 'gss_layer', 'BLH'],
     ['gss lm', modelFileFor(goldenCase('gss_lm')), 'gss_lm', 'BL'],
-    // S4 DPLR prefill hands over the diagonal stepper's state, which HiPPO-LegS itself is too
-    // ill-conditioned for (s4-dplr-diagonal.test.ts); with its low-rank term halved A is near normal.
-    ['s4 dplr (golden weights, P halved)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH'],
+    // HiPPO-LegS is too ill-conditioned for the diagonal stepper (s4-dplr-diagonal.test.ts): its
+    // prefill hands over the linear stepper's half state. With the low-rank term halved A is near
+    // normal and both graphs use the diagonal stepper's eigenbasis.
+    ['s4 dplr HiPPO-LegS (golden weights, linear stepper)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs', 'BLH'],
+    ['s4 dplr (golden weights, P halved, diagonal stepper)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH'],
   ] as const)('%s', async (_name, file, weightsOf, layout) => {
     const weights: Weights | null = weightsOf ? { tensors: checkpoint(weightsOf), source: weightsOf } : null;
     const opts = { seqLen: null, opset: 17 } as const;
@@ -84,10 +86,25 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
   }, 120_000);
 });
 
-describe('S4 DPLR prefill refusals', () => {
-  it('HiPPO-LegS (golden weights): prefill needs the diagonal basis, which its check refuses, and says what to use', () => {
-    const c = goldenCase('s4_dplr_legs');
-    expect(() => compileModel(modelFileFor(c), { tensors: goldenWeights(c), source: 'golden' }, { seqLen: null, opset: 17, mode: 'prefill' }))
-      .toThrow(/--mode prefill: an S4 DPLR prefill graph returns its state in the eigenbasis of dA.*ill-conditioned.*--dplr-step linear/);
+describe('S4 DPLR prefill states mean what the step graph reads', () => {
+  const c = goldenCase('s4_dplr_legs');
+  const compile = (mode: 'step' | 'prefill', dplrStep: 'auto' | 'linear' | 'diagonal', variant = '') =>
+    compileModel(modelFileFor(c), { tensors: checkpoint(`s4_dplr_legs${variant}`), source: 'golden' }, { seqLen: null, opset: 17, mode, dplrStep }).model;
+  const meaning = (m: ReturnType<typeof compile>) => (stepStates(m) as unknown as { meaning: string }[])[0]!.meaning;
+
+  it.each([
+    ['auto', '', /^S4 DPLR half state .*linear stepper.*diagonal stepper was not used/],
+    ['linear', '', /^S4 DPLR half state .*linear stepper/],
+    ['linear', ':P/2', /^S4 DPLR half state .*linear stepper/],
+    ['auto', ':P/2', /eigenbasis of dA \(diagonal stepper\)/],
+  ] as const)('--dplr-step %s%s: the same state meaning and shape in both graphs', (choice, variant, expected) => {
+    const step = compile('step', choice, variant), prefill = compile('prefill', choice, variant);
+    expect(meaning(prefill)).toBe(meaning(step));
+    expect(meaning(prefill)).toMatch(expected);
+    expect(stepStates(prefill).map((s) => [s.output, s.shape])).toEqual(stepStates(step).map((s) => [s.output, s.shape]));
+  });
+
+  it('HiPPO-LegS: --dplr-step diagonal refuses prefill as it refuses step, with the way out', () => {
+    expect(() => compile('prefill', 'diagonal')).toThrow(/--dplr-step diagonal: .*refused.*too ill-conditioned.*Use --dplr-step linear/);
   });
 });

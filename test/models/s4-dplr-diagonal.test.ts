@@ -86,10 +86,9 @@ describe('S4 DPLR with HiPPO-LegS: the diagonal basis is refused', () => {
     expect(spec!.meaning).toMatch(/half state .* linear stepper.*diagonal stepper was not used: its eigenvector basis is too ill-conditioned/);
   });
 
-  it('golden s4_dplr_legs: --dplr-step diagonal and --mode prefill refuse with the reason and the way out', () => {
+  it('golden s4_dplr_legs: --dplr-step diagonal refuses, in step and prefill mode, with the reason and the way out', () => {
     expect(() => step('diagonal')).toThrow(/--dplr-step diagonal: .*refused.*too ill-conditioned.*Use --dplr-step linear/);
-    expect(() => step('auto', 'prefill')).toThrow(/--mode prefill: .*eigenbasis of dA.*too ill-conditioned.*--dplr-step linear/);
-    expect(() => step('linear', 'prefill')).toThrow(/--mode prefill with dplrStep 'linear'.*--dplr-step auto or diagonal/);
+    expect(() => step('diagonal', 'prefill')).toThrow(/--dplr-step diagonal: .*refused.*too ill-conditioned.*Use --dplr-step linear/);
   });
 
   it('a fresh HiPPO-LegS model at d_state 64: float32 cancellation of ~1e6 in the modal sum', () => {
@@ -185,12 +184,11 @@ describe("ssmc verify's recurrence checks for S4 DPLR (src/verify/recurrence.ts)
     return checkRecurrence(nodeBackend, goldenFile, weights, opts, { x, layout: 'BLH', L, B, convOutput, reference, outputShape: conv.io.outputShape });
   }
 
-  it('HiPPO-LegS: the step graph (linear stepper) is still checked when prefill is refused', async () => {
+  it('HiPPO-LegS: step (linear stepper) and prefill (its half state) + step both pass', async () => {
     const { rows, skipped } = await checks(goldenWeights(golden));
-    expect(rows.map(([name]) => name)).toEqual(['step (from zero state) vs conv', 'step vs float64 reference']);
+    expect(skipped).toEqual([]);
+    expect(rows.map(([name]) => name)).toEqual(['step (from zero state) vs conv', 'step vs float64 reference', `prefill (${L / 2} positions) + step vs conv`]);
     for (const [name, cmp] of rows) expect(cmp.ok, describeComparison(name, cmp)).toBe(true);
-    expect(skipped).toHaveLength(1);
-    expect(skipped[0]).toMatch(/^prefill: --mode prefill: .*eigenbasis of dA/);
   });
 
   it('near-normal A: step (diagonal) and prefill + step both pass', async () => {

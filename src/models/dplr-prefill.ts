@@ -1,0 +1,108 @@
+import { Builder } from '../../ir/builder.js';
+import { Graph } from '../../ir/graph.js';
+import { f32 } from '../../ir/tensor.js';
+import { tensorType } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import { cIdentity, cPow, type CMat } from './cmatrix.js';
+import { denseDA, expandedB, type DplrSystem } from './s4-dplr.js';
+
+/**
+ * The S4 DPLR prefill state in the linear stepper's basis: the half state x_L[:N'] of the
+ * conj-expanded system after a prompt of L positions from zero,
+ *   x_L = Σ_j dA^(L−1−j) dB u_j,
+ * which any DPLR matrix has (HiPPO-LegS included: no eigenbasis is needed, unlike the diagonal
+ * stepper's prefill). Computed by chunked state passing with the dense transition:
+ *   chunk end state   s_c = Σ_j (dA^(T−1−j) dB)[:N'] u_(cT+j)     (one MatMul)
+ *   chunk recurrence  x ← x·R + s_c                               (a Scan over chunks)
+ * where R is dA^T acting on the half state as a real-linear map of (Re x, Im x): the lower half of
+ * the conj-expanded state is conj(x), so x' = P11 x + P12 conj(x) with P = dA^T. Zeros in front of
+ * the prompt leave a zero state unchanged, so the prompt is padded at the front to whole chunks.
+ * Every weight is computed in float64 at compile time and does not depend on L.
+ */
+
+/** Positions per chunk: the per-chunk MatMul is [T, 2N'] and the Scan takes ⌈L/T⌉ steps. */
+export const PREFILL_CHUNK = 64;
+
+function cMatVec(m: CMat, v: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    let re = 0, im = 0;
+    for (let k = 0; k < n; k++) {
+      const mr = m[2 * (i * n + k)]!, mi = m[2 * (i * n + k) + 1]!, vr = v[2 * k]!, vi = v[2 * k + 1]!;
+      re += mr * vr - mi * vi;
+      im += mr * vi + mi * vr;
+    }
+    out[2 * i] = re;
+    out[2 * i + 1] = im;
+  }
+  return out;
+}
+
+/**
+ * W [H,T,2N']: row j holds (dA^(T−1−j) dB)[:N'] as (Re | Im); R [H,2N',2N']: the half-state
+ * transition over one chunk for row vectors (x_row' = x_row·R, x_row = (Re x | Im x)).
+ */
+export function linearPrefillWeights(sys: DplrSystem, T: number): { W: Float32Array; R: Float32Array } {
+  const { H, N } = sys, M = 2 * N, S = 2 * N;
+  const W = new Float32Array(H * T * S), R = new Float32Array(H * S * S);
+  for (let h = 0; h < H; h++) {
+    const dA = denseDA(sys, h);
+    // Bilinear: dB = (I − Δ/2·A)⁻¹ Δ B, and (I − Δ/2·A)⁻¹ = (I + dA)/2.
+    const half = cIdentity(M).map((v, k) => (v + dA[k]!) / 2);
+    const dt = sys.dt[h]!;
+    let g = cMatVec(half, expandedB(sys, h).map((v) => v * dt), M); // dA^0 dB
+    for (let p = 0; p < T; p++) {
+      const row = T - 1 - p; // u at chunk position T−1−p meets dA^p dB
+      for (let n = 0; n < N; n++) {
+        W[(h * T + row) * S + n] = g[2 * n]!;
+        W[(h * T + row) * S + N + n] = g[2 * n + 1]!;
+      }
+      g = cMatVec(dA, g, M);
+    }
+    const P = cPow(dA, T, M);
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < N; k++) {
+        const a = P[2 * (i * M + k)]!, b = P[2 * (i * M + k) + 1]!; // P11[i,k]
+        const c = P[2 * (i * M + N + k)]!, d = P[2 * (i * M + N + k) + 1]!; // P12[i,k]
+        // Column form: Re x'_i = (a+c)·Re x_k + (d−b)·Im x_k, Im x'_i = (b+d)·Re x_k + (a−c)·Im x_k;
+        // R is its transpose (row vectors).
+        R[(h * S + k) * S + i] = a + c;
+        R[(h * S + N + k) * S + i] = d - b;
+        R[(h * S + k) * S + N + i] = b + d;
+        R[(h * S + N + k) * S + N + i] = a - c;
+      }
+    }
+  }
+  return { W, R };
+}
+
+/** The prompt's final half state, complex [B,H,N'], from u [B,H,L]. */
+export function dplrLinearPrefill(b: Builder, sys: DplrSystem, u: Value, T = PREFILL_CHUNK): Value {
+  const { H, N } = sys, S = 2 * N;
+  const { W, R } = linearPrefillWeights(sys, T);
+  const toState = b.initializer(b.graph.freshName('layer.kernel.prefill_in'), f32(W, [H, T, S]));
+  const transition = b.initializer(b.graph.freshName('layer.kernel.prefill_transition'), f32(R, [H, S, S]));
+
+  const len = b.dim(u, 2);
+  const chunk = b.i64(T, [], 'prefill_chunk');
+  const front = b.unsqueeze(b.op('Mod', [b.sub(chunk, b.op('Mod', [len, chunk])), chunk]), [0]);
+  const padded = b.op('Pad', [u, b.concat([b.i64([0, 0], undefined, 'pads'), front, b.i64([0, 0, 0], undefined, 'pads')], 0)]);
+  const chunks = b.reshape(padded, [0, 0, -1, T]); // [B,H,nc,T]
+  const ends = b.reshape(b.matmul(chunks, toState), [0, 0, 0, 1, S]); // [B,H,nc,1,2N']
+
+  const stepType = tensorType('float32', [u.type.shape?.[0] ?? null, H, 1, S]);
+  const body = new Graph(b.graph.freshName('prefill_scan'), b.graph);
+  const bb = new Builder(body, b.opset);
+  const x = body.addInput(b.graph.freshName('state'), stepType);
+  const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
+  body.outputs.push(bb.add(bb.matmul(x, transition), sc));
+
+  const zero = b.op('Mul', [b.op('Gather', [ends, b.i64(0, [], 'first_chunk')], { axis: 2 }), b.f32(0)]); // [B,H,1,2N'] zeros
+  const [last] = b.node('Scan', [zero, ends], {
+    body: { kind: 'graph', value: body },
+    num_scan_inputs: { kind: 'int', value: 1 },
+    scan_input_axes: { kind: 'ints', value: [2] },
+  }, 1);
+  const flat = b.reshape(last!, [0, 0, S]); // [B,H,2N']
+  return b.ssm('Complex', [b.slice(flat, [0], [N], [2]), b.slice(flat, [N], [S], [2])]);
+}
