@@ -36,6 +36,13 @@ export const SSM_OPS = {
    *   y[b,c,h,t] = Σ_{s ≤ t, t−s < Lk} k[c,h,t−s]·u[b,h,s]  +  Σ_{s > t, s−t−1 < Lk} k_rev[c,h,s−t−1]·u[b,h,s]
    * The causal linear convolution of every channel (plus the anti-causal part of a bidirectional
    * kernel, whose first tap multiplies u[t+1], as in the official S4 code).
+   *
+   * Optional inputs 3-6 (k_rev absent) give a causal kernel from a non-diagonal SSM (S4 DPLR) as a
+   * real linear state space over chunks of T positions, for the chunked lowering; they must agree
+   * with k for every length: taps f32 [C,H,T] (k[:, :, :T]), toState f32 [H,T,S] (the state after
+   * a chunk from its inputs, x = Σ_j u_j·toState[j]), transition f32 [H,S,S] (the state across a
+   * chunk, x ← x·transition + chunk's own part), fromState f32 [C,H,S,T] (output i of a chunk from
+   * the state before it, y_i += x·fromState[:, i]). Other lowerings ignore them.
    */
   FFTConv: 'FFTConv',
   /**

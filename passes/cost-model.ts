@@ -21,8 +21,13 @@ export interface ConvFacts {
   /** Fixed kernel length, or null when it follows L. */
   Lk: number | null;
   bidirectional: boolean;
-  /** Complex modes per channel when the kernel comes from a diagonal SSM, else null. */
+  /**
+   * Complex modes per channel when the kernel comes from a diagonal SSM, or half the real state
+   * size of a realized one (S4 DPLR); else null (no chunked form).
+   */
   diagModes: number | null;
+  /** The chunk recurrence multiplies by a dense [2N,2N] transition (a realized kernel), not by μ^T. */
+  denseTransition?: boolean;
 }
 
 interface Throughput {
@@ -130,12 +135,14 @@ export function estimateAll(f: ConvFacts, runtime: Runtime, threads: number): Es
     const matmul = 2 * L * f.H * (f.C * T + N2 + f.C * N2) * sides;
     const nc = Math.ceil(L / T);
     // The Scan over chunks: per step a fixed overhead and ~6 elementwise passes over [H,2N]
-    // (measured ≈ 0.12 ms a step at H=256, N=32); threads do not help such small kernels.
-    const scanMs = nc * sides * (SCAN_STEP_OVERHEAD_MS + (6 * f.H * N2) / (t.elementwise * 1e6));
+    // (measured ≈ 0.12 ms a step at H=256, N=32), or with a dense transition H small [1,2N]·[2N,2N]
+    // MatMuls (≈ 0.08 ms at H=256, 2N=64: a quarter of the MatMul rate); threads do not help.
+    const stepWork = f.denseTransition ? (2 * f.H * N2 * N2) / (t.matmul * 0.25 * 1e6) : (6 * f.H * N2) / (t.elementwise * 1e6);
+    const scanMs = nc * sides * (SCAN_STEP_OVERHEAD_MS + stepWork);
     chunked = {
       lowering: 'chunked',
       ms: ms(matmul, t.matmul * 0.6 * par) + scanMs,
-      note: `chunks of ${T}, ${f.diagModes} complex modes${planned}`,
+      note: f.denseTransition ? `chunks of ${T}, state-space realization with ${N2} real states${planned}` : `chunks of ${T}, ${f.diagModes} complex modes${planned}`,
     };
   }
 

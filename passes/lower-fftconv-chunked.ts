@@ -55,10 +55,12 @@ export function traceDiagKernel(k: Value): { node: Node; channelSlice: [number, 
 /** Why the chunked form cannot compute this FFTConv node, or null when it can. */
 export function chunkedUnsupported(node: Node): string | null {
   const u = node.input(0);
+  // A state-space realization (ir/ssm-ops.ts) holds for every length by contract.
+  if (realizationOf(node)) return null;
   for (const [i, what] of [[1, 'kernel'], [2, 'anti-causal kernel']] as const) {
     const k = node.inputs[i];
     if (!k) continue;
-    if (!traceDiagKernel(k)) return `its ${what} is not produced by a diagonal SSM (the chunked form needs K_l = Re Σ coef·μ^l)`;
+    if (!traceDiagKernel(k)) return `its ${what} is not produced by a diagonal SSM (the chunked form needs K_l = Re Σ coef·μ^l) and carries no state-space realization`;
     // A kernel at least as long as the input acts like the infinite one; a shorter one truncates
     // the recurrence, which state passing cannot express.
     const L = u.type.shape?.[2], Lk = k.type.shape?.[2];
@@ -81,18 +83,43 @@ export function diagSource(b: Builder, k: Value): DiagSource {
   return { lambda, coef, scale: scale?.kind === 'float' ? scale.value : scale?.kind === 'int' ? scale.value : 1, N };
 }
 
+/** A causal kernel's state-space realization: FFTConv inputs 3-6 (ir/ssm-ops.ts), or null. */
+export function realizationOf(node: Node): { taps: Value; toState: Value; transition: Value; fromState: Value; T: number; S: number } | null {
+  const [taps, toState, transition, fromState] = [3, 4, 5, 6].map((i) => node.inputs[i] ?? null);
+  if (!taps || !toState || !transition || !fromState || node.inputs[2]) return null;
+  const [, T, S] = toState.type.shape ?? [];
+  if (typeof T !== 'number' || typeof S !== 'number') throw new Error(`internal: FFTConv '${node.name}': its realization needs static sizes`);
+  return { taps, toState, transition, fromState, T, S };
+}
+
+/**
+ * What chunkedCausalConv needs: the intra-chunk Toeplitz block [C,H,T,T], toState [H,T,S],
+ * fromState [C,H,S,T], and the chunk recurrence: the states before each chunk [B,H,nc,S] from
+ * the chunks' own end states [B,H,nc,S].
+ */
+interface ChunkForm {
+  toeplitz: Value;
+  toState: Value;
+  fromState: Value;
+  statesBefore: (s: Value) => Value;
+}
+
+/** Intra-chunk Toeplitz block, as the right factor of u_chunk [.., T] · KtT [T, T]: KtT[j,i] = K_{i−j} (i ≥ j). */
+function toeplitzBlock(b: Builder, taps: Value, T: number): Value {
+  const idx: number[] = [], mask: number[] = [];
+  for (let j = 0; j < T; j++) for (let i = 0; i < T; i++) { idx.push(Math.max(i - j, 0)); mask.push(i >= j ? 1 : 0); }
+  return b.mul(b.op('Gather', [taps, b.i64(idx, [T, T], 'toeplitz_index')], { axis: 2 }), b.f32(mask, [T, T], 'causal_mask')); // [C,H,T,T]
+}
+
 /** Weights of the chunked form, all functions of (λ, coef) alone. */
-function chunkWeights(b: Builder, d: DiagSource, T: number) {
+function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim): ChunkForm {
   const lamE = b.unsqueeze(d.lambda, [-1]); // [H,N,1]
   const powers = (from: number) => b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => from + j), [T], 'chunk_pos'))); // μ^(from+j)
   const re = (x: Value) => b.ssm('Real', [x]);
   const im = (x: Value) => b.ssm('Imag', [x]);
 
-  // Intra-chunk Toeplitz block, as the right factor of u_chunk [.., T] · KtT [T, T]: KtT[j,i] = K_{i−j} (i ≥ j).
   const taps = b.ssm('Vandermonde', [d.lambda, d.coef, b.i64(T, [], 'chunk_len')], { scale: { kind: 'float', value: d.scale } }); // [C,H,T]
-  const idx: number[] = [], mask: number[] = [];
-  for (let j = 0; j < T; j++) for (let i = 0; i < T; i++) { idx.push(Math.max(i - j, 0)); mask.push(i >= j ? 1 : 0); }
-  const toeplitz = b.mul(b.op('Gather', [taps, b.i64(idx, [T, T], 'toeplitz_index')], { axis: 2 }), b.f32(mask, [T, T], 'causal_mask')); // [C,H,T,T]
+  const toeplitz = toeplitzBlock(b, taps, T);
 
   // End-of-chunk state from the chunk's own inputs: W[j, (re|im) n] = μ_n^{T−1−j}.
   const back = b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => T - 1 - j), [T], 'chunk_back'))); // [H,N,T]
@@ -103,7 +130,36 @@ function chunkWeights(b: Builder, d: DiagSource, T: number) {
   const Z = b.mul(b.mul(b.unsqueeze(d.coef, [-1]), powers(1)), b.f32(d.scale)); // [C,H,N,T]
   const fromState = b.concat([re(Z), b.neg(im(Z))], 2); // [C,H,2N,T]
 
-  return { toeplitz, toState, fromState, mu: b.exp(d.lambda) };
+  return { toeplitz, toState, fromState, statesBefore: (st) => chunkStateScan(b, st, d.lambda, T, d.N, batch, H) };
+}
+
+/**
+ * The chunked form of a realized kernel: its weights are the realization's, and the chunk
+ * recurrence multiplies the state by the dense transition, one small MatMul per Scan step.
+ */
+function realizedForm(b: Builder, r: NonNullable<ReturnType<typeof realizationOf>>, batch: Dim, H: Dim): ChunkForm {
+  const statesBefore = (st: Value) => {
+    const stepType = tensorType('float32', [batch, H, 1, r.S]);
+    const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
+    const bb = new Builder(body, b.opset);
+    const g = body.addInput(b.graph.freshName('state'), stepType);
+    const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
+    body.outputs.push(bb.add(bb.matmul(g, r.transition), sc), bb.op('Identity', [g]));
+    return scanChunks(b, body, b.reshape(st, [0, 0, 0, 1, r.S]), r.S);
+  };
+  return { toeplitz: toeplitzBlock(b, r.taps, r.T), toState: r.toState, fromState: r.fromState, statesBefore };
+}
+
+/** Run a chunk-recurrence body over axis 2 of steps [B,H,nc,…] from zeros; the states before each chunk, [B,H,nc,S]. */
+function scanChunks(b: Builder, body: Graph, steps: Value, S: number): Value {
+  const zero = b.op('Mul', [b.op('Gather', [steps, b.i64(0, [], 'first_chunk')], { axis: 2 }), b.f32(0)]); // one step of zeros
+  const [, gathered] = b.node('Scan', [zero, steps], {
+    body: { kind: 'graph', value: body },
+    num_scan_inputs: { kind: 'int', value: 1 },
+    scan_input_axes: { kind: 'ints', value: [2] },
+    scan_output_axes: { kind: 'ints', value: [2] },
+  }, 2);
+  return b.reshape(gathered!, [0, 0, 0, S]);
 }
 
 /**
@@ -129,25 +185,16 @@ function chunkStateScan(b: Builder, s: Value, lambda: Value, T: number, N: numbe
   const next = bb.add(bb.add(bb.mul(g, arPair), bb.mul(swapped, aiPair)), sc);
   body.outputs.push(next, bb.op('Identity', [g]));
 
-  const steps = b.reshape(s, [0, 0, 0, 2, N]);
-  const zero = b.op('Mul', [b.op('Gather', [steps, b.i64(0, [], 'first_chunk')], { axis: 2 }), b.f32(0)]); // one step of zeros
-  const [, gathered] = b.node('Scan', [zero, steps], {
-    body: { kind: 'graph', value: body },
-    num_scan_inputs: { kind: 'int', value: 1 },
-    scan_input_axes: { kind: 'ints', value: [2] },
-    scan_output_axes: { kind: 'ints', value: [2] },
-  }, 2);
-  return b.reshape(gathered!, [0, 0, 0, 2 * N]);
+  return scanChunks(b, body, b.reshape(s, [0, 0, 0, 2, N]), 2 * N);
 }
 
 const END = Number.MAX_SAFE_INTEGER;
 const BEGIN_REVERSED = Number.MIN_SAFE_INTEGER;
 
 /** The causal part: u [B,H,L] ⊛ K → [B,C,H,L]. */
-export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number): Value {
+export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number): Value {
   const L = u.type.shape?.[2];
   const staticL = typeof L === 'number' ? L : null;
-  const w = chunkWeights(b, d, T);
 
   // Pad to a whole number of chunks: (T − L mod T) mod T zeros at the end (no copy when whole).
   const whole = staticL !== null && staticL % T === 0;
@@ -158,17 +205,16 @@ export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number
   const padded = whole ? u : b.op('Pad', [u, b.concat([b.i64([0, 0, 0, 0, 0], undefined, 'pads'), tail], 0)]);
   const chunks = b.reshape(padded, [0, 0, -1, T]); // [B,H,nc,T]
 
-  const N = d.N;
-  const P = b.matmul(chunks, w.toState); // [B,H,nc,2N]: s_c, re | im
+  const P = b.matmul(chunks, w.toState); // [B,H,nc,S]: s_c (diagonal: re | im of the N modes)
 
   // The state before each chunk: g_0 = 0, g_{c+1} = μ^T ⊙ g_c + s_c, one `Scan` step per chunk over
   // the chunk axis. A step touches only [B,H,2,N], so the recurrence costs a few small kernels per
   // chunk instead of log2(#chunks) passes over all chunk states (which made a doubling prefix half
   // of the whole lowering's time at 16K), and it serves any number of chunks.
-  const before = chunkStateScan(b, P, d.lambda, T, N, u.type.shape?.[0] ?? null, u.type.shape?.[1] ?? null); // [B,H,nc,2N]
+  const before = w.statesBefore(P); // [B,H,nc,S]
   // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
-  const lhs = b.concat([chunks, before], 3); // [B,H,nc,T+2N]
-  const rhs = b.concat([w.toeplitz, w.fromState], 2); // [C,H,T+2N,T]
+  const lhs = b.concat([chunks, before], 3); // [B,H,nc,T+S]
+  const rhs = b.concat([w.toeplitz, w.fromState], 2); // [C,H,T+S,T]
   const both = b.matmul(b.unsqueeze(lhs, [1]), rhs); // [B,C,H,nc,T]
 
   const y = b.reshape(both, [0, 0, 0, -1]); // [B,C,H,nc·T]
@@ -179,14 +225,17 @@ export function chunkedCausalConv(b: Builder, u: Value, d: DiagSource, T: number
 export function lowerFftConvChunked(b: Builder, node: Node): Value[] {
   const u = node.input(0);
   const L = u.type.shape?.[2];
+  const batch = u.type.shape?.[0] ?? null, H = u.type.shape?.[1] ?? null;
+  const realized = realizationOf(node);
+  if (realized) return [chunkedCausalConv(b, u, realizedForm(b, realized, batch, H), realized.T)];
   const T = chunkLength(typeof L === 'number' ? L : null);
-  let y = chunkedCausalConv(b, u, diagSource(b, node.input(1)), T);
+  let y = chunkedCausalConv(b, u, chunkWeights(b, diagSource(b, node.input(1)), T, batch, H), T);
   const kRev = node.inputs[2];
   if (kRev) {
     // y_anti[t] = Σ_m k_rev[m]·u[t+1+m]: a causal convolution of the reversed input, reversed back
     // and shifted by one position.
     const reverse = (x: Value, axis: number) => b.slice(x, [-1], [BEGIN_REVERSED], [axis], [-1]);
-    const z = reverse(chunkedCausalConv(b, reverse(u, 2), diagSource(b, kRev), T), 3);
+    const z = reverse(chunkedCausalConv(b, reverse(u, 2), chunkWeights(b, diagSource(b, kRev), T, batch, H), T), 3);
     const shifted = b.op('Pad', [b.slice(z, [1], [END], [3]), b.i64([0, 0, 0, 0, 0, 0, 0, 1], undefined, 'pads')]);
     y = b.add(y, shifted);
   }
@@ -195,7 +244,7 @@ export function lowerFftConvChunked(b: Builder, node: Node): Value[] {
 
 export const lowerFftConvChunkedPass: Pass = {
   name: 'lower-fftconv-chunked',
-  description: "FFTConv of a diagonal SSM's kernel → chunked state passing (Toeplitz MatMul, chunk states, doubling)",
+  description: "FFTConv of a diagonal SSM's kernel, or of a realized one (S4 DPLR) → chunked state passing (Toeplitz MatMul, chunk states, a Scan over chunks)",
   run: (model) => rewriteTagged(model, 'chunked', lowerFftConvChunked),
   ensures: (model) => noneTagged(model, 'chunked'),
 };

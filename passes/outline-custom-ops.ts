@@ -9,6 +9,7 @@ import { isComplex, tensorType, type TensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { eliminateDeadCode } from './dce.js';
 import { traceDiagKernel } from './lower-fftconv-chunked.js';
+import { fourstepUnsupported } from './lower-fftconv-fourstep.js';
 import { LOWERING_ATTR, loweringOf } from './lowering-tag.js';
 import type { CompileTarget, Pass } from './pass.js';
 // A cycle by design: a body is "the lowering the pipeline would have used", so it is built by the
@@ -66,9 +67,10 @@ function convSite(opset: number, node: Node): CallSite {
     const fused = chunkedSite(new Builder(node.graph, opset, node), node);
     if (fused) return fused;
   }
-  // A body computes the convolution from (u, k) alone: the chunked form needs the kernel's modes,
-  // so a kernel that does not trace back to them falls back to the DFT baseline.
-  const bodyLowering = lowering === 'chunked' ? 'dft' : lowering;
+  // A body computes the convolution from (u, k) alone: the chunked form needs the kernel's modes
+  // (or S4 DPLR's state-space realization, which the op's interface does not carry), so such a
+  // kernel falls back to the four-step FFT where the length is fixed, else the DFT baseline.
+  const bodyLowering = lowering === 'chunked' ? (fourstepUnsupported(node) === null ? 'fourstep' : 'dft') : lowering;
   return {
     kind: kRev ? 'FFTConvBidirectional' : 'FFTConv',
     node,

@@ -2,7 +2,7 @@ import { Builder } from '../ir/builder.js';
 import type { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { chooseLowering, estimateAll, type ConvFacts } from './cost-model.js';
-import { chunkedUnsupported, traceDiagKernel } from './lower-fftconv-chunked.js';
+import { chunkedUnsupported, realizationOf, traceDiagKernel } from './lower-fftconv-chunked.js';
 import { fourstepUnsupported } from './lower-fftconv-fourstep.js';
 import { LOWERING_ATTR, type Lowering } from './lowering-tag.js';
 import type { CompileTarget, Pass } from './pass.js';
@@ -13,14 +13,16 @@ export function convFacts(node: Node): ConvFacts {
   const H = u.type.shape?.[1], C = k.type.shape?.[0];
   if (typeof H !== 'number' || typeof C !== 'number') throw new Error(`FFTConv '${node.name}' needs static channel counts`);
   const L = u.type.shape?.[2], Lk = k.type.shape?.[2];
-  const traced = chunkedUnsupported(node) === null ? traceDiagKernel(k) : null;
-  const modes = traced?.node.input(0).type.shape?.at(-1);
+  const realized = realizationOf(node);
+  const traced = !realized && chunkedUnsupported(node) === null ? traceDiagKernel(k) : null;
+  const modes = realized ? realized.S / 2 : traced?.node.input(0).type.shape?.at(-1);
   return {
     H, C,
     L: typeof L === 'number' ? L : null,
     Lk: typeof Lk === 'number' ? Lk : null,
     bidirectional: node.inputs[2] != null,
     diagModes: typeof modes === 'number' ? modes : null,
+    denseTransition: realized !== null,
   };
 }
 

@@ -23,6 +23,12 @@ const fftconv: InferRule = (node) => {
   const u = checkRank(node, 0, 3, 'the signal u [B,H,L]');
   const k = checkRank(node, 1, 3, 'the kernel k [C,H,Lk]');
   if (node.inputs[2]) checkRank(node, 2, 3, 'the reverse kernel k_rev [C,H,Lk]');
+  if (node.inputs[3]) {
+    checkRank(node, 3, 3, 'the realization taps [C,H,T]');
+    checkRank(node, 4, 3, 'the realization toState [H,T,S]');
+    checkRank(node, 5, 3, 'the realization transition [H,S,S]');
+    checkRank(node, 6, 4, 'the realization fromState [C,H,S,T]');
+  }
   return [same('float32', [u?.[0] ?? null, k?.[0] ?? null, u?.[1] ?? null, u?.[2] ?? null])];
 };
 

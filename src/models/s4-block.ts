@@ -11,10 +11,11 @@ import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { complexTensor, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
-import { dplrLinearPrefill } from './dplr-prefill.js';
+import { dplrLinearPrefill, dplrRealization } from './dplr-chunked.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
 import { discretize } from '../../passes/lower-ssm-kernel.js';
+import { chunkLength } from '../../passes/cost-model.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 
 const DIAG_MODES = ['diag', 's4d'];
@@ -190,6 +191,29 @@ function dplrPlan(ctx: BuildContext, Ck: number): DplrStepPlan {
   });
 }
 
+/**
+ * S4 DPLR's convolution as a real state space over chunks (dplr-chunked.ts), so the chunked
+ * lowering can take it; empty where it would not equal the kernel for every length the graph
+ * serves (a kernel cut at l_max below the input length, bandlimit, or rank > 2, which the
+ * linear stepper's Woodbury inverse does not cover).
+ */
+function dplrConvRealization(ctx: BuildContext, Ck: number, fixedLength: number | null): Value[] {
+  const { b, args } = ctx;
+  const lMax = args.l_max as number | null;
+  if (args.bandlimit !== null || int(args, 'rank') > 2) return [];
+  if (lMax !== null && (fixedLength === null || fixedLength > lMax)) return [];
+  const sys = readSystem(ctx.params, args, Ck);
+  const { H, N } = sys, S = 2 * N;
+  const r = dplrRealization(sys, chunkLength(fixedLength));
+  const init = (name: string, data: Float32Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), f32(data, dims));
+  return [
+    init('chunk_taps', r.taps, [Ck, H, r.T]),
+    init('chunk_to_state', r.toState, [H, r.T, S]),
+    init('chunk_transition', r.transition, [H, S, S]),
+    init('chunk_from_state', r.fromState, [Ck, H, S, r.T]),
+  ];
+}
+
 const complexInit = (b: Builder, name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), complexTensor(data, dims));
 
 function buildS4Block(ctx: BuildContext): Value {
@@ -247,7 +271,7 @@ function buildS4Block(ctx: BuildContext): Value {
       const { K, lambda } = plan.form;
       prefill.set('layer', H, K, finalState(b, complexInit(b, 'prefill_lambda', lambda, [H, K]), u), plan.meaning);
     } else {
-      // The linear stepper's half state x_L[:N'] (dense transition, chunked: dplr-prefill.ts).
+      // The linear stepper's half state x_L[:N'] (dense transition, chunked: dplr-chunked.ts).
       prefill.set('layer', H, N2, dplrLinearPrefill(b, plan.sys, u), plan.meaning);
     }
   } else if (prefill) {
@@ -262,7 +286,7 @@ function buildS4Block(ctx: BuildContext): Value {
   const bidir = bool(args, 'bidirectional');
   const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
   const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;
-  let y = fftConvWithSkip(b, u, k0, k1, params.real('layer.D'), H, C); // [B,C·H,L]
+  let y = fftConvWithSkip(b, u, k0, k1, params.real('layer.D'), H, C, isDplr(args) && !bidir ? dplrConvRealization(ctx, Ck, typeof fixed === 'number' ? fixed : null) : []); // [B,C·H,L]
   if (bool(args, 'swap_channels') && C > 1) {
     y = b.reshape(b.transpose(b.reshape(y, [0, C, H, -1]), [0, 2, 1, 3]), [0, C * H, -1]);
   }

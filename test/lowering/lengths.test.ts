@@ -25,7 +25,7 @@ const FAMILIES: [string, Lowering[]][] = [
   ['s4d_minimal', ['dft', 'fourstep', 'chunked', 'direct']],
   ['s4d_inv_bilinear', ['dft', 'fourstep', 'chunked']],
   ['s4d_bidirectional', ['dft', 'fourstep', 'chunked', 'direct']],
-  ['s4_dplr_legs', ['dft', 'fourstep', 'direct']],
+  ['s4_dplr_legs', ['dft', 'fourstep', 'chunked', 'direct']],
   ['dss_exp', ['dft', 'fourstep', 'chunked']],
   ['gss_layer', ['dft', 'fourstep', 'chunked']],
 ];

@@ -3,10 +3,13 @@ import { Graph } from '../../ir/graph.js';
 import { f32 } from '../../ir/tensor.js';
 import { tensorType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { cIdentity, cPow, type CMat } from './cmatrix.js';
-import { denseDA, expandedB, type DplrSystem } from './s4-dplr.js';
+import { cIdentity, cPow, cVecMat, type CMat } from './cmatrix.js';
+import { denseDA, expandedB, linearStepParams, type DplrSystem } from './s4-dplr.js';
 
 /**
+ * Chunked state passing for S4 DPLR with the dense transition, in the linear stepper's half-state
+ * basis: the prefill state (below) and the convolution's state-space realization (dplrRealization).
+ *
  * The S4 DPLR prefill state in the linear stepper's basis: the half state x_L[:N'] of the
  * conj-expanded system after a prompt of L positions from zero,
  *   x_L = Σ_j dA^(L−1−j) dB u_j,
@@ -105,4 +108,62 @@ export function dplrLinearPrefill(b: Builder, sys: DplrSystem, u: Value, T = PRE
   }, 1);
   const flat = b.reshape(last!, [0, 0, S]); // [B,H,2N']
   return b.ssm('Complex', [b.slice(flat, [0], [N], [2]), b.slice(flat, [N], [S], [2])]);
+}
+
+/**
+ * The convolution y = K * u of an S4 DPLR layer as a real linear state space over chunks of T
+ * positions (ir/ssm-ops.ts, FFTConv's realization operands), for the chunked lowering:
+ *   taps     [C,H,T]     K_l = Re(C dA^l dB), l < T (the intra-chunk Toeplitz block)
+ *   toState  [H,T,2N']   the chunk's end half state from its inputs (as for prefill)
+ *   transition [H,2N',2N'] the half state across one chunk (x_row' = x_row·R)
+ *   fromState [C,H,2N',T] y_i = Re(C dA^(i+1) x_full) from the half state before the chunk
+ * C is the untruncated output row C~(I − dA^l_kernel)⁻¹ on the conj-expanded state, so the
+ * realization equals the kernel's first L taps for every L (the checkpoint's C~ truncates at
+ * l_kernel·2^m ≥ L). All in float64 from the checkpoint, independent of L.
+ */
+export interface DplrRealization {
+  taps: Float32Array;
+  toState: Float32Array;
+  transition: Float32Array;
+  fromState: Float32Array;
+  T: number;
+}
+
+export function dplrRealization(sys: DplrSystem, T: number): DplrRealization {
+  const { H, N, C } = sys, M = 2 * N, S = 2 * N;
+  const { W, R } = linearPrefillWeights(sys, T);
+  const { dC } = linearStepParams(sys); // 2·C[:N'] of the conj-expanded output row
+  const taps = new Float32Array(C * H * T), fromState = new Float32Array(C * H * S * T);
+  for (let h = 0; h < H; h++) {
+    const dA = denseDA(sys, h);
+    const half = cIdentity(M).map((v, k) => (v + dA[k]!) / 2);
+    const dt = sys.dt[h]!;
+    const dB = cMatVec(half, expandedB(sys, h).map((v) => v * dt), M);
+    for (let c = 0; c < C; c++) {
+      // r = C dA^m on the conj-expanded state; C = (c, conj c) with c = dC/2.
+      let r: Float64Array = new Float64Array(2 * M);
+      for (let n = 0; n < N; n++) {
+        const re = dC[2 * ((c * H + h) * N + n)]! / 2, im = dC[2 * ((c * H + h) * N + n) + 1]! / 2;
+        r.set([re, im], 2 * n);
+        r.set([re, -im], 2 * (N + n));
+      }
+      for (let m = 0; m <= T; m++) {
+        if (m < T) {
+          let k = 0;
+          for (let j = 0; j < M; j++) k += r[2 * j]! * dB[2 * j]! - r[2 * j + 1]! * dB[2 * j + 1]!;
+          taps[(c * H + h) * T + m] = k;
+        }
+        if (m >= 1) {
+          // Re(r·x_full) with x_full = (x, conj x), x = p + iq: Σ (Re r_k + Re r_(N+k)) p_k + (Im r_(N+k) − Im r_k) q_k.
+          const i = m - 1, base = (c * H + h) * S;
+          for (let k = 0; k < N; k++) {
+            fromState[(base + k) * T + i] = r[2 * k]! + r[2 * (N + k)]!;
+            fromState[(base + N + k) * T + i] = r[2 * (N + k) + 1]! - r[2 * k + 1]!;
+          }
+        }
+        r = cVecMat(r, dA, M);
+      }
+    }
+  }
+  return { taps, toState: W, transition: R, fromState, T };
 }
