@@ -20,7 +20,8 @@ import { UserError } from '../src/errors.js';
 import { resolveArgs } from '../src/models/args.js';
 import { findArch } from '../src/models/registry.js';
 import { Rng } from '../src/models/rng.js';
-import { createSession } from '../src/runtime/run.js';
+import { nodeBackend } from '../src/runtime/node.js';
+import { timeSession } from './timing.js';
 
 interface LayerSpec {
   id: 's4d' | 'gss' | 's4-dplr';
@@ -72,11 +73,6 @@ export interface ConvBenchOptions {
   log?: (line: string) => void;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function randomInput(dims: number[], seed: number): ReturnType<typeof f32> {
   let s = seed >>> 0;
   const n = dims.reduce((a, b) => a * b, 1);
@@ -88,22 +84,8 @@ function randomInput(dims: number[], seed: number): ReturnType<typeof f32> {
   return f32(data, dims);
 }
 
-async function timeModel(bytes: Uint8Array, inputDims: number[], threads: number): Promise<number> {
-  const session = await createSession(bytes, { threads });
-  try {
-    const feeds = new Map([['input', randomInput(inputDims, 1)]]);
-    await session.run(feeds); // warm-up: allocations and kernel setup
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < REPEATS && (times.length === 0 || performance.now() - start < TIME_BUDGET_MS)) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    await session.release();
-  }
+function timeModel(bytes: Uint8Array, inputDims: number[], threads: number): Promise<number> {
+  return timeSession(nodeBackend, bytes, new Map([['input', randomInput(inputDims, 1)]]), threads, { repeats: REPEATS, minRuns: 1, budgetMs: TIME_BUDGET_MS });
 }
 
 /**

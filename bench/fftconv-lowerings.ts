@@ -24,7 +24,8 @@ import { dftLowering } from '../passes/lower-fftconv-dft.js';
 import { fourstepLowering, fourstepPlan, planWithFactors } from '../passes/lower-fftconv-fourstep.js';
 import { rewriteNodes } from '../passes/rewrite.js';
 import { Rng } from '../src/models/rng.js';
-import { createSession } from '../src/runtime/run.js';
+import { nodeBackend } from '../src/runtime/node.js';
+import { timeSession } from './timing.js';
 
 export interface FftConvBenchOptions {
   /** Channels (default 256, as in the notes). */
@@ -58,11 +59,6 @@ interface Variant {
   lower: Rewriter;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function randomTensor(dims: number[], seed: number, decay = 0): Tensor {
   const rng = new Rng(seed);
   const L = dims.at(-1)!;
@@ -94,22 +90,8 @@ function lowered(H: number, L: number, lower: Rewriter): { bytes: Uint8Array; ke
   return { bytes: modelToBytes(model), kernelFolded };
 }
 
-async function time(bytes: Uint8Array, H: number, L: number, threads: number, repeats: number): Promise<number> {
-  const session = await createSession(bytes, { threads });
-  try {
-    const feeds = new Map([['input', randomTensor([1, H, L], 1)]]);
-    await session.run(feeds); // warm-up
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < repeats && (times.length < 2 || performance.now() - start < 3000)) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    await session.release();
-  }
+function time(bytes: Uint8Array, H: number, L: number, threads: number, repeats: number): Promise<number> {
+  return timeSession(nodeBackend, bytes, new Map([['input', randomTensor([1, H, L], 1)]]), threads, { repeats, minRuns: 2, budgetMs: 3000 });
 }
 
 function describePlan(L: number, factors?: number[]): string {

@@ -13,15 +13,11 @@ import { i64 } from '../ir/tensor.js';
 import { compileModel, parseModelFile } from '../src/compile.js';
 import { createSession } from '../src/runtime/run.js';
 import { runSteps, stepStates, zeroStates } from '../src/step-runner.js';
+import { median } from './timing.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
 const POSITIONS = [256, 1024, 4096];
 const THREADS = Number(process.env.SSMC_BENCH_THREADS ?? 1);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 export async function benchStepVsConv(): Promise<{ table: string; json: unknown }> {
   const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'model.json');

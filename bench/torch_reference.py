@@ -1,7 +1,7 @@
 """PyTorch eager reference of the benchmarked layers (our own code, written from ssm-math.md).
 
-Reads a JSON job on stdin: {"layer": "s4d"|"s4-dplr"|"gss", "H"|"E": .., "N": .., "L": .., "threads": ..,
-"reps": ..}; prints JSON {"ms": median, "torch": version}. The layers compute what the ssmc graphs
+Reads a JSON job on stdin: {"layer": "s4d"|"s4-dplr"|"gss", "width": H or E, "N": .., "L": ..,
+"threads": .., "reps": ..}; prints JSON {"ms": median, "torch": version, "blas": the BLAS torch calls}. The layers compute what the ssmc graphs
 compute (kernel generation + FFT convolution + the layer's dense parts), in float32, batch 1, with
 torch's own rfft/irfft (pocketfft) — the eager path a PyTorch user would run.
 """
@@ -13,22 +13,13 @@ import time
 import torch
 
 
-def s4d_layer(H, N, L):
-    # S4D-Lin, ZOH, C = 1 channel, GELU, output Linear + GLU (s4-block, mode diag).
-    A = torch.complex(-0.5 * torch.ones(H, N // 2), math.pi * torch.arange(N // 2).float().repeat(H, 1))
-    dt = torch.exp(torch.rand(H, 1) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
-    C = torch.randn(H, N // 2, dtype=torch.cfloat)
+def s4_block_head(kernel, H, L):
+    """The S4 block around a kernel: FFT convolution, D skip, GELU, output Linear + GLU; u [1, L, H]."""
     D = torch.randn(H)
     W = torch.randn(2 * H, H) / math.sqrt(H)
     bias = torch.zeros(2 * H)
 
-    def kernel():
-        dtA = dt * A
-        coef = C * (torch.exp(dtA) - 1) / A
-        pos = torch.arange(L, dtype=torch.float32)
-        return 2 * torch.einsum('hn,hnl->hl', coef, torch.exp(dtA.unsqueeze(-1) * pos)).real
-
-    def run(u):  # u [1, L, H]
+    def run(u):
         x = u.transpose(1, 2)
         k = kernel()
         n = 2 * L
@@ -36,7 +27,22 @@ def s4d_layer(H, N, L):
         y = torch.nn.functional.gelu(y + x * D.unsqueeze(-1)).transpose(1, 2)
         return torch.nn.functional.glu(y @ W.T + bias, dim=-1)
 
-    return run, (1, L, H)
+    return run
+
+
+def s4d_layer(H, N, L):
+    # S4D-Lin, ZOH, C = 1 channel, GELU, output Linear + GLU (s4-block, mode diag).
+    A = torch.complex(-0.5 * torch.ones(H, N // 2), math.pi * torch.arange(N // 2).float().repeat(H, 1))
+    dt = torch.exp(torch.rand(H, 1) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
+    C = torch.randn(H, N // 2, dtype=torch.cfloat)
+
+    def kernel():
+        dtA = dt * A
+        coef = C * (torch.exp(dtA) - 1) / A
+        pos = torch.arange(L, dtype=torch.float32)
+        return 2 * torch.einsum('hn,hnl->hl', coef, torch.exp(dtA.unsqueeze(-1) * pos)).real
+
+    return s4_block_head(kernel, H, L), (1, L, H)
 
 
 def s4_dplr_layer(H, N, L):
@@ -47,9 +53,6 @@ def s4_dplr_layer(H, N, L):
     B = torch.randn(n2, dtype=torch.cfloat)
     Ct = torch.randn(H, n2, dtype=torch.cfloat)
     dt = torch.exp(torch.rand(H, 1) * (math.log(0.1) - math.log(0.001)) + math.log(0.001))
-    D = torch.randn(H)
-    W = torch.randn(2 * H, H) / math.sqrt(H)
-    bias = torch.zeros(2 * H)
 
     def kernel():
         omega = torch.exp(-2j * math.pi * torch.arange(L // 2 + 1) / L).to(torch.cfloat)
@@ -61,15 +64,7 @@ def s4_dplr_layer(H, N, L):
         k = k * 2 / (1 + omega)
         return torch.fft.irfft(k, n=L)
 
-    def run(u):
-        x = u.transpose(1, 2)
-        k = kernel()
-        n = 2 * L
-        y = torch.fft.irfft(torch.fft.rfft(x, n=n) * torch.fft.rfft(k, n=n), n=n)[..., :L]
-        y = torch.nn.functional.gelu(y + x * D.unsqueeze(-1)).transpose(1, 2)
-        return torch.nn.functional.glu(y @ W.T + bias, dim=-1)
-
-    return run, (1, L, H)
+    return s4_block_head(kernel, H, L), (1, L, H)
 
 
 def gss_layer(E, N, L):

@@ -17,6 +17,7 @@ import type { OrtBackend } from '../src/runtime/backend.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { wasmBackend } from '../src/runtime/web.js';
 import { runSteps, stepStates, zeroStates, type StateSpec } from '../src/step-runner.js';
+import { median, timeSession } from './timing.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
 const CONV_LENGTHS = [256, 1024];
@@ -31,11 +32,6 @@ export interface WebVsNodeRow {
   wasm_ms: number;
   /** wasm latency over node latency: how much slower the browser's CPU backend is. */
   wasm_over_node: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function tokenAt(i: number): number {
@@ -58,21 +54,9 @@ async function stepLatency(backend: OrtBackend, bytes: Uint8Array, specs: StateS
   }
 }
 
-async function convLatency(backend: OrtBackend, bytes: Uint8Array, positions: number): Promise<number> {
-  const session = await backend.createSession(bytes, { threads: 1 });
-  try {
-    const input = i64(Array.from({ length: positions }, (_, i) => tokenAt(i)), [1, positions]);
-    await session.run(new Map([['input', input]])); // warm-up: first-run allocations and kernel setup
-    const times: number[] = [];
-    for (let r = 0; r < CONV_REPEATS; r++) {
-      const t0 = performance.now();
-      await session.run(new Map([['input', input]]));
-      times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    await session.release();
-  }
+function convLatency(backend: OrtBackend, bytes: Uint8Array, positions: number): Promise<number> {
+  const input = i64(Array.from({ length: positions }, (_, i) => tokenAt(i)), [1, positions]);
+  return timeSession(backend, bytes, new Map([['input', input]]), 1, { repeats: CONV_REPEATS, minRuns: CONV_REPEATS, budgetMs: 0 });
 }
 
 export async function benchWebVsNode(): Promise<{ table: string; json: unknown }> {

@@ -153,15 +153,7 @@ export function symbolicDims(model: Model): string[] {
 }
 
 /** Elements of a shape when every dim is a number, else null. */
-export function elementCount(shape: readonly Dim[] | null): number | null {
-  if (shape === null) return null;
-  let n = 1;
-  for (const d of shape) {
-    if (typeof d !== 'number') return null;
-    n *= d;
-  }
-  return n;
-}
+export { staticSize as elementCount } from '../../ir/types.js';
 
 /** Integer arithmetic on small shape tensors, per element (b broadcast when it has one element). */
 const INT_OPS: Record<string, (a: number, b: number) => number> = {

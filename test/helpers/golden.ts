@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readSafetensors } from '../../export/safetensors.js';
-import type { Tensor } from '../../ir/tensor.js';
+import { f32, type Tensor } from '../../ir/tensor.js';
 import type { ModelFile } from '../../src/compile.js';
 
 /** The golden cases live beside the project: ../shared/golden. */
@@ -52,3 +52,22 @@ export function goldenIo(c: GoldenCase): Map<string, Tensor> {
   const path = `${GOLDEN_DIR}${c.name}.io.safetensors`;
   return readSafetensors(new Uint8Array(readFileSync(path)), path);
 }
+
+/** A golden checkpoint by case name; 'name:P/2' halves the S4 DPLR low-rank term P (a near-normal A). */
+export function goldenCheckpoint(spec: string): Map<string, Tensor> {
+  const [name, variant] = spec.split(':');
+  const tensors = goldenWeights(goldenCase(name!));
+  if (variant === 'P/2') {
+    const P = tensors.get('layer.kernel.P')!;
+    tensors.set('layer.kernel.P', f32((P.data as Float32Array).map((v) => v / 2), P.dims));
+  }
+  return tensors;
+}
+
+/** The length and opset variants every golden case runs under in the runtime tests: (label, length, opset). */
+export const LENGTHS_AND_OPSETS = [
+  ['fixed length', 'fixed', 17],
+  ['dynamic length', 'dynamic', 17],
+  ['fixed length, opset 20', 'fixed', 20],
+  ['dynamic length, opset 20', 'dynamic', 20],
+] as const;

@@ -5,7 +5,7 @@ import { compileModel, type ModelFile, type Weights } from '../../src/compile.js
 import { createSession, runOnnx } from '../../src/runtime/run.js';
 import { runSteps, stepStates } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
+import { goldenCase, goldenCheckpoint, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 
 const TOTAL = 1024, PREFIX = 1000, B = 2;
@@ -27,17 +27,6 @@ function positions(x: Tensor, layout: Layout, from: number, to: number): Tensor 
   return f32(out, layout === 'BHL' ? [B, H, n] : [B, n, H]);
 }
 
-/** A golden checkpoint by case name; 'name:P/2' halves the S4 DPLR low-rank term P. */
-function checkpoint(spec: string): Map<string, Tensor> {
-  const [name, variant] = spec.split(':');
-  const tensors = goldenWeights(goldenCase(name!));
-  if (variant === 'P/2') {
-    const P = tensors.get('layer.kernel.P')!;
-    tensors.set('layer.kernel.P', f32((P.data as Float32Array).map((v) => v / 2), P.dims));
-  }
-  return tensors;
-}
-
 describe('prefill + step equals the convolution graph over 1024 positions', () => {
   it.each([
     ['s4d-minimal', { arch: 's4d-minimal', args: { d_model: 3, d_state: 8 } }, null, 'BHL'],
@@ -51,7 +40,7 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
     ['s4 dplr HiPPO-LegS (golden weights, linear stepper)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs', 'BLH'],
     ['s4 dplr (golden weights, P halved, diagonal stepper)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH'],
   ] as const)('%s', async (_name, file, weightsOf, layout) => {
-    const weights: Weights | null = weightsOf ? { tensors: checkpoint(weightsOf), source: weightsOf } : null;
+    const weights: Weights | null = weightsOf ? { tensors: goldenCheckpoint(weightsOf), source: weightsOf } : null;
     const opts = { seqLen: null, opset: 17 } as const;
     const conv = compileModel(file as ModelFile, weights, opts).model;
     const prefill = compileModel(file as ModelFile, weights, { ...opts, mode: 'prefill' }).model;
@@ -89,7 +78,7 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
 describe('S4 DPLR prefill states mean what the step graph reads', () => {
   const c = goldenCase('s4_dplr_legs');
   const compile = (mode: 'step' | 'prefill', dplrStep: 'auto' | 'linear' | 'diagonal', variant = '') =>
-    compileModel(modelFileFor(c), { tensors: checkpoint(`s4_dplr_legs${variant}`), source: 'golden' }, { seqLen: null, opset: 17, mode, dplrStep }).model;
+    compileModel(modelFileFor(c), { tensors: goldenCheckpoint(`s4_dplr_legs${variant}`), source: 'golden' }, { seqLen: null, opset: 17, mode, dplrStep }).model;
   const meaning = (m: ReturnType<typeof compile>) => (stepStates(m) as unknown as { meaning: string }[])[0]!.meaning;
 
   it.each([

@@ -9,7 +9,7 @@ import { argmaxRow } from '../../src/lm.js';
 import { createSession, runOnnx } from '../../src/runtime/run.js';
 import { generateTokens, runSteps, stepStates, zeroStates } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
+import { goldenCase, goldenCheckpoint, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 
 const L = 64, B = 2;
@@ -33,17 +33,6 @@ async function convVsStep(file: ModelFile, weights: Weights | null, layout: 'BHL
   return compareToReference(stepped, y);
 }
 
-/** A golden checkpoint by case name; 'name:P/2' halves the S4 DPLR low-rank term P. */
-function checkpoint(spec: string): Map<string, Tensor> {
-  const [name, variant] = spec.split(':');
-  const tensors = goldenWeights(goldenCase(name!));
-  if (variant === 'P/2') {
-    const P = tensors.get('layer.kernel.P')!;
-    tensors.set('layer.kernel.P', f32((P.data as Float32Array).map((v) => v / 2), P.dims));
-  }
-  return tensors;
-}
-
 describe('step graphs equal the convolution graphs', () => {
   it.each([
     ['s4d-minimal (fresh)', { arch: 's4d-minimal', args: { d_model: 3, d_state: 8 } }, null, 'BHL'],
@@ -56,7 +45,7 @@ describe('step graphs equal the convolution graphs', () => {
     ['s4 dplr (golden weights, P halved), diagonal stepper', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH', 'diagonal'],
     ['s4 dplr (golden weights, P halved), linear stepper', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH', 'linear'],
   ] as const)('%s', async (_name, file, weightsOf, layout, dplrStep?: CompileOptions['dplrStep']) => {
-    const weights = weightsOf ? { tensors: checkpoint(weightsOf), source: weightsOf } : null;
+    const weights = weightsOf ? { tensors: goldenCheckpoint(weightsOf), source: weightsOf } : null;
     const cmp = await convVsStep(file as ModelFile, weights, layout, dplrStep);
     expect(cmp.ok, describeComparison('steps vs conv', cmp)).toBe(true);
   });

@@ -7,16 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { wasmBackend } from '../../src/runtime/web.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { goldenCase, goldenIo } from '../helpers/golden.js';
+import { goldenCase, goldenIo, LENGTHS_AND_OPSETS } from '../helpers/golden.js';
 import { compileGolden, CONV_CASES, reference, seqLenOf, STEP_CASES, stepThrough } from './custom-ops-cases.js';
 
 describe.each(CONV_CASES)('--custom-ops, golden %s in onnxruntime-web (wasm)', (name) => {
-  it.each([
-    ['fixed length', 'fixed', 17],
-    ['dynamic length', 'dynamic', 17],
-    ['fixed length, opset 20', 'fixed', 20],
-    ['dynamic length, opset 20', 'dynamic', 20],
-  ] as const)('%s', async (_label, length, opset) => {
+  it.each(LENGTHS_AND_OPSETS)('%s', async (_label, length, opset) => {
     const c = goldenCase(name);
     const model = compileGolden(name, { seqLen: length === 'fixed' ? seqLenOf(c) : null, opset, customOps: true });
     expect(model.functions.length).toBeGreaterThan(0);

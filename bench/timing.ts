@@ -1,0 +1,38 @@
+import type { Tensor } from '../ir/tensor.js';
+import type { OrtBackend } from '../src/runtime/backend.js';
+
+/** The middle value (the upper one of an even count): robust to the odd slow run of a noisy machine. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export interface TimingPlan {
+  /** At most this many timed runs. */
+  repeats: number;
+  /** At least this many timed runs, whatever the budget. */
+  minRuns: number;
+  /** Stop starting runs once this much time has gone (after minRuns). */
+  budgetMs: number;
+}
+
+/**
+ * Median ms of one `run` of a session made from `bytes`, after one untimed warm-up run (first-run
+ * allocations and kernel setup); the session is released however the runs end.
+ */
+export async function timeSession(backend: Pick<OrtBackend, 'createSession'>, bytes: Uint8Array, feeds: Map<string, Tensor>, threads: number, plan: TimingPlan): Promise<number> {
+  const session = await backend.createSession(bytes, { threads });
+  try {
+    await session.run(feeds);
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < plan.repeats && (times.length < plan.minRuns || performance.now() - start < plan.budgetMs)) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await session.release();
+  }
+}
