@@ -93,15 +93,16 @@ export function realizationOf(node: Node): { taps: Value; toState: Value; transi
 }
 
 /**
- * What chunkedCausalConv needs: the intra-chunk Toeplitz block [C,H,T,T], toState [H,T,S],
- * fromState [C,H,S,T], and the chunk recurrence: the states before each chunk [B,H,nc,S] from
- * the chunks' own end states [B,H,nc,S].
+ * What chunkedCausalConv needs: the intra-chunk Toeplitz block [C,H,T,T], toState [H,T,S], the
+ * chunk recurrence (the states before each chunk [B,H,nc,S] from the chunks' own end states
+ * [B,H,nc,S]), and the output from the state before each chunk: either per-channel weights
+ * fromState [C,H,S,T] (one MatMul together with the Toeplitz block) or a function of the states.
  */
 interface ChunkForm {
   toeplitz: Value;
   toState: Value;
-  fromState: Value;
   statesBefore: (s: Value) => Value;
+  carried: { fromState: Value } | { output: (before: Value) => Value };
 }
 
 /** Intra-chunk Toeplitz block, as the right factor of u_chunk [.., T] · KtT [T, T]: KtT[j,i] = K_{i−j} (i ≥ j). */
@@ -126,11 +127,27 @@ function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim):
   const rank = d.lambda.type.shape!.length;
   const toState = b.transpose(b.concat([re(back), im(back)], rank - 1), rank === 1 ? [1, 0] : [0, 2, 1]); // [H,T,2N]
 
+  const statesBefore = (st: Value) => chunkStateScan(b, st, d.lambda, T, d.N, batch, H);
+  if (rank === 1) {
+    // Modes shared by every channel (DSS/GSS): y_i = Re Σ_n (coef_n·g_n)·μ_n^{i+1}. Weighting the
+    // states by the coefficients first leaves one [2N,T] matrix for all channels, where per-channel
+    // weights [C,H,2N,T] would outweigh the layer's own parameters many times over.
+    const M = powers(1); // [N,T]
+    const shared = b.concat([re(M), b.neg(im(M))], 0); // [2N,T]
+    const c = b.mul(d.coef, b.f32(d.scale)); // [C,H,N]
+    const cr = b.unsqueeze(re(c), [0, 3]), ci = b.unsqueeze(im(c), [0, 3]); // [1,C,H,1,N]
+    const output = (before: Value) => {
+      const g = b.unsqueeze(before, [1]); // [B,1,H,nc,2N]
+      const gr = b.slice(g, [0], [d.N], [4]), gi = b.slice(g, [d.N], [2 * d.N], [4]);
+      const qr = b.sub(b.mul(gr, cr), b.mul(gi, ci)), qi = b.add(b.mul(gr, ci), b.mul(gi, cr)); // [B,C,H,nc,N]
+      return b.matmul(b.concat([qr, qi], 4), shared); // [B,C,H,nc,T]
+    };
+    return { toeplitz, toState, statesBefore, carried: { output } };
+  }
   // Output from the carried state: Re(S·Z) = [S_re | S_im] · [Re Z ; −Im Z], Z[n,i] = scale·coef_n·μ_n^{i+1}.
   const Z = b.mul(b.mul(b.unsqueeze(d.coef, [-1]), powers(1)), b.f32(d.scale)); // [C,H,N,T]
   const fromState = b.concat([re(Z), b.neg(im(Z))], 2); // [C,H,2N,T]
-
-  return { toeplitz, toState, fromState, statesBefore: (st) => chunkStateScan(b, st, d.lambda, T, d.N, batch, H) };
+  return { toeplitz, toState, statesBefore, carried: { fromState } };
 }
 
 /**
@@ -147,7 +164,7 @@ function realizedForm(b: Builder, r: NonNullable<ReturnType<typeof realizationOf
     body.outputs.push(bb.add(bb.matmul(g, r.transition), sc), bb.op('Identity', [g]));
     return scanChunks(b, body, b.reshape(st, [0, 0, 0, 1, r.S]), r.S);
   };
-  return { toeplitz: toeplitzBlock(b, r.taps, r.T), toState: r.toState, fromState: r.fromState, statesBefore };
+  return { toeplitz: toeplitzBlock(b, r.taps, r.T), toState: r.toState, statesBefore, carried: { fromState: r.fromState } };
 }
 
 /** Run a chunk-recurrence body over axis 2 of steps [B,H,nc,…] from zeros; the states before each chunk, [B,H,nc,S]. */
@@ -212,10 +229,15 @@ export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number)
   // chunk instead of log2(#chunks) passes over all chunk states (which made a doubling prefix half
   // of the whole lowering's time at 16K), and it serves any number of chunks.
   const before = w.statesBefore(P); // [B,H,nc,S]
-  // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
-  const lhs = b.concat([chunks, before], 3); // [B,H,nc,T+S]
-  const rhs = b.concat([w.toeplitz, w.fromState], 2); // [C,H,T+S,T]
-  const both = b.matmul(b.unsqueeze(lhs, [1]), rhs); // [B,C,H,nc,T]
+  let both: Value; // [B,C,H,nc,T]
+  if ('fromState' in w.carried) {
+    // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
+    const lhs = b.concat([chunks, before], 3); // [B,H,nc,T+S]
+    const rhs = b.concat([w.toeplitz, w.carried.fromState], 2); // [C,H,T+S,T]
+    both = b.matmul(b.unsqueeze(lhs, [1]), rhs);
+  } else {
+    both = b.add(b.matmul(b.unsqueeze(chunks, [1]), w.toeplitz), w.carried.output(before));
+  }
 
   const y = b.reshape(both, [0, 0, 0, -1]); // [B,C,H,nc·T]
   return whole ? y : b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
