@@ -7,6 +7,7 @@ import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { i64, type Tensor } from '../ir/tensor.js';
 import { staticSize, type DType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
+import { eliminateDeadCode } from './dce.js';
 import type { Pass } from './pass.js';
 
 /** Results larger than this stay in the graph: a model file should not balloon. */
@@ -53,7 +54,9 @@ function tooLargeNote(bytes: number): string {
  * types, which can make more shapes static), then drops initializers nothing reads any more.
  */
 export function foldConstants(graph: Graph, opset: number): boolean {
-  let changed = false;
+  // Only what the graph still needs: a lowering that never forms the kernel (chunked) leaves the
+  // kernel's chain dead, and folding it would cost seconds for nothing.
+  let changed = eliminateDeadCode(graph);
   // The float64 values of what this run folded: a chain is computed in float64 throughout and
   // rounded to its dtype only where it is stored (2^24 + 1 − 2^24 folds to 1, not to 0).
   const exact = new Map<Value, RTensor>();

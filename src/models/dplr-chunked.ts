@@ -3,8 +3,8 @@ import { Graph } from '../../ir/graph.js';
 import { f32 } from '../../ir/tensor.js';
 import { tensorType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { cIdentity, cPow, cVecMat, type CMat } from './cmatrix.js';
-import { denseDA, expandedB, linearStepParams, type DplrSystem } from './s4-dplr.js';
+import { cIdentity, cVecMat, type CMat } from './cmatrix.js';
+import { dAPower, denseDA, expandedB, linearStepParams, type DplrSystem } from './s4-dplr.js';
 
 /**
  * Chunked state passing for S4 DPLR with the dense transition, in the linear stepper's half-state
@@ -62,7 +62,7 @@ export function linearPrefillWeights(sys: DplrSystem, T: number): { W: Float32Ar
       }
       g = cMatVec(dA, g, M);
     }
-    const P = cPow(dA, T, M);
+    const P = dAPower(sys, h, T);
     for (let i = 0; i < N; i++) {
       for (let k = 0; k < N; k++) {
         const a = P[2 * (i * M + k)]!, b = P[2 * (i * M + k) + 1]!; // P11[i,k]

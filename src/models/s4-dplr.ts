@@ -37,8 +37,24 @@ export interface DplrSystem {
   lKernel: number;
 }
 
+/**
+ * One build reads its S4 DPLR system for the kernel, the stepper and the chunked forms: the system
+ * and what is derived from it (dense dA per feature, its powers, the linear stepper's parameters:
+ * seconds at H = 256) are computed once per parameter store, arguments and channel count.
+ */
+const systems = new WeakMap<object, { args: ArgValues; Ck: number; sys: DplrSystem }[]>();
+
 /** Read the checkpoint tensors into float64 complex arrays, features expanded from the n_ssm copies. */
 export function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
+  const seen = systems.get(params) ?? [];
+  const hit = seen.find((e) => e.args === args && e.Ck === Ck);
+  if (hit) return hit.sys;
+  const sys = readSystemUncached(params, args, Ck);
+  systems.set(params, [...seen, { args, Ck, sys }]);
+  return sys;
+}
+
+function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
   const H = int(args, 'd_model'), N = int(args, 'd_state') / 2, rank = int(args, 'rank');
   const nSsm = (args.n_ssm as number | null) ?? H;
   const lk = params.tensor('layer.kernel.l_kernel');
@@ -108,8 +124,27 @@ export function continuousA(sys: DplrSystem, h: number): Float64Array {
   return A;
 }
 
-/** The bilinear dA of feature h on the conj-expanded state: dA = (I − Δ/2·A)⁻¹(I + Δ/2·A). */
+/** Values derived from a system, computed once (callers must not modify them). */
+const derived = new WeakMap<DplrSystem, Map<string, unknown>>();
+
+function once<T>(sys: DplrSystem, key: string, compute: () => T): T {
+  let m = derived.get(sys);
+  if (!m) derived.set(sys, (m = new Map()));
+  if (!m.has(key)) m.set(key, compute());
+  return m.get(key) as T;
+}
+
+/** The bilinear dA of feature h on the conj-expanded state: dA = (I − Δ/2·A)⁻¹(I + Δ/2·A). Shared: do not modify. */
 export function denseDA(sys: DplrSystem, h: number): Float64Array {
+  return once(sys, `dA ${h}`, () => computeDenseDA(sys, h));
+}
+
+/** dA^e of feature h (repeated squaring, float64). Shared: do not modify. */
+export function dAPower(sys: DplrSystem, h: number, e: number): Float64Array {
+  return once(sys, `dA ${h} ^${e}`, () => cPow(denseDA(sys, h), e, 2 * sys.N));
+}
+
+function computeDenseDA(sys: DplrSystem, h: number): Float64Array {
   const M = 2 * sys.N, d = sys.dt[h]!;
   const A = continuousA(sys, h);
   const I = cIdentity(M);
@@ -127,7 +162,7 @@ function ctildeTable(sys: DplrSystem, doublings: number): Float64Array {
   table.set(sys.Ctilde, 0);
   if (doublings === 0) return table;
   for (let h = 0; h < H; h++) {
-    let X = cPow(denseDA(sys, h), sys.lKernel, M);
+    let X = dAPower(sys, h, sys.lKernel);
     const rows = Array.from({ length: C }, (_, c) => expandedCtilde(sys, c, h));
     for (let m = 1; m <= doublings; m++) {
       for (let c = 0; c < C; c++) {
@@ -251,7 +286,7 @@ export function toCtilde(tensors: Map<string, Tensor>, args: ArgValues, Ck: numb
   const { H, N, C } = sys, M = 2 * N;
   const out = new Float32Array(2 * C * H * N);
   for (let h = 0; h < H; h++) {
-    const X = cPow(denseDA(sys, h), lKernel, M);
+    const X = dAPower(sys, h, lKernel);
     for (let c = 0; c < C; c++) {
       const row = expandedCtilde(sys, c, h);
       const prod = cVecMat(row, X, M);
@@ -306,6 +341,10 @@ export interface LinearStepParams {
 }
 
 export function linearStepParams(sys: DplrSystem): LinearStepParams {
+  return once(sys, 'linear step', () => computeLinearStepParams(sys));
+}
+
+function computeLinearStepParams(sys: DplrSystem): LinearStepParams {
   const { H, N, rank, C } = sys, M = 2 * N;
   if (rank > 2) throw new UserError(`model file: arch 's4-block': "rank" ${rank} is not supported by the linear DPLR stepper (it inverts the r×r Woodbury matrix for rank 1 and 2)`);
   const Dv = new Float64Array(2 * H * N), E = new Float64Array(2 * H * N), R = new Float64Array(2 * rank * H * N);
@@ -345,7 +384,7 @@ export function linearStepParams(sys: DplrSystem): LinearStepParams {
       R[2 * (i * H * N + h * N + n) + 1] = ri;
     }
     // C = C~ (I − dA^l_kernel)⁻¹ on the conj-expanded state; the half stepper reads 2·C[:N'].
-    const X = cPow(denseDA(sys, h), sys.lKernel, M);
+    const X = dAPower(sys, h, sys.lKernel);
     const IminusX = cIdentity(M).map((v, k) => v - X[k]!);
     for (let c = 0; c < C; c++) {
       const full = rowTimesInverse(expandedCtilde(sys, c, h), IminusX, M);
