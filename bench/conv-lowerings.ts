@@ -8,7 +8,6 @@
  * [--widths 256,512] [--lengths 1024,4096,16384] [--threads 1,2] [--torch-long]` runs it (or a part) alone.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../export/onnx-write.js';
 import { Model } from '../ir/model.js';
@@ -22,6 +21,7 @@ import { findArch } from '../src/models/registry.js';
 import { Rng } from '../src/models/rng.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { timeSession } from './timing.js';
+import { printWhenMain } from './standalone.js';
 
 interface LayerSpec {
   id: 's4d' | 'gss' | 's4-dplr';
@@ -271,13 +271,7 @@ export function gridOptions(argv: string[]): Pick<ConvBenchOptions, 'layers' | '
   return { layers: layers as LayerSpec['id'][] | undefined, widths: ints('widths'), lengths: ints('lengths'), threads: ints('threads') };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+printWhenMain(import.meta.url, () => {
   const argv = process.argv.slice(2);
-  benchConvLowerings({ quick: argv.includes('--quick'), torchLong: argv.includes('--torch-long'), ...gridOptions(argv), log: (l) => console.error(l) }).then(({ table, json }) => {
-    console.log(table);
-    console.log(JSON.stringify(json));
-  }).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+  return benchConvLowerings({ quick: argv.includes('--quick'), torchLong: argv.includes('--torch-long'), ...gridOptions(argv), log: (l) => console.error(l) });
+});

@@ -6,8 +6,6 @@
  * after a warm-up. Machines are noisy: compare the variants of one row, as ratios.
  *   node dist/bench/fftconv-lowerings.js [--H 256] [--L 1024,4096,16384] [--threads 1] [--factors 64x32,32x64]
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../export/onnx-write.js';
 import { Builder } from '../ir/builder.js';
 import { Model } from '../ir/model.js';
@@ -26,6 +24,7 @@ import { rewriteNodes } from '../passes/rewrite.js';
 import { Rng } from '../src/models/rng.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { timeSession } from './timing.js';
+import { printWhenMain } from './standalone.js';
 
 export interface FftConvBenchOptions {
   /** Channels (default 256, as in the notes). */
@@ -151,7 +150,7 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+printWhenMain(import.meta.url, async () => {
   const list = (s: string | undefined) => s?.split(',').map(Number);
   const opts: FftConvBenchOptions = {
     H: Number(argValue('--H') ?? 256),
@@ -160,11 +159,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     factors: argValue('--factors')?.split(',').map((f) => f.split('x').map(Number)),
     log: (l) => console.error(l),
   };
-  benchFftConvLowerings(opts).then((rows) => {
-    console.log(formatRows(rows));
-    console.log(JSON.stringify(rows));
-  }).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+  const rows = await benchFftConvLowerings(opts);
+  return { table: formatRows(rows), json: rows };
+});

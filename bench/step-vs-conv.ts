@@ -5,7 +5,6 @@
  * (bench/main.ts); `node dist/bench/step-vs-conv.js` runs it alone.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../export/onnx-write.js';
 import { readSafetensors } from '../export/safetensors.js';
@@ -14,6 +13,7 @@ import { compileModel, parseModelFile } from '../src/compile.js';
 import { createSession } from '../src/runtime/run.js';
 import { runSteps, stepStates, zeroStates } from '../src/step-runner.js';
 import { median } from './timing.js';
+import { printWhenMain } from './standalone.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
 const POSITIONS = [256, 1024, 4096];
@@ -66,12 +66,4 @@ export async function benchStepVsConv(): Promise<{ table: string; json: unknown 
   return { table: lines.join('\n'), json: { bench: 'step-vs-conv', model: 'examples/gss-code', runtime: 'onnxruntime-node cpu', threads: THREADS, rows } };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  benchStepVsConv().then(({ table, json }) => {
-    console.log(table);
-    console.log(JSON.stringify(json));
-  }).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+printWhenMain(import.meta.url, benchStepVsConv);

@@ -7,7 +7,6 @@
  * `benchWebVsNode()`.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../export/onnx-write.js';
 import { readSafetensors } from '../export/safetensors.js';
@@ -18,6 +17,7 @@ import { nodeBackend } from '../src/runtime/node.js';
 import { wasmBackend } from '../src/runtime/web.js';
 import { runSteps, stepStates, zeroStates, type StateSpec } from '../src/step-runner.js';
 import { median, timeSession } from './timing.js';
+import { printWhenMain } from './standalone.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
 const CONV_LENGTHS = [256, 1024];
@@ -88,12 +88,4 @@ export async function benchWebVsNode(): Promise<{ table: string; json: unknown }
   return { table: lines.join('\n'), json };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  benchWebVsNode().then(({ table, json }) => {
-    console.log(table);
-    console.log(JSON.stringify(json));
-  }).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+printWhenMain(import.meta.url, benchWebVsNode);

@@ -136,8 +136,9 @@ export function estimateAll(f: ConvFacts, runtime: Runtime, threads: number): Es
     const nc = Math.ceil(L / T);
     // The Scan over chunks: per step a fixed overhead and ~6 elementwise passes over [H,2N]
     // (measured ≈ 0.12 ms a step at H=256, N=32), or with a dense transition H small [1,2N]·[2N,2N]
-    // MatMuls (≈ 0.08 ms at H=256, 2N=64: a quarter of the MatMul rate); threads do not help.
-    const stepWork = f.denseTransition ? (2 * f.H * N2 * N2) / (t.matmul * 0.25 * 1e6) : (6 * f.H * N2) / (t.elementwise * 1e6);
+    // MatMuls (measured 0.083 ms of MatMul a step at H=256, 2N=64: 2.1 MFLOP at ~45 % of the
+    // MatMul rate); threads do not help.
+    const stepWork = f.denseTransition ? (2 * f.H * N2 * N2) / (t.matmul * 0.45 * 1e6) : (6 * f.H * N2) / (t.elementwise * 1e6);
     const scanMs = nc * sides * (SCAN_STEP_OVERHEAD_MS + stepWork);
     chunked = {
       lowering: 'chunked',

@@ -26,6 +26,22 @@ export function cMatMul(a: CMat, b: CMat, n: number): CMat {
   return out;
 }
 
+/** Matrix × column vector. */
+export function cMatVec(m: CMat, v: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    let re = 0, im = 0;
+    for (let k = 0; k < n; k++) {
+      const mr = m[2 * (i * n + k)]!, mi = m[2 * (i * n + k) + 1]!, vr = v[2 * k]!, vi = v[2 * k + 1]!;
+      re += mr * vr - mi * vi;
+      im += mr * vi + mi * vr;
+    }
+    out[2 * i] = re;
+    out[2 * i + 1] = im;
+  }
+  return out;
+}
+
 /** Row vector × matrix. */
 export function cVecMat(v: Float64Array, m: CMat, n: number): Float64Array {
   const out = new Float64Array(2 * n);

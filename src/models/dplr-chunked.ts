@@ -3,8 +3,8 @@ import { Graph } from '../../ir/graph.js';
 import { f32 } from '../../ir/tensor.js';
 import { tensorType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { cIdentity, cVecMat, type CMat } from './cmatrix.js';
-import { dAPower, denseDA, expandedB, linearStepParams, type DplrSystem } from './s4-dplr.js';
+import { cMatVec, cVecMat } from './cmatrix.js';
+import { dAPower, denseDA, denseDB, linearStepParams, type DplrSystem } from './s4-dplr.js';
 
 /**
  * Chunked state passing for S4 DPLR with the dense transition, in the linear stepper's half-state
@@ -26,21 +26,6 @@ import { dAPower, denseDA, expandedB, linearStepParams, type DplrSystem } from '
 /** Positions per chunk: the per-chunk MatMul is [T, 2N'] and the Scan takes ⌈L/T⌉ steps. */
 export const PREFILL_CHUNK = 64;
 
-function cMatVec(m: CMat, v: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    let re = 0, im = 0;
-    for (let k = 0; k < n; k++) {
-      const mr = m[2 * (i * n + k)]!, mi = m[2 * (i * n + k) + 1]!, vr = v[2 * k]!, vi = v[2 * k + 1]!;
-      re += mr * vr - mi * vi;
-      im += mr * vi + mi * vr;
-    }
-    out[2 * i] = re;
-    out[2 * i + 1] = im;
-  }
-  return out;
-}
-
 /**
  * W [H,T,2N']: row j holds (dA^(T−1−j) dB)[:N'] as (Re | Im); R [H,2N',2N']: the half-state
  * transition over one chunk for row vectors (x_row' = x_row·R, x_row = (Re x | Im x)).
@@ -50,10 +35,7 @@ export function linearPrefillWeights(sys: DplrSystem, T: number): { W: Float32Ar
   const W = new Float32Array(H * T * S), R = new Float32Array(H * S * S);
   for (let h = 0; h < H; h++) {
     const dA = denseDA(sys, h);
-    // Bilinear: dB = (I − Δ/2·A)⁻¹ Δ B, and (I − Δ/2·A)⁻¹ = (I + dA)/2.
-    const half = cIdentity(M).map((v, k) => (v + dA[k]!) / 2);
-    const dt = sys.dt[h]!;
-    let g = cMatVec(half, expandedB(sys, h).map((v) => v * dt), M); // dA^0 dB
+    let g = denseDB(sys, h); // dA^0 dB
     for (let p = 0; p < T; p++) {
       const row = T - 1 - p; // u at chunk position T−1−p meets dA^p dB
       for (let n = 0; n < N; n++) {
@@ -135,10 +117,7 @@ export function dplrRealization(sys: DplrSystem, T: number): DplrRealization {
   const { dC } = linearStepParams(sys); // 2·C[:N'] of the conj-expanded output row
   const taps = new Float32Array(C * H * T), fromState = new Float32Array(C * H * S * T);
   for (let h = 0; h < H; h++) {
-    const dA = denseDA(sys, h);
-    const half = cIdentity(M).map((v, k) => (v + dA[k]!) / 2);
-    const dt = sys.dt[h]!;
-    const dB = cMatVec(half, expandedB(sys, h).map((v) => v * dt), M);
+    const dA = denseDA(sys, h), dB = denseDB(sys, h);
     for (let c = 0; c < C; c++) {
       // r = C dA^m on the conj-expanded state; C = (c, conj c) with c = dC/2.
       let r: Float64Array = new Float64Array(2 * M);

@@ -5,7 +5,7 @@ import type { Value } from '../../ir/value.js';
 import { dftNode } from '../../passes/lower-fftconv-dft.js';
 import { UserError } from '../errors.js';
 import { int, str, type ArgValues } from './args.js';
-import { cIdentity, cMatMul, cPow, cSolve, cVecMat } from './cmatrix.js';
+import { cIdentity, cMatMul, cMatVec, cPow, cSolve, cVecMat } from './cmatrix.js';
 import type { ParamStore } from './params.js';
 import type { ParamTransform } from './transforms.js';
 
@@ -142,6 +142,14 @@ export function denseDA(sys: DplrSystem, h: number): Float64Array {
 /** dA^e of feature h (repeated squaring, float64). Shared: do not modify. */
 export function dAPower(sys: DplrSystem, h: number, e: number): Float64Array {
   return once(sys, `dA ${h} ^${e}`, () => cPow(denseDA(sys, h), e, 2 * sys.N));
+}
+
+/** The bilinear dB of feature h on the conj-expanded state: (I − Δ/2·A)⁻¹ Δ B = (I + dA)/2 · Δ B. Shared: do not modify. */
+export function denseDB(sys: DplrSystem, h: number): Float64Array {
+  return once(sys, `dB ${h}`, () => {
+    const M = 2 * sys.N, dA = denseDA(sys, h), dt = sys.dt[h]!;
+    return cMatVec(cIdentity(M).map((v, k) => (v + dA[k]!) / 2), expandedB(sys, h).map((v) => v * dt), M);
+  });
 }
 
 function computeDenseDA(sys: DplrSystem, h: number): Float64Array {
