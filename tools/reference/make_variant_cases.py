@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""Reference cases for the other language models of lucidrains/gated-state-spaces-pytorch (d484cf5):
+GatedExponentialSmoothingLM (mhesa.py) and GatedDsConvLM (dsconv.py), in the layout of
+../shared/golden/variants.
+
+    /usr/bin/python3 tools/reference/make_variant_cases.py --gss-repo <checkout> --einops <checkout> \
+        [--out test/fixtures/variants]
+
+Per case: `<case>.json` (ssmc model file: arch id and the official constructor arguments),
+`<case>.weights.safetensors` (the official state_dict names, float32), `<case>.io.safetensors`
+(`input` int64 token ids [B, L], the official float32 `output` logits [B, L, V], `output_f64`).
+Every parameter is moved off its initial value; the weights file is read back and re-run.
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+import zlib
+from collections import OrderedDict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import official  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# (case, arch id, class name, constructor arguments, input length, what it adds to the public cases)
+CASES = [
+    ("gss_mhesa_lm_h8_d3", "gss-mhesa-lm", "GatedExponentialSmoothingLM",
+     {"num_tokens": 40, "dim": 24, "depth": 3, "heads": 8, "dim_mhesa": 32, "dim_expansion_factor": 2}, 60,
+     "8 heads of 4 channels, 3 layers, dim 24 with dim_mhesa 32 (the smoothing width differs from the model width)"),
+    ("gss_mhesa_lm_h1_frac", "gss-mhesa-lm", "GatedExponentialSmoothingLM",
+     {"num_tokens": 20, "dim": 16, "depth": 1, "heads": 1, "dim_mhesa": 16, "dim_expansion_factor": 1.5}, 33,
+     "one head, one layer, dim_expansion_factor 1.5 (hidden width int(1.5 * 16) = 24), odd length"),
+    ("gss_dsconv_lm_h2_d3", "gss-dsconv-lm", "GatedDsConvLM",
+     {"num_tokens": 40, "dim": 24, "depth": 3, "heads": 2, "dim_dsconv": 16, "max_seq_len": 128,
+      "dim_expansion_factor": 2}, 60,
+     "2 heads of 8 channels, 3 layers, dim_dsconv 16 < dim 24"),
+    ("gss_dsconv_lm_h8_frac", "gss-dsconv-lm", "GatedDsConvLM",
+     {"num_tokens": 20, "dim": 16, "depth": 1, "heads": 8, "dim_dsconv": 32, "max_seq_len": 64,
+      "dim_expansion_factor": 1.5}, 64,
+     "8 heads, one layer, dim_expansion_factor 1.5, input length = max_seq_len (the longest it accepts)"),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    official.add_repo_arguments(parser, s4=False, gss=True)
+    parser.add_argument("--out", default=os.path.join(REPO, "test", "fixtures", "variants"))
+    args = parser.parse_args()
+    gss = official.load_gss(args.gss_repo, args.einops)
+    import torch
+    from casekit import max_abs, move_off_init, tolerance, write_safetensors
+    torch.set_num_threads(1)
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    for name, arch, cls, kwargs, length, covers in CASES:
+        seed = zlib.crc32(name.encode())
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)
+        model = getattr(gss, cls)(**kwargs)
+        initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        move_off_init(model, gen, scale=0.3)
+        state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
+        assert all(not torch.equal(v, initial[k]) for k, v in state.items()), f"{name}: a tensor did not move"
+        base = os.path.join(args.out, name)
+        write_safetensors(base + ".weights.safetensors", state)
+        with open(base + ".json", "w") as f:
+            json.dump({"arch": arch, "args": kwargs}, f)
+            f.write("\n")
+
+        # Outputs from the weights as written (read back through our own reader of the format).
+        weights = read_safetensors(base + ".weights.safetensors", torch)
+        x = torch.randint(0, kwargs["num_tokens"], (2, length), generator=gen)
+        outs = {}
+        for dtype in (torch.float32, torch.float64):
+            m = getattr(gss, cls)(**kwargs).to(dtype)
+            m.load_state_dict({k: v.to(dtype) for k, v in weights.items()}, strict=True)
+            m.eval()
+            with torch.no_grad():
+                outs[dtype] = m(x)
+        err, tol = max_abs(outs[torch.float32], outs[torch.float64]), tolerance(outs[torch.float64])
+        assert err <= tol, f"{name}: float32 vs float64 differ by {err:.3g} > {tol:.3g}"
+        write_safetensors(base + ".io.safetensors", OrderedDict(
+            [("input", x), ("output", outs[torch.float32]), ("output_f64", outs[torch.float64])]))
+        size = sum(os.path.getsize(base + s) for s in (".json", ".weights.safetensors", ".io.safetensors"))
+        rows.append(f"| `{name}` | `{cls}` ({arch}) | {covers}; input [2, {length}] | {size / 1024:.0f} KiB |")
+        print(f"{name:24s} max|out32-out64| = {err:.2e}  (peak {float(outs[torch.float64].abs().max()):.3g})")
+
+    with open(os.path.join(args.out, "README.md"), "w") as f:
+        f.write("\n".join([
+            "# More cases of lucidrains/gated-state-spaces-pytorch (d484cf5)",
+            "",
+            "Made by `tools/reference/make_variant_cases.py` (see README.md there), in the layout of",
+            "`../shared/golden/variants`: `<case>.json` (ssmc model file), `<case>.weights.safetensors` (official",
+            "state_dict names, float32), `<case>.io.safetensors` (`input` int64 [B, L], the official float32 `output`",
+            "logits [B, L, V], `output_f64`: the value to compare against).",
+            "",
+            "| case | official class | what it adds | size |",
+            "|---|---|---|---|",
+            *rows, ""]))
+
+
+def read_safetensors(path, torch):
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    dtypes = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+    out = OrderedDict()
+    for name, info in header.items():
+        a, b = info["data_offsets"]
+        buf = bytearray(data[8 + n + a:8 + n + b])
+        out[name] = torch.frombuffer(buf, dtype=dtypes[info["dtype"]]).reshape(info["shape"]).clone()
+    return out
+
+
+if __name__ == "__main__":
+    main()
