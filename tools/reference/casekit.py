@@ -36,6 +36,28 @@ def write_safetensors(path, tensors):
             f.write(raw)
 
 
+def read_safetensors(path):
+    """The tensors of a safetensors file, in header order (float, int64 and 16-bit dtypes)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    dtypes = {v: k for k, v in _SAFETENSORS_DTYPES.items()}
+    out = OrderedDict()
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        buf = bytearray(data[8 + n + a:8 + n + b])
+        dtype = dtypes[info["dtype"]]
+        if dtype == torch.bfloat16:
+            t = torch.frombuffer(buf, dtype=torch.int16).view(torch.bfloat16) if buf else torch.empty(0, dtype=dtype)
+        else:
+            t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(info["shape"]).clone()
+    return out
+
+
 # --- where torch.save says the storages lived -------------------------------------------------------
 # Checkpoints written on a GPU name the storage location 'cuda:0' in the pickle; loaders must not care.
 # torch picks the tag from its package registry, lowest priority first.

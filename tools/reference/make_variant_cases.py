@@ -50,7 +50,7 @@ def main():
     args = parser.parse_args()
     gss = official.load_gss(args.gss_repo, args.einops)
     import torch
-    from casekit import max_abs, move_off_init, tolerance, write_safetensors
+    from casekit import max_abs, move_off_init, read_safetensors, tolerance, write_safetensors
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     rows = []
@@ -70,7 +70,7 @@ def main():
             f.write("\n")
 
         # Outputs from the weights as written (read back through our own reader of the format).
-        weights = read_safetensors(base + ".weights.safetensors", torch)
+        weights = read_safetensors(base + ".weights.safetensors")
         x = torch.randint(0, kwargs["num_tokens"], (2, length), generator=gen)
         outs = {}
         for dtype in (torch.float32, torch.float64):
@@ -99,21 +99,6 @@ def main():
             "| case | official class | what it adds | size |",
             "|---|---|---|---|",
             *rows, ""]))
-
-
-def read_safetensors(path, torch):
-    import struct
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    dtypes = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
-    out = OrderedDict()
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        buf = bytearray(data[8 + n + a:8 + n + b])
-        out[name] = torch.frombuffer(buf, dtype=dtypes[info["dtype"]]).reshape(info["shape"]).clone()
-    return out
 
 
 if __name__ == "__main__":
