@@ -161,9 +161,9 @@ CASES = [
          length=32),
     Case("enc_id_dec_linear",
          "encoder id (input is already [B, L, d_model]) and decoder linear (nn.Linear per position, d_output 10 "
-         "from mnist): output [B, L, 10]",
+         "from mnist): output [B, L, 10]; S4D with init diag-legs",
          values={"encoder": "id", "decoder": "linear", "model.n_layers": 2, "model.d_model": 16,
-                 "model.layer": {"d_state": 8, "mode": "diag"}},
+                 "model.layer": {"d_state": 8, "mode": "diag", "init": "diag-legs"}},
          length=64),
     Case("enc_linear_dec_id_ddp",
          "decoder id (backbone output returned as is, [B, L, d_model]); model.pt saved from a DDP-wrapped module "
