@@ -86,9 +86,14 @@ export function readSafetensors(bytes: Uint8Array, source = 'checkpoint'): Map<s
   return out;
 }
 
-/** Copy little-endian bytes into the dtype's typed array (copying also fixes alignment). */
+/**
+ * Copy little-endian bytes into the dtype's typed array (copying also fixes alignment). The copy is
+ * explicit: a Node Buffer is a Uint8Array whose slice() is a view into a shared pool, not a copy.
+ */
 function makeTensor(dtype: DType, dims: number[], raw: Uint8Array): Tensor {
-  const buf = raw.slice().buffer;
+  const copy = new Uint8Array(raw.byteLength);
+  copy.set(raw);
+  const buf = copy.buffer;
   let data: TensorData | null;
   switch (dtype) {
     case 'float32': data = new Float32Array(buf); break;

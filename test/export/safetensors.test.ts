@@ -201,6 +201,17 @@ describe('the golden checkpoints in ../shared/golden', () => {
     }
   });
 
+  it('read the same from a Node Buffer as from a plain Uint8Array (Buffer.slice is a view into a pool)', () => {
+    const path = `${GOLDEN}s4d_minimal.io.safetensors`;
+    const fromBuffer = readSafetensors(readFileSync(path));
+    const fromCopy = readSafetensors(new Uint8Array(readFileSync(path)));
+    for (const [k, v] of fromCopy) {
+      const got = fromBuffer.get(k)!;
+      expect((got.data as Float32Array).length, k).toBe(v.dims.reduce((a, b) => a * b, 1));
+      expect(Array.from(got.data as Float32Array), k).toEqual(Array.from(v.data as Float32Array));
+    }
+  });
+
   it('hold what the manifest says (s4_dplr_legs)', () => {
     const t = readSafetensors(new Uint8Array(readFileSync(`${GOLDEN}s4_dplr_legs.weights.safetensors`)));
     expect(t.get('layer.kernel.l_kernel')!.dtype).toBe('int64');
