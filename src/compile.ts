@@ -7,7 +7,7 @@ import type { Runtime } from '../passes/cost-model.js';
 import type { Lowering } from '../passes/lowering-tag.js';
 import { PassError, type CompileTarget, type LoweringDecision } from '../passes/pass.js';
 import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
-import { matchCheckpoint } from './checkpoint.js';
+import { matchCheckpoint, type CheckpointMatch } from './checkpoint.js';
 import { UserError } from './errors.js';
 import { describeLayers, withLowerings, type LayerInfo } from './layer-metadata.js';
 import type { ArchDef, DplrStepChoice, ModelIo } from './models/arch.js';
@@ -59,6 +59,8 @@ export interface Compiled {
   decisions: LoweringDecision[];
   /** The SSM layers (also in the `ssmc.layers` metadata), after compileModel. */
   layers: LayerInfo[];
+  /** How the checkpoint's tensors were taken (prefix stripped, dtypes converted); null without weights. */
+  checkpoint?: CheckpointMatch | null;
 }
 
 export function parseModelFile(text: string, source: string): ModelFile {
@@ -84,6 +86,7 @@ export function parseModelFile(text: string, source: string): ModelFile {
   return { arch: obj.arch as string, args: (obj.args ?? {}) as Record<string, unknown>, seed: obj.seed as number | undefined };
 }
 
+/** A checkpoint's tensors by their names in the file (`readCheckpoint` in checkpoint-file.ts gives more). */
 export interface Weights {
   tensors: Map<string, Tensor>;
   source: string;
@@ -114,7 +117,8 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const arch = findArch(file.arch);
   const args = resolveArgs(arch.id, arch.schema, file.args);
   arch.validate?.(args);
-  const tensors = weights ? matchCheckpoint(arch, args, weights.tensors, weights.source) : arch.init(args, new Rng(file.seed ?? 0));
+  const checkpoint = weights ? matchCheckpoint(arch, args, weights) : null;
+  const tensors = checkpoint ? checkpoint.tensors : arch.init(args, new Rng(file.seed ?? 0));
 
   const model = new Model(opts.opset);
   model.opsetImports.set(SSMC_DOMAIN, 1);
@@ -152,7 +156,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
   if (mode !== 'step') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
   model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
-  return { model, arch, args, io, decisions: [], layers: [] };
+  return { model, arch, args, io, decisions: [], layers: [], checkpoint };
 }
 
 /** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */

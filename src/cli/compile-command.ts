@@ -1,9 +1,9 @@
-import { readSafetensors } from '../../export/safetensors.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
 import { RUNTIMES, type Runtime } from '../../passes/cost-model.js';
 import { LOWERINGS, type Lowering } from '../../passes/lowering-tag.js';
-import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Compiled, type Weights } from '../compile.js';
+import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Compiled } from '../compile.js';
+import { describeWeights, readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/arch.js';
 import { readInput, writeAtomic } from '../files.js';
@@ -39,9 +39,7 @@ export function compileCommand(argv: string[]): void {
   const modelPath = p.positionals[0]!;
   const file = parseModelFile(new TextDecoder().decode(readInput(modelPath, 'model file')), modelPath);
   const weightsPath = flag(p, 'weights');
-  const weights: Weights | null = weightsPath
-    ? { tensors: readSafetensors(readInput(weightsPath, 'checkpoint'), weightsPath), source: weightsPath }
-    : null;
+  const weights = weightsPath ? readCheckpoint(readInput(weightsPath, 'checkpoint'), weightsPath) : null;
   const mode = flag(p, 'mode') ?? 'conv';
   if (!(COMPILE_MODES as readonly string[]).includes(mode)) {
     throw new UserError(`--mode must be one of ${COMPILE_MODES.join(', ')}, got '${mode}'`);
@@ -60,6 +58,7 @@ export function compileCommand(argv: string[]): void {
   });
   writeAtomic(outPath, modelToBytes(compiled.model));
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
+  if (weights) for (const line of describeWeights(weights, compiled.checkpoint)) console.log(line);
   console.log(summarizeModel(compiled.model));
   for (const line of describeDecisions(compiled)) console.log(line);
   for (const line of describeFunctions(compiled)) console.log(line);

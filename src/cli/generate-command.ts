@@ -1,8 +1,8 @@
 import { modelFromBytes } from '../../export/onnx-read.js';
 import { modelToBytes } from '../../export/onnx-write.js';
-import { readSafetensors } from '../../export/safetensors.js';
 import type { Model } from '../../ir/model.js';
 import { compileModel, parseModelFile } from '../compile.js';
+import { readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
@@ -48,7 +48,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   if (path.endsWith('.json')) {
     const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
     const w = flag(p, 'weights');
-    model = compileModel(file, w ? { tensors: readSafetensors(readInput(w, 'checkpoint'), w), source: w } : null, { seqLen: null, opset: 17, mode: 'step' }).model;
+    model = compileModel(file, w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null, { seqLen: null, opset: 17, mode: 'step' }).model;
   } else {
     model = modelFromBytes(readInput(path, 'model'));
   }

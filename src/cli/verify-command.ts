@@ -1,9 +1,9 @@
 import { modelToBytes } from '../../export/onnx-write.js';
-import { readSafetensors } from '../../export/safetensors.js';
 import { evaluateModel } from '../../ir/interp/evaluate.js';
 import { fromTensor } from '../../ir/interp/rtensor.js';
 import { f32, i64, type Tensor } from '../../ir/tensor.js';
 import { buildModel, compileModel, parseModelFile, type CompileOptions, type Weights } from '../compile.js';
+import { readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
@@ -27,7 +27,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const path = p.positionals[0]!;
   const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
   const w = flag(p, 'weights');
-  const weights: Weights | null = w ? { tensors: readSafetensors(readInput(w, 'checkpoint'), w), source: w } : null;
+  const weights: Weights | null = w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null;
   const L = intFlag(p, 'verify', 'len', 256), B = intFlag(p, 'verify', 'batch', 1);
   if (L < 2) throw new UserError('ssmc verify: --len must be at least 2 (prefill takes half, steps the rest)');
   const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')) };

@@ -1,10 +1,12 @@
 import type { Builder } from '../../ir/builder.js';
-import { c64, type Tensor } from '../../ir/tensor.js';
+import { c64, f32, type Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 
 /**
  * The model's parameters as graph initializers, named by their official state_dict names so an
- * exported graph can be traced back to the checkpoint.
+ * exported graph can be traced back to the checkpoint. Floating-point parameters are float32, or
+ * float64 when the checkpoint held float64: those keep their precision for the compile-time math
+ * ({@link floats}) and become float32 only as initializers.
  */
 export class ParamStore {
   private readonly cache = new Map<string, Value>();
@@ -20,11 +22,19 @@ export class ParamStore {
     return t;
   }
 
-  /** A real parameter as an initializer. */
+  /** A floating-point parameter's values for compile-time math: float64 when the checkpoint held float64. */
+  floats(name: string): Float32Array | Float64Array {
+    const t = this.tensor(name);
+    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new Error(`internal: parameter '${name}' is ${t.dtype}, not a float`);
+    return t.data as Float32Array | Float64Array;
+  }
+
+  /** A real parameter as an initializer (float32 for a floating-point one). */
   real(name: string): Value {
     let v = this.cache.get(name);
     if (!v) {
-      v = this.b.initializer(name, this.tensor(name));
+      const t = this.tensor(name);
+      v = this.b.initializer(name, t.dtype === 'float64' ? f32(t.data as Float64Array, t.dims) : t);
       this.cache.set(name, v);
     }
     return v;
@@ -39,7 +49,7 @@ export class ParamStore {
     let v = this.cache.get(key);
     if (!v) {
       const t = this.tensor(name);
-      const data = t.data as Float32Array;
+      const data = this.floats(name);
       const n = data.length / 2;
       const re = new Float32Array(n), im = new Float32Array(n);
       for (let i = 0; i < n; i++) {
@@ -57,8 +67,7 @@ export class ParamStore {
     const key = `${name}#pair`;
     let v = this.cache.get(key);
     if (!v) {
-      const re = this.tensor(reName), im = this.tensor(imName);
-      v = this.b.initializer(name, c64(re.data as Float32Array, im.data as Float32Array, re.dims));
+      v = this.b.initializer(name, c64(this.floats(reName), this.floats(imName), this.tensor(reName).dims));
       this.cache.set(key, v);
     }
     return v;
