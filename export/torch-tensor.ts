@@ -86,7 +86,9 @@ export class TorchTensor extends HostObject {
       fail(`(${this.describe()}, offset ${this.offset}, strides [${this.stride.join(', ')}]) reaches byte ${endByte} of its storage '${this.storage.key}', which holds ${storageBytes} bytes`);
     }
     if (bytes > storageBytes && bytes > MAX_EXPANDED_BYTES) {
-      fail(`is a broadcast view of ${bytes} bytes on a ${storageBytes}-byte storage; save it with .contiguous() (or .clone()) if it is really meant to be that large`);
+      throw new CheckpointFormatError(
+        `${this.source}: tensor '${name}' is a broadcast view of ${bytes} bytes on a ${storageBytes}-byte storage, over ssmc's ${MAX_EXPANDED_BYTES}-byte limit for expanding views; save it with .contiguous() if it is really meant to be that large`,
+      );
     }
     const raw = this.storage.src.read();
     const out = new Uint8Array(bytes);

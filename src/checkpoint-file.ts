@@ -18,6 +18,8 @@ export interface CheckpointContents {
   tensors: Map<string, Tensor>;
   /** What the file held beside those tensors and was not read as weights, one short phrase each. */
   ignored: string[];
+  /** Entries beside the tensors that are not tensors, by name: what they are (for "'x' is …, not a tensor"). */
+  nonTensors: Map<string, string>;
   /** A torch file's whole contents as plain data (hyper_parameters, epoch…); null for safetensors. */
   root: CheckpointValue | null;
 }
@@ -45,7 +47,7 @@ function readUnchecked(bytes: Uint8Array, source: string): CheckpointContents {
   const kind = sniffCheckpoint(bytes);
   switch (kind) {
     case 'safetensors':
-      return { source, format: 'safetensors', location: 'the top level', tensors: readSafetensors(bytes, source), ignored: [], root: null };
+      return { source, format: 'safetensors', location: 'the top level', tensors: readSafetensors(bytes, source), ignored: [], nonTensors: new Map(), root: null };
     case 'torch-zip':
       return findStateDict(readTorchCheckpoint(bytes, source).root, source);
     case 'torch-legacy':
@@ -92,13 +94,17 @@ export function findStateDict(root: CheckpointValue, source: string): Checkpoint
   }
   const tensors = new Map<string, Tensor>();
   const ignored: string[] = [];
+  const nonTensors = new Map<string, string>();
   for (const [name, v] of Object.entries(dict)) {
     if (v instanceof TorchTensor) tensors.set(name, v.materialize(name));
     else if (v instanceof UnreadableTensor) throw new UserError(`checkpoint '${source}': tensor '${name}' is ${v.why}, which ssmc does not read; ${v.fix}`);
-    else ignored.push(`'${name}' (${describeValue(v)})`);
+    else {
+      ignored.push(`'${name}' (${describeValue(v)})`);
+      nonTensors.set(name, describeValue(v));
+    }
   }
   if (dict !== root) for (const [k, v] of Object.entries(root)) if (v !== dict) ignored.push(`'${k}' (${describeValue(v)})`);
-  return { source, format: 'torch', location, tensors, ignored, root };
+  return { source, format: 'torch', location, tensors, ignored, nonTensors, root };
 }
 
 function hasTensors(o: CheckpointObject): boolean {

@@ -34,17 +34,30 @@ export interface MatchOptions {
  * An arch may therefore declare its names either with the wrapper's prefix (a whole Lightning
  * model's `model.layers.…` beside `encoder.0.…`) or without it.
  */
-export function matchCheckpoint(arch: ArchDef, args: ArgValues, weights: { tensors: Map<string, Tensor>; source: string }, opts: MatchOptions = {}): CheckpointMatch {
-  return matchTensors(arch.params(args), weights.tensors, weights.source, `arch '${arch.id}' (${arch.official})`, opts);
+export function matchCheckpoint(arch: ArchDef, args: ArgValues, weights: CheckpointTensors, opts: MatchOptions = {}): CheckpointMatch {
+  return matchTensors(arch.params(args), weights, `arch '${arch.id}' (${arch.official})`, opts);
+}
+
+/** What matching needs of a checkpoint (`readCheckpoint`'s result is one). */
+export interface CheckpointTensors {
+  tensors: Map<string, Tensor>;
+  source: string;
+  /** Entries beside the tensors that are not tensors, by name → what they are. */
+  nonTensors?: ReadonlyMap<string, string>;
 }
 
 /** {@link matchCheckpoint} for any list of expected tensors; `what` names the model in messages. */
-export function matchTensors(specs: ParamSpec[], tensors: Map<string, Tensor>, source: string, what: string, opts: MatchOptions = {}): CheckpointMatch {
+export function matchTensors(specs: ParamSpec[], weights: CheckpointTensors, what: string, opts: MatchOptions = {}): CheckpointMatch {
+  const { tensors, source } = weights;
   const expected = new Set(specs.map((s) => s.name));
   const { prefix, renamed, original } = stripWrapperPrefix(tensors, expected, opts.wrapperPrefixes ?? WRAPPER_PREFIXES, source);
   const missing = specs.filter((s) => !renamed.has(s.name));
   const extra = [...renamed.keys()].filter((k) => !expected.has(k)).sort();
   if (missing.length > 0) {
+    for (const m of missing) {
+      const other = weights.nonTensors?.get(m.name) ?? weights.nonTensors?.get(`${prefix}${m.name}`);
+      if (other !== undefined) throw new UserError(`${source}: '${m.name}', required by ${what}, is ${other}, not a tensor; ssmc never runs pickled objects — save the module's state_dict() with torch.save`);
+    }
     const hint = extra.length > 0 ? `; it has other tensors (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}): is it a checkpoint of another arch, or saved with a prefix?` : '';
     throw new UserError(
       `${source}: missing tensor${missing.length > 1 ? 's' : ''} ${missing.map(describe).join(', ')} required by ${what} with these args${hint}`,
