@@ -37,7 +37,7 @@ export class TorchStorage extends HostObject {
     super();
   }
   describe(): string {
-    return `storage '${this.key}' (${this.typed ? this.dtype : 'untyped'}, ${this.numel} elements)`;
+    return `storage '${this.key}' (${this.typed ? `${this.numel} ${this.dtype} elements` : `untyped, ${this.numel} bytes`})`;
   }
 }
 
