@@ -11,13 +11,13 @@ import { diffCommand } from './diff-command.js';
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
 usage:
-  ssmc compile <model.json> [--weights ckpt.safetensors] [--mode conv|step|prefill] [--seq-len N|dynamic]
+  ssmc compile <model.json> [--weights ckpt.safetensors|.pt|.pth|.ckpt] [--mode conv|step|prefill] [--seq-len N|dynamic]
                [--lowering auto|dft|fourstep|chunked|direct] [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops]
                [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]
-  ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt.safetensors] [--max-tokens N]
+  ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt] [--max-tokens N]
                [--temperature T] [--top-k K] [--seed S]
-  ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--batch B] [--seed S] [--backend node|wasm]
+  ssmc verify <model.json> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm]
                conv vs step vs prefill+step vs the float64 reference, with pass/fail
   ssmc inspect <model.onnx> [--json] [--dim NAME=N]... [--graph] [--dot out.dot] [--html out.html]
                any ONNX file: interface, initializers, ops, functions, subgraphs, shapes, FLOPs/memory, SSM layers

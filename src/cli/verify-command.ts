@@ -22,7 +22,7 @@ import { parseDplrStep } from './compile-command.js';
  */
 export async function verifyCommand(argv: string[]): Promise<void> {
   const p = parseArgv('verify', argv, { weights: { value: true }, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true } });
-  if (p.positionals.length !== 1) throw new UserError('ssmc verify: give one model file: ssmc verify <model.json> [--weights ckpt.safetensors] [--len N] [--backend node|wasm]');
+  if (p.positionals.length !== 1) throw new UserError('ssmc verify: give one model file: ssmc verify <model.json> [--weights ckpt.safetensors|.pt|.ckpt] [--len N] [--backend node|wasm]');
   const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc verify: --backend');
   const path = p.positionals[0]!;
   const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
