@@ -85,14 +85,17 @@ const MODULE_ALIASES: Record<string, string> = { __builtin__: 'builtins', copy_r
 const CODE_MODULES = new Set([
   'os', 'posix', 'nt', 'subprocess', 'sys', 'shutil', 'socket', 'pty', 'runpy', 'importlib', 'pickle', '_pickle', 'marshal',
   'ctypes', 'code', 'codeop', 'webbrowser', 'multiprocessing', 'pdb', 'timeit', 'commands', 'popen2', 'platform', 'signal',
-  'urllib', 'http', 'requests', 'tempfile', 'io', '_io', 'asyncio', 'threading', '_thread', 'types', 'inspect',
+  'urllib', 'http', 'requests', 'tempfile', 'io', '_io', 'asyncio', 'threading', '_thread', 'inspect', 'setuptools', 'distutils', 'pip',
 ]);
-const CODE_MODULE_PREFIXES = ['torch.hub', 'torch.jit', 'torch.package', 'torch.utils.cpp_extension'];
+const CODE_MODULE_PREFIXES = ['torch.hub', 'torch.jit', 'torch.package', 'torch.utils.cpp_extension', 'numpy.f2py', 'numpy.distutils'];
 const CODE_BUILTINS = new Set([
   'eval', 'exec', 'compile', '__import__', 'getattr', 'setattr', 'delattr', 'open', 'input', 'breakpoint', 'globals', 'locals',
-  'vars', 'exit', 'quit',
+  'vars', 'exit', 'quit', 'apply', 'execfile', 'reload', '__build_class__',
 ]);
-const CODE_GLOBALS = new Set(['operator.attrgetter', 'operator.methodcaller', 'operator.itemgetter', 'functools.partial', 'functools.reduce', 'torch.load', 'numpy.load', 'numpy.testing._private.utils.runstring']);
+const CODE_GLOBALS = new Set([
+  'operator.attrgetter', 'operator.methodcaller', 'operator.itemgetter', 'functools.partial', 'functools.reduce', 'torch.load', 'numpy.load',
+  'numpy.testing._private.utils.runstring', 'types.FunctionType', 'types.CodeType', 'types.LambdaType', 'types.MethodType', 'types.ModuleType',
+]);
 
 function isCodeGlobal(module: string, name: string): boolean {
   const top = module.split('.')[0]!;

@@ -45,7 +45,7 @@ export interface DplrSystem {
 const systems = new WeakMap<object, { args: ArgValues; Ck: number; sys: DplrSystem }[]>();
 
 /** Read the checkpoint tensors into float64 complex arrays, features expanded from the n_ssm copies. */
-export function readSystem(params: Pick<ParamStore, 'tensor' | 'floats'>, args: ArgValues, Ck: number): DplrSystem {
+export function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
   const seen = systems.get(params) ?? [];
   const hit = seen.find((e) => e.args === args && e.Ck === Ck);
   if (hit) return hit.sys;
@@ -54,7 +54,7 @@ export function readSystem(params: Pick<ParamStore, 'tensor' | 'floats'>, args: 
   return sys;
 }
 
-function readSystemUncached(params: Pick<ParamStore, 'tensor' | 'floats'>, args: ArgValues, Ck: number): DplrSystem {
+function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
   const H = int(args, 'd_model'), N = int(args, 'd_state') / 2, rank = int(args, 'rank');
   const nSsm = (args.n_ssm as number | null) ?? H;
   const lk = params.tensor('layer.kernel.l_kernel');
@@ -66,7 +66,8 @@ function readSystemUncached(params: Pick<ParamStore, 'tensor' | 'floats'>, args:
       `run one forward pass of the module (any input of length l_max or your sequence length) before saving the state_dict`,
     );
   }
-  const f = (name: string) => params.floats(name);
+  // float64 when the checkpoint held float64: the system is built in float64 either way.
+  const f = (name: string) => params.tensor(name).data as Float32Array | Float64Array;
   const invDt = f('layer.kernel.inv_dt'), aRe = f('layer.kernel.A_real'), aIm = f('layer.kernel.A_imag');
   const Braw = f('layer.kernel.B'), Praw = f('layer.kernel.P'), Craw = f('layer.kernel.C');
   const dt = Array.from({ length: H }, (_, h) => transform(invDt[h]!, str(args, 'dt_transform') as ParamTransform));
@@ -290,7 +291,7 @@ export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: 
  */
 export function toCtilde(tensors: Map<string, Tensor>, args: ArgValues, Ck: number, lKernel: number): void {
   tensors.set('layer.kernel.l_kernel', { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(lKernel)) });
-  const sys = readSystem({ tensor: (name) => tensors.get(name)!, floats: (name) => tensors.get(name)!.data as Float32Array }, args, Ck);
+  const sys = readSystem({ tensor: (name) => tensors.get(name)! }, args, Ck);
   const { H, N, C } = sys, M = 2 * N;
   const out = new Float32Array(2 * C * H * N);
   for (let h = 0; h < H; h++) {

@@ -4,11 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { Builder } from '../../ir/builder.js';
 import { Model } from '../../ir/model.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { bfloat16ToFloat, halfToFloat, matchTensors } from '../../src/checkpoint.js';
+import { bfloat16ToFloat, halfToFloat, matchCheckpoint, matchTensors } from '../../src/checkpoint.js';
 import { readCheckpoint } from '../../src/checkpoint-file.js';
 import { UserError } from '../../src/errors.js';
 import type { ParamSpec } from '../../src/models/arch.js';
+import { resolveArgs } from '../../src/models/args.js';
 import { ParamStore } from '../../src/models/params.js';
+import { s4Block } from '../../src/models/s4-block.js';
+import { readSystem } from '../../src/models/s4-dplr.js';
+import { goldenCase } from '../helpers/golden.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
 const read = (file: string) => readCheckpoint(new Uint8Array(readFileSync(`${FIXTURES}${file}`)), file);
@@ -74,6 +78,16 @@ describe('finding and matching a checkpoint', () => {
     expect(init.type.dtype).toBe('float32');
     expect(init.constant!.dtype).toBe('float32');
     expect([...(init.constant!.data as Float32Array)]).toEqual([...Float32Array.from(x)]);
+  });
+
+  it("S4 DPLR builds its float64 system from a float64 checkpoint's own values, not float32-rounded ones", () => {
+    const args = resolveArgs('s4-block', s4Block.schema, goldenCase('s4_dplr_legs').official.args);
+    const m = matchCheckpoint(s4Block, args, read('valid/dplr-f64.pt'));
+    const B = m.tensors.get('layer.kernel.B')!.data as Float64Array;
+    B[0] = B[0]! + 2 ** -40; // off the float32 grid
+    expect(Math.fround(B[0]!)).not.toBe(B[0]);
+    const sys = readSystem(new ParamStore(new Builder(new Model(17).graph, 17), m.tensors), args, 1);
+    expect(sys.B[0]).toBe(B[0]);
   });
 
   it('converts integer buffers exactly and refuses what does not fit', () => {
