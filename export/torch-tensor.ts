@@ -134,20 +134,29 @@ function isContiguous(shape: readonly number[], stride: readonly number[]): bool
   return true;
 }
 
-/** Copy a strided view element by element, in row-major order of its shape (an odometer, no recursion). */
+/**
+ * Copy a strided view element by element, in row-major order of its shape (an odometer, no
+ * recursion), through 1-, 2- or 4-byte words (an element of 8 or 16 bytes is 2 or 4 words: its
+ * bits are copied, never read as a number).
+ */
 function gather(raw: Uint8Array, out: Uint8Array, offset: number, shape: readonly number[], stride: readonly number[], es: number): void {
+  const word = raw.byteOffset % 4 === 0 && es % 4 === 0 ? 4 : raw.byteOffset % 2 === 0 && es % 2 === 0 ? 2 : 1;
+  const per = es / word;
+  const View = word === 4 ? Uint32Array : word === 2 ? Uint16Array : Uint8Array;
+  const src = new View(raw.buffer as ArrayBuffer, raw.byteOffset, Math.floor(raw.byteLength / word));
+  const dst = new View(out.buffer as ArrayBuffer, out.byteOffset, out.byteLength / word);
   const rank = shape.length;
   const idx = new Array<number>(rank).fill(0);
-  let src = offset;
+  let at = offset;
   const total = out.length / es;
   for (let k = 0; k < total; k++) {
-    const from = src * es;
-    for (let b = 0; b < es; b++) out[k * es + b] = raw[from + b]!;
+    const from = at * per, to = k * per;
+    for (let w = 0; w < per; w++) dst[to + w] = src[from + w]!;
     for (let d = rank - 1; d >= 0; d--) {
       idx[d]!++;
-      src += stride[d]!;
+      at += stride[d]!;
       if (idx[d]! < shape[d]!) break;
-      src -= shape[d]! * stride[d]!;
+      at -= shape[d]! * stride[d]!;
       idx[d] = 0;
     }
   }
