@@ -76,21 +76,21 @@ export function findStateDict(root: CheckpointValue, source: string): Checkpoint
     throw new UserError(`checkpoint '${source}' holds ${describeValue(root)}, not a dict of tensors; save the weights with torch.save(model.state_dict(), 'weights.pt')`);
   }
   let location = 'the top level', dict: CheckpointObject = root;
-  if (!hasTensors(root)) {
-    const key = STATE_DICT_KEYS.find((k) => isCheckpointObject(root[k]) && hasTensors(root[k] as CheckpointObject));
-    if (key === undefined) {
-      const pickledModule = STATE_DICT_KEYS.map((k) => root[k]).find((v) => v instanceof Opaque);
-      if (pickledModule instanceof Opaque) {
-        throw new UserError(`checkpoint '${source}' holds ${pickledModule.what} where the weights should be, not a state_dict; save the weights instead: torch.save(model.state_dict(), 'weights.pt')`);
-      }
-      const keys = Object.keys(root).slice(0, 12).map((k) => `'${k}'`).join(', ');
-      throw new UserError(
-        `checkpoint '${source}' has no tensors at its top level or under ${STATE_DICT_KEYS.map((k) => `'${k}'`).join(', ')} (it holds ${keys || 'nothing'}); ` +
-          `save the state_dict at the top level: torch.save(model.state_dict(), 'weights.pt')`,
-      );
-    }
+  // A state_dict under a known key wins over stray tensors beside it ({'model': sd, 'best_acc': tensor(0.9)}).
+  const key = STATE_DICT_KEYS.find((k) => isCheckpointObject(root[k]) && hasTensors(root[k] as CheckpointObject));
+  if (key !== undefined) {
     location = `'${key}'`;
     dict = root[key] as CheckpointObject;
+  } else if (!hasTensors(root)) {
+    const pickledModule = STATE_DICT_KEYS.map((k) => root[k]).find((v) => v instanceof Opaque);
+    if (pickledModule instanceof Opaque) {
+      throw new UserError(`checkpoint '${source}' holds ${pickledModule.what} where the weights should be, not a state_dict; save the weights instead: torch.save(model.state_dict(), 'weights.pt')`);
+    }
+    const keys = Object.keys(root).slice(0, 12).map((k) => `'${k}'`).join(', ');
+    throw new UserError(
+      `checkpoint '${source}' has no tensors at its top level or under ${STATE_DICT_KEYS.map((k) => `'${k}'`).join(', ')} (it holds ${keys || 'nothing'}); ` +
+        `save the state_dict at the top level: torch.save(model.state_dict(), 'weights.pt')`,
+    );
   }
   const tensors = new Map<string, Tensor>();
   const ignored: string[] = [];

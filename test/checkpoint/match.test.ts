@@ -5,6 +5,7 @@ import { Builder } from '../../ir/builder.js';
 import { Model } from '../../ir/model.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { bfloat16ToFloat, halfToFloat, matchCheckpoint, matchTensors } from '../../src/checkpoint.js';
+import { writeSafetensors } from '../../export/safetensors.js';
 import { readCheckpoint } from '../../src/checkpoint-file.js';
 import { UserError } from '../../src/errors.js';
 import type { ParamSpec } from '../../src/models/arch.js';
@@ -65,6 +66,16 @@ describe('finding and matching a checkpoint', () => {
       const m = matchTensors(specs, low, 'dplr');
       for (const [name, t] of wide.tensors) expect(m.tensors.get(name), name).toEqual(t);
       expect(m.conversions).toEqual([`9 ${tag === 'f16' ? 'float16' : 'bfloat16'} tensors widened to float32 (exact)`]);
+    }
+  });
+
+  it('takes float16, bfloat16 and float64 from safetensors files the same way', () => {
+    for (const tag of ['f16', 'bf16', 'f64']) {
+      const torchFile = read(`valid/dplr-${tag}.pt`);
+      const st = readCheckpoint(writeSafetensors(torchFile.tensors), `dplr-${tag}.safetensors`);
+      expect(st.format).toBe('safetensors');
+      const specs = [...torchFile.tensors].map(([name, t]) => spec(name, [...t.dims], t.dtype === 'int64' ? 'int64' : 'float32'));
+      expect(matchTensors(specs, st, 'dplr').tensors).toEqual(matchTensors(specs, torchFile, 'dplr').tensors);
     }
   });
 
