@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Opaque, TorchTensor, readTorchCheckpoint, type CheckpointObject } from '../../export/torch-checkpoint.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { readCheckpoint, type CheckpointContents } from '../../src/checkpoint-file.js';
+import { configFromCheckpoint, parseYamlConfig, resolveConfig, type ConfigObject } from '../../src/config/index.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 
 /**
@@ -97,6 +98,35 @@ describe('the shared whole-model checkpoints (../shared/golden/whole) read back 
       const got = read(`${GOLDEN_DIR}whole/${file}`);
       expectTensors(got, want);
       if (want.hyper_parameters) expect((got.root as CheckpointObject).hyper_parameters).toEqual(want.hyper_parameters);
+    });
+  }
+});
+
+describe("the repo's whole-model cases (test/fixtures/whole) read back exactly, configs as omegaconf resolves them", () => {
+  const WHOLE = fileURLToPath(new URL('../fixtures/whole/', import.meta.url));
+  const MODEL_KEYS = ['model', 'encoder', 'decoder', 'dataset', 'task'];
+  const modelPart = (c: ConfigObject, source: string) => {
+    const resolved = resolveConfig(c, source, { only: MODEL_KEYS });
+    return Object.fromEntries(MODEL_KEYS.filter((k) => Object.hasOwn(resolved, k)).map((k) => [k, resolved[k]]));
+  };
+  const expected = JSON.parse(readFileSync(`${FIXTURES}fixtures-whole.expected.json`, 'utf8')) as Record<string, {
+    location?: string; tensors_digest?: { sha256: string; count: number }; model_config: ConfigObject;
+  }>;
+  for (const [file, want] of Object.entries(expected)) {
+    it(file, () => {
+      if (file.endsWith('config.yaml')) {
+        expect(modelPart(parseYamlConfig(readFileSync(`${WHOLE}${file}`, 'utf8'), file), file)).toEqual(want.model_config);
+        return;
+      }
+      const got = read(`${WHOLE}${file}`);
+      expect(got.location).toBe(want.location);
+      const lines = [...got.tensors.keys()].sort().map((name) => {
+        const t = got.tensors.get(name)!;
+        return `${name}\0${Object.keys(TORCH_DTYPE).find((k) => TORCH_DTYPE[k] === t.dtype)}\0${t.dims.join(',')}\0${sha256(tensorBytes(t))}\n`;
+      });
+      expect(lines.length).toBe(want.tensors_digest!.count);
+      expect(sha256(new TextEncoder().encode(lines.join('')))).toBe(want.tensors_digest!.sha256);
+      if (want.model_config) expect(modelPart(configFromCheckpoint(got)!, file)).toEqual(want.model_config);
     });
   }
 });
