@@ -1,72 +1,64 @@
 import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Model } from '../../ir/model.js';
-import { compileModel, parseModelFile } from '../compile.js';
+import { parseModelFile } from '../compile.js';
 import { readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
-import { Rng } from '../models/rng.js';
 import { createSession } from '../runtime/run.js';
-import { generateTokens, stepStates } from '../step-runner.js';
+import { checkSamplingParams, type SamplingParams } from '../sampling.js';
+import { ContinuousBatcher } from '../serve/batcher.js';
+import { compileLmGraphs, lmFromModels, type LmGraphs } from '../serve/lm.js';
+import { parseThreads } from './compile-command.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 
-/** Pick the next byte: greedy at temperature 0, else softmax(logits/T) over the top-k. */
-export function sampleToken(logits: Float32Array, temperature: number, topK: number, rng: Rng): number {
-  const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
-  if (temperature === 0) return order[0]!;
-  const kept = order.slice(0, topK > 0 ? topK : order.length);
-  const max = logits[kept[0]!]!;
-  const weights = kept.map((i) => Math.exp((logits[i]! - max) / temperature));
-  let r = rng.uniform() * weights.reduce((a, b) => a + b, 0);
-  for (let j = 0; j < kept.length; j++) {
-    r -= weights[j]!;
-    if (r <= 0) return kept[j]!;
-  }
-  return kept[kept.length - 1]!;
-}
-
 /**
- * `ssmc generate`: byte-level generation from a GSS language model's step graph — the prompt is
- * fed one position at a time (each step O(1)), then tokens are sampled and streamed as they come.
+ * `ssmc generate`: byte-level generation from a language model's step graph — the prompt is
+ * prefilled (or, with a step graph alone, fed one position at a time), then tokens are sampled
+ * and streamed as they come. It runs the server's batcher with one sequence, so a seeded
+ * `ssmc serve` completion gives the same tokens.
  */
 export async function generateCommand(argv: string[]): Promise<void> {
   const p = parseArgv('generate', argv, {
     weights: { value: true }, prompt: { value: true }, 'max-tokens': { value: true },
-    temperature: { value: true }, 'top-k': { value: true }, seed: { value: true },
+    temperature: { value: true }, 'top-k': { value: true }, 'top-p': { value: true }, seed: { value: true }, threads: { value: true },
   });
   if (p.positionals.length !== 1) throw new UserError('ssmc generate: give one model: ssmc generate <model.json|step.onnx> --prompt "…"');
   const path = p.positionals[0]!;
   const prompt = [...new TextEncoder().encode(flag(p, 'prompt') ?? '')];
   if (prompt.length === 0) throw new UserError('ssmc generate: --prompt must not be empty (the model needs at least one byte to condition on)');
   const maxTokens = intFlag(p, 'generate', 'max-tokens', 200);
-  const temperature = Number(flag(p, 'temperature') ?? 0);
-  if (!Number.isFinite(temperature) || temperature < 0) throw new UserError('ssmc generate: --temperature must be a number ≥ 0 (0 is greedy)');
-  const topK = intFlag(p, 'generate', 'top-k', 0);
-  const rng = new Rng(intFlag(p, 'generate', 'seed', 0));
+  if (maxTokens < 1) throw new UserError(`ssmc generate: --max-tokens must be at least 1, got ${maxTokens}`);
+  const topP = Number(flag(p, 'top-p') ?? 1);
+  const sampling: SamplingParams = {
+    temperature: Number(flag(p, 'temperature') ?? 0), topK: intFlag(p, 'generate', 'top-k', 0), topP, seed: intFlag(p, 'generate', 'seed', 0),
+  };
+  checkSamplingParams(sampling, (name) => `ssmc generate: --${{ temperature: 'temperature', topK: 'top-k', topP: 'top-p', seed: 'seed' }[name]}`);
+  const threads = flag(p, 'threads') === undefined ? undefined : parseThreads(flag(p, 'threads'));
 
-  let model: Model;
+  let lm: LmGraphs | string;
   if (path.endsWith('.json')) {
     const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
     const w = flag(p, 'weights');
-    model = compileModel(file, w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null, { seqLen: null, opset: 17, mode: 'step' }).model;
+    lm = compileLmGraphs(file, w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null, { opset: 17, threads });
   } else {
-    model = modelFromBytes(readInput(path, 'model'));
+    lm = lmFromModels(modelFromBytes(readInput(path, 'model')), null);
   }
-  if (model.metadata.get('ssmc.mode') !== 'step' || model.graph.inputs[0]?.type.dtype !== 'int64') {
-    throw new UserError(`ssmc generate: '${path}' is not a language-model step graph; compile a gss-lm model with --mode step, or pass its model.json`);
-  }
-  const vocab = model.graph.outputs[0]!.type.shape?.[1];
-  if (typeof vocab !== 'number') throw new UserError(`ssmc generate: '${path}': the output has no fixed vocabulary size`);
-  const specs = stepStates(model);
-  const session = await createSession(modelToBytes(model));
+  if (typeof lm === 'string') throw new UserError(`ssmc generate: '${path}' is not a language model: ${lm}`);
+  if (lm.vocab !== 256) throw new UserError(`ssmc generate: '${path}' has a vocabulary of ${lm.vocab} tokens; --prompt text needs a byte-level model (256 tokens)`);
+
+  const step = await createSession(lm.step, { threads });
+  const prefill = lm.prefill ? await createSession(lm.prefill, { threads }) : null;
+  const batcher = new ContinuousBatcher(lm, step, prefill, { maxBatch: 1 });
   const out = new TextDecoder();
   process.stdout.write(out.decode(Uint8Array.from(prompt), { stream: true }));
   const t0 = performance.now();
-  await generateTokens(session, specs, prompt, maxTokens, (logits) => sampleToken(logits, temperature, topK, rng), (token) => {
-    process.stdout.write(out.decode(Uint8Array.of(token), { stream: true }));
-  });
+  batcher.add({ id: 0, prompt, maxTokens, sampling });
+  while (batcher.hasWork()) {
+    for (const e of (await batcher.iterate()).events) process.stdout.write(out.decode(Uint8Array.of(e.token), { stream: true }));
+  }
   const seconds = (performance.now() - t0) / 1000;
-  await session.release();
+  await step.release();
+  await prefill?.release();
   process.stdout.write(out.decode() + '\n');
-  console.error(`${maxTokens} tokens in ${seconds.toFixed(2)} s: ${(maxTokens / seconds).toFixed(1)} tokens/s (prompt of ${prompt.length} bytes fed step by step)`);
+  const how = prefill ? 'prefilled' : 'fed step by step';
+  console.error(`${maxTokens} tokens in ${seconds.toFixed(2)} s: ${(maxTokens / seconds).toFixed(1)} tokens/s (prompt of ${prompt.length} bytes ${how})`);
 }

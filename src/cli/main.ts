@@ -7,6 +7,8 @@ import { verifyCommand } from './verify-command.js';
 import { runCommand } from './run-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { diffCommand } from './diff-command.js';
+import { serveCommand } from './serve-command.js';
+import { exportTritonCommand } from './export-triton-command.js';
 
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
@@ -16,7 +18,14 @@ usage:
                [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]
   ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt] [--max-tokens N]
-               [--temperature T] [--top-k K] [--seed S]
+               [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N]
+  ssmc serve <model.json|model.onnx> [--weights ckpt] [--host H] [--port N] [--name NAME]
+               [--backend node|wasm] [--threads N] [--max-batch N] [--max-queue N] [--max-body BYTES]
+               [--max-prompt N] [--max-tokens N] [--timeout S] [--receive-timeout S] [--shutdown-grace S]
+               KServe/Triton v2 inference API; OpenAI /v1/completions with continuous batching for LMs
+  ssmc export-triton <model.json|model.onnx> --out <dir> [--weights ckpt] [--name NAME]
+               [--max-batch N] [--sequence-idle S]
+               a Triton model repository: the conv graph, and the step graph with sequence batching and implicit state
   ssmc verify <model.json> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm]
                conv vs step vs prefill+step vs the float64 reference, with pass/fail
   ssmc inspect <model.onnx> [--json] [--dim NAME=N]... [--graph] [--dot out.dot] [--html out.html]
@@ -35,6 +44,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
   demo: demoCommand,
   inspect: inspectCommand,
   diff: diffCommand,
+  serve: serveCommand,
+  'export-triton': exportTritonCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

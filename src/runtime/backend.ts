@@ -20,8 +20,12 @@ export interface Session {
   readonly backend: BackendName;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Every graph input must be fed, and nothing else; returns every output by name. */
-  run(feeds: Map<string, Tensor>): Promise<Map<string, Tensor>>;
+  /**
+   * Every graph input must be fed, and nothing else; returns every output by name. Outputs named
+   * in `into` are written into those tensors (their dims must be the output's), so a loop that
+   * runs the same shapes again and again (a decoding batch) allocates nothing per run.
+   */
+  run(feeds: Map<string, Tensor>, into?: Map<string, Tensor>): Promise<Map<string, Tensor>>;
   release(): Promise<void>;
 }
 
@@ -54,7 +58,7 @@ export interface OrtSessionLike {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata?: readonly OrtValueMetadata[];
-  run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
+  run(feeds: Record<string, OrtTensorLike>, fetches?: Record<string, OrtTensorLike | null>): Promise<Record<string, OrtTensorLike>>;
   release(): Promise<void>;
 }
 
@@ -181,12 +185,18 @@ export function ortBackend(
       backend: name,
       inputNames: [...session.inputNames],
       outputNames: [...session.outputNames],
-      async run(feeds) {
+      async run(feeds, into) {
         checkFeeds(session, feeds);
         const inputs: Record<string, OrtTensorLike> = {};
         for (const input of session.inputNames) inputs[input] = toOrtTensor(ort, input, feeds.get(input)!);
-        const results = await session.run(inputs);
-        return new Map(session.outputNames.map((out) => [out, fromOrtTensor(out, results[out]!)]));
+        if (!into || into.size === 0) {
+          const results = await session.run(inputs);
+          return new Map(session.outputNames.map((out) => [out, fromOrtTensor(out, results[out]!)]));
+        }
+        const fetches: Record<string, OrtTensorLike | null> = {};
+        for (const out of session.outputNames) fetches[out] = into.has(out) ? toOrtTensor(ort, out, into.get(out)!) : null;
+        const results = await session.run(inputs, fetches);
+        return new Map(session.outputNames.map((out) => [out, into.get(out) ?? fromOrtTensor(out, results[out]!)]));
       },
       release: () => session.release(),
     };

@@ -1,0 +1,60 @@
+import { modelToBytes } from '../../export/onnx-write.js';
+import type { Model } from '../../ir/model.js';
+import { compileModel, type CompileOptions, type ModelFile, type Weights } from '../compile.js';
+import { findArch } from '../models/registry.js';
+import { resolveArgs } from '../models/args.js';
+import { stepStates, type StateSpec } from '../step-runner.js';
+
+/**
+ * A language model as the generation engine sees it: a step graph (token ids [batch] and one
+ * `state.<layer>` per layer in; logits [batch, V] and `state_out.<layer>` out, as the
+ * `ssmc.states` metadata lists them) and optionally a prefill graph (token ids [batch, L] in;
+ * logits [batch, L, V] and the same `state_out.<layer>` out). Nothing here is specific to one
+ * arch: any model compiled with that interface is served and generated from the same way.
+ */
+export interface LmGraphs {
+  step: Uint8Array;
+  /** Without one, prompts are fed through the step graph one position at a time. */
+  prefill: Uint8Array | null;
+  vocab: number;
+  states: StateSpec[];
+}
+
+/** The step (and prefill) graph of a model file with token-id input, or why it has none. */
+export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: Pick<CompileOptions, 'opset' | 'threads'>): LmGraphs | string {
+  const arch = findArch(file.arch);
+  const args = resolveArgs(arch.id, arch.schema, file.args);
+  if (arch.io(args).inputDtype !== 'int64') return `arch '${arch.id}' takes ${arch.io(args).inputDtype} input, not token ids`;
+  const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode`;
+  if (typeof stepIo === 'string') return stepIo;
+  const base = { seqLen: null, opset: opts.opset, threads: opts.threads };
+  const step = compileModel(file, weights, { ...base, mode: 'step' }).model;
+  const prefill = compileModel(file, weights, { ...base, mode: 'prefill' }).model;
+  return lmFromModels(step, prefill);
+}
+
+/** The LM interface of compiled graphs, checked; a string says what is missing. */
+export function lmFromModels(step: Model, prefill: Model | null): LmGraphs | string {
+  if (step.metadata.get('ssmc.mode') !== 'step') return 'it is not a step graph (metadata ssmc.mode is not "step"); compile it with --mode step';
+  const input = step.graph.inputs.find((v) => v.name === 'input');
+  const output = step.graph.outputs.find((v) => v.name === 'output');
+  if (!input || input.type.dtype !== 'int64' || input.type.shape?.length !== 1) return 'its input is not token ids: a language-model step graph takes int64 input [batch]';
+  const vocab = output?.type.shape?.[1];
+  if (!output || output.type.shape?.length !== 2 || typeof vocab !== 'number') return 'its output is not logits [batch, V] with a fixed vocabulary size V';
+  const states = stepStates(step);
+  if (prefill) {
+    const pin = prefill.graph.inputs.find((v) => v.name === 'input');
+    const pout = prefill.graph.outputs.find((v) => v.name === 'output');
+    if (prefill.metadata.get('ssmc.mode') !== 'prefill' || !pin || pin.type.dtype !== 'int64' || pin.type.shape?.length !== 2 || pout?.type.shape?.[2] !== vocab) {
+      return 'the prefill graph does not take token ids [batch, L] to logits [batch, L, V] with the step graph\'s V';
+    }
+    const same = JSON.stringify(stepStates(prefill).map((s) => [s.output, s.shape])) === JSON.stringify(states.map((s) => [s.output, s.shape]));
+    if (!same) return 'the prefill graph\'s final states are not the states its step graph reads';
+  }
+  return { step: modelToBytes(step), prefill: prefill ? modelToBytes(prefill) : null, vocab, states };
+}
+
+/** Byte-level models (a vocabulary of the 256 byte values) take and give text as UTF-8. */
+export function isByteLevel(lm: Pick<LmGraphs, 'vocab'>): boolean {
+  return lm.vocab === 256;
+}
