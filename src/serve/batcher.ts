@@ -69,9 +69,9 @@ const DEFAULT_PREFILL_BUDGET = 2048;
  *
  * States live in one buffer per layer, rows 0..n-1 for the n active sequences (a leaving
  * sequence's row is refilled from the last row), fed to the step graph as views and written
- * back through preallocated outputs into a second buffer that then swaps with the first: a
- * steady batch allocates nothing per step. The buffers grow with the batch and are released
- * when it empties.
+ * back through preallocated outputs into a second buffer that then swaps with the first. Both
+ * are reserved for maxBatch rows up front (like a KV cache): the decoding loop allocates nothing
+ * per step, and memory is the same before, during and after a burst.
  */
 export class ContinuousBatcher {
   private readonly rows: Sequence[] = [];
@@ -79,10 +79,9 @@ export class ContinuousBatcher {
   private readonly cancelled = new Set<number>();
   private readonly rowSizes: number[];
   private readonly prefillBudget: number;
-  private capacity = 0;
-  private current: Float32Array[] = [];
-  private spare: Float32Array[] = [];
-  private logits = new Float32Array(0);
+  private current: Float32Array[];
+  private spare: Float32Array[];
+  private readonly logits: Float32Array;
 
   constructor(
     private readonly lm: Pick<LmGraphs, 'vocab' | 'states'>,
@@ -93,6 +92,9 @@ export class ContinuousBatcher {
     if (!Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) throw new Error(`internal: maxBatch ${opts.maxBatch}`);
     this.rowSizes = lm.states.map((s) => s.shape.reduce<number>((n, d) => (d === 'batch' ? n : n * (d as number)), 1));
     this.prefillBudget = opts.prefillBudget ?? DEFAULT_PREFILL_BUDGET;
+    this.current = this.rowSizes.map((size) => new Float32Array(opts.maxBatch * size));
+    this.spare = this.rowSizes.map((size) => new Float32Array(opts.maxBatch * size));
+    this.logits = new Float32Array(opts.maxBatch * lm.vocab);
   }
 
   /** Queue a request; it joins the batch at a coming iteration when a row is free. */
@@ -115,9 +117,9 @@ export class ContinuousBatcher {
     return this.waiting.length;
   }
 
-  /** Bytes held for states and logits (0 when the batch is empty). */
-  get heldBytes(): number {
-    return this.capacity * (2 * this.rowSizes.reduce((a, b) => a + b, 0) + this.lm.vocab) * 4;
+  /** Bytes reserved for states and logits. */
+  get reservedBytes(): number {
+    return this.opts.maxBatch * (2 * this.rowSizes.reduce((a, b) => a + b, 0) + this.lm.vocab) * 4;
   }
 
   hasWork(): boolean {
@@ -135,7 +137,6 @@ export class ContinuousBatcher {
     await this.admit(events, stats);
     this.dropCancelled();
     if (this.rows.length > 0) await this.stepAll(events, stats);
-    if (this.rows.length === 0 && this.waiting.length === 0) this.release();
     return { events, stats };
   }
 
@@ -155,7 +156,6 @@ export class ContinuousBatcher {
     const admitted = this.waiting.splice(0, free);
     if (!this.prefill) {
       // The step graph reads the prompt one position per iteration, from zero states.
-      this.ensureCapacity(this.rows.length + admitted.length);
       for (const seq of admitted) {
         seq.promptLeft = seq.req.prompt.length;
         this.zeroRow(this.rows.length);
@@ -196,7 +196,6 @@ export class ContinuousBatcher {
     stats.prefillTokens += k * len;
     const V = this.lm.vocab;
     const logits = out.get('output')!.data as Float32Array;
-    this.ensureCapacity(this.rows.length + k);
     group.forEach((seq, j) => {
       const token = seq.sampler.pick(logits.subarray((j * len + len - 1) * V, (j * len + len) * V));
       const last = this.emit(seq, token, events);
@@ -261,26 +260,5 @@ export class ContinuousBatcher {
 
   private zeroRow(row: number): void {
     this.rowSizes.forEach((size, l) => this.current[l]!.fill(0, row * size, (row + 1) * size));
-  }
-
-  private ensureCapacity(rows: number): void {
-    if (rows <= this.capacity) return;
-    const capacity = Math.min(this.opts.maxBatch, Math.max(rows, 2 * this.capacity, 4));
-    const keep = this.rows.length;
-    this.current = this.rowSizes.map((size, l) => {
-      const buf = new Float32Array(capacity * size);
-      if (this.current[l]) buf.set(this.current[l]!.subarray(0, keep * size));
-      return buf;
-    });
-    this.spare = this.rowSizes.map((size) => new Float32Array(capacity * size));
-    this.logits = new Float32Array(capacity * this.lm.vocab);
-    this.capacity = capacity;
-  }
-
-  private release(): void {
-    this.current = [];
-    this.spare = [];
-    this.logits = new Float32Array(0);
-    this.capacity = 0;
   }
 }

@@ -17,8 +17,8 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'iteration'; events: TokenEvent[]; stats: IterationStats; running: number; queued: number; heldBytes: number }
+  | { type: 'ready'; reservedBytes?: number }
+  | { type: 'iteration'; events: TokenEvent[]; stats: IterationStats; running: number; queued: number }
   | { type: 'inferred'; id: number; outputs: [string, Tensor][]; ms: number }
   | { type: 'failed'; id: number; message: string; user: boolean }
   | { type: 'fatal'; message: string };

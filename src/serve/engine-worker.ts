@@ -35,7 +35,7 @@ async function runBatcher(batcher: ContinuousBatcher): Promise<void> {
     else if (m.type === 'stop') stopping = true;
     wake?.();
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', reservedBytes: batcher.reservedBytes });
   while (!stopping) {
     if (!batcher.hasWork()) {
       await new Promise<void>((resolve) => (wake = resolve));
@@ -43,7 +43,7 @@ async function runBatcher(batcher: ContinuousBatcher): Promise<void> {
       continue;
     }
     const { events, stats } = await batcher.iterate();
-    post({ type: 'iteration', events, stats, running: batcher.running, queued: batcher.queued, heldBytes: batcher.heldBytes });
+    post({ type: 'iteration', events, stats, running: batcher.running, queued: batcher.queued });
     // Let arrivals and cancellations in before the next step.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

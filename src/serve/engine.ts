@@ -8,7 +8,7 @@ class EngineWorker {
   private dead: string | null = null;
   private readonly listeners: ((m: FromWorker) => void)[] = [];
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(private readonly worker: Worker, readonly reservedBytes: number) {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'fatal') this.die(m.message);
       for (const l of this.listeners) l(m);
@@ -23,7 +23,7 @@ class EngineWorker {
       const onMessage = (m: FromWorker) => {
         if (m.type === 'ready') {
           worker.off('message', onMessage);
-          resolve(new EngineWorker(worker));
+          resolve(new EngineWorker(worker, m.reservedBytes ?? 0));
         } else if (m.type === 'fatal') reject(new Error(`the ${setup.kind} engine failed to start: ${m.message}`));
       };
       worker.on('message', onMessage);
@@ -70,7 +70,6 @@ export interface SequenceHandlers {
 export interface EngineSnapshot {
   running: number;
   queued: number;
-  heldBytes: number;
 }
 
 /** The main thread's handle on the LM worker: submit sequences, get their tokens, cancel them. */
@@ -78,12 +77,12 @@ export class LmEngine {
   private nextId = 1;
   private readonly handlers = new Map<number, SequenceHandlers>();
   private readonly iterationListeners: ((stats: IterationStats, snapshot: EngineSnapshot) => void)[] = [];
-  snapshot: EngineSnapshot = { running: 0, queued: 0, heldBytes: 0 };
+  snapshot: EngineSnapshot = { running: 0, queued: 0 };
 
   private constructor(private readonly worker: EngineWorker) {
     worker.onMessage((m) => {
       if (m.type === 'iteration') {
-        this.snapshot = { running: m.running, queued: m.queued, heldBytes: m.heldBytes };
+        this.snapshot = { running: m.running, queued: m.queued };
         for (const e of m.events) {
           const h = this.handlers.get(e.id);
           if (!h) continue; // cancelled meanwhile
@@ -101,6 +100,11 @@ export class LmEngine {
 
   static async start(setup: Extract<WorkerSetup, { kind: 'lm' }>): Promise<LmEngine> {
     return new LmEngine(await EngineWorker.start(setup));
+  }
+
+  /** Bytes the batcher reserves for max-batch sequences' states and logits. */
+  get reservedBytes(): number {
+    return this.worker.reservedBytes;
   }
 
   /** Sequences submitted and not yet finished or cancelled. */

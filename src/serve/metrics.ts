@@ -15,9 +15,11 @@ export class ServerMetrics {
   readonly interTokenSeconds = new Histogram({ name: 'ssmc_inter_token_seconds', help: 'Between consecutive tokens of one sequence (per-token latency)', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   /** Read when /metrics is scraped. */
   queueProbe: () => { lm: number; infer: number } = () => ({ lm: 0, infer: 0 });
+  inFlightProbe: () => number = () => 0;
+  readonly inFlight: Gauge;
   readonly queueDepth: Gauge<'engine'>;
   readonly running = new Gauge({ name: 'ssmc_running_sequences', help: 'Sequences in the decoding batch', registers: [this.registry] });
-  readonly stateBytes = new Gauge({ name: 'ssmc_state_buffer_bytes', help: 'Bytes the batcher holds for states and logits (0 when idle)', registers: [this.registry] });
+  readonly stateBytes = new Gauge({ name: 'ssmc_state_reserved_bytes', help: 'Bytes the batcher reserves at start for max-batch sequences (states and logits)', registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'ssmc_batch_size', help: 'Sequences per step-graph call', buckets: BATCH_BUCKETS, registers: [this.registry] });
   readonly stepSeconds = new Histogram({ name: 'ssmc_step_seconds', help: 'Duration of one step-graph call (the whole batch)', buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly prefillSeconds = new Histogram({ name: 'ssmc_prefill_seconds', help: 'Duration of one prefill-graph call', buckets: LATENCY_BUCKETS, registers: [this.registry] });
@@ -32,6 +34,13 @@ export class ServerMetrics {
         const depth = probe();
         this.set({ engine: 'lm' }, depth.lm);
         this.set({ engine: 'infer' }, depth.infer);
+      },
+    });
+    const inFlight = () => this.inFlightProbe();
+    this.inFlight = new Gauge({
+      name: 'ssmc_requests_in_flight', help: 'Completion sequences and v2 inferences accepted and not yet finished', registers: [this.registry],
+      collect() {
+        this.set(inFlight());
       },
     });
     collectDefaultMetrics({ register: this.registry });

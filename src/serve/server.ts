@@ -86,9 +86,10 @@ export async function startServer(model: ServedModel, opts: ServeOptions): Promi
       metrics.prefillBatch.observe(stats.prefilled / stats.prefillCalls);
     }
     metrics.running.set(snap.running);
-    metrics.stateBytes.set(snap.heldBytes);
   });
+  metrics.stateBytes.set(lm?.reservedBytes ?? 0);
   metrics.queueProbe = () => ({ lm: lm ? Math.max(0, lm.inFlight - opts.maxBatch) : 0, infer: Math.max(0, infer.inFlight - 1) });
+  metrics.inFlightProbe = () => (lm?.inFlight ?? 0) + infer.inFlight;
 
   const app = buildApp(ctx);
   await app.listen({ host: opts.host, port: opts.port });

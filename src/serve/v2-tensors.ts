@@ -134,7 +134,7 @@ function fromBinary(input: RequestInput, where: string, at: string, dtype: DType
   if (bytes.byteLength !== count * width) {
     throw badRequest(`${where}: binary_data_size is ${bytes.byteLength} bytes but shape [${input.shape.join(', ')}] of ${V2_DATATYPE[dtype]} needs ${count * width}`, `${at}.parameters.binary_data_size`);
   }
-  const copy = bytes.slice(); // aligned, and owned by the tensor
+  const copy = new Uint8Array(bytes); // a copy: aligned, exactly this long, owned by the tensor
   if (dtype === 'float16' || dtype === 'bfloat16') return { dtype, dims, data: null, raw: copy };
   const Ctor = ARRAYS[dtype]! as unknown as new (b: ArrayBuffer) => TensorData;
   return { dtype, dims, data: new Ctor(copy.buffer) };
