@@ -189,9 +189,15 @@ export function ortBackend(
         checkFeeds(session, feeds);
         const inputs: Record<string, OrtTensorLike> = {};
         for (const input of session.inputNames) inputs[input] = toOrtTensor(ort, input, feeds.get(input)!);
-        if (!into || into.size === 0) {
+        if (!into || into.size === 0 || name !== 'node') {
           const results = await session.run(inputs);
-          return new Map(session.outputNames.map((out) => [out, fromOrtTensor(out, results[out]!)]));
+          const outputs = new Map(session.outputNames.map((out) => [out, fromOrtTensor(out, results[out]!)]));
+          // onnxruntime-web does not write CPU outputs into preallocated tensors: copy them there.
+          for (const [out, t] of into ?? []) {
+            (t.data as Float32Array).set(outputs.get(out)!.data as Float32Array);
+            outputs.set(out, t);
+          }
+          return outputs;
         }
         const fetches: Record<string, OrtTensorLike | null> = {};
         for (const out of session.outputNames) fetches[out] = into.has(out) ? toOrtTensor(ort, out, into.get(out)!) : null;

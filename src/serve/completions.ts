@@ -258,13 +258,9 @@ function run(ctx: ServerContext, lm: LmEngine, p: Plan, reply: FastifyReply, sin
     ctx.metrics.rejected.inc({ reason });
     sink.fail(err, reason);
   };
-  const onClose = () => {
-    // The client went away before its completion ended: free its slot.
-    if (done) return;
-    handle.cancel();
-    finish();
-    ctx.metrics.rejected.inc({ reason: 'disconnected' });
-  };
+  // The client went away before its completion ended: free its slot, and settle the request
+  // (nothing reaches the client any more).
+  const onClose = () => fail(new HttpError(499, 'the client closed the connection', { type: 'disconnected' }), 'disconnected');
 
   const handle = lm.submit({ prompt: p.prompt, maxTokens: p.maxTokens, sampling: p.sampling }, {
     token: (token, last) => {

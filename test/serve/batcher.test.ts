@@ -5,6 +5,7 @@ import { compileModel, parseModelFile } from '../../src/compile.js';
 import { argmaxRow } from '../../src/lm.js';
 import type { Session } from '../../src/runtime/backend.js';
 import { createSession } from '../../src/runtime/run.js';
+import { backendNamed } from '../../src/runtime/select.js';
 import { GREEDY, type SamplingParams } from '../../src/sampling.js';
 import { ContinuousBatcher, type SequenceRequest } from '../../src/serve/batcher.js';
 import { lmFromModels, type LmGraphs } from '../../src/serve/lm.js';
@@ -75,6 +76,20 @@ describe('ContinuousBatcher', () => {
     for (const r of reqs) {
       const alone = await runAll(new ContinuousBatcher(lm, step, prefill, { maxBatch: 1 }), [r], [0]);
       expect(got.get(r.id), PROMPTS[r.id]).toEqual(alone.get(r.id));
+    }
+  }, 60_000);
+
+  it('on onnxruntime-web (wasm) too: batched sequences equal step-by-step generation on the same backend', async () => {
+    const wasm = await (await backendNamed('wasm')).createSession(lm.step, { threads: 1 });
+    try {
+      const reqs = PROMPTS.slice(0, 3).map((p, i) => request(i, p, 10));
+      const got = await runAll(new ContinuousBatcher(lm, wasm, null, { maxBatch: 3 }), reqs, [0, 0, 2]);
+      for (const r of reqs) {
+        const alone = await generateTokens(wasm, lm.states, r.prompt, r.maxTokens, (l) => argmaxRow(l, 0, 256));
+        expect(got.get(r.id)).toEqual(alone.slice(r.prompt.length));
+      }
+    } finally {
+      await wasm.release();
     }
   }, 60_000);
 
