@@ -60,9 +60,9 @@ describe('ssmc serve: /v1/completions', () => {
       await eventually(async () => (await metric(s.url, 'ssmc_running_sequences')) === 0);
     };
     await burst();
-    // Batches of more than one sequence ran, and equal-length prompts were prefilled together.
-    expect(await metric(s.url, 'ssmc_batch_size_bucket', '{le="16"}')).toBeLessThan(await metric(s.url, 'ssmc_batch_size_count'));
-    expect(await metric(s.url, 'ssmc_prefill_batch_size_bucket', '{le="1"}')).toBeLessThan(await metric(s.url, 'ssmc_prefill_batch_size_count'));
+    // Batches of more than 16 sequences ran. (Whether equal-length prompts share a prefill call
+    // depends on how their requests interleave on the wire; batcher.test.ts checks it directly.)
+    expect(await metric(s.url, 'ssmc_batch_size_bucket', '{le="16"}'), 'steps with at most 16 sequences').toBeLessThan(await metric(s.url, 'ssmc_batch_size_count'));
     // The first burst grew onnxruntime's arena to batch-32 sizes; from there memory must not grow:
     // nothing is held for finished requests, and the resident size stays in its band (garbage
     // collection moves it by ±20 MB; a leak of the 32 sequences' states would add 48 MiB a burst).
@@ -70,7 +70,8 @@ describe('ssmc serve: /v1/completions', () => {
     for (let i = 0; i < 3; i++) {
       await burst();
       expect(await metric(s.url, 'ssmc_requests_in_flight')).toBe(0);
-      expect(await metric(s.url, 'process_resident_memory_bytes')).toBeLessThan(baseline + 40 * 1024 * 1024);
+      const rss = await metric(s.url, 'process_resident_memory_bytes');
+      expect(rss - baseline, `resident memory after burst ${i + 2} minus after the first`).toBeLessThan(40 * 1024 * 1024);
     }
   }, 180_000);
 
