@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { UserError } from '../errors.js';
 import type { BackendName } from '../runtime/backend.js';
 import { registerCompletions } from './completions.js';
 import { InferEngine, LmEngine } from './engine.js';
@@ -92,7 +93,15 @@ export async function startServer(model: ServedModel, opts: ServeOptions): Promi
   metrics.inFlightProbe = () => (lm?.inFlight ?? 0) + infer.inFlight;
 
   const app = buildApp(ctx);
-  await app.listen({ host: opts.host, port: opts.port });
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (e) {
+    await Promise.all([lm?.stop(), infer.stop()]);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`--port ${opts.port}: the port is in use on ${opts.host}; choose another (0 picks a free one)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host ${opts.host}: not an address of this machine`);
+    throw e;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
