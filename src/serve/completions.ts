@@ -117,10 +117,12 @@ function plan(ctx: ServerContext, body: CompletionBody): Plan {
     seed: body.seed ?? randomInt(2 ** 31),
   };
   const names: Record<keyof SamplingParams, string> = { temperature: 'temperature', topK: 'top_k', topP: 'top_p', seed: 'seed' };
+  let culprit = 'seed';
   try {
-    checkSamplingParams(sampling, (k) => `'${names[k]}'`);
+    // The name callback runs only for the rule that fails: it tells which field to report.
+    checkSamplingParams(sampling, (k) => `'${(culprit = names[k])}'`);
   } catch (e) {
-    if (e instanceof UserError) throw badRequest(e.message, names[(Object.keys(names) as (keyof SamplingParams)[]).find((k) => e.message.startsWith(`'${names[k]}'`)) ?? 'seed']);
+    if (e instanceof UserError) throw badRequest(e.message, culprit);
     throw e;
   }
   return {
