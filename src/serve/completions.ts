@@ -133,8 +133,11 @@ function plan(ctx: ServerContext, body: CompletionBody): Plan {
 
 function promptTokens(prompt: unknown, vocab: number): number[] {
   if (typeof prompt === 'string') {
-    if (!isByteLevel({ vocab })) throw badRequest(`'prompt' is text, but this model's vocabulary (${vocab} tokens) is not byte-level and the server has no tokenizer for it; send token ids`, 'prompt');
-    return [...new TextEncoder().encode(prompt)];
+    if (!isByteLevel({ vocab })) throw badRequest(`'prompt' is text, but this model's vocabulary (${vocab} tokens) is larger than the 256 byte values and the server has no tokenizer for it; send token ids`, 'prompt');
+    const bytes = [...new TextEncoder().encode(prompt)];
+    const outside = bytes.findIndex((t) => t >= vocab);
+    if (outside >= 0) throw badRequest(`'prompt' byte ${outside} is ${bytes[outside]}, but this model's vocabulary has ${vocab} tokens (0 to ${vocab - 1}); send text within it or token ids`, 'prompt');
+    return bytes;
   }
   if (Array.isArray(prompt) && prompt.every((t) => typeof t === 'number')) {
     prompt.forEach((t, i) => {

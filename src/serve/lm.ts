@@ -54,7 +54,10 @@ export function lmFromModels(step: Model, prefill: Model | null): LmGraphs | str
   return { step: modelToBytes(step), prefill: prefill ? modelToBytes(prefill) : null, vocab, states };
 }
 
-/** Byte-level models (a vocabulary of the 256 byte values) take and give text as UTF-8. */
+/**
+ * Byte-level models (a vocabulary of at most the 256 byte values, as `ssmc generate` reads them)
+ * take and give text as UTF-8 bytes.
+ */
 export function isByteLevel(lm: Pick<LmGraphs, 'vocab'>): boolean {
-  return lm.vocab === 256;
+  return lm.vocab <= 256;
 }
