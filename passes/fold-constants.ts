@@ -28,13 +28,13 @@ function readable(v: Value | null): boolean {
 }
 
 /** Whether the interpreter can and may evaluate `node` here (a null answer means yes). */
-function cannotFold(node: Node): string | null {
+function cannotFold(node: Node, opset: number): string | null {
   if (node.domain !== ONNX_DOMAIN && node.domain !== 'ai.onnx' && node.domain !== SSMC_DOMAIN) return 'custom domain';
   if (NONDETERMINISTIC.has(node.op)) return 'random';
   if ([...node.attrs.values()].some((a) => a.kind === 'graph' || a.kind === 'graphs')) return 'subgraph';
   if (!node.inputs.every(readable)) return 'inputs not constant';
   if (!node.outputs.every((v) => FOLDABLE_DTYPES[v.type.dtype] !== undefined)) return 'result dtype';
-  if (!KERNELS.find(node.domain, node.op)) return 'no kernel';
+  if (!KERNELS.find(node.domain, node.op, opset)) return 'no kernel';
   return null;
 }
 
@@ -76,7 +76,7 @@ function foldSweep(graph: Graph, opset: number, exact: Map<Value, RTensor>): boo
       changed = true;
       continue;
     }
-    if (cannotFold(node)) continue;
+    if (cannotFold(node, opset)) continue;
     const staticBytes = node.outputs.map((v) => {
       const n = staticSize(v.type.shape);
       return n === null ? 0 : resultBytes(v.type.dtype, n);

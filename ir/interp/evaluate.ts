@@ -58,9 +58,9 @@ export function evaluateNode(node: Node, inputs: (RTensor | null)[], opset: numb
 function evaluateNodeIn(node: Node, inputs: (RTensor | null)[], env: Env, opts: EvalOptions): RTensor[] {
   const fn = opts.functions?.find((f) => f.domain === node.domain && f.name === node.op);
   if (fn) return callFunction(fn, node, inputs, opts);
-  const kernel = KERNELS.find(node.domain, node.op);
+  const kernel = KERNELS.find(node.domain, node.op, opts.opset);
   if (!kernel) {
-    throw new Error(`node '${node.name}': the reference interpreter has no kernel for ${node.qualifiedOp}; it has: ${KERNELS.available(node.domain).join(', ')}`);
+    throw new Error(`node '${node.name}': the reference interpreter has no kernel for ${node.qualifiedOp} at opset ${opts.opset}; it has: ${KERNELS.available(node.domain).join(', ')}`);
   }
   const ctx: KernelContext = {
     opset: opts.opset,

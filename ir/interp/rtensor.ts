@@ -1,3 +1,4 @@
+import { bfloat16ToNumber, halfToNumber, numberToBfloat16, numberToHalf } from '../half.js';
 import { sizeOf, type Tensor } from '../tensor.js';
 import { isComplex, type DType } from '../types.js';
 
@@ -18,6 +19,13 @@ export function rt(dtype: DType, dims: number[], data?: Float64Array): RTensor {
 }
 
 export function fromTensor(t: Tensor): RTensor {
+  if (t.data === null && t.raw && (t.dtype === 'float16' || t.dtype === 'bfloat16')) {
+    const decode = t.dtype === 'float16' ? halfToNumber : bfloat16ToNumber;
+    const n = t.raw.byteLength >> 1;
+    const data = new Float64Array(n);
+    for (let i = 0; i < n; i++) data[i] = decode(t.raw[2 * i]! | (t.raw[2 * i + 1]! << 8));
+    return { dtype: t.dtype, dims: [...t.dims], data };
+  }
   if (t.data === null || Array.isArray(t.data)) {
     throw new Error(`the reference interpreter cannot compute with ${t.dtype} tensors`);
   }
@@ -44,6 +52,17 @@ export function toTensor(r: RTensor, dtype: DType = r.dtype): Tensor {
     }
     case 'int32':
       return { dtype, dims: [...r.dims], data: Int32Array.from(r.data, Math.trunc) };
+    case 'float16':
+    case 'bfloat16': {
+      const encode = dtype === 'float16' ? numberToHalf : numberToBfloat16;
+      const raw = new Uint8Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const bits = encode(r.data[i]!);
+        raw[2 * i] = bits & 0xff;
+        raw[2 * i + 1] = bits >> 8;
+      }
+      return { dtype, dims: [...r.dims], data: null, raw };
+    }
     case 'bool':
     case 'uint8':
       return { dtype, dims: [...r.dims], data: Uint8Array.from(r.data, (x) => (dtype === 'bool' ? (x ? 1 : 0) : x)) };

@@ -1,5 +1,5 @@
 import type { Node } from '../../node.js';
-import { need, type Kernel } from '../kernel.js';
+import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { rt, size, strides, type RTensor } from '../rtensor.js';
 
 /** Conv's attributes with defaults filled in and auto_pad resolved into explicit pads. */
@@ -98,7 +98,9 @@ export function computeConv(x: RTensor, w: RTensor, bias: RTensor | null, a: Con
   return out;
 }
 
-export const convKernel: Kernel = (inputs, node) => {
+const convKernel: Kernel = (inputs, node) => {
   const x = need(inputs, 0, node), w = need(inputs, 1, node);
   return [computeConv(x, w, inputs[2] ?? null, parseConvAttrs(node, x.dims, w.dims))];
 };
+
+export const Conv = onnxKernel('Conv', convKernel);

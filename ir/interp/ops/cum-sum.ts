@@ -1,5 +1,5 @@
 import type { Node } from '../../node.js';
-import { need, type Kernel } from '../kernel.js';
+import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { normAxis, rt, size, type RTensor } from '../rtensor.js';
 
 export interface CumSumAttrs {
@@ -34,9 +34,11 @@ export function computeCumSum(x: RTensor, axis: number, a: CumSumAttrs): RTensor
   return out;
 }
 
-export const cumSumKernel: Kernel = (inputs, node) => {
+const cumSumKernel: Kernel = (inputs, node) => {
   const x = need(inputs, 0, node), axisT = need(inputs, 1, node);
   if (axisT.data.length !== 1) throw new Error(`node '${node.name}' (CumSum): axis must be a scalar, got [${axisT.dims.join(',')}]`);
   const axis = normAxis(axisT.data[0]!, x.dims.length, `node '${node.name}' (CumSum)`);
   return [computeCumSum(x, axis, parseCumSumAttrs(node))];
 };
+
+export const CumSum = onnxKernel('CumSum', cumSumKernel, 11);

@@ -1,4 +1,4 @@
-import { need, type Kernel } from '../kernel.js';
+import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { normAxis, rt, size, strides, type RTensor } from '../rtensor.js';
 
 /** out[i…] = x[i… with the axis coordinate replaced by indices[i…]]; negative indices count from the end. */
@@ -27,8 +27,10 @@ export function computeGatherElements(x: RTensor, indices: RTensor, axis: number
   return out;
 }
 
-export const gatherElementsKernel: Kernel = (inputs, node) => {
+const gatherElementsKernel: Kernel = (inputs, node) => {
   const x = need(inputs, 0, node), idx = need(inputs, 1, node);
   const what = `node '${node.name}' (GatherElements)`;
   return [computeGatherElements(x, idx, normAxis(node.attrInt('axis', 0), x.dims.length, what), what)];
 };
+
+export const GatherElements = onnxKernel('GatherElements', gatherElementsKernel, 11);

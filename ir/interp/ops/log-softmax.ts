@@ -1,8 +1,10 @@
-import { need, type Kernel } from '../kernel.js';
+import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { parseSoftmaxLanes, softmaxOverLanes } from '../softmax-lanes.js';
 
 /** LogSoftmax along any axis, with the opset-13 change of meaning (see softmax-lanes.ts). */
-export const logSoftmaxKernel: Kernel = (inputs, node, ctx) => {
+const logSoftmaxKernel: Kernel = (inputs, node, ctx) => {
   const x = need(inputs, 0, node);
   return [softmaxOverLanes(x, parseSoftmaxLanes(node, ctx, x.dims), true)];
 };
+
+export const LogSoftmax = onnxKernel('LogSoftmax', logSoftmaxKernel);

@@ -1,7 +1,7 @@
 import type { Graph } from '../../graph.js';
 import type { Node } from '../../node.js';
 import { emptyStack, stackAt } from '../axis-slices.js';
-import { need, type Kernel } from '../kernel.js';
+import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { rt, type RTensor } from '../rtensor.js';
 
 export interface LoopAttrs {
@@ -29,7 +29,7 @@ export function parseLoopAttrs(node: Node): LoopAttrs {
  * Loop: run the body while i < M (when M is given) and the condition holds (when given), passing
  * (i, cond, carried…); return the final carried values and each scan output stacked on axis 0.
  */
-export const loopKernel: Kernel = (inputs, node, ctx) => {
+const loopKernel: Kernel = (inputs, node, ctx) => {
   const a = parseLoopAttrs(node);
   const what = `node '${node.name}' (Loop)`;
   const maxTrips = inputs[0] ? inputs[0].data[0]! : Infinity;
@@ -46,3 +46,5 @@ export const loopKernel: Kernel = (inputs, node, ctx) => {
     parts.length > 0 ? stackAt(parts, 0, what) : emptyStack(a.body.outputs[1 + a.numCarried + k]!.type, 0, what));
   return [...carried, ...scanOutputs];
 };
+
+export const Loop = onnxKernel('Loop', loopKernel);

@@ -1,7 +1,7 @@
 import type { Graph } from '../../graph.js';
 import type { Node } from '../../node.js';
 import { emptyStack, stackAt, takeAt } from '../axis-slices.js';
-import { need, type Kernel, type KernelContext } from '../kernel.js';
+import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { normAxis, type RTensor } from '../rtensor.js';
 
 /** Scan (opset 9+): the attributes, checked against the node and its body. */
@@ -16,9 +16,8 @@ export interface ScanAttrs {
   outputDirections: number[];
 }
 
-export function parseScanAttrs(node: Node, ctx: KernelContext): ScanAttrs {
+export function parseScanAttrs(node: Node): ScanAttrs {
   const what = `node '${node.name}' (Scan)`;
-  if (ctx.opset < 9) throw new Error(`${what}: the opset-8 form (batch axis, sequence_lens) is not supported; Scan needs opset 9 or later`);
   const body = node.attrs.get('body');
   if (body?.kind !== 'graph') throw new Error(`${what}: needs a graph attribute 'body'`);
   const numScanInputs = node.attrInt('num_scan_inputs');
@@ -53,8 +52,8 @@ export function parseScanAttrs(node: Node, ctx: KernelContext): ScanAttrs {
  * Scan: run the body once per position of the scan inputs (forwards, or backwards where a
  * direction is 1), threading the states through; stack each scan output along its axis.
  */
-export const scanKernel: Kernel = (inputs, node, ctx) => {
-  const a = parseScanAttrs(node, ctx);
+const scanKernel: Kernel = (inputs, node, ctx) => {
+  const a = parseScanAttrs(node);
   const what = `node '${node.name}' (Scan)`;
   let states = inputs.slice(0, a.numStates).map((_, i) => need(inputs, i, node));
   const seqs = inputs.slice(a.numStates).map((_, j) => need(inputs, a.numStates + j, node));
@@ -81,3 +80,5 @@ export const scanKernel: Kernel = (inputs, node, ctx) => {
   });
   return [...states, ...scanOutputs];
 };
+
+export const Scan = onnxKernel('Scan', scanKernel, 9);

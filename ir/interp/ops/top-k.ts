@@ -1,5 +1,5 @@
 import type { Node } from '../../node.js';
-import { need, type Kernel, type KernelContext } from '../kernel.js';
+import { need, onnxKernel, type Kernel, type KernelContext } from '../kernel.js';
 import { normAxis, rt, size, type RTensor } from '../rtensor.js';
 
 export interface TopKAttrs {
@@ -46,7 +46,9 @@ export function computeTopK(x: RTensor, a: TopKAttrs, what: string): [RTensor, R
   return [values, indices];
 }
 
-export const topKKernel: Kernel = (inputs, node, ctx) => {
+const topKKernel: Kernel = (inputs, node, ctx) => {
   const x = need(inputs, 0, node);
   return computeTopK(x, parseTopKAttrs(node, ctx, inputs, x.dims.length), `node '${node.name}' (TopK)`);
 };
+
+export const TopK = onnxKernel('TopK', topKKernel);

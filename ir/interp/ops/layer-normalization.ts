@@ -1,7 +1,5 @@
-import type { Kernel } from '../kernel.js';
-import { need } from '../kernel.js';
+import { need, onnxKernel } from '../kernel.js';
 import { broadcastIndex, normAxis, rt, size } from '../rtensor.js';
-import { erf } from './elementwise.js';
 
 /** Apply `f` to every contiguous row of length `inner` after flattening at `axis`. */
 function rows(x: { dims: number[]; data: Float64Array }, axis: number, f: (row: Float64Array, out: Float64Array) => void, out: Float64Array): void {
@@ -10,14 +8,13 @@ function rows(x: { dims: number[]; data: Float64Array }, axis: number, f: (row: 
 }
 
 /** LayerNormalization (opset 17): normalise over dims from `axis` on, biased variance. */
-const layerNorm: Kernel = (inputs, node) => {
+export const LayerNormalization = onnxKernel('LayerNormalization', (inputs, node) => {
   const x = need(inputs, 0, node), scale = need(inputs, 1, node), bias = inputs[2] ?? null;
   const axis = normAxis(node.attrInt('axis', -1), x.dims.length, node.name);
   const eps = node.attrFloat('epsilon', 1e-5);
   const normDims = x.dims.slice(axis);
   const is = broadcastIndex(scale.dims, normDims), ib = bias ? broadcastIndex(bias.dims, normDims) : null;
   const out = rt(x.dtype, x.dims);
-  const nOuter = size(x.dims.slice(0, axis));
   const mean = rt('float32', [...x.dims.slice(0, axis), ...normDims.map(() => 1)]);
   const invStd = rt('float32', mean.dims);
   let o = 0;
@@ -32,20 +29,5 @@ const layerNorm: Kernel = (inputs, node) => {
     mean.data[o] = m;
     invStd.data[o++] = inv;
   }, out.data);
-  void nOuter;
   return [out, mean, invStd].slice(0, Math.max(1, node.outputs.length));
-};
-
-const gelu: Kernel = (inputs, node) => {
-  const x = need(inputs, 0, node);
-  const tanh = node.attrString('approximate', 'none') === 'tanh';
-  const out = rt(x.dtype, x.dims);
-  for (let i = 0; i < x.data.length; i++) {
-    const v = x.data[i]!;
-    out.data[i] = tanh ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2));
-  }
-  return [out];
-};
-
-/** Softmax, LogSoftmax and ArgMax (any axis) live in ops/softmax.ts, ops/log-softmax.ts, ops/arg-max.ts. */
-export const NN_KERNELS: Record<string, Kernel> = { LayerNormalization: layerNorm, Gelu: gelu };
+}, 17);
