@@ -69,6 +69,20 @@ export function modelFromBytes(bytes: Uint8Array): Model {
 }
 
 /**
+ * One serialized TensorProto (the `input_0.pb` files of ONNX's backend tests) → an IR tensor,
+ * checked like an initializer.
+ */
+export function tensorFromBytes(bytes: Uint8Array, where = 'tensor'): { name: string; tensor: Tensor } {
+  let tp: P.TensorProto;
+  try {
+    tp = onnx.TensorProto.decode(bytes);
+  } catch (e) {
+    throw decodeError(e);
+  }
+  return { name: tp.name ?? '', tensor: new Reader(0).tensor(tp, where) };
+}
+
+/**
  * protobufjs reports a field running past the end as "index out of range: POS + LEN > END" and a
  * bad tag as "invalid wire type W at offset POS"; both positions are absolute byte offsets.
  */
@@ -122,7 +136,7 @@ function lookup(scope: Scope | null, name: string): Value | undefined {
 class Reader {
   constructor(private readonly opset: number) {}
 
-  readGraph(gp: P.IGraphProto, graph: Graph, depth: number, where: string, enclosing: Scope | null = null): void {
+  readGraph(gp: P.IGraphProto, graph: Graph, depth: number, where: string, enclosing: Scope | null = null, inputHints: readonly (TensorType | null)[] = []): void {
     if (depth > MAX_NESTING) throw new OnnxFormatError(`${where}: subgraphs nest deeper than ${MAX_NESTING} levels`, where);
     const scope: Scope = { values: new Map(), parent: enclosing };
     const define = (v: Value, wanted: string, field: string) => {
@@ -161,7 +175,9 @@ class Reader {
       const name = vi.name ?? '';
       if (initNames.has(name)) continue; // IR < 4 lists initializers as inputs too
       if (reserved.has(name)) throw new OnnxFormatError(`${where}: name '${name}' is defined twice (input[${i}] and a node output)`, `input[${i}]`);
-      define(graph.addInput(name, this.type(vi.type, `${where}.input '${name}'`)), name, `input[${i}]`);
+      const hint = inputHints[i];
+      const declared = hint && !vi.type?.tensorType?.elemType ? hint : this.type(vi.type, `${where}.input '${name}'`);
+      define(graph.addInput(name, declared), name, `input[${i}]`);
     }
     for (const [i, np] of (gp.node ?? []).entries()) {
       const nodeWhere = `${where}.node[${i}] '${np.name ?? ''}' (${np.opType ?? '?'})`;
@@ -176,7 +192,8 @@ class Reader {
       for (const ap of np.attribute ?? []) {
         if (!ap.name) throw new OnnxFormatError(`${nodeWhere} has an attribute without a name`, 'attribute.name');
         if (attrs.has(ap.name)) throw new OnnxFormatError(`${nodeWhere} has two attributes named '${ap.name}'`, 'attribute.name');
-        attrs.set(ap.name, this.attr(ap, `${nodeWhere} attribute '${ap.name}'`, graph, depth, scope));
+        const hints = ap.name === 'body' && (np.domain ?? '') === '' ? bodyInputTypes(np, inputs, this.opset) : [];
+        attrs.set(ap.name, this.attr(ap, `${nodeWhere} attribute '${ap.name}'`, graph, depth, scope, hints));
       }
       const outs = np.output ?? [];
       for (const name of outs) if (reserved.delete(name)) graph.scope.release(name);
@@ -186,7 +203,10 @@ class Reader {
       });
       node.docString = np.docString ?? '';
       node.outputs.forEach((v, k) => {
-        if (outs[k] === '') return;
+        if (outs[k] === '') {
+          v.omitted = true;
+          return;
+        }
         define(v, outs[k]!, `${nodeWhere} output ${k}`);
         const known = valueInfo.get(outs[k]!);
         if (known) v.type = known;
@@ -247,7 +267,10 @@ class Reader {
       const node = body.createNode(np.domain ?? '', np.opType, ins, attrs, outs.length, { name: np.name || undefined, outputNames: outs });
       node.outputs.forEach((v, k) => {
         const name = outs[k]!;
-        if (name === '') return;
+        if (name === '') {
+          v.omitted = true;
+          return;
+        }
         if (scope.values.has(name)) throw new OnnxFormatError(`${nodeWhere}: name '${name}' is defined twice`, 'node.output');
         scope.values.set(name, v);
       });
@@ -259,7 +282,7 @@ class Reader {
     }
   }
 
-  private attr(ap: P.IAttributeProto, where: string, graph: Graph, depth: number, scope: Scope): Attr {
+  private attr(ap: P.IAttributeProto, where: string, graph: Graph, depth: number, scope: Scope, hints: readonly (TensorType | null)[] = []): Attr {
     const kinds: Record<number, Exclude<Attr['kind'], 'ref'>> = { 1: 'float', 2: 'int', 3: 'string', 4: 'tensor', 5: 'graph', 6: 'floats', 7: 'ints', 8: 'strings', 9: 'tensors', 10: 'graphs' };
     const kind = kinds[ap.type ?? 0];
     if (ap.refAttrName) {
@@ -276,16 +299,16 @@ class Reader {
       case 'strings': return { kind, value: (ap.strings ?? []).map(dec) };
       case 'tensor': return { kind, value: this.tensor(ap.t ?? {}, where) };
       case 'tensors': return { kind, value: (ap.tensors ?? []).map((t, i) => this.tensor(t, `${where}[${i}]`)) };
-      case 'graph': return { kind, value: this.subgraph(ap.g ?? {}, graph, depth, where, scope) };
+      case 'graph': return { kind, value: this.subgraph(ap.g ?? {}, graph, depth, where, scope, hints) };
       case 'graphs': return { kind, value: (ap.graphs ?? []).map((g, i) => this.subgraph(g, graph, depth, `${where}[${i}]`, scope)) };
       default:
         throw new OnnxFormatError(`${where}: unknown attribute type ${ap.type}`, 'attribute.type');
     }
   }
 
-  private subgraph(gp: P.IGraphProto, parent: Graph, depth: number, where: string, scope: Scope): Graph {
+  private subgraph(gp: P.IGraphProto, parent: Graph, depth: number, where: string, scope: Scope, hints: readonly (TensorType | null)[] = []): Graph {
     const g = new Graph(gp.name || 'body', parent);
-    this.readGraph(gp, g, depth + 1, where, scope);
+    this.readGraph(gp, g, depth + 1, where, scope, hints);
     return g;
   }
 
@@ -365,6 +388,30 @@ class Reader {
     }
     return fromFields(dtype, dims, tp);
   }
+}
+
+/**
+ * What ONNX defines a Loop or Scan body's inputs to be, for bodies that leave their types to
+ * inference: Loop (i: int64 scalar, cond: bool scalar, then the carried values as passed in);
+ * Scan from opset 9 (the states as passed in, then one slice of each scan input, its scan axis
+ * removed).
+ */
+function bodyInputTypes(np: P.INodeProto, inputs: readonly (Value | null)[], opset: number): (TensorType | null)[] {
+  const typeOf = (v: Value | null | undefined) => (v ? v.type : null);
+  if (np.opType === 'Loop') return [tensorType('int64', []), tensorType('bool', []), ...inputs.slice(2).map(typeOf)];
+  if (np.opType !== 'Scan' || opset < 9) return [];
+  const attr = (name: string) => (np.attribute ?? []).find((a) => a.name === name);
+  const numScan = Number(attr('num_scan_inputs')?.i ?? 0);
+  const numStates = inputs.length - numScan;
+  if (numScan < 1 || numStates < 0) return [];
+  const axes = (attr('scan_input_axes')?.ints ?? []).map(Number);
+  return inputs.map((v, i) => {
+    if (!v || i < numStates) return typeOf(v);
+    const shape = v.type.shape;
+    if (shape === null) return tensorType(v.type.dtype, null);
+    const raw = axes[i - numStates] ?? 0, axis = raw < 0 ? raw + shape.length : raw;
+    return tensorType(v.type.dtype, axis >= 0 && axis < shape.length ? shape.filter((_, k) => k !== axis) : null);
+  });
 }
 
 /** The typed field of TensorProto each dtype stores its values in when raw_data is not used (onnx.proto). */

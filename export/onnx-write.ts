@@ -34,7 +34,7 @@ export function modelToBytes(model: Model): Uint8Array {
     domain: model.domain,
     modelVersion: model.modelVersion,
     docString: model.docString,
-    graph: graphProto(model.graph, true),
+    graph: graphProto(model.graph, model.irVersion),
     metadataProps: [...model.metadata.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value })),
     functions: model.functions.map(functionProto),
   });
@@ -49,46 +49,60 @@ function rejectComplex(graph: Graph): void {
   }
 }
 
-function graphProto(g: Graph, isMain: boolean): P.IGraphProto {
+/**
+ * IR < 4 files list every initializer among the graph inputs too (the reader drops those
+ * entries; the checker requires them there), after the real inputs.
+ */
+function graphProto(g: Graph, irVersion: number): P.IGraphProto {
   const valueInfo: P.IValueInfoProto[] = [];
   for (const n of g.nodes) {
     for (const v of n.outputs) {
-      if (g.outputs.includes(v) || v.type.shape === null) continue;
+      if (g.outputs.includes(v) || v.type.shape === null || isOmitted(v)) continue;
       valueInfo.push(valueInfoProto(v));
     }
   }
+  const initializerInputs = irVersion > 0 && irVersion < 4 ? g.initializers.map((v) => valueInfoProto(v)) : [];
   return {
     name: g.name,
     docString: g.docString,
-    input: g.inputs.map((v) => valueInfoProto(v)),
-    output: g.outputs.map((v) => valueInfoProto(v, true)),
+    input: [...g.inputs.map((v) => valueInfoProto(v)), ...initializerInputs],
+    output: g.outputs.map((v) => valueInfoProto(v)),
     initializer: g.initializers.map((v) => tensorProto(v.name, v.constant!)),
-    node: g.nodes.map(nodeProto),
-    valueInfo: isMain ? valueInfo : valueInfo,
+    node: g.nodes.map((n) => nodeProto(n, irVersion)),
+    valueInfo,
   };
 }
 
-function valueInfoProto(v: Value, isOutput = false): P.IValueInfoProto {
-  return { name: v.name, type: typeProto(v.type, isOutput) };
+function valueInfoProto(v: Value): P.IValueInfoProto {
+  return { name: v.name, type: typeProto(v.type) };
 }
 
-/** Graph outputs always carry a shape field (the onnx full checker requires one). */
-function typeProto(t: TensorType, forceShape: boolean): P.ITypeProto {
-  const shape = t.shape === null ? (forceShape ? { dim: [] } : undefined) : {
-    dim: t.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})),
+/**
+ * A shape of unknown rank is left out (an empty shape would declare a scalar, and onnxruntime
+ * enforces declared output shapes); a dim that is not a non-negative integer or a name is
+ * written as unknown.
+ */
+function typeProto(t: TensorType): P.ITypeProto {
+  const shape = t.shape === null ? undefined : {
+    dim: t.shape.map((d) => (typeof d === 'number' ? (Number.isSafeInteger(d) && d >= 0 ? { dimValue: d } : {}) : typeof d === 'string' ? { dimParam: d } : {})),
   };
   return { tensorType: { elemType: onnxCode(t.dtype), ...(shape ? { shape } : {}) } };
 }
 
-function nodeProto(n: Node): P.INodeProto {
+/** An optional output its source left empty and nothing reads (see Value.omitted). */
+function isOmitted(v: Value): boolean {
+  return v.omitted && v.uses.length === 0 && !v.producer?.graph.outputs.includes(v);
+}
+
+function nodeProto(n: Node, irVersion: number): P.INodeProto {
   const names = [...n.attrs.keys()].sort();
   return {
     name: n.name,
     opType: n.op,
     domain: n.domain,
     input: trimTrailingEmpty(n.inputs.map((v) => (v ? v.name : ''))),
-    output: n.outputs.map((v) => v.name),
-    attribute: names.map((k) => attrProto(k, n.attrs.get(k)!, n)),
+    output: n.outputs.map((v) => (isOmitted(v) ? '' : v.name)),
+    attribute: names.map((k) => attrProto(k, n.attrs.get(k)!, n, irVersion)),
     docString: n.docString,
   };
 }
@@ -99,7 +113,7 @@ function trimTrailingEmpty(names: string[]): string[] {
   return names.slice(0, end);
 }
 
-function attrProto(name: string, a: Attr, n: Node): P.IAttributeProto {
+function attrProto(name: string, a: Attr, n: Node, irVersion: number): P.IAttributeProto {
   switch (a.kind) {
     case 'int': return { name, type: ATTR_TYPE.int, i: a.value };
     case 'float': return { name, type: ATTR_TYPE.float, f: a.value };
@@ -109,8 +123,8 @@ function attrProto(name: string, a: Attr, n: Node): P.IAttributeProto {
     case 'strings': return { name, type: ATTR_TYPE.strings, strings: a.value.map((s) => new TextEncoder().encode(s)) };
     case 'tensor': return { name, type: ATTR_TYPE.tensor, t: tensorProto('', a.value) };
     case 'tensors': return { name, type: ATTR_TYPE.tensors, tensors: a.value.map((t) => tensorProto('', t)) };
-    case 'graph': return { name, type: ATTR_TYPE.graph, g: graphProto(a.value, false) };
-    case 'graphs': return { name, type: ATTR_TYPE.graphs, graphs: a.value.map((g) => graphProto(g, false)) };
+    case 'graph': return { name, type: ATTR_TYPE.graph, g: graphProto(a.value, irVersion) };
+    case 'graphs': return { name, type: ATTR_TYPE.graphs, graphs: a.value.map((g) => graphProto(g, irVersion)) };
     case 'ref': return { name, type: ATTR_TYPE[a.refKind], refAttrName: a.refName };
     default:
       throw new ExportError(`node '${n.name}': attribute '${name}' has an unknown kind`);
@@ -144,7 +158,7 @@ function functionProto(f: FunctionDef): P.IFunctionProto {
     output: f.body.outputs.map((v) => v.name),
     attribute: [...f.attributes],
     opsetImport: opsets.map(([domain, version]) => ({ domain, version })),
-    node: f.body.nodes.map(nodeProto),
+    node: f.body.nodes.map((n) => nodeProto(n, 0)),
     docString: f.docString,
   };
 }

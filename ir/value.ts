@@ -28,6 +28,11 @@ export class Value {
    * Expand and friends keep symbolic dims through dynamic-shape arithmetic.
    */
   shapeValue: (number | string | null)[] | null = null;
+  /**
+   * An optional output slot its source file left empty (''): written back empty while nothing
+   * reads it, since naming an optional output can make an op compute it.
+   */
+  omitted = false;
 
   constructor(name: string, type: TensorType) {
     this.name = name;

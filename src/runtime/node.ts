@@ -6,6 +6,9 @@ import { ortBackend, type OrtBackend, type OrtModuleLike, type RunOptions, type 
 export const nodeBackend: OrtBackend = ortBackend('node', ort as unknown as OrtModuleLike, (opts) => ({
   executionProviders: ['cpu'],
   graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
+  // Failures reach the caller as exceptions (translated in backend.ts); onnxruntime's own log
+  // lines on stderr would make a second, raw message.
+  logSeverityLevel: 4,
   ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
 }));
 

@@ -25,6 +25,7 @@ export const wasmBackend: OrtBackend = ortBackend(
   (opts) => ({
     executionProviders: ['wasm'],
     graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
+    logSeverityLevel: 4,
   }),
   (opts) => {
     if (initialised) return;

@@ -10,11 +10,10 @@ import { tensorType } from '../../ir/types.js';
 import { nodeBackend } from '../../src/runtime/node.js';
 
 /**
- * Known gaps of export/onnx-read.ts and export/onnx-write.ts, written as `it.fails`: each test states
- * the behaviour we want and currently fails. When a fix lands, its test starts failing here —
- * turn it into a plain `it` then. (Fixed reader gaps now live in onnx-read.test.ts: sibling
- * subgraphs reusing a name, values in the wrong typed field, 4-bit byte counts, non-numeric
- * external data offsets, non-tensor graph inputs, offsets of truncated fields.)
+ * Writing back files made by other tools: what the writer once got wrong (each of these was a
+ * known gap until it was fixed; the reader's fixed gaps live in onnx-read.test.ts) — scalar
+ * shapes invented for outputs of unknown rank, negative dims, IR < 4 initializers, omitted
+ * optional outputs, untyped Loop and Scan body inputs.
  */
 
 const T = onnx.TensorProto.DataType;
@@ -29,8 +28,8 @@ function encode(graph: P.IGraphProto): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: { name: 'g', ...graph } }).finish();
 }
 
-describe('known gaps', () => {
-  it.fails('does not declare a graph output of unknown rank as a scalar', () => {
+describe('write-back of files from other tools', () => {
+  it('does not declare a graph output of unknown rank as a scalar', () => {
     const m = new Model(17);
     const x = m.graph.addInput('x', tensorType('float32', [2]));
     m.graph.outputs.push(m.graph.createNode('', 'Relu', [x], {}, 1, { outputTypes: [tensorType('float32', null)] }).outputs[0]!);
@@ -40,10 +39,10 @@ describe('known gaps', () => {
     } catch {
       // an ExportError naming the output is fine too
     }
-    expect(shape).not.toEqual([]); // today: written as shape {} (rank 0), read back as a scalar
+    expect(shape).not.toEqual([]); // once written as shape {} (rank 0), read back as a scalar
   });
 
-  it.fails('leaves the shape out for subgraph outputs of unknown rank (a forced empty shape declares a scalar, and onnxruntime enforces it)', async () => {
+  it('leaves the shape out for subgraph outputs of unknown rank (a forced empty shape declares a scalar, and onnxruntime enforces it)', async () => {
     const m = new Model(17);
     const g = m.graph;
     const x = g.addInput('x', tensorType('float32', [3]));
@@ -60,10 +59,10 @@ describe('known gaps', () => {
     g.outputs.push(g.createNode('', 'Identity', [iff], {}, 1, { outputNames: ['y'], outputTypes: [tensorType('float32', ['a', 'b'])] }).outputs[0]!);
     const feeds = new Map<string, Tensor>([['x', f32([1, 2, 3], [3])], ['c', { dtype: 'bool', dims: [], data: Uint8Array.from([1]) }], ['s', i64([1, 3], [2])]]);
     const out = await nodeBackend.run(modelToBytes(m), feeds, { optimizations: 'disabled' });
-    expect(out.get('y')!.dims).toEqual([1, 3]); // today: "has shape {} but the computed output shape for this run is {1,3}"
+    expect(out.get('y')!.dims).toEqual([1, 3]); // once: "has shape {} but the computed output shape for this run is {1,3}"
   });
 
-  it.fails('never writes a negative dim_value (shape inference can leave -1 from Reshape): the file must read back', () => {
+  it('never writes a negative dim_value (shape inference can leave -1 from Reshape): the file must read back', () => {
     const m = new Model(17);
     const x = m.graph.addInput('x', tensorType('float32', [2, 3]));
     const r = m.graph.createNode('', 'Relu', [x], {}, 1, { outputTypes: [tensorType('float32', [-1, 3])] }).outputs[0]!;
@@ -74,10 +73,10 @@ describe('known gaps', () => {
     } catch {
       return; // an ExportError naming the value is fine too
     }
-    expect(() => modelFromBytes(bytes!)).not.toThrow(); // today: "dimension -1 is negative"
+    expect(() => modelFromBytes(bytes!)).not.toThrow(); // once: "dimension -1 is negative"
   });
 
-  it.fails('lists initializers among the graph inputs again when writing an IR < 4 model (the onnx checker requires it there)', () => {
+  it('lists initializers among the graph inputs again when writing an IR < 4 model (the onnx checker requires it there)', () => {
     const bytes = onnx.ModelProto.encode({
       irVersion: 3, opsetImport: [{ domain: '', version: 9 }],
       graph: {
@@ -87,20 +86,21 @@ describe('known gaps', () => {
       },
     }).finish();
     const again = onnx.ModelProto.decode(modelToBytes(modelFromBytes(bytes)));
-    expect(again.graph!.input!.map((v) => v.name)).toEqual(['x', 'w']); // today: ['x'] with ir_version 3
+    expect(again.graph!.input!.map((v) => v.name)).toEqual(['x', 'w']); // once: ['x'] with ir_version 3
   });
 
-  it.fails('keeps omitted optional outputs omitted (a name makes the op produce them: Attention, BatchNormalization…)', () => {
+  it('keeps omitted optional outputs omitted (a name makes the op produce them: Attention, BatchNormalization…), trailing ones included', () => {
     const bytes = encode({
       input: [vi('x', T.FLOAT, [4])],
       node: [{ opType: 'Split', input: ['x'], output: ['a', '', 'b', ''] }, { opType: 'Split', input: ['x'], output: ['c', '', 'd'] }],
       output: [vi('a', T.FLOAT, [1])],
     });
     const again = onnx.ModelProto.decode(modelToBytes(modelFromBytes(bytes)));
-    expect(again.graph!.node!.map((n) => n.output)).toEqual([['a', '', 'b'], ['c', '', 'd']]); // today: ['a','','b','_1'], ['c','_2','d']
+    // Trailing empty names stay: Split makes one part per listed output, named or not.
+    expect(again.graph!.node!.map((n) => n.output)).toEqual([['a', '', 'b', ''], ['c', '', 'd']]); // once: ['a','','b','_1'], ['c','_2','d']
   });
 
-  it.fails('does not invent float32 types for untyped subgraph inputs (Loop/Scan bodies may leave them to inference)', () => {
+  it('does not invent float32 types for untyped subgraph inputs (Loop/Scan bodies may leave them to inference)', () => {
     const bytes = encode({
       input: [vi('n', T.INT64, []), vi('x', T.FLOAT, [1])],
       node: [{
@@ -116,7 +116,6 @@ describe('known gaps', () => {
     });
     const body = onnx.ModelProto.decode(modelToBytes(modelFromBytes(bytes))).graph!.node![0]!.attribute![0]!.g!;
     const elem = body.input!.map((v) => v.type?.tensorType?.elemType ?? null);
-    expect(elem[0]).not.toBe(T.FLOAT); // the iteration number is int64; today: written as float32
-    expect(elem[1]).not.toBe(T.FLOAT); // the condition is bool
+    expect(elem).toEqual([T.INT64, T.BOOL, T.FLOAT]); // the iteration number, the condition, the carried value (once all float32)
   });
 });
