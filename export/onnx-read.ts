@@ -6,7 +6,9 @@ import { Model, type FunctionDef } from '../ir/model.js';
 import { sizeOf, type Tensor, type TensorData } from '../ir/tensor.js';
 import { dtypeFromCode, tensorType, type Dim, type DType, type TensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
+import { externalLocationProblem } from './external-data.js';
 import { onnx } from './proto.js';
+import { checkWire } from './wire-check.js';
 
 /** A malformed .onnx file: the message names the field (and byte offset when the decoder knows it). */
 export class OnnxFormatError extends Error {
@@ -42,6 +44,8 @@ const ITEM_SIZE: Partial<Record<DType, number>> = {
  * checked against what is actually present before anything is allocated from it.
  */
 export function modelFromBytes(bytes: Uint8Array): Model {
+  const problem = checkWire(bytes);
+  if (problem) throw new OnnxFormatError(`not a valid ONNX model: ${problem.message}`, 'ModelProto', problem.offset);
   let proto: P.ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);
@@ -348,8 +352,16 @@ class Reader {
       const ext = new Map((tp.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
       const location = ext.get('location');
       if (!location) throw new OnnxFormatError(`${where}: external data without a 'location'`, 'tensor.external_data');
+      const problem = externalLocationProblem(location);
+      if (problem) {
+        throw new OnnxFormatError(`${where}: external data location '${location}' is refused: ${problem}; ONNX resolves it against the model's folder, and ssmc (like onnxruntime) reads external data only from inside that folder`, 'tensor.external_data');
+      }
       const offset = byteCount(ext.get('offset') ?? '0', `${where}: external data 'offset'`);
       const length = ext.has('length') ? byteCount(ext.get('length')!, `${where}: external data 'length'`) : null;
+      const item = ITEM_SIZE[dtype];
+      if (length !== null && item !== undefined && length !== sizeOf(dims) * item) {
+        throw new OnnxFormatError(`${where}: dims [${dims.join(',')}] need ${sizeOf(dims) * item} bytes of ${dtype} but its external data 'length' says ${length}`, 'tensor.external_data');
+      }
       return { dtype, dims, data: null, external: { location, offset, length } };
     }
     const count = sizeOf(dims);

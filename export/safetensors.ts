@@ -45,6 +45,8 @@ export function readSafetensors(bytes: Uint8Array, source = 'checkpoint'): Map<s
     fail(`the header is not valid UTF-8 JSON (${(e as Error).message})`, 'the file is damaged — re-save the checkpoint');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header must be a JSON object', 're-save the checkpoint');
+  const dup = duplicateKey(new TextDecoder().decode(bytes.subarray(8, 8 + Number(headerLen))));
+  if (dup !== null) fail(`the header names '${dup.length > 80 ? `${dup.slice(0, 80)}…` : dup}' twice (a JSON reader keeps only the last)`, 'the file is damaged or was edited by hand — re-save the checkpoint');
   const dataStart = 8 + hlen;
   const dataLen = bytes.byteLength - dataStart;
   const out = new Map<string, Tensor>();
@@ -79,11 +81,42 @@ export function readSafetensors(bytes: Uint8Array, source = 'checkpoint'): Map<s
     spans.push([begin, end, name]);
     out.set(name, makeTensor(info!.dtype, dims, bytes.subarray(dataStart + begin, dataStart + end)));
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i]![0] < spans[i - 1]![1]) fail(`tensors '${spans[i - 1]![2]}' and '${spans[i]![2]}' overlap in the data section`, 're-save the checkpoint');
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // The format indexes the whole data section, without holes (no room for hidden payloads).
+  let covered = 0;
+  for (let i = 0; i < spans.length; i++) {
+    if (i > 0 && spans[i]![0] < spans[i - 1]![1]) fail(`tensors '${spans[i - 1]![2]}' and '${spans[i]![2]}' overlap in the data section`, 're-save the checkpoint');
+    if (spans[i]![0] > covered) fail(`bytes ${covered} to ${spans[i]![0]} of the data section belong to no tensor (before '${spans[i]![2]}')`, 'the file is damaged or carries hidden data — re-save the checkpoint');
+    covered = Math.max(covered, spans[i]![1]);
   }
+  if (covered < dataLen) fail(`the data section has ${dataLen - covered} trailing byte(s) after the last tensor (it ends at byte ${covered} of ${dataLen})`, 'the file is damaged or carries hidden data — re-save the checkpoint');
   return out;
+}
+
+/**
+ * The first key the header's top-level object names twice, or null. JSON.parse keeps the last
+ * of duplicate keys silently, so the raw text is scanned: strings at depth 1 followed by ':'.
+ */
+function duplicateKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+    else if (ch === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (depth !== 1) continue;
+      let j = i + 1;
+      while (j < text.length && /\s/.test(text[j]!)) j++;
+      if (text[j] !== ':') continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (seen.has(key)) return key;
+      seen.add(key);
+    }
+  }
+  return null;
 }
 
 /**

@@ -31,7 +31,7 @@ export function printGraph(graph: Graph, indent = ''): string {
   for (const init of graph.initializers) {
     lines.push(`${indent}  const %${init.name}: ${typeToString(init.type)} = ${printTensorValue(init.constant!)}`);
   }
-  for (const node of graph.nodes) lines.push(...printNode(node, indent + '  '));
+  for (const node of graph.nodes) for (const line of printNode(node, indent + '  ')) lines.push(line);
   lines.push(`${indent}  return ${graph.outputs.map((v) => `%${v.name}`).join(', ')}`);
   lines.push(`${indent}}`);
   return lines.join('\n');

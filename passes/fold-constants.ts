@@ -59,7 +59,7 @@ export function foldConstants(graph: Graph, opset: number): boolean {
   let changed = eliminateDeadCode(graph);
   // The float64 values of what this run folded: a chain is computed in float64 throughout and
   // rounded to its dtype only where it is stored (2^24 + 1 − 2^24 folds to 1, not to 0).
-  const exact = new Map<Value, RTensor>();
+  const exact = new ExactValues();
   while (foldSweep(graph, opset, exact)) changed = true;
   if (changed) {
     for (const v of [...graph.initializers]) if (v.uses.length === 0 && !graph.isOutput(v)) graph.removeInitializer(v);
@@ -67,7 +67,7 @@ export function foldConstants(graph: Graph, opset: number): boolean {
   return changed;
 }
 
-function foldSweep(graph: Graph, opset: number, exact: Map<Value, RTensor>): boolean {
+function foldSweep(graph: Graph, opset: number, exact: ExactValues): boolean {
   let changed = false;
   for (const node of [...graph.nodes]) {
     const known = knownShapeValue(node);
@@ -98,13 +98,51 @@ function foldSweep(graph: Graph, opset: number, exact: Map<Value, RTensor>): boo
       node.docString = tooLargeNote(bytes);
       continue;
     }
+    const inputs = node.inputs.filter((v): v is Value => v !== null);
     const stored = replaceWithConstants(graph, node, results.map((r, i) => toTensor(r, node.outputs[i]!.type.dtype)));
     stored.forEach((c, i) => exact.set(c, results[i]!));
+    // What nothing reads any more goes now, not at the end: a chain of large intermediates
+    // (a kernel, its spectrum) would otherwise all be held at once, float64 copies included.
+    for (const v of new Set(inputs)) {
+      if (v.uses.length > 0) continue;
+      exact.delete(v);
+      if (graph.initializers.includes(v) && !graph.isOutput(v)) graph.removeInitializer(v);
+    }
     changed = true;
   }
   // Types sharpen once values are known (a folded length makes Range and DFT sizes static).
   if (changed) for (const n of graph.nodes) inferNode(n, opset, { lenient: true });
   return changed;
+}
+
+/**
+ * The float64 values of folded constants, so a chain is folded in float64 throughout. Bounded:
+ * past EXACT_LIMIT_BYTES of live copies, later results are read back from their stored dtype.
+ */
+export const EXACT_LIMIT_BYTES = 4 * MAX_FOLD_BYTES;
+
+class ExactValues {
+  private readonly values = new Map<Value, RTensor>();
+  private bytes = 0;
+
+  get(v: Value): RTensor | undefined {
+    return this.values.get(v);
+  }
+
+  set(v: Value, t: RTensor): void {
+    const b = t.data.byteLength;
+    if (this.bytes + b > EXACT_LIMIT_BYTES) return;
+    this.delete(v);
+    this.values.set(v, t);
+    this.bytes += b;
+  }
+
+  delete(v: Value): void {
+    const t = this.values.get(v);
+    if (!t) return;
+    this.bytes -= t.data.byteLength;
+    this.values.delete(v);
+  }
 }
 
 /**

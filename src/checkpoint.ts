@@ -58,14 +58,14 @@ export function matchTensors(specs: ParamSpec[], weights: CheckpointTensors, wha
       const other = weights.nonTensors?.get(m.name) ?? weights.nonTensors?.get(`${prefix}${m.name}`);
       if (other !== undefined) throw new UserError(`${source}: '${m.name}', required by ${what}, is ${other}, not a tensor; ssmc never runs pickled objects — save the module's state_dict() with torch.save`);
     }
-    const hint = extra.length > 0 ? `; it has other tensors (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}): is it a checkpoint of another arch, or saved with a prefix?` : '';
+    const hint = extra.length > 0 ? `; it has other tensors (${listed(extra.map(clip), 5)}): is it a checkpoint of another arch, or saved with a prefix?` : '';
     throw new UserError(
-      `${source}: missing tensor${missing.length > 1 ? 's' : ''} ${missing.map(describe).join(', ')} required by ${what} with these args${hint}`,
+      `${source}: missing tensor${missing.length > 1 ? 's' : ''} ${listed(missing.map(describe))} required by ${what} with these args${hint}`,
     );
   }
   if (extra.length > 0) {
     throw new UserError(
-      `${source}: unexpected tensor${extra.length > 1 ? 's' : ''} ${extra.map((e) => `'${original.get(e)}'`).join(', ')} for ${what} with these args; check that the model file's arch and args match the checkpoint (e.g. "channels", "bidirectional", "mode")`,
+      `${source}: unexpected tensor${extra.length > 1 ? 's' : ''} ${listed(extra.map((e) => `'${clip(original.get(e) ?? e)}'`))} for ${what} with these args; check that the model file's arch and args match the checkpoint (e.g. "channels", "bidirectional", "mode")`,
     );
   }
   const out = new Map<string, Tensor>();
@@ -206,6 +206,15 @@ function integerTensor(dtype: DType, dims: readonly number[], values: bigint[], 
     : dtype === 'int16' ? Int16Array.from(values, Number) : dtype === 'uint16' ? Uint16Array.from(values, Number)
     : dtype === 'int8' ? Int8Array.from(values, Number) : Uint8Array.from(values, Number);
   return { dtype, dims, data };
+}
+
+/** At most `max` items of a list in a message, then how many more: a file can name millions. */
+function listed(items: string[], max = 10): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+function clip(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 80)}…` : name;
 }
 
 function describe(s: ParamSpec): string {

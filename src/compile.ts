@@ -6,7 +6,9 @@ import { tensorType, type Dim } from '../ir/types.js';
 import type { Runtime } from '../passes/cost-model.js';
 import type { Lowering } from '../passes/lowering-tag.js';
 import { PassError, type CompileTarget, type LoweringDecision } from '../passes/pass.js';
+import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
 import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
+import { checkBudget, DEFAULT_BUDGET, estimateConvolutions, estimateFromParams, type Budget, type CostPart } from './budget.js';
 import { matchCheckpoint, type CheckpointMatch } from './checkpoint.js';
 import { UserError } from './errors.js';
 import { describeLayers, withLowerings, type LayerInfo } from './layer-metadata.js';
@@ -48,7 +50,15 @@ export interface CompileOptions {
   customOps?: boolean;
   /** S4 DPLR step graphs: 'auto' (default: diagonal when its check passes, else linear), 'linear' or 'diagonal'. */
   dplrStep?: DplrStepChoice;
+  /** The estimated memory and time a compile may need (default DEFAULT_BUDGET); null: no limit (--allow-large). */
+  budget?: Budget | null;
 }
+
+/**
+ * The longest fixed length: float32 holds every position index exactly up to 2^24, and the
+ * planner and the kernel folding grow with L.
+ */
+export const MAX_SEQ_LEN = 2 ** 24;
 
 export interface Compiled {
   model: Model;
@@ -61,6 +71,10 @@ export interface Compiled {
   layers: LayerInfo[];
   /** How the checkpoint's tensors were taken (prefix stripped, dtypes converted); null without weights. */
   checkpoint?: CheckpointMatch | null;
+  /** What the compile was estimated to cost before it started (see budget.ts). */
+  costs: CostPart[];
+  /** Non-fatal findings about the input (a checkpoint holding NaN or Inf), one line each. */
+  warnings: string[];
 }
 
 export function parseModelFile(text: string, source: string): ModelFile {
@@ -97,6 +111,8 @@ export function compileModel(file: ModelFile, weights: Weights | null, opts: Com
   const built = buildModel(file, weights, opts);
   // Read before lowering, while each convolution and its kernel generator are still one node each.
   const layers = describeLayers(built.model, built.arch.id, built.args);
+  const mode = opts.mode ?? 'conv';
+  checkBudget([...built.costs, ...estimateConvolutions(layers, mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES)], budgetOf(opts));
   lowerModel(built, opts);
   built.layers = withLowerings(layers, built.decisions);
   if (built.layers.length > 0) built.model.metadata.set('ssmc.layers', JSON.stringify(built.layers));
@@ -111,14 +127,19 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   if (!SUPPORTED_OPSETS.includes(opts.opset)) {
     throw new UserError(`--opset ${opts.opset} is not supported; use one of ${SUPPORTED_OPSETS.join(', ')} (DFT needs opset 17 or later)`);
   }
-  if (opts.seqLen !== null && (!Number.isInteger(opts.seqLen) || opts.seqLen < 1)) {
-    throw new UserError(`--seq-len must be a positive integer or "dynamic", got ${opts.seqLen}`);
+  if (opts.seqLen !== null && (!Number.isInteger(opts.seqLen) || opts.seqLen < 1 || opts.seqLen > MAX_SEQ_LEN)) {
+    throw new UserError(`--seq-len must be an integer from 1 to ${MAX_SEQ_LEN} (2^24) or "dynamic", got ${opts.seqLen}`);
   }
   const arch = findArch(file.arch);
   const args = resolveArgs(arch.id, arch.schema, file.args);
   arch.validate?.(args);
+  const mode0 = opts.mode ?? 'conv';
+  // Before anything is allocated from the arguments: parameters, graph, and the arch's own work.
+  const costs = [...estimateFromParams(arch, args), ...(arch.compileCost?.(args, { seqLen: mode0 === 'step' ? null : opts.seqLen, mode: mode0 }) ?? [])];
+  checkBudget(costs, budgetOf(opts));
   const checkpoint = weights ? matchCheckpoint(arch, args, weights) : null;
   const tensors = checkpoint ? checkpoint.tensors : arch.init(args, new Rng(file.seed ?? 0));
+  const warnings = weights ? nonFiniteWarnings(tensors, weights.source) : [];
 
   const model = new Model(opts.opset);
   model.opsetImports.set(SSMC_DOMAIN, 1);
@@ -156,7 +177,28 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
   if (mode !== 'step') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
   model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
-  return { model, arch, args, io, decisions: [], layers: [], checkpoint };
+  return { model, arch, args, io, decisions: [], layers: [], checkpoint, costs, warnings };
+}
+
+function budgetOf(opts: CompileOptions): Budget | null {
+  return opts.budget === undefined ? DEFAULT_BUDGET : opts.budget;
+}
+
+/** One line naming the checkpoint tensors that hold NaN or ±Inf (the compiled model would propagate them). */
+function nonFiniteWarnings(tensors: Map<string, Tensor>, source: string): string[] {
+  const bad: string[] = [];
+  let count = 0;
+  for (const [name, t] of tensors) {
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) continue;
+    let n = 0;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) n++;
+    if (n > 0) {
+      count++;
+      if (bad.length < 5) bad.push(`'${name}' (${n} of ${t.data.length})`);
+    }
+  }
+  if (count === 0) return [];
+  return [`${source}: ${count} tensor${count > 1 ? 's hold' : ' holds'} NaN or infinite values: ${bad.join(', ')}${count > bad.length ? `, and ${count - bad.length} more` : ''}; the compiled model will carry them into its outputs`];
 }
 
 /** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */

@@ -1,5 +1,6 @@
 import type { Model } from '../ir/model.js';
 import type { Tensor } from '../ir/tensor.js';
+import { UserError } from './errors.js';
 import type { Session } from './runtime/run.js';
 
 export interface StateSpec {
@@ -8,11 +9,44 @@ export interface StateSpec {
   shape: (string | number)[];
 }
 
-/** The state interface recorded in a step graph's metadata. */
+/** The most elements one state may hold per batch entry (1 GiB of float32): metadata claiming more is refused. */
+export const MAX_STATE_ELEMENTS = 2 ** 28;
+
+/**
+ * The state interface recorded in a step graph's metadata, checked against the graph itself: a
+ * file's metadata is data like any other, so every state must be a float32 graph input and
+ * output of the declared shape, and its size is bounded before zeros are allocated for it.
+ */
 export function stepStates(model: Model): StateSpec[] {
   const text = model.metadata.get('ssmc.states');
-  if (!text) throw new Error('not a step graph: metadata has no ssmc.states');
-  return JSON.parse(text) as StateSpec[];
+  if (!text) throw new UserError('not a step graph: its metadata has no ssmc.states');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`metadata ssmc.states is not valid JSON (${(e as Error).message.slice(0, 100)})`);
+  }
+  if (!Array.isArray(parsed)) throw new UserError('metadata ssmc.states must be a JSON array of {input, output, shape}');
+  const inputs = new Map(model.graph.inputs.map((v) => [v.name, v]));
+  const outputs = new Map(model.graph.outputs.map((v) => [v.name, v]));
+  return parsed.map((entry, i) => {
+    const where = `metadata ssmc.states[${i}]`;
+    const e = entry as Partial<StateSpec> | null;
+    if (!e || typeof e.input !== 'string' || typeof e.output !== 'string' || !Array.isArray(e.shape)) {
+      throw new UserError(`${where} must be an object with "input", "output" (names) and "shape" (a list)`);
+    }
+    const input = inputs.get(e.input), output = outputs.get(e.output);
+    if (!input || !output) throw new UserError(`${where}: '${!input ? e.input : e.output}' is not a graph ${!input ? 'input' : 'output'} of the model`);
+    if (input.type.dtype !== 'float32') throw new UserError(`${where}: graph input '${e.input}' is ${input.type.dtype}, not float32`);
+    const declared = input.type.shape;
+    const same = declared !== null && declared.length === e.shape.length && e.shape.every((d, k) => (d === 'batch' ? declared[k] === 'batch' : d === declared[k]));
+    if (!same || e.shape.some((d) => d !== 'batch' && !(Number.isSafeInteger(d) && (d as number) >= 0))) {
+      throw new UserError(`${where}: shape ${JSON.stringify(e.shape).slice(0, 80)} does not match graph input '${e.input}' [${declared?.join(',') ?? '?'}]`);
+    }
+    const elements = e.shape.reduce<number>((n, d) => n * (d === 'batch' ? 1 : (d as number)), 1);
+    if (elements > MAX_STATE_ELEMENTS) throw new UserError(`${where}: state '${e.input}' holds ${elements} elements per sequence, over the ${MAX_STATE_ELEMENTS} limit`);
+    return { input: e.input, output: e.output, shape: e.shape };
+  });
 }
 
 /** Zero states for a batch (the state at the start of every sequence). */

@@ -64,9 +64,9 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
     checkpoint: { modelFile: 'gss-code/model.json', weights: 'gss-code/gss_code.weights.safetensors' },
     wasmDir: 'ort/',
   };
-  writeAtomic(join(outDir, manifest.stepModel), modelToBytes(step));
-  writeAtomic(join(outDir, manifest.convModel), modelToBytes(conv));
-  writeAtomic(join(outDir, 'gss-code.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeAtomic(join(outDir, manifest.stepModel), modelToBytes(step));
+  await writeAtomic(join(outDir, manifest.convModel), modelToBytes(conv));
+  await writeAtomic(join(outDir, 'gss-code.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const compileMs = performance.now() - t0;
   log(`compiled examples/gss-code: step and conv graphs in ${(compileMs / 1000).toFixed(1)} s`);
 
@@ -85,9 +85,9 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
   });
   const bundleMs = performance.now() - t1;
   const copy = (from: string, to: string) => writeAtomic(to, new Uint8Array(readFileSync(from)));
-  for (const name of ['index.html', 'style.css']) copy(join(root, 'web/static', name), join(outDir, name));
-  for (const name of ['model.json', 'gss_code.weights.safetensors']) copy(join(example, name), join(outDir, 'gss-code', name));
-  for (const name of ORT_WASM_FILES) copy(join(root, 'node_modules/onnxruntime-web/dist', name), join(outDir, 'ort', name));
+  for (const name of ['index.html', 'style.css']) await copy(join(root, 'web/static', name), join(outDir, name));
+  for (const name of ['model.json', 'gss_code.weights.safetensors']) await copy(join(example, name), join(outDir, 'gss-code', name));
+  for (const name of ORT_WASM_FILES) await copy(join(root, 'node_modules/onnxruntime-web/dist', name), join(outDir, 'ort', name));
   log(`bundled page and worker in ${bundleMs.toFixed(0)} ms → ${outDir}`);
   return { outDir, manifest, compileMs, bundleMs };
 }

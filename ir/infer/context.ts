@@ -51,7 +51,7 @@ export function normAxis(node: Node, axis: number, rank: number): number {
 /** numpy broadcasting of shapes; symbolic dims broadcast against 1 and equal symbols. */
 export function broadcastShapes(node: Node, shapes: (readonly Dim[] | null)[]): Dim[] | null {
   if (shapes.some((s) => s === null)) return null;
-  const rank = Math.max(...shapes.map((s) => s!.length));
+  const rank = shapes.reduce((m, s) => Math.max(m, s!.length), 0);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
     let d: Dim = 1;

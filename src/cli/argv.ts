@@ -52,10 +52,14 @@ export function flag(p: Parsed, name: string): string | undefined {
   return p.flags.get(name)?.[0];
 }
 
-export function intFlag(p: Parsed, command: string, name: string, dflt: number): number {
+/** An integer flag, with its allowed range (inclusive) when it has one. */
+export function intFlag(p: Parsed, command: string, name: string, dflt: number, range?: { min: number; max: number; why?: string }): number {
   const v = flag(p, name);
   if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UserError(`ssmc ${command}: --${name} must be an integer, got '${v}'`);
+  const n = /^[+-]?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UserError(`ssmc ${command}: --${name} must be an integer, got '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`);
+  if (range && (n < range.min || n > range.max)) {
+    throw new UserError(`ssmc ${command}: --${name} must be from ${range.min} to ${range.max}${range.why ? ` (${range.why})` : ''}, got ${n}`);
+  }
   return n;
 }

@@ -2,15 +2,15 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
 import { RUNTIMES, type Runtime } from '../../passes/cost-model.js';
 import { LOWERINGS, type Lowering } from '../../passes/lowering-tag.js';
-import { COMPILE_MODES, compileModel, parseModelFile, type CompileMode, type Compiled } from '../compile.js';
+import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, parseModelFile, type CompileMode, type Compiled } from '../compile.js';
 import { describeWeights, readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/arch.js';
-import { readInput, writeAtomic } from '../files.js';
+import { checkOutputPath, readInput, readModelJson, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 
-export function compileCommand(argv: string[]): void {
+export async function compileCommand(argv: string[]): Promise<void> {
   const p = parseArgv('compile', argv, {
     weights: { value: true },
     'seq-len': { value: true },
@@ -23,6 +23,7 @@ export function compileCommand(argv: string[]): void {
     threads: { value: true },
     'custom-ops': { value: false },
     'dplr-step': { value: true },
+    'allow-large': { value: false },
     out: { value: true, alias: 'o' },
   });
   if (p.flags.has('print-passes')) {
@@ -37,8 +38,10 @@ export function compileCommand(argv: string[]): void {
     if (!passNames.includes(name)) throw new UserError(`--print-after: unknown pass '${name}'; the pipeline has: ${passNames.join(', ')}`);
   }
   const modelPath = p.positionals[0]!;
-  const file = parseModelFile(new TextDecoder().decode(readInput(modelPath, 'model file')), modelPath);
   const weightsPath = flag(p, 'weights');
+  const inputs = [modelPath, ...(weightsPath ? [weightsPath] : [])];
+  checkOutputPath(outPath, '-o', inputs); // before a compile that may take a while
+  const file = parseModelFile(readModelJson(modelPath), modelPath);
   const weights = weightsPath ? readCheckpoint(readInput(weightsPath, 'checkpoint'), weightsPath) : null;
   const mode = flag(p, 'mode') ?? 'conv';
   if (!(COMPILE_MODES as readonly string[]).includes(mode)) {
@@ -55,8 +58,10 @@ export function compileCommand(argv: string[]): void {
     threads: parseThreads(flag(p, 'threads')),
     customOps: p.flags.has('custom-ops'),
     dplrStep: parseDplrStep(flag(p, 'dplr-step')),
+    budget: p.flags.has('allow-large') ? null : undefined,
   });
-  writeAtomic(outPath, modelToBytes(compiled.model));
+  for (const w of compiled.warnings) console.error(`warning: ${w}`);
+  await writeAtomic(outPath, modelToBytes(compiled.model), inputs);
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
   if (weights) for (const line of describeWeights(weights, compiled.checkpoint)) console.log(line);
   console.log(summarizeModel(compiled.model));
@@ -122,7 +127,9 @@ export function parseThreads(v: string | undefined): number {
 
 export function parseSeqLen(v: string | undefined): number | null {
   if (v === undefined || v === 'dynamic') return null;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`--seq-len must be a positive integer or "dynamic", got '${v}'`);
+  const n = /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEQ_LEN) {
+    throw new UserError(`--seq-len must be an integer from 1 to ${MAX_SEQ_LEN} (2^24) or "dynamic", got '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`);
+  }
   return n;
 }

@@ -1,10 +1,9 @@
-import { modelFromBytes } from '../../export/onnx-read.js';
 import type { Model } from '../../ir/model.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { typesConflict, typeToString, type Dim } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
-import { readInput } from '../files.js';
+import { readModelFile } from '../external-data.js';
 import { diffModels, formatDiff, valueDelta, type ValueDelta } from '../inspect/diff.js';
 import { table } from '../inspect/format.js';
 import { Rng } from '../models/rng.js';
@@ -104,12 +103,13 @@ export async function diffCommand(argv: string[]): Promise<void> {
   });
   if (p.positionals.length !== 2) throw new UserError(`give exactly two models: ${USAGE}`);
   const [pathA, pathB] = p.positionals as [string, string];
-  const bytesA = readInput(pathA, 'first model'), bytesB = readInput(pathB, 'second model');
-  const a = modelFromBytes(bytesA), b = modelFromBytes(bytesB);
+  const fileA = readModelFile(pathA, 'first model'), fileB = readModelFile(pathB, 'second model');
+  const a = fileA.model, b = fileB.model;
   if (!flag(p, 'run') && (p.flags.has('dim') || p.flags.has('seed'))) throw new UserError('--dim and --seed only apply with --run');
   const dims = parseDims(p, [a, b]);
   const structural = diffModels(a, b);
-  const run = flag(p, 'run') ? await runDiff(a, bytesA, b, bytesB, dims, intFlag(p, 'diff', 'seed', 0)) : null;
+  // --run hands onnxruntime self-contained bytes: external data read from each model's own folder.
+  const run = flag(p, 'run') ? await runDiff(a, fileA.runnable(), b, fileB.runnable(), dims, intFlag(p, 'diff', 'seed', 0, { min: 0, max: Number.MAX_SAFE_INTEGER })) : null;
   if (flag(p, 'json')) console.log(JSON.stringify({ ...structural, run }, null, 2));
   else console.log([formatDiff(structural), ...(run ? [formatRun(run)] : [])].join('\n'));
   // Like diff(1): 0 when the models are the same, 1 when they differ, 2 for bad input.

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { modelFromBytes } from '../../export/onnx-read.js';
 import type { Model } from '../../ir/model.js';
 import { compileModel, parseModelFile, type Weights } from '../compile.js';
 import { readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
+import { readModelFile } from '../external-data.js';
 import { readInput } from '../files.js';
 import { findArch } from '../models/registry.js';
 import { resolveArgs } from '../models/args.js';
@@ -45,7 +45,7 @@ export function exportTritonCommand(argv: string[]): void {
     }
   } else {
     if (flag(p, 'weights')) throw new UserError(`ssmc export-triton: --weights applies to a model file (.json); '${path}' is a compiled graph`);
-    const model = modelFromBytes(readInput(path, 'model'));
+    const model = readModelFile(path).withData(); // the repository gets the data, not references into this folder
     if (model.metadata.get('ssmc.mode') === 'step') step = model;
     else conv = model;
   }

@@ -2,7 +2,7 @@ import { modelFromBytes } from '../../export/onnx-read.js';
 import type { Model } from '../../ir/model.js';
 import { printModel } from '../../ir/printer.js';
 import { UserError } from '../errors.js';
-import { readInput, writeAtomic } from '../files.js';
+import { checkOutputPath, readInput, writeAtomic } from '../files.js';
 import { graphDot } from '../inspect/dot.js';
 import { graphHtml } from '../inspect/html.js';
 import { formatReport, inspectModel } from '../inspect/report.js';
@@ -33,7 +33,7 @@ export function parseDims(p: Parsed, models: Model[]): Record<string, number> {
   return dims;
 }
 
-export function inspectCommand(argv: string[]): void {
+export async function inspectCommand(argv: string[]): Promise<void> {
   const p = parseArgv('inspect', argv, {
     json: { value: false },
     dim: { value: true, repeat: true },
@@ -44,15 +44,18 @@ export function inspectCommand(argv: string[]): void {
   if (p.positionals.length !== 1) throw new UserError(`give exactly one model: ${USAGE}`);
   if (flag(p, 'json') && flag(p, 'graph')) throw new UserError('--json and --graph both print to stdout; give one of them');
   const path = p.positionals[0]!;
+  const dotPath = flag(p, 'dot'), htmlPath = flag(p, 'html');
+  for (const out of [dotPath, htmlPath]) if (out) checkOutputPath(out, out === dotPath ? '--dot' : '--html', [path]);
   const model = modelFromBytes(readInput(path, 'model'));
   const dims = parseDims(p, [model]);
-  const dotPath = flag(p, 'dot'), htmlPath = flag(p, 'html');
-  // Write the files first: a report on stdout followed by a failed write would look like success.
-  if (dotPath) writeAtomic(dotPath, graphDot(model));
-  if (htmlPath) writeAtomic(htmlPath, graphHtml(model, path.split(/[\\/]/).pop() ?? path));
-  if (flag(p, 'graph')) console.log(printModel(model));
-  else if (flag(p, 'json')) console.log(JSON.stringify(inspectModel(model, { dims }), null, 2));
-  else console.log(formatReport(inspectModel(model, { dims })));
+  // Everything is computed before anything is written: a failure leaves no file behind, and a
+  // report on stdout followed by a failed write would look like success.
+  const report = flag(p, 'graph') ? printModel(model) : flag(p, 'json') ? JSON.stringify(inspectModel(model, { dims }), null, 2) : formatReport(inspectModel(model, { dims }));
+  const dot = dotPath ? graphDot(model) : null;
+  const html = htmlPath ? graphHtml(model, path.split(/[\\/]/).pop() ?? path) : null;
+  if (dotPath) await writeAtomic(dotPath, dot!, [path]);
+  if (htmlPath) await writeAtomic(htmlPath, html!, [path]);
+  console.log(report);
   // Notes go to stderr so that --json and --graph output stay machine-readable.
   if (dotPath) console.error(`wrote ${dotPath}`);
   if (htmlPath) console.error(`wrote ${htmlPath}`);

@@ -1,14 +1,5 @@
 #!/usr/bin/env node
 import { UserError } from '../errors.js';
-import { compileCommand } from './compile-command.js';
-import { demoCommand } from './demo-command.js';
-import { generateCommand } from './generate-command.js';
-import { verifyCommand } from './verify-command.js';
-import { runCommand } from './run-command.js';
-import { inspectCommand } from './inspect-command.js';
-import { diffCommand } from './diff-command.js';
-import { serveCommand } from './serve-command.js';
-import { exportTritonCommand } from './export-triton-command.js';
 
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
@@ -36,17 +27,34 @@ usage:
 
 Bad input exits with code 2 and a message naming the field, the rule and the fix.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void> | void> = {
-  compile: compileCommand,
-  run: runCommand,
-  generate: generateCommand,
-  verify: verifyCommand,
-  demo: demoCommand,
-  inspect: inspectCommand,
-  diff: diffCommand,
-  serve: serveCommand,
-  'export-triton': exportTritonCommand,
+type Command = (argv: string[]) => Promise<void> | void;
+
+/**
+ * Each command's module is loaded only when it runs: onnxruntime-node is loaded by the commands
+ * that run models, after the command line has been checked (see MAX_COMMAND_LINE).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  compile: async () => (await import('./compile-command.js')).compileCommand,
+  run: async () => (await import('./run-command.js')).runCommand,
+  generate: async () => (await import('./generate-command.js')).generateCommand,
+  verify: async () => (await import('./verify-command.js')).verifyCommand,
+  demo: async () => (await import('./demo-command.js')).demoCommand,
+  inspect: async () => (await import('./inspect-command.js')).inspectCommand,
+  diff: async () => (await import('./diff-command.js')).diffCommand,
+  serve: async () => (await import('./serve-command.js')).serveCommand,
+  'export-triton': async () => (await import('./export-triton-command.js')).exportTritonCommand,
 };
+
+/**
+ * onnxruntime-node 1.30 crashes (SIGSEGV) when it creates a session in a process whose command
+ * line is longer than about 28 KiB; ssmc refuses long command lines before it loads onnxruntime.
+ * Long prompts go in a file (`generate --prompt-file`).
+ */
+const MAX_COMMAND_LINE = 16 * 1024;
+
+function commandLineBytes(argv: readonly string[]): number {
+  return argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -54,28 +62,60 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return cmd ? 0 : 2;
   }
-  const run = COMMANDS[cmd];
-  if (!run) {
-    console.error(`ssmc: unknown command '${cmd}'; commands: ${Object.keys(COMMANDS).join(', ')}\n\n${USAGE}`);
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
+    console.error(`ssmc: unknown command '${cmd.slice(0, 64)}'; commands: ${Object.keys(COMMANDS).join(', ')}\n\n${USAGE}`);
+    return 2;
+  }
+  const bytes = commandLineBytes(process.argv);
+  if (bytes > MAX_COMMAND_LINE) {
+    console.error(`ssmc ${cmd}: error: the command line is ${bytes} bytes, over the ${MAX_COMMAND_LINE}-byte limit (onnxruntime-node crashes on command lines over about 28 KiB); pass a long prompt with --prompt-file <file>`);
     return 2;
   }
   try {
+    const run = await load();
     await run(rest);
     // A command that ran but found a failure (verify: a check over tolerance; diff: the models
     // differ) sets process.exitCode; process.exit(0) would hide it.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`ssmc ${cmd}: error: ${e.message}`);
-      return 2;
-    }
-    const named = userFacing(e);
-    if (named) {
-      console.error(`ssmc ${cmd}: error: ${named}`);
+    const message = e instanceof UserError ? e.message : userFacing(e);
+    if (message !== null) {
+      console.error(`ssmc ${cmd}: error: ${oneLine(message, cmd)}`);
       return 2;
     }
     throw e;
   }
+}
+
+/**
+ * Exit once stdout and stderr have been handed to the OS: on a slow pipe, writes queue in the
+ * process, and process.exit would drop what is queued (a --json report cut at 64 KiB).
+ */
+async function exitAfterFlush(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((done) => {
+    if (s.destroyed || !s.writable) return done();
+    s.write('', () => done());
+  })));
+  process.exit(code);
+}
+
+// A reader that goes away (`ssmc inspect m.onnx | head`) is not an error of ours.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
+
+/**
+ * The message as one line of bounded length: a file can put megabytes of names into a message
+ * (1.5 million extra tensors), and the readers' messages already say where and why.
+ */
+const MAX_MESSAGE = 2000;
+function oneLine(message: string, cmd: string): string {
+  const text = message.replace(new RegExp(`^ssmc ${cmd}: `), '').replace(/\s*\n\s*/g, ' ');
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 200)} … (${text.length - MAX_MESSAGE + 200} characters left out) … ${text.slice(-150)}`;
 }
 
 /** Errors from the format readers are the user's input too (a bad .onnx or .safetensors file). */
@@ -85,9 +125,9 @@ function userFacing(e: unknown): string | null {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (e) => {
     console.error(e);
-    process.exit(1);
+    return exitAfterFlush(1);
   },
 );

@@ -1,8 +1,8 @@
-import { modelFromBytes } from '../../export/onnx-read.js';
 import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { UserError } from '../errors.js';
-import { readInput, writeAtomic } from '../files.js';
+import { checkOutputPath, readInput, writeAtomic } from '../files.js';
+import { readModelFile } from '../external-data.js';
 import { backendNamed } from '../runtime/select.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 
@@ -18,10 +18,12 @@ export async function runCommand(argv: string[]): Promise<void> {
   const outPath = flag(p, 'out');
   if (!inputsPath) throw new UserError('ssmc run: missing --inputs <in.safetensors>');
   if (!outPath) throw new UserError('ssmc run: missing -o <out.safetensors>');
-  const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc run: --backend');
   const modelPath = p.positionals[0]!;
-  const bytes = readInput(modelPath, 'model');
-  const model = modelFromBytes(bytes); // validates the file before onnxruntime sees it
+  checkOutputPath(outPath, '-o', [modelPath, inputsPath]);
+  const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc run: --backend');
+  // Validated before onnxruntime sees it; external data is read from the model's folder only.
+  const file = readModelFile(modelPath);
+  const model = file.model;
   const tensors = readSafetensors(readInput(inputsPath, 'inputs'), inputsPath);
   const feeds = new Map<string, Tensor>();
   for (const v of model.graph.inputs) {
@@ -38,8 +40,8 @@ export async function runCommand(argv: string[]): Promise<void> {
     }
     feeds.set(v.name, t);
   }
-  const outputs = await backend.run(bytes, feeds, { threads: intFlag(p, 'run', 'threads', 0) || undefined });
-  writeAtomic(outPath, writeSafetensors(outputs));
+  const outputs = await backend.run(file.runnable(), feeds, { threads: flag(p, 'threads') === undefined ? undefined : intFlag(p, 'run', 'threads', 1, { min: 1, max: 256, why: 'intra-op threads of onnxruntime' }) });
+  await writeAtomic(outPath, writeSafetensors(outputs), [modelPath, inputsPath]);
   for (const [name, t] of outputs) console.log(`${name}: ${t.dtype}[${t.dims.join(',')}]`);
   console.log(`wrote ${outPath}`);
 }

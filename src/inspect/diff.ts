@@ -234,12 +234,16 @@ export function diffModels(a: Model, b: Model): ModelDiff {
 export function formatDiff(d: ModelDiff): string {
   if (d.identical) return 'no structural or initializer differences';
   const out: string[] = [];
+  // One push per line: spreading a file-sized list into push() overflows the call stack.
+  const add = (lines: readonly string[]) => {
+    for (const l of lines) out.push(l);
+  };
   const block = (title: string, lines: string[]) => {
-    if (lines.length) out.push(`${title}:`, ...lines.map((l) => `  ${l}`));
+    if (lines.length) add([`${title}:`, ...lines.map((l) => `  ${l}`)]);
   };
   block('header', d.header);
   block('interface', d.interface);
-  if (d.ops.length) out.push('op counts (a → b):', ...table(d.ops.map((o) => [o.op, `${o.a} → ${o.b}`])));
+  if (d.ops.length) add(['op counts (a → b):', ...table(d.ops.map((o) => [o.op, `${o.a} → ${o.b}`]))]);
   block('nodes removed', d.nodes.removed);
   block('nodes added', d.nodes.added);
   for (const c of d.nodes.changed) block(`node ${c.node}`, c.changes);
@@ -247,8 +251,8 @@ export function formatDiff(d: ModelDiff): string {
   block('initializers added', d.initializers.added);
   block('initializers changed', d.initializers.changed.map((c) => `${c.name}: ${c.change}`));
   if (d.initializers.values.length) {
-    out.push('initializer values (max abs / max rel difference):',
-      ...table(d.initializers.values.map((v) => [v.name, v.maxAbs.toExponential(3), v.maxRel.toExponential(3), `${v.count} elements`])));
+    add(['initializer values (max abs / max rel difference):',
+      ...table(d.initializers.values.map((v) => [v.name, v.maxAbs.toExponential(3), v.maxRel.toExponential(3), `${v.count} elements`]))]);
   }
   block('functions', d.functions);
   return out.join('\n');

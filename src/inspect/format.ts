@@ -26,6 +26,14 @@ export function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
 
+/**
+ * out.push(...lines) passes every line as an argument: a file with 100,000 values (2^16 If
+ * branches) overflows the call stack that way.
+ */
+function append(out: string[], lines: readonly string[]): void {
+  for (const l of lines) out.push(l);
+}
+
 function section(title: string, lines: string[]): string[] {
   return lines.length ? ['', `${title}:`, ...lines] : [];
 }
@@ -37,12 +45,12 @@ export function formatReportText(r: InspectReport): string {
   out.push(`opsets: ${r.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`);
   if (r.domain || r.modelVersion) out.push(`domain '${r.domain}', model_version ${r.modelVersion}`);
   if (r.docString) out.push(`doc: ${r.docString}`);
-  out.push(...section('metadata', r.metadata.map((m) => `  ${m.key} = ${m.value.length > 160 ? `${m.value.slice(0, 160)}…` : m.value}`)));
-  out.push(...section('inputs', table(r.inputs.map((v) => [v.name, v.type]))));
-  out.push(...section('outputs', table(r.outputs.map((v) => [v.name, v.type]))));
+  append(out, section('metadata', r.metadata.map((m) => `  ${m.key} = ${m.value.length > 160 ? `${m.value.slice(0, 160)}…` : m.value}`)));
+  append(out, section('inputs', table(r.inputs.map((v) => [v.name, v.type]))));
+  append(out, section('outputs', table(r.outputs.map((v) => [v.name, v.type]))));
   const init = r.initializers;
   out.push('', `initializers: ${init.count} (${bytes(init.bytes)}); parameters: ${human(r.parameters)}`);
-  out.push(...table(init.byDtype.map((d) => [d.dtype, `${d.count} tensors`, `${human(d.elements)} elements`, bytes(d.bytes)])));
+  append(out, table(init.byDtype.map((d) => [d.dtype, `${d.count} tensors`, `${human(d.elements)} elements`, bytes(d.bytes)])));
   if (init.largest.length) out.push('  largest:', ...table(init.largest.map((l) => [l.name, l.type, bytes(l.bytes)]), '    '));
   if (init.external.length) {
     out.push('  external data:', ...table(init.external.map((e) => [e.name, e.location, `offset ${e.offset}`, e.length === null ? 'to end' : `${e.length} bytes`]), '    '));
@@ -51,13 +59,13 @@ export function formatReportText(r: InspectReport): string {
   for (const d of r.ops) out.push(`  ${d.domain}: ${d.ops.map((o) => `${o.op}×${o.count}`).join(' ')}`);
   for (const f of r.functions) {
     out.push('', `function ${f.domain}.${f.name}(${f.inputs.join(', ')}) -> (${f.outputs.join(', ')})${f.attributes.length ? ` attributes <${f.attributes.join(', ')}>` : ''}: ${f.nodes} nodes`);
-    out.push(...f.body.split('\n').map((l) => `  ${l}`));
+    append(out, f.body.split('\n').map((l) => `  ${l}`));
   }
-  out.push(...section('subgraphs', r.subgraphs.map((s) =>
+  append(out, section('subgraphs', r.subgraphs.map((s) =>
     `  ${s.path}: ${s.op} '${s.node}' ${s.attribute}, (${s.inputs.map((v) => `${v.name} ${v.type}`).join(', ')}) -> (${s.outputs.map((v) => `${v.name} ${v.type}`).join(', ')}), ${s.nodes} nodes`)));
-  out.push(...formatSsm(r));
-  out.push(...formatCost(r));
-  out.push(...section('values (inferred types)', table(r.values.map((v) => [v.graph, v.name, v.type, v.from]))));
+  append(out, formatSsm(r));
+  append(out, formatCost(r));
+  append(out, section('values (inferred types)', table(r.values.map((v) => [v.graph, v.name, v.type, v.from]))));
   return out.join('\n');
 }
 

@@ -94,7 +94,7 @@ export function layoutGraph(graph: Graph): Layout {
   }
   let width = 0;
   const rowWidths = ranks.map((r) => r.reduce((s, b) => s + b.width, 0) + GAP * Math.max(0, r.length - 1));
-  const widest = Math.max(0, ...rowWidths);
+  const widest = rowWidths.reduce((m, w) => Math.max(m, w), 0);
   ranks.forEach((r, i) => {
     let x = MARGIN + (widest - rowWidths[i]!) / 2;
     for (const b of r) {

@@ -2,6 +2,7 @@ import type { Builder } from '../../ir/builder.js';
 import type { Tensor } from '../../ir/tensor.js';
 import type { Dim, DType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
+import type { CostPart } from '../budget.js';
 import type { ArgSchema, ArgValues } from './args.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
@@ -64,4 +65,9 @@ export interface ArchDef {
    * (a string explaining it).
    */
   stepIo?(args: ArgValues): { input: Dim[]; output: Dim[] } | string;
+  /**
+   * Compile-time work the arch does itself beyond its parameters and graph (which budget.ts
+   * estimates for every arch from `params`), so a compile can be refused before it starts.
+   */
+  compileCost?(args: ArgValues, target: { seqLen: number | null; mode: 'conv' | 'step' | 'prefill' }): CostPart[];
 }

@@ -24,14 +24,17 @@ export function resolveArgs(arch: string, schema: ArgSchema, given: unknown): Ar
   const out: ArgValues = {};
   const input = given as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (!(key in schema)) {
+    if (!Object.hasOwn(schema, key)) {
       throw new UserError(
-        `model file: unknown argument "${key}" for arch '${arch}'; accepted arguments: ${Object.keys(schema).join(', ')}`,
+        `model file: unknown argument "${key.length > 64 ? `${key.slice(0, 64)}…` : key}" for arch '${arch}'; accepted arguments: ${Object.keys(schema).join(', ')}`,
       );
     }
   }
   for (const [name, spec] of Object.entries(schema)) {
-    if (spec.kind === 'training') continue;
+    if (spec.kind === 'training') {
+      checkTrainingValue(`model file: argument "${name}" of arch '${arch}'`, input[name]);
+      continue;
+    }
     const v = input[name];
     const where = `model file: argument "${name}" of arch '${arch}'`;
     if (v === undefined) {
@@ -51,6 +54,16 @@ export function resolveArgs(arch: string, schema: ArgSchema, given: unknown): Ar
     out[name] = checkValue(where, spec, v);
   }
   return out;
+}
+
+/** Training-only arguments are ignored, but not any JSON value: what the official constructors take (numbers, strings, small lists and maps). */
+const MAX_TRAINING_VALUE_CHARS = 4096;
+
+function checkTrainingValue(where: string, v: unknown): void {
+  if (v === undefined || v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string' && v.length <= 256) return;
+  const text = JSON.stringify(v);
+  if (typeof v === 'object' && text.length <= MAX_TRAINING_VALUE_CHARS) return;
+  throw new UserError(`${where} is only used in training (ssmc ignores it), but its value is ${typeof v === 'string' ? `a ${v.length}-character string` : `${text.length} characters of JSON`}; give a number, a short string or a small list or map, or leave it out`);
 }
 
 function checkValue(where: string, spec: Exclude<ArgSpec, { kind: 'training' }>, v: unknown): number | string | boolean {

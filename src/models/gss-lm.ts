@@ -13,7 +13,7 @@ export const gssLm: ArchDef = {
   official: 'lucidrains/gated-state-spaces-pytorch gated_state_spaces_pytorch/gss.py GatedStateSpacesLM',
   schema: {
     num_tokens: { kind: 'int', default: null, min: 1, doc: 'vocabulary size V' },
-    depth: { kind: 'int', default: null, min: 1, doc: 'number of GSS layers' },
+    depth: { kind: 'int', default: null, min: 1, max: 1024, doc: 'number of GSS layers (at most 1024: the parameter list alone grows with it)' },
     ...GSS_LAYER_ARGS,
   },
   params(args) {

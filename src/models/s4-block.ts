@@ -9,7 +9,8 @@ import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { legsNplr } from './hippo.js';
 import type { Rng } from './rng.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { complexTensor, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
+import { complexTensor, DPLR_MAX_DYNAMIC_LENGTH, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
+import { FLOPS_PER_SECOND } from '../budget.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
 import { dplrLinearPrefill, dplrRealization } from './dplr-chunked.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
@@ -27,7 +28,7 @@ const schema: ArgSchema = {
   d_model: { kind: 'int', default: null, min: 1, doc: 'number of features H' },
   d_state: { kind: 'int', default: 64, min: 2, doc: 'state size N (N/2 complex modes are stored)' },
   channels: { kind: 'int', default: 1, min: 1, doc: 'output channels C per feature' },
-  l_max: { kind: 'int', default: null, min: 1, nullable: true, doc: 'maximum kernel length (null: the input length)' },
+  l_max: { kind: 'int', default: null, min: 1, max: 2 ** 24, nullable: true, doc: 'maximum kernel length (null: the input length)' },
   bidirectional: { kind: 'bool', default: false, doc: 'two-sided (non-causal) kernel' },
   activation: { kind: 'enum', default: 'gelu', values: ACTIVATIONS, nullable: true, doc: 'activation after the SSM' },
   final_act: { kind: 'enum', default: 'glu', values: ['glu', ...ACTIVATIONS], nullable: true, doc: 'output_linear activation' },
@@ -86,6 +87,9 @@ export const s4Block: ArchDef = {
     }
     const { H, nSsm } = dims(args);
     if (H % nSsm !== 0) throw new UserError(`${where}: "d_model" (${H}) must be a multiple of "n_ssm" (${nSsm}): features share the ${nSsm} (A, B) copies`);
+    if (isDplr(args) && args.l_max !== null && int(args, 'l_max') > DPLR_MAX_DYNAMIC_LENGTH) {
+      throw new UserError(`${where}: mode "${str(args, 'mode')}" computes its kernel at "l_max" positions, at most ${DPLR_MAX_DYNAMIC_LENGTH} (2^20); got ${int(args, 'l_max')}`);
+    }
     if (args.bottleneck !== null || args.gate !== null) {
       throw new UserError(`${where}: "bottleneck"/"gate" are broken in the official S4Block at HEAD (the module cannot be built); use arch 'gss' for gated state spaces`);
     }
@@ -141,6 +145,23 @@ export const s4Block: ArchDef = {
     const t = bool(args, 'transposed');
     const shape = t ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
     return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: t ? 'BHL' : 'BLH' };
+  },
+  compileCost(args, target) {
+    if (!DPLR_MODES.includes(str(args, 'mode'))) return [];
+    // S4 DPLR works on dense float64 [M,M] complex matrices per feature (M = d_state): dA by a
+    // solve, dA^l_kernel by squaring, one squaring per doubling of the kernel length, dA^T for the
+    // chunked form, the stepper's parameters; each matmul is 8·M³ flops, and ~6 matrices per
+    // feature stay cached.
+    const { H } = dims(args), M = int(args, 'd_state');
+    const lKernel = (args.l_max as number | null) ?? 1024;
+    const maxLen = target.seqLen ?? DPLR_MAX_DYNAMIC_LENGTH;
+    const doublings = Math.max(0, Math.ceil(Math.log2(maxLen / lKernel)));
+    const matmuls = 2 * Math.log2(lKernel) + doublings + 2 * 7 + 6;
+    return [{
+      what: `S4 DPLR dense float64 matrices (H=${H}, d_state=${M}, ${Math.round(matmuls)} [${M},${M}] complex products per feature)`,
+      bytes: H * 6 * M * M * 16,
+      seconds: (H * matmuls * 8 * M ** 3) / FLOPS_PER_SECOND,
+    }];
   },
   build(ctx) {
     return buildS4Block(ctx);

@@ -66,6 +66,11 @@ function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: ArgValues,
       `run one forward pass of the module (any input of length l_max or your sequence length) before saving the state_dict`,
     );
   }
+  // The kernel is formed at l_kernel·2^m positions: a checkpoint claiming more than ssmc serves
+  // would make it allocate and compute what the file merely claims.
+  if (!Number.isSafeInteger(lKernel) || lKernel > DPLR_MAX_DYNAMIC_LENGTH) {
+    throw new UserError(`checkpoint: 'layer.kernel.l_kernel' is ${lKernel}, over the ${DPLR_MAX_DYNAMIC_LENGTH} (2^20) positions ssmc computes S4 (DPLR) kernels for; the official code stores the length of its first forward pass here — re-save the checkpoint after a forward pass at l_max`);
+  }
   // float64 when the checkpoint held float64: the system is built in float64 either way.
   const f = (name: string) => params.tensor(name).data as Float32Array | Float64Array;
   const invDt = f('layer.kernel.inv_dt'), aRe = f('layer.kernel.A_real'), aIm = f('layer.kernel.A_imag');

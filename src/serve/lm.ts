@@ -21,13 +21,13 @@ export interface LmGraphs {
 }
 
 /** The step (and prefill) graph of a model file with token-id input, or why it has none. */
-export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: Pick<CompileOptions, 'opset' | 'threads'>): LmGraphs | string {
+export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: Pick<CompileOptions, 'opset' | 'threads' | 'budget'>): LmGraphs | string {
   const arch = findArch(file.arch);
   const args = resolveArgs(arch.id, arch.schema, file.args);
   if (arch.io(args).inputDtype !== 'int64') return `arch '${arch.id}' takes ${arch.io(args).inputDtype} input, not token ids`;
   const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode`;
   if (typeof stepIo === 'string') return stepIo;
-  const base = { seqLen: null, opset: opts.opset, threads: opts.threads };
+  const base = { seqLen: null, opset: opts.opset, threads: opts.threads, budget: opts.budget };
   const step = compileModel(file, weights, { ...base, mode: 'step' }).model;
   const prefill = compileModel(file, weights, { ...base, mode: 'prefill' }).model;
   return lmFromModels(step, prefill);

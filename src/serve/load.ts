@@ -1,10 +1,10 @@
 import { basename, extname } from 'node:path';
-import { modelFromBytes } from '../../export/onnx-read.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import type { Model } from '../../ir/model.js';
 import { compileModel, parseModelFile, type Weights } from '../compile.js';
 import { readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
+import { readModelFile } from '../external-data.js';
 import { readInput } from '../files.js';
 import { compileLmGraphs, lmFromModels, type LmGraphs } from './lm.js';
 import type { TensorSpec } from './v2-tensors.js';
@@ -50,9 +50,9 @@ export function loadServedModel(path: string, opts: LoadOptions): ServedModel {
     return describe(name, conv, modelToBytes(conv), lm);
   }
   if (opts.weights) throw new UserError(`--weights applies to a model file (.json); '${path}' is a compiled graph that already holds its weights`);
-  const bytes = readInput(path, 'model');
-  const model = modelFromBytes(bytes);
-  return describe(name, model, bytes, lmFromModels(model, null));
+  // onnxruntime gets the model with its external data inside, read from the model's own folder.
+  const file = readModelFile(path);
+  return describe(name, file.model, file.runnable(), lmFromModels(file.withData(), null));
 }
 
 function describe(name: string, model: Model, bytes: Uint8Array, lm: LmGraphs | string): ServedModel {

@@ -206,13 +206,20 @@ describe('modelFromBytes: malformed files give OnnxFormatError, never a crash', 
     }
   });
 
-  it('wraps protobuf decoding errors with the offset', () => {
+  it('checks the wire format before decoding: lying lengths, bad wire types, each with its byte offset', () => {
     const truncated = formatError(Uint8Array.from([0x3a, 0x10, 0x0a])); // graph field claims 16 bytes, 1 follows
-    expect(truncated.message).toMatch(/not a valid ONNX model: protobuf decoding failed \(index out of range/);
+    expect(truncated.message).toMatch(/not a valid ONNX model: field 7 of ModelProto at byte 0 claims 16 byte\(s\), but only 1 remain/);
     expect(truncated.field).toBe('ModelProto');
     const wireType = formatError(Uint8Array.from([0x9f, 0x06, 0x00])); // field 99 with wire type 7
-    expect(wireType.message).toMatch(/invalid wire type 7/);
-    expect(wireType.offset).toBe(2);
+    expect(wireType.message).toMatch(/wire type 7/);
+    expect(wireType.offset).toBe(0);
+    // A length of 2^63: protobufjs would read its low 32 bits (0) and see an empty graph.
+    const huge = formatError(Uint8Array.from([0x3a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x0a, 0x00]));
+    expect(huge.message).toMatch(/field 7 of ModelProto at byte 0 claims 9223372036854776000 byte\(s\)/);
+    // Nested lengths are checked too: a node inside the graph claiming more than the graph holds.
+    const inner = formatError(Uint8Array.from([0x3a, 0x03, 0x0a, 0x05, 0x00]));
+    expect(inner.message).toMatch(/field 1 of GraphProto at byte 2 claims 5 byte\(s\), but only 1 remain/);
+    expect(inner.offset).toBe(2);
   });
 
   it('rejects tensors whose dims lie about their data, before allocating', () => {
@@ -392,8 +399,8 @@ describe('modelFromBytes: fixed reader gaps', () => {
 
   it('reports the byte offset of truncated protobuf fields', () => {
     const e = formatError(Uint8Array.from([0x3a, 0x10, 0x0a]));
-    expect(e.offset).toBe(3);
-    expect(e.message).toMatch(/at byte 3 a field needs \d+ more byte\(s\) but the file ends at byte 3/);
+    expect(e.offset).toBe(0);
+    expect(e.message).toMatch(/at byte 0 claims 16 byte\(s\), but only 1 remain in its message; the file is truncated/);
     const good = modelToBytes(mlpModel());
     const cut = formatError(good.subarray(0, good.length - 5));
     expect(cut.offset).toBeGreaterThan(0);

@@ -84,8 +84,17 @@ describe('writeSafetensors / readSafetensors', () => {
   });
 
   it('accepts __metadata__ (string → string)', () => {
-    const t = readSafetensors(file({ __metadata__: { format: 'pt' }, w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }));
+    const t = readSafetensors(file({ __metadata__: { format: 'pt' }, w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 8));
     expect([...t.keys()]).toEqual(['w']);
+  });
+
+  it('refuses a header naming a tensor twice (JSON.parse would keep the last silently), trailing bytes and holes in the data section', () => {
+    const dupHeader = '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    rejected(file(dupHeader, 8), /names 'w' twice/, /re-save/);
+    rejected(file({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 12), /8 trailing byte\(s\) after the last tensor/);
+    rejected(file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, 12), /bytes 4 to 8 of the data section belong to no tensor/);
+    // a key that only looks like a duplicate (nested, or inside a string) is fine
+    expect([...readSafetensors(file({ __metadata__: { w: 'w' }, w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4)).keys()]).toEqual(['w']);
   });
 
   it('refuses to write what safetensors cannot hold', () => {

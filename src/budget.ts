@@ -1,0 +1,117 @@
+import type { LayerInfo } from './layer-metadata.js';
+import type { ArchDef } from './models/arch.js';
+import type { ArgValues } from './models/args.js';
+import { UserError } from './errors.js';
+
+/**
+ * What a compile will cost, estimated from the arguments before anything is allocated: the
+ * parameters and the graph from the arch's parameter list (so every arch gets this for free),
+ * arch-specific work the arch declares (S4 DPLR's dense float64 matrices), and, once the
+ * high-level graph exists, each long convolution's kernel work at a fixed length. A compile over
+ * the budget is refused with the estimate; `--allow-large` (CompileOptions.budget = null) lifts it.
+ */
+
+export interface CostPart {
+  /** What costs, in words: "parameters (7.0e8 float32)". */
+  what: string;
+  bytes: number;
+  seconds: number;
+}
+
+export interface Budget {
+  /** Peak memory the compile may be estimated to need. */
+  memoryBytes: number;
+  /** Time the compile may be estimated to take. */
+  seconds: number;
+}
+
+const GiB = 2 ** 30;
+
+/** Half the development machine's 24 GiB and five minutes: beyond either, ask first. */
+export const DEFAULT_BUDGET: Budget = { memoryBytes: 12 * GiB, seconds: 300 };
+
+/**
+ * Rates measured on the development machine (2 cores, Node 20), conservative by about 2×:
+ * a parameter is held as float64 while initialised or checked, as float32 in the IR and again in
+ * the written file; a parameter tensor brings ~40 IR nodes, each a few KiB and visited by ~15
+ * passes and the verifier after each.
+ */
+const BYTES_PER_PARAMETER = 24;
+const SECONDS_PER_PARAMETER = 5e-8;
+const NODES_PER_PARAMETER_TENSOR = 40;
+const BYTES_PER_NODE = 4096;
+const SECONDS_PER_NODE = 4e-4;
+/** float64 multiply-adds per second in the interpreter and the compile-time linear algebra. */
+export const FLOPS_PER_SECOND = 5e8;
+
+/** Parameters and graph size, from the arch's parameter list alone. */
+export function estimateFromParams(arch: ArchDef, args: ArgValues): CostPart[] {
+  const specs = arch.params(args);
+  let params = 0;
+  for (const s of specs) params += s.shape.reduce((n, d) => n * d, 1);
+  const nodes = NODES_PER_PARAMETER_TENSOR * specs.length;
+  return [
+    { what: `parameters (${fmtCount(params)} values in ${specs.length} tensors)`, bytes: params * BYTES_PER_PARAMETER, seconds: params * SECONDS_PER_PARAMETER },
+    { what: `graph (~${fmtCount(nodes)} nodes)`, bytes: nodes * BYTES_PER_NODE, seconds: nodes * SECONDS_PER_NODE },
+  ];
+}
+
+/**
+ * Each long convolution at a fixed length: its kernel chain is evaluated in float64 by the
+ * reference interpreter when its largest intermediate, the [C,H,N,L] complex exponentials, fits
+ * the fold limit (else it stays in the graph for onnxruntime); measured, about 0.4 µs and, at
+ * the peak, 3.5 float64 copies per element, at most ~7 fold limits at once.
+ */
+export function estimateConvolutions(layers: readonly LayerInfo[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
+  if (seqLen === null) return [];
+  return layers.map((l) => {
+    const H = l.H ?? 1, C = l.channels ?? 1, N = l.N ?? 1, L = seqLen;
+    const elements = C * H * N * L;
+    const folded = elements * 8 <= foldLimitBytes;
+    return {
+      what: `layer ${l.name} kernel at L=${L} (C=${C}, H=${H}, N=${N}${folded ? '' : ', left to onnxruntime'})`,
+      bytes: folded ? Math.min(elements * 16 * 3.5, 7 * foldLimitBytes) : 0,
+      seconds: folded ? elements * SECONDS_PER_KERNEL_ELEMENT : 0,
+    };
+  });
+}
+
+const SECONDS_PER_KERNEL_ELEMENT = 4e-7;
+
+/** Refuse a compile whose estimate exceeds the budget, with the estimate and the way to go ahead. */
+export function checkBudget(parts: readonly CostPart[], budget: Budget | null, what = 'the compile'): void {
+  if (budget === null) return;
+  const bytes = parts.reduce((s, p) => s + p.bytes, 0);
+  const seconds = parts.reduce((s, p) => s + p.seconds, 0);
+  if (bytes <= budget.memoryBytes && seconds <= budget.seconds) return;
+  const over = [
+    ...(bytes > budget.memoryBytes ? [`${fmtBytes(bytes)} of memory (limit ${fmtBytes(budget.memoryBytes)})`] : []),
+    ...(seconds > budget.seconds ? [`${fmtSeconds(seconds)} (limit ${fmtSeconds(budget.seconds)})`] : []),
+  ];
+  const top = [...parts].sort((a, b) => (bytes > budget.memoryBytes ? b.bytes - a.bytes : b.seconds - a.seconds)).slice(0, 3)
+    .map((p) => `${p.what}: ${fmtBytes(p.bytes)}, ${fmtSeconds(p.seconds)}`);
+  throw new UserError(`${what} is estimated to need ${over.join(' and ')}; most of it: ${top.join('; ')}; make the model or --seq-len smaller, or pass --allow-large to go ahead`);
+}
+
+export function fmtBytes(b: number): string {
+  if (!Number.isFinite(b)) return `${b} bytes`;
+  if (b >= 2 ** 40 * 1024) return `${(b / 2 ** 50).toExponential(1)} PiB`;
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let u = 0;
+  while (b >= 1024 && u < units.length - 1) {
+    b /= 1024;
+    u++;
+  }
+  return `${u === 0 ? b : b.toFixed(1)} ${units[u]}`;
+}
+
+export function fmtSeconds(s: number): string {
+  if (s < 120) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(0)} min`;
+  if (s < 2 * 86400 * 365) return `${(s / 3600).toPrecision(2)} h`;
+  return `${(s / 86400 / 365).toExponential(1)} years`;
+}
+
+function fmtCount(n: number): string {
+  return n < 1e6 ? String(n) : n.toExponential(1);
+}
