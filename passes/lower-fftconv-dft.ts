@@ -5,8 +5,14 @@ import type { Value } from '../ir/value.js';
 import { noneTagged, rewriteTagged } from './lowering-tag.js';
 import type { Pass } from './pass.js';
 
-/** An opset-correct DFT node: opset 17 takes `axis` as an attribute, opset 20+ as input 2. */
+/**
+ * An opset-correct DFT node: opset 17 takes `axis` as an attribute, opset 20+ as input 2. ONNX
+ * defines `onesided` for forward transforms of real input only (DFT-17 and DFT-20; its shape
+ * inference rejects onesided with inverse), so an inverse real FFT is written as the real part of
+ * a full inverse (see irfftWeights).
+ */
 export function dftNode(b: Builder, x: Value, n: Value, axis: number, inverse: boolean, onesided: boolean): Value {
+  if (inverse && onesided) throw new Error('internal: ONNX DFT has no one-sided inverse; take the real part of a full inverse of the weighted spectrum');
   const attrs: Record<string, number> = {};
   if (inverse) attrs.inverse = 1;
   if (onesided) attrs.onesided = 1;
@@ -152,19 +158,18 @@ function irfftWeights(b: Builder, n: Value, nStatic: number | null, spectrum: Va
 /**
  * One rfft per row (the plain baseline):
  *   U = rfft(u, n), K = rfft(kc, n) · w
- *   y = irfft_n(U ⊙ K)[..., :L]   (opset 20+: DFT inverse onesided; opset 17: Re IDFT_n(U ⊙ K·w))
+ *   y = irfft_n(U ⊙ K)[..., :L] = Re IDFT_n(U ⊙ K·w)[..., :L]
  */
 function lowerUnpacked(b: Builder, u: Value, kc: Value, n: Value, staticN: number | null, L: { dim: Dim; value: Value }): Value {
   const U = dftNode(b, b.unsqueeze(u, [3]), n, 2, false, true); // [B,H,F,2]
   const Kp = toPlanes(b, dftNode(b, b.unsqueeze(kc, [3]), n, 2, false, true)); // [1,C,H,F] each
-  // Opset 20+ has the one-sided inverse (irfft); opset 17 takes the real part of a full inverse
-  // of the weighted one-sided spectrum instead.
-  const onesidedInverse = b.opset >= 20;
-  const Kw = onesidedInverse ? Kp : Kp.map((x) => b.mul(x, irfftWeights(b, n, staticN, U)));
+  // The inverse real FFT as the real part of a full inverse of the weighted one-sided spectrum:
+  // ONNX's DFT has no one-sided inverse (onnxruntime's is an extension other runtimes refuse).
+  const Kw = Kp.map((x) => b.mul(x, irfftWeights(b, n, staticN, U)));
   const [Ur, Ui] = toPlanes(b, b.unsqueeze(U, [1])); // [1,B,1,H,F] each
   const [Kr, Ki] = Kw as [Value, Value];
   const Y = fromPlanes(b, b.sub(b.mul(Ur, Kr), b.mul(Ui, Ki)), b.add(b.mul(Ur, Ki), b.mul(Ui, Kr))); // [B,C,H,F,2]
-  const y = dftNode(b, Y, n, 3, true, onesidedInverse); // [B,C,H,n,1 or 2]
+  const y = dftNode(b, Y, n, 3, true, false); // [B,C,H,n,2]
   const end = typeof L.dim === 'number' ? b.i64([L.dim, 1], [2], 'ends') : b.concat([b.unsqueeze(L.value, [0]), b.i64([1], [1], 'one')], 0);
   return b.squeeze(b.slice(y, b.i64([0, 0], [2], 'starts'), end, [3, 4]), [4]); // the real part, first L
 }

@@ -8,6 +8,7 @@ import { diffModels, formatDiff, valueDelta, type ValueDelta } from '../inspect/
 import { table } from '../inspect/format.js';
 import { Rng } from '../models/rng.js';
 import { runNode } from '../runtime/node.js';
+import { RuntimeRejection } from '../runtime/ort-errors.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 import { parseDims } from './inspect-command.js';
 
@@ -46,7 +47,7 @@ async function runOne(bytes: Uint8Array, feeds: Map<string, Tensor>, which: stri
   try {
     return await runNode(bytes, feeds);
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`--run: ${which}: ${e.message}`);
+    if (e instanceof UserError && !(e instanceof RuntimeRejection)) throw new UserError(`--run: ${which}: ${e.message}`);
     throw new UserError(`--run: onnxruntime could not run ${which} on the random inputs ` +
       `(${[...feeds].map(([k, t]) => `${k} [${t.dims.join(',')}]`).join(', ')}): ${(e as Error).message.split('\n')[0]}; ` +
       'if a symbolic dim needs a particular size, give it with --dim NAME=N');

@@ -279,14 +279,11 @@ export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: 
   const im = b.op('Where', [isNyq, b.f32(0), b.ssm('Imag', [Khat])]);
   const spectrum = b.concat([b.unsqueeze(re, [3]), b.unsqueeze(im, [3])], 3); // [H,C,F,2]
 
-  // Inverse real FFT of length L_int, then the first L taps.
-  let kernel: Value;
-  if (b.opset >= 20) {
-    kernel = b.squeeze(dftNode(b, spectrum, Lint, 2, true, true), [3]);
-  } else {
-    const w = b.sub(b.sub(b.f32(2), b.cast(b.op('Equal', [k, b.i64(0, [], 'zero')]), float)), b.cast(isNyq, float));
-    kernel = b.op('Gather', [dftNode(b, b.mul(spectrum, b.unsqueeze(w, [1])), Lint, 2, true, false), b.i64(0, [], 'part')], { axis: -1 });
-  }
+  // Inverse real FFT of length L_int, then the first L taps. ONNX's DFT (17 and 20) defines no
+  // one-sided inverse (its shape inference rejects onesided with inverse), so the real part of a
+  // full inverse of the weighted, zero-padded one-sided spectrum stands in at every opset.
+  const w = b.sub(b.sub(b.f32(2), b.cast(b.op('Equal', [k, b.i64(0, [], 'zero')]), float)), b.cast(isNyq, float));
+  const kernel = b.op('Gather', [dftNode(b, b.mul(spectrum, b.unsqueeze(w, [1])), Lint, 2, true, false), b.i64(0, [], 'part')], { axis: -1 });
   return b.transpose(b.slice(kernel, b.i64([0], undefined, 'start'), b.unsqueeze(L, [0]), [2]), [1, 0, 2]); // [C,H,L]
 }
 
