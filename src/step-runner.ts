@@ -35,17 +35,22 @@ export function stepStates(model: Model): StateSpec[] {
     if (!e || typeof e.input !== 'string' || typeof e.output !== 'string' || !Array.isArray(e.shape)) {
       throw new UserError(`${where} must be an object with "input", "output" (names) and "shape" (a list)`);
     }
-    const input = inputs.get(e.input), output = outputs.get(e.output);
-    if (!input || !output) throw new UserError(`${where}: '${!input ? e.input : e.output}' is not a graph ${!input ? 'input' : 'output'} of the model`);
-    if (input.type.dtype !== 'float32') throw new UserError(`${where}: graph input '${e.input}' is ${input.type.dtype}, not float32`);
-    const declared = input.type.shape;
+    // A step graph reads each state as an input; a prefill graph only returns it.
+    const stepGraph = model.metadata.get('ssmc.mode') !== 'prefill';
+    const output = outputs.get(e.output);
+    const value = stepGraph ? inputs.get(e.input) : output;
+    if (!output) throw new UserError(`${where}: '${e.output}' is not a graph output of the model`);
+    if (!value) throw new UserError(`${where}: '${e.input}' is not a graph input of the model`);
+    const role = stepGraph ? `graph input '${e.input}'` : `graph output '${e.output}'`;
+    if (value.type.dtype !== 'float32') throw new UserError(`${where}: ${role} is ${value.type.dtype}, not float32`);
+    const declared = value.type.shape;
     const same = declared !== null && declared.length === e.shape.length && e.shape.every((d, k) => (d === 'batch' ? declared[k] === 'batch' : d === declared[k]));
     if (!same || e.shape.some((d) => d !== 'batch' && !(Number.isSafeInteger(d) && (d as number) >= 0))) {
-      throw new UserError(`${where}: shape ${JSON.stringify(e.shape).slice(0, 80)} does not match graph input '${e.input}' [${declared?.join(',') ?? '?'}]`);
+      throw new UserError(`${where}: shape ${JSON.stringify(e.shape).slice(0, 80)} does not match ${role} [${declared?.join(',') ?? '?'}]`);
     }
     const elements = e.shape.reduce<number>((n, d) => n * (d === 'batch' ? 1 : (d as number)), 1);
     if (elements > MAX_STATE_ELEMENTS) throw new UserError(`${where}: state '${e.input}' holds ${elements} elements per sequence, over the ${MAX_STATE_ELEMENTS} limit`);
-    return { input: e.input, output: e.output, shape: e.shape };
+    return e as StateSpec;
   });
 }
 

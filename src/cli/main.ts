@@ -6,9 +6,9 @@ const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) 
 usage:
   ssmc compile <model.json> [--weights ckpt.safetensors|.pt|.pth|.ckpt] [--mode conv|step|prefill] [--seq-len N|dynamic]
                [--lowering auto|dft|fourstep|chunked|direct] [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops]
-               [--opset N] [--print-after <pass>]... [--print-passes] -o out.onnx
+               [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] -o out.onnx
   ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]
-  ssmc generate <model.json|step.onnx> --prompt "…" [--weights ckpt] [--max-tokens N]
+  ssmc generate <model.json|step.onnx> --prompt "…"|--prompt-file F [--weights ckpt] [--max-tokens N]
                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N]
   ssmc serve <model.json|model.onnx> [--weights ckpt] [--host H] [--port N] [--name NAME]
                [--backend node|wasm] [--threads N] [--max-batch N] [--max-queue N] [--max-body BYTES]
@@ -17,7 +17,7 @@ usage:
   ssmc export-triton <model.json|model.onnx> --out <dir> [--weights ckpt] [--name NAME]
                [--max-batch N] [--sequence-idle S]
                a Triton model repository: the conv graph, and the step graph with sequence batching and implicit state
-  ssmc verify <model.json> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm]
+  ssmc verify <model.json> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm] [--allow-large]
                conv vs step vs prefill+step vs the float64 reference, with pass/fail
   ssmc inspect <model.onnx> [--json] [--dim NAME=N]... [--graph] [--dot out.dot] [--html out.html]
                any ONNX file: interface, initializers, ops, functions, subgraphs, shapes, FLOPs/memory, SSM layers
@@ -25,7 +25,8 @@ usage:
                structural and initializer differences; --run compares outputs on random inputs in onnxruntime
   ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
 
-Bad input exits with code 2 and a message naming the field, the rule and the fix.`;
+Bad input exits with code 2 and a message naming the field, the rule and the fix. A compile estimated
+to need more than 12 GiB or 5 minutes is refused with the estimate; --allow-large goes ahead.`;
 
 type Command = (argv: string[]) => Promise<void> | void;
 

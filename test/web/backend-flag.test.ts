@@ -66,6 +66,6 @@ describe('ssmc verify --backend', () => {
     expect(ssmc(['verify', EXAMPLE, '--len', '16']).stdout).toMatch(/in onnxruntime-node,/);
     const bad = ssmc(['verify', EXAMPLE, '--backend', 'cuda']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/ssmc verify: --backend must be one of node, wasm/);
+    expect(bad.stderr).toMatch(/ssmc verify: error: --backend must be one of node, wasm/);
   }, 60_000);
 });
