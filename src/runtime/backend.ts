@@ -1,7 +1,7 @@
 import type { Tensor, TensorData } from '../../ir/tensor.js';
 import type { DType } from '../../ir/types.js';
 import { UserError } from '../errors.js';
-import { translated } from './ort-errors.js';
+import { rejection } from './ort-errors.js';
 
 /**
  * A runtime-neutral view of onnxruntime: the same interface over onnxruntime-node (native CPU) and
@@ -181,7 +181,9 @@ export function ortBackend(
 ): OrtBackend {
   const createSession = async (modelBytes: Uint8Array, opts: RunOptions = {}): Promise<Session> => {
     prepare(opts);
-    const session = await translated('load', () => ort.InferenceSession.create(modelBytes, sessionOptions(opts)));
+    const session = await ort.InferenceSession.create(modelBytes, sessionOptions(opts)).catch((e: unknown) => {
+      throw rejection(e, 'load');
+    });
     return {
       backend: name,
       inputNames: [...session.inputNames],
@@ -191,7 +193,12 @@ export function ortBackend(
         const inputs: Record<string, OrtTensorLike> = {};
         for (const input of session.inputNames) inputs[input] = toOrtTensor(ort, input, feeds.get(input)!);
         if (!into || into.size === 0 || name !== 'node') {
-          const results = await translated('run', () => session.run(inputs));
+          let results: Record<string, OrtTensorLike>;
+          try {
+            results = await session.run(inputs);
+          } catch (e) {
+            throw rejection(e, 'run');
+          }
           const outputs = new Map(session.outputNames.map((out) => [out, fromOrtTensor(out, results[out]!)]));
           // onnxruntime-web does not write CPU outputs into preallocated tensors: copy them there.
           for (const [out, t] of into ?? []) {
@@ -202,7 +209,12 @@ export function ortBackend(
         }
         const fetches: Record<string, OrtTensorLike | null> = {};
         for (const out of session.outputNames) fetches[out] = into.has(out) ? toOrtTensor(ort, out, into.get(out)!) : null;
-        const results = await translated('run', () => session.run(inputs, fetches));
+        let results: Record<string, OrtTensorLike>;
+        try {
+          results = await session.run(inputs, fetches);
+        } catch (e) {
+          throw rejection(e, 'run');
+        }
         return new Map(session.outputNames.map((out) => [out, into.get(out) ?? fromOrtTensor(out, results[out]!)]));
       },
       release: () => session.release(),

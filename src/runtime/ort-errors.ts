@@ -89,12 +89,8 @@ export function describeOrtError(raw: string, stage: 'load' | 'run'): string {
     : `onnxruntime failed while running the model${at}: ${clip(first)}`;
 }
 
-/** Run `f` (an onnxruntime call); its exceptions become one-line RuntimeRejections. */
-export async function translated<T>(stage: 'load' | 'run', f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new RuntimeRejection(describeOrtError(e instanceof Error ? e.message : String(e), stage), { cause: e });
-  }
+/** An exception from an onnxruntime call as a one-line RuntimeRejection (a UserError passes through). */
+export function rejection(e: unknown, stage: 'load' | 'run'): Error {
+  if (e instanceof UserError) return e;
+  return new RuntimeRejection(describeOrtError(e instanceof Error ? e.message : String(e), stage), { cause: e });
 }

@@ -129,13 +129,13 @@ describe('generation limits', () => {
 
   it('a prompt byte outside the vocabulary is refused (onnxruntime once crashed on the Gather)', () => {
     const dir = workdir();
-    expectOneLine(ssmc(['generate', writeJson(dir, 'm.json', STEP), '--prompt', 'hello']), 2, /prompt byte 0 is 104, outside the model's vocabulary of 16 tokens/);
+    expectOneLine(ssmc(['generate', writeJson(dir, 'm.json', STEP), '--prompt', 'hello']), 2, /prompt byte 0 is 104, but the model's vocabulary has 16 tokens \(0 to 15\)/);
   });
 
   it.each([
-    [['--max-tokens', '1000000000'], /--max-tokens must be from 0 to 100000/],
-    [['--max-tokens', '-1'], /--max-tokens must be from 0 to 100000/],
-    [['--top-k', '-3'], /--top-k must be from 0/],
+    [['--max-tokens', '1000000000'], /--max-tokens must be from 1 to 100000/],
+    [['--max-tokens', '-1'], /--max-tokens must be from 1 to 100000/],
+    [['--top-k', '-3'], /--top-k must be an integer ≥ 0/],
     [['--temperature', 'NaN'], /--temperature must be a number ≥ 0/],
   ] as const)('generate %j', (flags, message) => {
     const dir = workdir();
