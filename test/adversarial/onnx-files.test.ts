@@ -4,6 +4,7 @@ import type { onnx as P } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { onnx } from '../../export/proto.js';
 import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
+import { readModelFile } from '../../src/external-data.js';
 import { expectNoLeftovers, expectOneLine, ssmc, workdir } from './harness.js';
 import { readFileSync } from 'node:fs';
 
@@ -89,6 +90,23 @@ describe('external data: the model\'s folder only, never the working directory',
     writeFileSync(join(dir, 'm.onnx'), externalModel('short.bin'));
     writeFileSync(join(dir, 'short.bin'), new Uint8Array(8));
     expectOneLine(ssmc(['run', join(dir, 'm.onnx'), '--inputs', inputs(dir), '-o', join(dir, 'o.safetensors')]), 2, /claims bytes \[0, 16\) of 'short\.bin', which has 8/);
+  });
+});
+
+describe('external data for callers that write the graph again (generate, serve, export-triton)', () => {
+  it('readModelFile(...).withData() reads it from the model\'s folder into the graph, and refuses what leads outside', () => {
+    const dir = workdir();
+    mkdirSync(join(dir, 'models'));
+    writeFileSync(join(dir, 'models', 'w.bin'), new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer));
+    writeFileSync(join(dir, 'models', 'm.onnx'), externalModel('w.bin'));
+    const m = readModelFile(join(dir, 'models', 'm.onnx')).withData();
+    const w = m.graph.initializers[0]!.constant!;
+    expect(w.external).toBeUndefined();
+    expect(Array.from(w.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    writeFileSync(join(dir, 'secret.bin'), new Uint8Array(SECRET.buffer));
+    symlinkSync(join(dir, 'secret.bin'), join(dir, 'models', 'link.bin'));
+    writeFileSync(join(dir, 'models', 'bad.onnx'), externalModel('link.bin'));
+    expect(() => readModelFile(join(dir, 'models', 'bad.onnx')).withData()).toThrow(/leads out of the model's folder/);
   });
 });
 
