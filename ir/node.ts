@@ -1,6 +1,6 @@
 import type { Attr } from './attr.js';
 import type { Graph } from './graph.js';
-import { Value } from './value.js';
+import type { Value } from './value.js';
 
 export const ONNX_DOMAIN = '';
 export const SSMC_DOMAIN = 'ai.ssmc';

@@ -3,7 +3,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 
 /** Ops whose every run gives new values: two of them are never the same computation. */
 const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
@@ -150,5 +150,5 @@ export function eliminateCommonSubexpressions(graph: Graph): boolean {
 export const csePass: Pass = {
   name: 'cse',
   description: 'merge identical constants and identical nodes',
-  run: (model) => eliminateCommonSubexpressions(model.graph),
+  run: (model) => changed(eliminateCommonSubexpressions(model.graph)),
 };

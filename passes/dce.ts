@@ -1,6 +1,6 @@
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 
 /**
  * Detach every node of `node`'s subgraphs from the values they read, so a removed If/Loop/Scan
@@ -45,5 +45,5 @@ export function eliminateDeadCode(graph: Graph): boolean {
 export const dcePass: Pass = {
   name: 'dce',
   description: 'remove nodes and initializers no graph output depends on',
-  run: (model) => eliminateDeadCode(model.graph),
+  run: (model) => changed(eliminateDeadCode(model.graph)),
 };

@@ -8,7 +8,7 @@ import { i64, type Tensor } from '../ir/tensor.js';
 import { staticSize, type DType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { eliminateDeadCode } from './dce.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 
 /** Results larger than this stay in the graph: a model file should not balloon. */
 export const MAX_FOLD_BYTES = 256 * 1024 * 1024;
@@ -179,5 +179,5 @@ function replaceWithConstants(graph: Graph, node: Node, tensors: Tensor[]): Valu
 export const foldConstantsPass: Pass = {
   name: 'fold-constants',
   description: 'evaluate constant subgraphs in float64 and store them as initializers',
-  run: (model, target) => foldConstants(model.graph, target.opset),
+  run: (model, target) => changed(foldConstants(model.graph, target.opset)),
 };

@@ -5,7 +5,7 @@ import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { f32, type Tensor } from '../ir/tensor.js';
 import { isComplex, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 
 /**
  * A complex value as two float32 values of the complex value's full shape; `im === null` means an
@@ -291,9 +291,10 @@ function atan2(b: Builder, y: Value, x: Value): Value {
 export const lowerComplexPass: Pass = {
   name: 'lower-complex',
   description: 'every complex64 value → a (re, im) pair of float32 values',
-  run: (model) => new ComplexLowering(model).run(),
+  run: (model) => changed(new ComplexLowering(model).run()),
   ensures: (model) => {
     const v = [...model.graph.values()].find((x) => isComplex(x.type.dtype));
     return v ? `complex value '${v.name}' remains` : null;
   },
+  establishes: { noComplex: true },
 };

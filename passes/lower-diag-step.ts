@@ -1,7 +1,7 @@
 import type { Builder } from '../ir/builder.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 import { noneLeft, rewriteNodes } from './rewrite.js';
 
 /**
@@ -22,6 +22,6 @@ function lowerDiagStep(b: Builder, node: Node): Value[] {
 export const lowerDiagStepPass: Pass = {
   name: 'lower-diag-step',
   description: 'DiagSSMStep → exp(λ)·x + u and the complex coefficient sum (step graphs)',
-  run: (model) => rewriteNodes(model, SSMC_DOMAIN, 'DiagSSMStep', lowerDiagStep),
+  run: (model) => changed(rewriteNodes(model, SSMC_DOMAIN, 'DiagSSMStep', lowerDiagStep)),
   ensures: (model) => noneLeft(model, SSMC_DOMAIN, 'DiagSSMStep'),
 };

@@ -3,7 +3,7 @@ import { Graph } from '../ir/graph.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { tensorType, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 import { chunkLength } from './cost-model.js';
 import { noneTagged, rewriteTagged } from './lowering-tag.js';
 
@@ -267,6 +267,6 @@ export function lowerFftConvChunked(b: Builder, node: Node): Value[] {
 export const lowerFftConvChunkedPass: Pass = {
   name: 'lower-fftconv-chunked',
   description: "FFTConv of a diagonal SSM's kernel, or of a realized one (S4 DPLR) → chunked state passing (Toeplitz MatMul, chunk states, a Scan over chunks)",
-  run: (model) => rewriteTagged(model, 'chunked', lowerFftConvChunked),
+  run: (model) => changed(rewriteTagged(model, 'chunked', lowerFftConvChunked)),
   ensures: (model) => noneTagged(model, 'chunked'),
 };

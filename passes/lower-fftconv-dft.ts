@@ -1,24 +1,10 @@
 import type { Builder } from '../ir/builder.js';
+import { dftNode } from '../ir/ops/dft.js';
 import type { Node } from '../ir/node.js';
 import { onnxCode, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { noneTagged, rewriteTagged } from './lowering-tag.js';
-import type { Pass } from './pass.js';
-
-/**
- * An opset-correct DFT node: opset 17 takes `axis` as an attribute, opset 20+ as input 2. ONNX
- * defines `onesided` for forward transforms of real input only (DFT-17 and DFT-20; its shape
- * inference rejects onesided with inverse), so an inverse real FFT is written as the real part of
- * a full inverse (see irfftWeights).
- */
-export function dftNode(b: Builder, x: Value, n: Value, axis: number, inverse: boolean, onesided: boolean): Value {
-  if (inverse && onesided) throw new Error('internal: ONNX DFT has no one-sided inverse; take the real part of a full inverse of the weighted spectrum');
-  const attrs: Record<string, number> = {};
-  if (inverse) attrs.inverse = 1;
-  if (onesided) attrs.onesided = 1;
-  if (b.opset >= 20) return b.op('DFT', [x, n, b.i64(axis, [], 'dft_axis')], attrs);
-  return b.op('DFT', [x, n], { ...attrs, axis });
-}
+import { changed, type Pass } from './pass.js';
 
 function nextPow2(x: number): number {
   let p = 1;
@@ -203,6 +189,6 @@ export const lowerFftConvDftPass: Pass = {
   name: 'lower-fftconv-dft',
   description: 'FFTConv → DFT of two real rows per complex transform, spectrum product, one complex inverse, slice',
   requires: (_model, target) => (target.opset < 17 ? `DFT needs opset 17 or later, the target is opset ${target.opset}` : null),
-  run: (model) => rewriteTagged(model, 'dft', lowerFftConv),
+  run: (model) => changed(rewriteTagged(model, 'dft', lowerFftConv)),
   ensures: (model) => noneTagged(model, 'dft'),
 };

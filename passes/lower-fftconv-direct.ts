@@ -2,7 +2,7 @@ import type { Builder } from '../ir/builder.js';
 import type { Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
 import { noneTagged, rewriteTagged } from './lowering-tag.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 
 const BEGIN_REVERSED = Number.MIN_SAFE_INTEGER;
 
@@ -33,6 +33,6 @@ export function lowerFftConvDirect(b: Builder, node: Node): Value[] {
 export const lowerFftConvDirectPass: Pass = {
   name: 'lower-fftconv-direct',
   description: 'FFTConv → depthwise Conv (group = channels), for short kernels',
-  run: (model) => rewriteTagged(model, 'direct', lowerFftConvDirect),
+  run: (model) => changed(rewriteTagged(model, 'direct', lowerFftConvDirect)),
   ensures: (model) => noneTagged(model, 'direct'),
 };

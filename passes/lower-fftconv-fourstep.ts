@@ -3,7 +3,7 @@ import type { Node } from '../ir/node.js';
 import { f32 } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { noneTagged, rewriteTagged } from './lowering-tag.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 
 /**
  * FFTConv as a four-step (Cooley-Tukey / Monarch) FFT whose every step is a MatMul, after
@@ -358,6 +358,6 @@ function lowerWithPlan(b: Builder, node: Node, choosePlan: (L: number, Lk: numbe
 export const lowerFftConvFourstepPass: Pass = {
   name: 'lower-fftconv-fourstep',
   description: 'FFTConv (fixed length) → four-step FFT as batched MatMuls, spectrum product, inverse, first L rows',
-  run: (model) => rewriteTagged(model, 'fourstep', lowerFftConvFourstep),
+  run: (model) => changed(rewriteTagged(model, 'fourstep', lowerFftConvFourstep)),
   ensures: (model) => noneTagged(model, 'fourstep'),
 };

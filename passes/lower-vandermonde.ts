@@ -2,7 +2,7 @@ import type { Builder } from '../ir/builder.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { onnxCode } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
-import type { Pass } from './pass.js';
+import { changed, type Pass } from './pass.js';
 import { noneLeft, rewriteNodes } from './rewrite.js';
 
 /**
@@ -27,6 +27,6 @@ function lowerVandermonde(b: Builder, node: Node): Value[] {
 export const lowerVandermondePass: Pass = {
   name: 'lower-vandermonde',
   description: 'Vandermonde → exp(λ·l) over positions and a complex MatMul over the modes',
-  run: (model) => rewriteNodes(model, SSMC_DOMAIN, 'Vandermonde', lowerVandermonde),
+  run: (model) => changed(rewriteNodes(model, SSMC_DOMAIN, 'Vandermonde', lowerVandermonde)),
   ensures: (model) => noneLeft(model, SSMC_DOMAIN, 'Vandermonde'),
 };

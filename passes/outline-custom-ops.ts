@@ -11,10 +11,8 @@ import { eliminateDeadCode } from './dce.js';
 import { traceDiagKernel } from './lower-fftconv-chunked.js';
 import { fourstepUnsupported } from './lower-fftconv-fourstep.js';
 import { LOWERING_ATTR, loweringOf } from './lowering-tag.js';
-import type { CompileTarget, Pass } from './pass.js';
-// A cycle by design: a body is "the lowering the pipeline would have used", so it is built by the
-// pipeline's own passes (only called at run time, after both modules have loaded).
-import { defaultPipeline, runPipeline } from './pipeline.js';
+import { changed, type CompileTarget, type Pass } from './pass.js';
+import { runPipeline } from './run-pipeline.js';
 
 /**
  * --custom-ops: every high-level op becomes a node of domain `ai.ssmc` calling a model-local
@@ -170,20 +168,12 @@ function unpack(b: Builder, v: Value): Value {
   return b.ssm('Complex', [part(0), part(1)]);
 }
 
-/** The passes that lower a body: those the pipeline runs after this one, up to seal-custom-ops. */
-function bodyPasses(): Pass[] {
-  const all = defaultPipeline();
-  const from = all.findIndex((p) => p.name === outlineCustomOpsPass.name);
-  const to = all.findIndex((p) => p.name === sealCustomOpsPass.name);
-  return all.slice(from + 1, to < 0 ? undefined : to);
-}
-
 /**
  * A function body for one call site, built in isolation: formal parameters typed like the call's
  * operands, the high-level op(s), then the pipeline's own lowering. FunctionProto has no
  * initializers, so constants become `Constant` nodes; the marker scale becomes a reference.
  */
-function buildBody(site: CallSite, target: CompileTarget, scale: number, marker: number | null): Graph {
+function buildBody(site: CallSite, target: CompileTarget, bodyPasses: readonly Pass<unknown>[], scale: number, marker: number | null): Graph {
   const mini = new Model(target.opset);
   mini.opsetImports.set(SSMC_DOMAIN, 1);
   const g = mini.graph;
@@ -195,10 +185,7 @@ function buildBody(site: CallSite, target: CompileTarget, scale: number, marker:
     g.renameValue(v, site.results[i]!);
     g.outputs.push(v);
   });
-  const bodyTarget: CompileTarget = {
-    opset: target.opset, seqLen: target.seqLen, lowering: target.lowering, runtime: target.runtime, threads: target.threads, customOps: false,
-  };
-  runPipeline(mini, bodyTarget, bodyPasses());
+  runPipeline(mini, { ...target, customOps: false }, bodyPasses);
   const left = g.nodes.find((n) => n.domain !== ONNX_DOMAIN);
   if (left) {
     const lowering = left.attrs.get(LOWERING_ATTR);
@@ -260,13 +247,13 @@ function bodyKey(g: Graph): string {
 }
 
 /** The body of a call site: shared over scales when the marker check allows it. */
-function bodyFor(site: CallSite, target: CompileTarget): { body: Graph; key: string } {
+function bodyFor(site: CallSite, target: CompileTarget, bodyPasses: readonly Pass<unknown>[]): { body: Graph; key: string } {
   if (site.scale !== null) {
-    const [a, b] = SCALE_MARKERS.map((m) => buildBody(site, target, m, m)) as [Graph, Graph];
+    const [a, b] = SCALE_MARKERS.map((m) => buildBody(site, target, bodyPasses, m, m)) as [Graph, Graph];
     const key = bodyKey(a);
     if (key === bodyKey(b)) return { body: a, key };
   }
-  const body = buildBody(site, target, site.scale ?? 1, null);
+  const body = buildBody(site, target, bodyPasses, site.scale ?? 1, null);
   return { body, key: bodyKey(body) };
 }
 
@@ -274,7 +261,11 @@ class Outliner {
   /** Bodies made so far, per call kind, in order: the first is `<kind>`, then `<kind>_2`, … */
   private readonly bodies = new Map<CallKind, { key: string; name: string }[]>();
 
-  constructor(private readonly model: Model, private readonly target: CompileTarget) {}
+  constructor(
+    private readonly model: Model,
+    private readonly target: CompileTarget,
+    private readonly bodyPasses: readonly Pass<unknown>[],
+  ) {}
 
   outline(site: CallSite): void {
     const name = this.functionFor(site);
@@ -294,7 +285,7 @@ class Outliner {
   }
 
   private functionFor(site: CallSite): string {
-    const { body, key } = bodyFor(site, this.target);
+    const { body, key } = bodyFor(site, this.target, this.bodyPasses);
     const made = this.bodies.get(site.kind) ?? [];
     const same = made.find((m) => m.key === key);
     if (same) return same.name;
@@ -316,13 +307,13 @@ class Outliner {
 }
 
 /** The high-level ops left when this pass runs (DiagSSMKernel is lowered to a Vandermonde before). */
-const OUTLINED_OPS = ['FFTConv', 'Vandermonde', 'DiagSSMStep', 'DiagSSMKernel'];
+const OUTLINED_OPS = ['FFTConv', 'Vandermonde', 'DiagSSMStep'];
 
-function outlineCustomOps(model: Model, target: CompileTarget): boolean {
+function outlineCustomOps(model: Model, target: CompileTarget, bodyPasses: readonly Pass<unknown>[]): boolean {
   const high = (op: string) => model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === op);
   if (!target.customOps || !model.graph.nodes.some((n) => n.domain === SSMC_DOMAIN && OUTLINED_OPS.includes(n.op))) return false;
   model.opsetImports.set(STAGED_DOMAIN, 1);
-  const outliner = new Outliner(model, target);
+  const outliner = new Outliner(model, target, bodyPasses);
   // Convolutions first: a chunked one takes its kernel generator into its call.
   for (const node of high('FFTConv')) outliner.outline(convSite(model.opset, node));
   // Kernel generators that only a fused (chunked) convolution read are gone with it.
@@ -350,21 +341,27 @@ function sealCustomOps(model: Model): boolean {
   return true;
 }
 
-export const outlineCustomOpsPass: Pass = {
-  name: 'outline-custom-ops',
-  description: '--custom-ops: FFTConv, Vandermonde, DiagSSMStep → ai.ssmc calls of model-local functions (standard-op bodies)',
-  run: outlineCustomOps,
-  ensures: (model, target) => {
-    if (!target.customOps) return null;
-    const left = model.graph.nodes.find((n) => n.domain === SSMC_DOMAIN && OUTLINED_OPS.includes(n.op));
-    return left ? `node '${left.name}' (${left.qualifiedOp}) was not outlined` : null;
-  },
-};
+/**
+ * --custom-ops outlining. A body is "the lowering the pipeline would have used", so it is built by
+ * `bodyPasses`: the passes the pipeline runs after this one, up to seal-custom-ops.
+ */
+export function outlineCustomOpsPass(bodyPasses: readonly Pass<unknown>[]): Pass {
+  return {
+    name: 'outline-custom-ops',
+    description: '--custom-ops: FFTConv, Vandermonde, DiagSSMStep → ai.ssmc calls of model-local functions (standard-op bodies)',
+    run: (model, target) => changed(outlineCustomOps(model, target, bodyPasses)),
+    ensures: (model, target) => {
+      if (!target.customOps) return null;
+      const left = model.graph.nodes.find((n) => n.domain === SSMC_DOMAIN && OUTLINED_OPS.includes(n.op));
+      return left ? `node '${left.name}' (${left.qualifiedOp}) was not outlined` : null;
+    },
+  };
+}
 
 export const sealCustomOpsPass: Pass = {
   name: 'seal-custom-ops',
   description: '--custom-ops: the outlined calls take their final domain ai.ssmc',
-  run: (model) => sealCustomOps(model),
+  run: (model) => changed(sealCustomOps(model)),
   ensures: (model) => {
     const left = model.graph.nodes.find((n) => n.domain === STAGED_DOMAIN);
     return left ? `node '${left.name}' is still in ${STAGED_DOMAIN}` : null;

@@ -1,11 +1,30 @@
 import { Builder } from '../ir/builder.js';
 import type { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
-import { chooseLowering, estimateAll, type ConvFacts } from './cost-model.js';
+import { chooseLowering, estimateAll, RUNTIMES, type ConvFacts, type Estimate, type Runtime } from './cost-model.js';
 import { chunkedUnsupported, realizationOf, traceDiagKernel } from './lower-fftconv-chunked.js';
 import { fourstepUnsupported } from './lower-fftconv-fourstep.js';
 import { LOWERING_ATTR, type Lowering } from './lowering-tag.js';
 import type { CompileTarget, Pass } from './pass.js';
+
+/** What select-lowering decided for one long convolution. */
+export interface LoweringDecision {
+  /** The convolution node (by reference: it is gone once lowered). */
+  node: Node;
+  lowering: Lowering;
+  /** 'auto' (the cost model chose) or 'forced' (--lowering). */
+  how: 'auto' | 'forced';
+  reason: string;
+  estimates: Estimate[];
+}
+
+/** A forced lowering that a convolution cannot take: the user's choice to change, not a compiler bug. */
+export class LoweringRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoweringRefusedError';
+  }
+}
 
 /** The facts the cost model needs, read from an FFTConv node's inferred types. */
 export function convFacts(node: Node): ConvFacts {
@@ -55,14 +74,15 @@ function pinKernelLength(model: Model, node: Node): void {
   }
 }
 
-function select(node: Node, target: CompileTarget): void {
+function select(node: Node, target: CompileTarget): LoweringDecision {
   const f = convFacts(node);
-  const runtime = target.runtime ?? 'ort-cpu', threads = target.threads ?? 1;
-  const forced = target.lowering && target.lowering !== 'auto' ? target.lowering : null;
+  const runtime = (target.runtime ?? 'ort-cpu') as Runtime, threads = target.threads ?? 1;
+  if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime '${runtime}'; the cost model knows ${RUNTIMES.join(', ')}`);
+  const forced = target.lowering && target.lowering !== 'auto' ? (target.lowering as Lowering) : null;
   let lowering: Lowering, reason: string, estimates;
   if (forced) {
     const why = unavailable(node, forced, f);
-    if (why) throw new Error(`--lowering ${forced} cannot lower convolution '${node.name}': ${why}; use --lowering auto to pick per layer`);
+    if (why) throw new LoweringRefusedError(`--lowering ${forced} cannot lower convolution '${node.name}': ${why}; use --lowering auto to pick per layer`);
     estimates = estimateAll(f, runtime, threads);
     lowering = forced;
     reason = 'forced by --lowering';
@@ -70,18 +90,18 @@ function select(node: Node, target: CompileTarget): void {
     ({ lowering, reason, estimates } = chooseLowering(f, runtime, threads));
   }
   node.attrs.set(LOWERING_ATTR, { kind: 'string', value: lowering });
-  target.decisions?.push({ node: node.name, lowering, how: forced ? 'forced' : 'auto', reason, estimates });
+  return { node, lowering, how: forced ? 'forced' : 'auto', reason, estimates };
 }
 
-export const selectLoweringPass: Pass = {
+export const selectLoweringPass: Pass<LoweringDecision[]> = {
   name: 'select-lowering',
   description: 'tag every FFTConv with its lowering (--lowering, or the cost model for the target)',
   run: (model, target) => {
     const convs = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
-    for (const node of convs) {
+    const decisions = convs.map((node) => {
       pinKernelLength(model, node);
-      select(node, target);
-    }
-    return convs.length > 0;
+      return select(node, target);
+    });
+    return { changed: convs.length > 0, report: decisions };
   },
 };

@@ -1,5 +1,6 @@
 import type { LayerInfo } from './layer-metadata.js';
 import type { ArchDef } from './models/arch.js';
+import type { CostPart } from './models/cost.js';
 import type { ArgValues } from './models/args.js';
 import { UserError } from './errors.js';
 
@@ -11,12 +12,7 @@ import { UserError } from './errors.js';
  * the budget is refused with the estimate; `--allow-large` (CompileOptions.budget = null) lifts it.
  */
 
-export interface CostPart {
-  /** What costs, in words: "parameters (7.0e8 float32)". */
-  what: string;
-  bytes: number;
-  seconds: number;
-}
+export type { CostPart };
 
 export interface Budget {
   /** Peak memory the compile may be estimated to need. */

@@ -5,9 +5,11 @@ import type { Tensor } from '../ir/tensor.js';
 import { tensorType, type Dim } from '../ir/types.js';
 import type { Runtime } from '../passes/cost-model.js';
 import type { Lowering } from '../passes/lowering-tag.js';
-import { PassError, type CompileTarget, type LoweringDecision } from '../passes/pass.js';
+import { PassError, type CompileTarget } from '../passes/pass.js';
 import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
-import { defaultPipeline, runPipeline } from '../passes/pipeline.js';
+import { defaultPipeline } from '../passes/pipeline.js';
+import { runPipeline } from '../passes/run-pipeline.js';
+import { LoweringRefusedError, selectLoweringPass, type LoweringDecision } from '../passes/select-lowering.js';
 import { checkBudget, DEFAULT_BUDGET, estimateConvolutions, estimateFromParams, type Budget, type CostPart } from './budget.js';
 import { matchCheckpoint, type CheckpointMatch } from './checkpoint.js';
 import { UserError } from './errors.js';
@@ -245,14 +247,14 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
   const { model } = c;
   const declared = model.graph.outputs.map((v) => v.type);
   const target: CompileTarget = {
-    opset: opts.opset, seqLen: opts.seqLen, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, decisions: c.decisions,
-    customOps: opts.customOps ?? false,
+    opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false,
   };
   try {
-    runPipeline(model, target, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
+    const result = runPipeline(model, target, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
+    c.decisions = result.reportOf(selectLoweringPass) ?? [];
   } catch (e) {
     // A forced lowering that a layer cannot take is the user's choice to fix, not a compiler bug.
-    if (e instanceof PassError && e.passName === 'select-lowering') throw new UserError((e.cause as Error).message);
+    if (e instanceof PassError && e.cause instanceof LoweringRefusedError) throw new UserError(e.cause.message, { cause: e });
     throw e;
   }
 

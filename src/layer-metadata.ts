@@ -1,7 +1,7 @@
 import type { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
-import type { LoweringDecision } from '../passes/pass.js';
+import type { LoweringDecision } from '../passes/select-lowering.js';
 import type { ArgValues } from './models/args.js';
 
 /**
@@ -53,7 +53,7 @@ export function describeLayers(model: Model, family: string, args: ArgValues): L
 
 /** Fill each layer's lowering from what select-lowering decided. */
 export function withLowerings(layers: LayerInfo[], decisions: readonly LoweringDecision[]): LayerInfo[] {
-  return layers.map((l) => ({ ...l, lowering: decisions.find((d) => d.node === l.conv)?.lowering ?? null }));
+  return layers.map((l) => ({ ...l, lowering: decisions.find((d) => d.node.name === l.conv)?.lowering ?? null }));
 }
 
 /** The high-level node that generates a kernel, looking through slices and reshapes (bidirectional splits). */

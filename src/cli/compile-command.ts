@@ -81,8 +81,8 @@ export function describeDecisions(compiled: Compiled): string[] {
   if (compiled.decisions.length === 0) return [];
   const lines = ['long convolutions:'];
   for (const d of compiled.decisions) {
-    const layer = compiled.layers.find((l) => l.conv === d.node);
-    const what = layer ? `${layer.name} (${layer.kernel}, H=${layer.H}${layer.N !== null ? `, N=${layer.N}` : ''})` : d.node;
+    const layer = compiled.layers.find((l) => l.conv === d.node.name);
+    const what = layer ? `${layer.name} (${layer.kernel}, H=${layer.H}${layer.N !== null ? `, N=${layer.N}` : ''})` : d.node.name;
     lines.push(`  ${what}: ${d.lowering} — ${d.reason}`);
   }
   return lines;

@@ -1,4 +1,4 @@
-import type { InspectReport } from './report.js';
+import type { InspectReport } from './report-types.js';
 
 /** 1234567 → '1.23 M'; small numbers stay exact. */
 export function human(n: number, unit = ''): string {

@@ -2,7 +2,7 @@ import type { Builder } from '../../ir/builder.js';
 import type { Tensor } from '../../ir/tensor.js';
 import type { Dim, DType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import type { CostPart } from '../budget.js';
+import type { CostPart } from './cost.js';
 import type { ArgSchema, ArgValues } from './args.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';

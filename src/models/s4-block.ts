@@ -15,7 +15,7 @@ import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
 import { dplrLinearPrefill, dplrRealization } from './dplr-chunked.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
-import { discretize } from '../../passes/lower-ssm-kernel.js';
+import { discretize } from '../../ir/ops/discretize.js';
 import { chunkLength } from '../../passes/cost-model.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 

@@ -2,7 +2,7 @@ import type { Builder } from '../../ir/builder.js';
 import { c64, f32, type Tensor } from '../../ir/tensor.js';
 import { onnxCode } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { dftNode } from '../../passes/lower-fftconv-dft.js';
+import { dftNode } from '../../ir/ops/dft.js';
 import { UserError } from '../errors.js';
 import { int, str, type ArgValues } from './args.js';
 import { cIdentity, cMatMul, cMatVec, cPow, cSolve, cVecMat } from './cmatrix.js';

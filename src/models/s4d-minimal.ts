@@ -4,7 +4,7 @@ import { type ArgValues, bool, checkDtRange, DT_RANGE, int, num, trainingOnly } 
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { gelu, glu, linear } from './layers.js';
 import { finalState, vandermondeStep } from './step.js';
-import { discretize } from '../../passes/lower-ssm-kernel.js';
+import { discretize } from '../../ir/ops/discretize.js';
 import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { UserError } from '../errors.js';
 

@@ -11,7 +11,8 @@ import { SSMC_DOMAIN } from '../../ir/node.js';
 import { c64, type Tensor } from '../../ir/tensor.js';
 import { typeToString } from '../../ir/types.js';
 import { verifyModel } from '../../ir/verifier.js';
-import { defaultPipeline, runPipeline } from '../../passes/pipeline.js';
+import { defaultPipeline } from '../../passes/pipeline.js';
+import { runPipeline } from '../../passes/run-pipeline.js';
 import type { CompileTarget } from '../../passes/pass.js';
 import { Rng } from '../../src/models/rng.js';
 import { vandermondeStep } from '../../src/models/step.js';
@@ -74,7 +75,7 @@ describe('outline-custom-ops', () => {
   };
 
   it.each([17, 20])('call sites that differ only in scale share one body, which reads the caller\'s scale (opset %i)', async (opset) => {
-    const model = await lowerAndCompare(twoKernels(opset), { u: randomTensor([B, H, L], 5) }, { opset, seqLen: L, lowering: 'dft', customOps: true });
+    const model = await lowerAndCompare(twoKernels(opset), { u: randomTensor([B, H, L], 5) }, { opset, lowering: 'dft', customOps: true });
     const calls = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN);
     expect(calls.map((n) => n.op)).toEqual(['Vandermonde', 'FFTConv', 'Vandermonde', 'FFTConv']);
     expect(calls.filter((n) => n.op === 'Vandermonde').map((n) => n.attrs.get('scale'))).toEqual([{ kind: 'float', value: 2 }, { kind: 'float', value: 1 }]);
@@ -89,7 +90,7 @@ describe('outline-custom-ops', () => {
     expect(refs.map((n) => n.attrs.get('value_float'))).toEqual([{ kind: 'ref', refName: 'scale', refKind: 'float' }]);
     expect(modelToBytes(model)).toEqual(modelToBytes((() => {
       const again = twoKernels(opset)();
-      runPipeline(again, { opset, seqLen: L, lowering: 'dft', customOps: true }, defaultPipeline());
+      runPipeline(again, { opset, lowering: 'dft', customOps: true }, defaultPipeline());
       return again;
     })()));
   });
@@ -105,13 +106,13 @@ describe('outline-custom-ops', () => {
       return model;
     };
     const feeds = { u: randomTensor([B, H, L], 7), k0: randomTensor([1, H, L], 8), k1: randomTensor([1, H, 3 * L], 9) };
-    const model = await lowerAndCompare(build, feeds, { opset: 17, seqLen: L, lowering: 'dft', customOps: true });
+    const model = await lowerAndCompare(build, feeds, { opset: 17, lowering: 'dft', customOps: true });
     expect(model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN).map((n) => n.op)).toEqual(['FFTConv', 'FFTConv_2']);
     expect(model.functions.map((f) => f.name)).toEqual(['FFTConv', 'FFTConv_2']);
   });
 
   it('does nothing without customOps: no functions, no calls', async () => {
-    const model = await lowerAndCompare(twoKernels(17), { u: randomTensor([B, H, L], 5) }, { opset: 17, seqLen: L, lowering: 'dft' });
+    const model = await lowerAndCompare(twoKernels(17), { u: randomTensor([B, H, L], 5) }, { opset: 17, lowering: 'dft' });
     expect(model.functions).toEqual([]);
     expect(model.graph.nodes.filter((n) => n.domain !== '')).toEqual([]);
   });
@@ -145,13 +146,13 @@ describe('DiagSSMStep', () => {
   });
 
   it('lower-diag-step expands it into standard complex ops that match the float64 kernel', async () => {
-    const model = await lowerAndCompare(step, feeds, { opset: 17, seqLen: null });
+    const model = await lowerAndCompare(step, feeds, { opset: 17 });
     expect(model.graph.nodes.filter((n) => n.domain !== '')).toEqual([]);
     expect(model.graph.nodes.map((n) => n.op)).toContain('ReduceSum');
   });
 
   it.each([17, 20])('--custom-ops keeps it as a call that reads the state input as is (opset %i)', async (opset) => {
-    const model = await lowerAndCompare(step, feeds, { opset, seqLen: null, customOps: true });
+    const model = await lowerAndCompare(step, feeds, { opset, customOps: true });
     const calls = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN);
     expect(calls.map((n) => n.op)).toEqual(['DiagSSMStep']);
     expect(calls[0]!.inputs[0]).toBe(model.graph.inputs[0]); // no unpack-repack of the state

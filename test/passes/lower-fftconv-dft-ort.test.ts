@@ -18,7 +18,7 @@ import { foldConstantsPass } from '../../passes/fold-constants.js';
 import { lowerComplexPass } from '../../passes/lower-complex.js';
 import { dftLowering, lowerFftConvDftPass } from '../../passes/lower-fftconv-dft.js';
 import { rewriteTagged } from '../../passes/lowering-tag.js';
-import { runPipeline } from '../../passes/pipeline.js';
+import { runPipeline } from '../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
@@ -170,7 +170,7 @@ describe('lower-fftconv-dft: ops per opset', () => {
 
   it('opset 17: DFT with the axis attribute and 2 inputs; two channels per complex DFT; no ai.ssmc op left', () => {
     const m = model(17, c, false);
-    runPipeline(m, { opset: 17, seqLen: c.L }, [lowerFftConvDftPass]);
+    runPipeline(m, { opset: 17 }, [lowerFftConvDftPass]);
     expect(printModel(m)).not.toMatch(/ai\.ssmc\./);
     const d = dfts(m);
     expect(d).toHaveLength(3); // DFT(kernel pairs), DFT(u pairs), one complex inverse
@@ -185,7 +185,7 @@ describe('lower-fftconv-dft: ops per opset', () => {
 
   it('opset 20: DFT with axis as input 2 and no axis attribute', () => {
     const m = model(20, c, false);
-    runPipeline(m, { opset: 20, seqLen: c.L }, [lowerFftConvDftPass]);
+    runPipeline(m, { opset: 20 }, [lowerFftConvDftPass]);
     const d = dfts(m);
     expect(d).toHaveLength(3);
     for (const n of d) {
@@ -199,7 +199,7 @@ describe('lower-fftconv-dft: ops per opset', () => {
   // the inverse is a full one at both opsets.
   it.each([[17, [[0, 1], [0, 1], [1, 0]]], [20, [[0, 1], [0, 1], [1, 0]]]] as const)('unpacked baseline, opset %i: one rfft per row, then a full inverse (never onesided with inverse)', (opset, forms) => {
     const m = model(opset, c, false);
-    runPipeline(m, { opset, seqLen: c.L }, [unpackedPass]);
+    runPipeline(m, { opset }, [unpackedPass]);
     const d = dfts(m);
     expect(d.map((n) => [n.attrInt('inverse', 0), n.attrInt('onesided', 0)])).toEqual(forms);
     expect(d[0]!.outputs[0]!.type.shape).toEqual([c.B, H, 129, 2]);
@@ -207,19 +207,19 @@ describe('lower-fftconv-dft: ops per opset', () => {
 
   it('an odd channel count gets one zero row to pair with', () => {
     const m = model(17, c, false, false, 3);
-    runPipeline(m, { opset: 17, seqLen: c.L }, [lowerFftConvDftPass]);
+    runPipeline(m, { opset: 17 }, [lowerFftConvDftPass]);
     expect(dfts(m)[1]!.outputs[0]!.type.shape).toEqual([c.B, 2, 256, 2]);
   });
 
   it.each([[100, 37, 256], [7, 7, 16], [32, 32, 64], [1, 1, 2]])('fixed L = %i, Lk = %i: n = %i (a power of two ≥ L + Lk)', (L, Lk, n) => {
     const m = model(17, { label: '', B: 1, L, C: 1, Lk, bidir: false }, false);
-    lowerFftConvDftPass.run(m, { opset: 17, seqLen: L });
+    lowerFftConvDftPass.run(m, { opset: 17 });
     for (const d of dfts(m)) expect(Number((d.inputs[1]!.constant!.data as BigInt64Array)[0])).toBe(n);
   });
 
   it('dynamic L: n = the next power of two ≥ L + Lk, computed exactly in the graph', async () => {
     const m = model(20, { label: '', B: 1, L: 8, C: 1, Lk: 8, bidir: false }, true);
-    lowerFftConvDftPass.run(m, { opset: 20, seqLen: null });
+    lowerFftConvDftPass.run(m, { opset: 20 });
     const sizes = new Set(dfts(m).map((d) => d.inputs[1]!));
     expect(sizes.size).toBe(1);
     const n = [...sizes][0]!;
@@ -235,7 +235,7 @@ describe('lower-fftconv-dft: ops per opset', () => {
 
   it.each([17, 20])('opset %i, fixed L and constant kernels: the kernel spectrum folds, 2 DFTs remain', (opset) => {
     const m = model(opset, c, false);
-    runPipeline(m, { opset, seqLen: c.L }, TAIL);
+    runPipeline(m, { opset }, TAIL);
     expect(dfts(m)).toHaveLength(2);
     expect(opsOf(m)).not.toContain('Pad');
     expect(dfts(m).every((d) => d.inputs[0]!.producer !== null)).toBe(true);
@@ -261,12 +261,12 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     for (const dynamic of [false, true]) {
       // The lowering alone is exact in float64 (its only constants, ±1, 0.5 and the irfft weights 1 and 2, are exact).
       const lowered = model(opset, c, dynamic);
-      lowerFftConvDftPass.run(lowered, { opset, seqLen: dynamic ? null : c.L });
+      lowerFftConvDftPass.run(lowered, { opset });
       const c64 = compareToReference(evalF64(lowered, { u }).get('y')!.data, reference.data, 1e-12);
       expect(c64.ok, describeComparison(`lowered, float64, ${dynamic ? 'dynamic' : 'fixed'}`, c64)).toBe(true);
 
       const m = model(opset, c, dynamic);
-      runPipeline(m, { opset, seqLen: dynamic ? null : c.L }, TAIL);
+      runPipeline(m, { opset }, TAIL);
       expect(m.graph.outputs[0]!.type.shape).toHaveLength(4);
       const y = (await runOrt(m, { u })).get('y')!;
       expect(y.dims).toEqual([c.B, c.C, H, c.L]);
@@ -278,7 +278,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
   it('one dynamic graph serves other lengths and batch sizes', async () => {
     const c: Case = { label: '', B: 1, L: 16, C: 2, Lk: 16, bidir: true };
     const m = model(opset, c, true);
-    runPipeline(m, { opset, seqLen: null }, TAIL);
+    runPipeline(m, { opset }, TAIL);
     for (const [B, L] of [[1, 16], [3, 5], [2, 41]] as const) {
       const u = randomTensor([B, H, L], 7 + L);
       const reference = evalF64(model(opset, { ...c, B, L }, false), { u }).get('y')!;
@@ -294,7 +294,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     const reference = evalF64(model(opset, c, false), { u }).get('y')!;
     for (const dynamic of [false, true]) {
       const m = model(opset, c, dynamic);
-      runPipeline(m, { opset, seqLen: dynamic ? null : c.L }, [unpackedPass, ...TAIL.slice(1)]);
+      runPipeline(m, { opset }, [unpackedPass, ...TAIL.slice(1)]);
       const cmp = compareToReference((await runOrt(m, { u })).get('y')!.data as Float32Array, reference.data);
       expect(cmp.ok, describeComparison(`unpacked, ${dynamic ? 'dynamic' : 'fixed'}`, cmp)).toBe(true);
     }
@@ -306,7 +306,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     const reference = evalF64(model(opset, c, false, false, 3), { u }).get('y')!;
     for (const dynamic of [false, true]) {
       const m = model(opset, c, dynamic, false, 3);
-      runPipeline(m, { opset, seqLen: dynamic ? null : c.L }, TAIL);
+      runPipeline(m, { opset }, TAIL);
       const y = (await runOrt(m, { u })).get('y')!;
       expect(y.dims).toEqual([c.B, c.C, 3, c.L]);
       const cmp = compareToReference(y.data as Float32Array, reference.data);
@@ -322,7 +322,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     const y = b.ssm('FFTConv', [u, input(m, 'k', [2, 2, 'L']), input(m, 'k_rev', [2, 2, 'L'])]);
     m.graph.renameValue(y, 'y');
     m.graph.outputs.push(y);
-    runPipeline(m, { opset, seqLen: null }, TAIL);
+    runPipeline(m, { opset }, TAIL);
     for (const L of [1000, 4099]) {
       const feeds = { u: randomTensor([1, 2, L], L), k: randomTensor([2, 2, L], L + 1, 0.5), k_rev: randomTensor([2, 2, L], L + 2, 0.5) };
       const { model: ref, b: rb } = newModel(opset);
@@ -340,7 +340,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     const u = randomTensor([c.B, H, c.L], 4), k = randomTensor([c.C, H, c.Lk], 2, 0.5);
     const reference = evalF64(model(opset, c, false), { u }).get('y')!;
     const m = model(opset, c, false, true);
-    runPipeline(m, { opset, seqLen: c.L }, TAIL);
+    runPipeline(m, { opset }, TAIL);
     expect(dfts(m)).toHaveLength(3);
     const y = (await runOrt(m, { u, k })).get('y')!;
     const cmp = compareToReference(y.data as Float32Array, reference.data);

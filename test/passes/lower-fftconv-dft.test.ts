@@ -19,7 +19,7 @@ function fftConvModel(opset: number, B: number, H: number, L: number, C: number,
 }
 
 function lower(model: ReturnType<typeof fftConvModel>, opset: number) {
-  const target = { opset, seqLen: null };
+  const target = { opset };
   lowerFftConvDftPass.run(model, target);
   foldConstantsPass.run(model, target);
   dcePass.run(model, target);

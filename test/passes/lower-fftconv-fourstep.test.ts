@@ -13,7 +13,7 @@ import { lowerComplexPass } from '../../passes/lower-complex.js';
 import { estimateAll } from '../../passes/cost-model.js';
 import { fourstepLengthsUnsupported, fourstepPlan, fourstepUnsupported, lowerFftConvFourstepPass, MAX_MATRIX_BYTES, planMatrixBytes, planWithFactors } from '../../passes/lower-fftconv-fourstep.js';
 import { LOWERING_ATTR } from '../../passes/lowering-tag.js';
-import { runPipeline } from '../../passes/pipeline.js';
+import { runPipeline } from '../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
@@ -117,14 +117,14 @@ describe('lower-fftconv-fourstep: structure', () => {
   it.each([[64, 2], [4099, 3]])('L = %i: %i stages → MatMuls only; after folding one per stage and direction', (L, stages) => {
     const c: Case = { L, Lk: L, C: 2, H: 1, B: 1, bidir: true };
     const m = convModel(17, c);
-    lowerFftConvFourstepPass.run(m, { opset: 17, seqLen: L });
+    lowerFftConvFourstepPass.run(m, { opset: 17 });
     expect(opsOf(m).filter((o) => o.startsWith('ai.ssmc') || o === 'DFT')).toEqual([]);
     expect(matmuls(m)).toBe(3 * stages); // u forward, k forward, inverse
     const plan = fourstepPlan(L, L, true);
     expect(plan.stages).toBe(stages);
 
     const folded = convModel(17, c);
-    runPipeline(folded, { opset: 17, seqLen: L }, TAIL);
+    runPipeline(folded, { opset: 17 }, TAIL);
     expect(matmuls(folded)).toBe(2 * stages); // the kernel's spectrum is an initializer now
     // Stage 1 of u contracts only the rows that hold data; the last inverse stage writes only the first L.
     const mm = folded.graph.nodes.filter((n) => n.op === 'MatMul');
@@ -139,7 +139,7 @@ describe('lower-fftconv-fourstep: structure', () => {
   it('leaves FFTConv nodes tagged otherwise, or untagged, alone', () => {
     for (const tag of [null, 'dft']) {
       const m = convModel(17, { L: 8, Lk: 8, C: 1, H: 1, B: 1, bidir: false }, { tag });
-      expect(lowerFftConvFourstepPass.run(m, { opset: 17, seqLen: 8 })).toBe(false);
+      expect(lowerFftConvFourstepPass.run(m, { opset: 17 }).changed).toBe(false);
       expect(opsOf(m)).toEqual(['ai.ssmc.FFTConv']);
     }
   });
@@ -158,7 +158,7 @@ describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64
     const u = randomTensor([c.B, c.H, c.L], 1);
     const reference = evalF64(convModel(c.opset, c, { tag: null }), { u }).get('y')!;
     const m = convModel(c.opset, c);
-    runPipeline(m, { opset: c.opset, seqLen: c.L }, TAIL);
+    runPipeline(m, { opset: c.opset }, TAIL);
     expect(opsOf(m)).not.toContain('DFT');
     const y = (await runOrt(m, { u })).get('y')!;
     expect(y.dims).toEqual([c.B, c.C, c.H, c.L]);
@@ -175,7 +175,7 @@ describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64
     const u = randomTensor([c.B, c.H, c.L], 5);
     const reference = evalF64(convModel(17, c, { tag: null }), { u }).get('y')!;
     const m = convModel(17, c);
-    runPipeline(m, { opset: 17, seqLen: c.L }, TAIL);
+    runPipeline(m, { opset: 17 }, TAIL);
     const cmp = compareToReference((await runOrt(m, { u })).get('y')!.data as Float32Array, reference.data);
     expect(cmp.ok, describeComparison(`Lk=${c.Lk}`, cmp)).toBe(true);
   });
@@ -183,7 +183,7 @@ describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64
   it('a symbolic batch: one graph serves batch 1 and 3', async () => {
     const c: Case = { L: 45, Lk: 45, C: 2, H: 3, B: 1, bidir: true };
     const m = convModel(20, c, { symbolicBatch: true });
-    runPipeline(m, { opset: 20, seqLen: c.L }, TAIL);
+    runPipeline(m, { opset: 20 }, TAIL);
     for (const B of [1, 3]) {
       const u = randomTensor([B, c.H, c.L], 10 + B);
       const reference = evalF64(convModel(20, { ...c, B }, { tag: null }), { u }).get('y')!;
@@ -199,7 +199,7 @@ describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64
     const u = randomTensor([c.B, c.H, c.L], 4), k = randomTensor([c.C, c.H, c.Lk], 2, 0.5);
     const reference = evalF64(convModel(17, c, { tag: null }), { u }).get('y')!;
     const m = convModel(17, c, { kernelAsInput: true });
-    runPipeline(m, { opset: 17, seqLen: c.L }, TAIL);
+    runPipeline(m, { opset: 17 }, TAIL);
     expect(matmuls(m)).toBe(3 * fourstepPlan(c.L, c.Lk, false).stages);
     const cmp = compareToReference((await runOrt(m, { u, k })).get('y')!.data as Float32Array, reference.data);
     expect(cmp.ok, describeComparison('kernel as input', cmp)).toBe(true);
@@ -210,7 +210,7 @@ describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64
     const u = randomTensor([c.B, c.H, c.L], 6);
     const reference = evalF64(convModel(17, c, { tag: null }), { u }).get('y')!;
     const m = convModel(17, c);
-    lowerFftConvFourstepPass.run(m, { opset: 17, seqLen: c.L });
+    lowerFftConvFourstepPass.run(m, { opset: 17 });
     const cmp = compareToReference(evalF64(m, { u }).get('y')!.data, reference.data, 1e-6);
     expect(cmp.ok, describeComparison('float64', cmp)).toBe(true);
   });

@@ -14,7 +14,7 @@ import { foldConstantsPass } from '../../passes/fold-constants.js';
 import { lowerComplexPass } from '../../passes/lower-complex.js';
 import { lowerSsmKernelPass } from '../../passes/lower-ssm-kernel.js';
 import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
-import { runPipeline } from '../../passes/pipeline.js';
+import { runPipeline } from '../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
@@ -120,7 +120,7 @@ describe('lower-ssm-kernel: IR before and after', () => {
       '  return %k',
       '}',
     ].join('\n'));
-    runPipeline(model, { opset: 17, seqLen: null }, [lowerSsmKernelPass]);
+    runPipeline(model, { opset: 17 }, [lowerSsmKernelPass]);
     expect(printModel(model)).toBe([
       ...head,
       '  const %one_1_1: c64[] = [1.0, 0.0]',
@@ -139,7 +139,7 @@ describe('lower-ssm-kernel: IR before and after', () => {
 
   it('bilinear: w/2, coef = BC·dt/(1 − w/2), λ = Log((1 + w/2)/(1 − w/2)), then Vandermonde(λ, coef, L)', () => {
     const model = tinyModel('bilinear');
-    runPipeline(model, { opset: 17, seqLen: null }, [lowerSsmKernelPass]);
+    runPipeline(model, { opset: 17 }, [lowerSsmKernelPass]);
     expect(printModel(model)).toBe([
       ...head,
       '  const %one_1_1: c64[] = [1.0, 0.0]',
@@ -163,14 +163,14 @@ describe('lower-ssm-kernel: IR before and after', () => {
   it('rejects a disc it cannot lower, naming the node', () => {
     const model = tinyModel('zoh');
     model.graph.nodes.find((n) => n.op === 'DiagSSMKernel')!.attrs.set('disc', { kind: 'string', value: 'dss' });
-    expect(() => lowerSsmKernelPass.run(model, { opset: 17, seqLen: null })).toThrow(/DiagSSMKernel.*disc must be 'zoh' or 'bilinear', got 'dss'/);
+    expect(() => lowerSsmKernelPass.run(model, { opset: 17 })).toThrow(/DiagSSMKernel.*disc must be 'zoh' or 'bilinear', got 'dss'/);
   });
 
   it('does nothing (and says so) on a graph without DiagSSMKernel', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', [2]);
     model.graph.outputs.push(b.neg(x));
-    expect(lowerSsmKernelPass.run(model, { opset: 17, seqLen: null })).toBe(false);
+    expect(lowerSsmKernelPass.run(model, { opset: 17 }).changed).toBe(false);
   });
 });
 
@@ -191,10 +191,10 @@ describe.each(['zoh', 'bilinear'] as const)('lower-ssm-kernel (%s): numbers vs t
         expect(cmp.ok, describeComparison(`${stage}, L=${L}`, cmp)).toBe(true);
       };
       check('DiagSSMKernel');
-      runPipeline(model, { opset: 17, seqLen: null }, [lowerSsmKernelPass]);
+      runPipeline(model, { opset: 17 }, [lowerSsmKernelPass]);
       expect(opsOf(model)).toContain('ai.ssmc.Vandermonde');
       check('after lower-ssm-kernel');
-      lowerVandermondePass.run(model, { opset: 17, seqLen: null });
+      lowerVandermondePass.run(model, { opset: 17 });
       expect(opsOf(model).filter((o) => o.startsWith('ai.ssmc.') && o !== 'ai.ssmc.Real')).toEqual([]);
       check('after lower-vandermonde');
     }
@@ -204,7 +204,7 @@ describe.each(['zoh', 'bilinear'] as const)('lower-ssm-kernel (%s): numbers vs t
     it.each([1, 7, 32, 100])('L = %i, fixed: the kernel folds into one constant', async (L) => {
       const s = ssm(31, false);
       const model = kernelModel(opset, s, disc, 2, L);
-      runPipeline(model, { opset, seqLen: L }, TAIL);
+      runPipeline(model, { opset }, TAIL);
       expect(model.graph.nodes).toEqual([]);
       // The output is now an initializer; fold-constants gives it the name '<name>.folded' (the
       // graph interface's name is not kept for a folded output), so read it by position.
@@ -218,7 +218,7 @@ describe.each(['zoh', 'bilinear'] as const)('lower-ssm-kernel (%s): numbers vs t
     it('dynamic L: one graph (Range over the Shape-derived length, 2 real MatMuls) for L = 1, 7, 32, 100', async () => {
       const s = ssm(41, true);
       const model = kernelModel(opset, s, disc, 2, 'L');
-      runPipeline(model, { opset, seqLen: null }, TAIL);
+      runPipeline(model, { opset }, TAIL);
       const ops = opsOf(model);
       expect(ops).toEqual(expect.arrayContaining(['Shape', 'Range', 'Exp', 'Cos', 'Sin']));
       expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);

@@ -14,7 +14,7 @@ import { dcePass } from '../../passes/dce.js';
 import { foldConstantsPass } from '../../passes/fold-constants.js';
 import { lowerComplexPass } from '../../passes/lower-complex.js';
 import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
-import { runPipeline } from '../../passes/pipeline.js';
+import { runPipeline } from '../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
@@ -86,7 +86,7 @@ describe('lower-vandermonde: IR before and after', () => {
     const model = vmodel(17, params(1, false), 2, 'L');
     expect(printModel(model)).toMatch(/%k = ai\.ssmc\.Vandermonde\(%lam, %coef, %gather\) \{scale=2\.0\} : f32\[2,4,L\]/);
     const before = new Set(model.graph.nodes);
-    runPipeline(model, { opset: 17, seqLen: null }, [lowerVandermondePass]);
+    runPipeline(model, { opset: 17 }, [lowerVandermondePass]);
     const added = model.graph.nodes.filter((n) => !before.has(n));
     expect(added.map((n) => n.qualifiedOp)).toEqual([
       'Range', 'Cast', 'Unsqueeze', 'Mul', 'Exp', 'Transpose', 'MatMul', 'ai.ssmc.Real', 'Mul', 'Transpose',
@@ -108,7 +108,7 @@ describe('lower-vandermonde: IR before and after', () => {
   it('λ [N] shared by all H: one more Unsqueeze to [1,N], the MatMul broadcasts; scale 1 adds no Mul', () => {
     const model = vmodel(20, params(2, true), 1, 16);
     const before = new Set(model.graph.nodes);
-    runPipeline(model, { opset: 20, seqLen: 16 }, [lowerVandermondePass]);
+    runPipeline(model, { opset: 20 }, [lowerVandermondePass]);
     const added = model.graph.nodes.filter((n) => !before.has(n));
     expect(added.map((n) => n.qualifiedOp)).toEqual([
       'Range', 'Cast', 'Unsqueeze', 'Unsqueeze', 'Mul', 'Exp', 'Transpose', 'MatMul', 'ai.ssmc.Real', 'Transpose',
@@ -121,7 +121,7 @@ describe('lower-vandermonde: IR before and after', () => {
 
   it('after lower-complex and dce, only the real part is computed: 2 real MatMuls, no complex value', () => {
     const model = vmodel(17, params(3, false), 2, 'L', true);
-    runPipeline(model, { opset: 17, seqLen: null }, TAIL);
+    runPipeline(model, { opset: 17 }, TAIL);
     const ops = opsOf(model);
     expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);
     expect(ops).toEqual(expect.arrayContaining(['Exp', 'Cos', 'Sin', 'Sub']));
@@ -144,7 +144,7 @@ describe.each([
       expect(ref.dims).toEqual([C, H, L]);
       const a = compareToReference(ref.data, want, 1e-12);
       expect(a.ok, describeComparison(`Vandermonde definition, L=${L}`, a)).toBe(true);
-      runPipeline(model, { opset: 17, seqLen: null }, [lowerVandermondePass]);
+      runPipeline(model, { opset: 17 }, [lowerVandermondePass]);
       const b = compareToReference(evalF64(model, feeds(p, L, false)).get('k')!.data, want, 1e-12);
       expect(b.ok, describeComparison(`lowered, L=${L}`, b)).toBe(true);
     }
@@ -153,7 +153,7 @@ describe.each([
   describe.each([17, 20])('opset %i: onnxruntime after the pipeline tail', (opset) => {
     it.each([1, 7, 32, 100])('fixed L = %i (constant λ, coef: the kernel folds)', async (L) => {
       const model = vmodel(opset, p, 2, L);
-      runPipeline(model, { opset, seqLen: L }, TAIL);
+      runPipeline(model, { opset }, TAIL);
       expect(model.graph.nodes).toEqual([]);
       const k = (await runOrt(model, feeds(p, L, false))).get(model.graph.outputs[0]!.name)!;
       expect(k.dims).toEqual([C, H, L]);
@@ -163,7 +163,7 @@ describe.each([
 
     it('dynamic L, runtime λ and coef (nothing folds): one graph for L = 1, 7, 32, 100', async () => {
       const model = vmodel(opset, p, 0.5, 'L', true);
-      runPipeline(model, { opset, seqLen: null }, TAIL);
+      runPipeline(model, { opset }, TAIL);
       for (const L of [1, 7, 32, 100]) {
         const k = (await runOrt(model, feeds(p, L, true, 2))).get('k')!;
         expect(k.dims).toEqual([C, H, L]);
