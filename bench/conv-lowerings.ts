@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { modelToBytes } from '../export/onnx-write.js';
 import { Model } from '../ir/model.js';
-import { SSMC_DOMAIN } from '../ir/node.js';
 import { f32 } from '../ir/tensor.js';
-import { LOWERINGS, type Lowering } from '../passes/lowering-tag.js';
+import { isLongConv } from '../ir/ops/long-conv.js';
+import { LOWERINGS } from '../passes/conv/registry.js';
 import { buildModel, lowerModel, type Compiled, type CompileOptions, type ModelFile, type Weights } from '../src/compile.js';
 import { UserError } from '../src/errors.js';
 import { resolveArgs } from '../src/models/args.js';
@@ -54,7 +54,7 @@ export interface ConvBenchRow {
   threads: number;
   /** 'layer': the whole layer graph; 'conv': its long convolution alone (u → y, kernel folded). */
   part: 'layer' | 'conv';
-  lowering: Lowering | 'torch-eager';
+  lowering: string;
   ms: number | null;
   note: string;
   /** The cost model's estimate, where the lowering was not run because of it. */
@@ -89,13 +89,13 @@ function timeModel(bytes: Uint8Array, inputDims: number[], threads: number): Pro
 }
 
 /**
- * The layer's long convolution alone: the first FFTConv of the built (unlowered) layer, fed by a new
+ * The layer's long convolution alone: the first LongConv of the built (unlowered) layer, fed by a new
  * input `input` [1,H,L]; its kernel subgraph stays (and folds, the length being fixed).
  */
 function convOnly(built: Compiled): Compiled {
   const g = built.model.graph;
-  const conv = g.nodes.find((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
-  if (!conv) throw new Error('the layer has no FFTConv');
+  const conv = g.nodes.find(isLongConv);
+  if (!conv) throw new Error('the layer has no LongConv');
   const model = built.model;
   const oldInput = g.inputs[0]!;
   g.renameValue(oldInput, '__layer_input');
@@ -125,7 +125,7 @@ function initialWeights(spec: LayerSpec, width: number): Weights {
   return w;
 }
 
-function compileFor(spec: LayerSpec, width: number, L: number, lowering: Lowering | 'auto', part: 'layer' | 'conv', threads = 1): Compiled & { bytes: Uint8Array; estimate: number | null; inputDims: number[] } {
+function compileFor(spec: LayerSpec, width: number, L: number, lowering: string, part: 'layer' | 'conv', threads = 1): Compiled & { bytes: Uint8Array; estimate: number | null; inputDims: number[] } {
   const opts: CompileOptions = { seqLen: L, opset: 17, lowering, threads };
   let built = buildModel(spec.file(width), initialWeights(spec, width), opts);
   if (part === 'conv') built = convOnly(built);
@@ -138,7 +138,7 @@ function compileFor(spec: LayerSpec, width: number, L: number, lowering: Lowerin
 }
 
 /** The lowering --lowering auto picks for this layer's convolution (threads matter to the cost model). */
-function autoChoice(spec: LayerSpec, width: number, L: number, threads: number): Lowering {
+function autoChoice(spec: LayerSpec, width: number, L: number, threads: number): string {
   return compileFor(spec, width, L, 'auto', 'conv', threads).decisions[0]!.lowering;
 }
 
@@ -180,20 +180,20 @@ export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{
   const layers = LAYERS.filter((l) => !opts.layers || opts.layers.includes(l.id));
   const torch = torchAvailable();
   const rows: ConvBenchRow[] = [];
-  const autos: { layer: string; width: number; L: number; threads: number; lowering: Lowering }[] = [];
+  const autos: { layer: string; width: number; L: number; threads: number; lowering: string }[] = [];
 
   for (const spec of layers) {
     for (const width of widths) {
       for (const L of lengths) {
         for (const part of ['conv', 'layer'] as const) {
-          for (const lowering of LOWERINGS) {
+          for (const lowering of LOWERINGS.map((l) => l.name)) {
             const base = { layer: spec.id, width, L, part, lowering };
             let compiled: ReturnType<typeof compileFor>;
             try {
               compiled = compileFor(spec, width, L, lowering, part);
             } catch (e) {
               if (!(e instanceof UserError)) throw e;
-              for (const threads of threadCounts) rows.push({ ...base, threads, ms: null, note: `n/a: ${e.message.replace(/^--lowering \w+ cannot lower convolution '[^']*': /, '').replace(/; use --lowering auto.*$/, '')}` });
+              for (const threads of threadCounts) rows.push({ ...base, threads, ms: null, note: `n/a: ${e.message.replace(/^--lowering \w+ cannot lower the long convolution of layer '[^']*': /, '').replace(/; use --lowering auto.*$/, '')}` });
               continue;
             }
             const fastest = Math.min(...compiled.decisions.flatMap((d) => d.estimates.map((e) => e.ms ?? Infinity)));
@@ -227,7 +227,7 @@ export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{
   return { table: formatTables(rows, autos, torchLabel), json: { bench: 'conv-lowerings', runtime: 'onnxruntime-node cpu', torch: torchLabel, rows, auto: autos } };
 }
 
-function formatTables(rows: ConvBenchRow[], autos: { layer: string; width: number; L: number; threads: number; lowering: Lowering }[], torch: string | null): string {
+function formatTables(rows: ConvBenchRow[], autos: { layer: string; width: number; L: number; threads: number; lowering: string }[], torch: string | null): string {
   const cell = (r: ConvBenchRow | undefined) => (r === undefined ? '' : r.ms === null ? (r.note.startsWith('n/a') ? 'n/a' : '—') : r.ms.toFixed(1));
   const out: string[] = [];
   for (const part of ['conv', 'layer'] as const) {
@@ -235,7 +235,8 @@ function formatTables(rows: ConvBenchRow[], autos: { layer: string; width: numbe
     out.push(part === 'conv'
       ? 'Long convolution alone (u → y, kernel folded), onnxruntime-node CPU, ms per pass (median); best/dft = dft ms ÷ best ms'
       : `Whole layer, onnxruntime-node CPU, ms per pass (median)${torch ? `; PyTorch eager ${torch} (bench/torch_reference.py)` : '; PyTorch: python3 with torch not found'}`);
-    const cols = part === 'layer' ? [...LOWERINGS, 'torch-eager'] : [...LOWERINGS];
+    const names = LOWERINGS.map((l) => l.name);
+    const cols = part === 'layer' ? [...names, 'torch-eager'] : names;
     out.push(`| layer | width | L | threads | ${cols.join(' | ')} | auto picks | best/dft |`);
     out.push(`|---|---:|---:|---:|${cols.map(() => '---:').join('|')}|---|---:|`);
     const keys = [...new Set(rows.filter((r) => r.part === part).map((r) => `${r.layer}|${r.width}|${r.L}|${r.threads}`))];

@@ -1,5 +1,5 @@
 /**
- * The FFT-based lowerings of one long convolution FFTConv(u [1,H,L], k [1,H,L]) head to head, as in
+ * The FFT-based lowerings of one long convolution LongConv(u [1,H,L], k [1,H,L]) head to head, as in
  * ../shared/docs/lowering-notes.md: the plain DFT graph (one rfft per row), the DFT graph with two
  * real rows packed per complex transform, and the four-step FFT as MatMuls (with its chosen plan,
  * and optionally other factorisations). Fixed length, kernel folded, onnxruntime-node CPU, medians
@@ -11,6 +11,7 @@ import { Builder } from '../ir/builder.js';
 import { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { SSMC_DOMAIN } from '../ir/node.js';
+import { LONG_CONV, longConv } from '../ir/ops/long-conv.js';
 import { f32, type Tensor } from '../ir/tensor.js';
 import { tensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
@@ -18,8 +19,8 @@ import { csePass } from '../passes/cse.js';
 import { dcePass } from '../passes/dce.js';
 import { foldConstantsPass } from '../passes/fold-constants.js';
 import { lowerComplexPass } from '../passes/lower-complex.js';
-import { dftLowering } from '../passes/lower-fftconv-dft.js';
-import { fourstepLowering, fourstepPlan, planWithFactors } from '../passes/lower-fftconv-fourstep.js';
+import { dftConv } from '../passes/conv/dft.js';
+import { fourstepConv, fourstepPlan, planWithFactors } from '../passes/conv/fourstep.js';
 import { rewriteNodes } from '../passes/rewrite.js';
 import { Rng } from '../src/models/rng.js';
 import { nodeBackend } from '../src/runtime/node.js';
@@ -50,7 +51,7 @@ export interface FftConvBenchRow {
   note: string;
 }
 
-type Rewriter = (b: Builder, node: Node) => Value[];
+type Rewriter = (b: Builder, node: Node) => Value;
 
 interface Variant {
   name: string;
@@ -67,7 +68,7 @@ function randomTensor(dims: number[], seed: number, decay = 0): Tensor {
 }
 
 /**
- * FFTConv(u [1,H,L], k [1,H,L]) lowered by `lower`, then the usual tail. The kernel's transform
+ * LongConv(u [1,H,L], k [1,H,L]) lowered by `lower`, then the usual tail. The kernel's transform
  * folds unless one of its results passes fold-constants' size limit; `kernelFolded` says which.
  */
 function lowered(H: number, L: number, lower: Rewriter): { bytes: Uint8Array; kernelFolded: boolean } {
@@ -76,11 +77,11 @@ function lowered(H: number, L: number, lower: Rewriter): { bytes: Uint8Array; ke
   const b = new Builder(model.graph, 17);
   const u = model.graph.addInput('input', tensorType('float32', [1, H, L]));
   const k = b.initializer('k', randomTensor([1, H, L], 2, 4 / L));
-  const y = b.ssm('FFTConv', [u, k]);
+  const y = longConv(b, { kernel: 'taps', u, k, kRev: null });
   model.graph.renameValue(y, 'output');
   model.graph.outputs.push(y);
-  rewriteNodes(model, SSMC_DOMAIN, 'FFTConv', lower);
-  const target = { opset: 17, seqLen: L };
+  rewriteNodes(model, SSMC_DOMAIN, LONG_CONV, (bb, node) => [lower(bb, node)]);
+  const target = { opset: 17 };
   for (const pass of [lowerComplexPass, foldConstantsPass, csePass, dcePass]) pass.run(model, target);
   // A node that does not depend on the input is part of the kernel's transform, left to every call.
   const fromInput = new Set<Value>(model.graph.inputs);
@@ -101,12 +102,12 @@ function describePlan(L: number, factors?: number[]): string {
 function variants(opts: FftConvBenchOptions): Variant[] {
   const pow2 = (L: number) => `n=${2 ** Math.ceil(Math.log2(2 * L))}`;
   const list: Variant[] = [
-    { name: 'dft', note: (L) => `${pow2(L)}, one rfft per row`, lower: dftLowering({ pack: false }) },
-    { name: 'dft-packed', note: (L) => `${pow2(L)}, two rows per complex DFT`, lower: dftLowering({ pack: true }) },
-    { name: 'fourstep', note: (L) => describePlan(L), lower: fourstepLowering(fourstepPlan) },
+    { name: 'dft', note: (L) => `${pow2(L)}, one rfft per row`, lower: dftConv({ pack: false }) },
+    { name: 'dft-packed', note: (L) => `${pow2(L)}, two rows per complex DFT`, lower: dftConv({ pack: true }) },
+    { name: 'fourstep', note: (L) => describePlan(L), lower: fourstepConv(fourstepPlan) },
   ];
   for (const f of opts.factors ?? []) {
-    list.push({ name: `fourstep ${f.join('x')}`, note: (L) => describePlan(L, f), lower: fourstepLowering((L, Lk, bidir) => planWithFactors(L, Lk, bidir, f)) });
+    list.push({ name: `fourstep ${f.join('x')}`, note: (L) => describePlan(L, f), lower: fourstepConv((L, Lk, bidir) => planWithFactors(L, Lk, bidir, f)) });
   }
   return list;
 }

@@ -26,7 +26,7 @@ export class Node {
     this.op = op;
   }
 
-  /** "Add" for the default domain, "ai.ssmc.FFTConv" otherwise. */
+  /** "Add" for the default domain, "ai.ssmc.LongConv" otherwise. */
   get qualifiedOp(): string {
     return this.domain === ONNX_DOMAIN || this.domain === 'ai.onnx' ? this.op : `${this.domain}.${this.op}`;
   }

@@ -7,10 +7,9 @@ import { CUSTOM_OP_DOMAIN_VERSION } from '../ir/ssm-ops.js';
 import type { Tensor } from '../ir/tensor.js';
 import { isComplex, tensorType, type TensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
+import { isLongConv, longConv, readLongConv } from '../ir/ops/long-conv.js';
+import { LOWERING_ATTR, loweringOf } from './conv/lowering.js';
 import { eliminateDeadCode } from './dce.js';
-import { traceDiagKernel } from './lower-fftconv-chunked.js';
-import { fourstepUnsupported } from './lower-fftconv-fourstep.js';
-import { LOWERING_ATTR, loweringOf } from './lowering-tag.js';
 import { changed, type CompileTarget, type Pass } from './pass.js';
 import { runPipeline } from './run-pipeline.js';
 
@@ -19,15 +18,15 @@ import { runPipeline } from './run-pipeline.js';
  * function (the interface is documented in ir/ssm-ops.ts beside CUSTOM_OP_DOMAIN_VERSION).
  *
  * Between outline-custom-ops and seal-custom-ops the calls sit in STAGED_DOMAIN, which no lowering
- * pass matches (they rewrite ai.ssmc FFTConv/Vandermonde nodes) and fold-constants leaves alone;
+ * pass matches (they rewrite ai.ssmc LongConv/Vandermonde nodes) and fold-constants leaves alone;
  * seal-custom-ops moves them to ai.ssmc once the main graph is lowered.
  */
 export const STAGED_DOMAIN = 'ai.ssmc.outlined';
 
 /** The call ops; the function of the first body of each is named exactly so. */
-type CallKind = 'Vandermonde' | 'FFTConv' | 'FFTConvBidirectional' | 'DiagSSMConv' | 'DiagSSMConvBidirectional' | 'DiagSSMStep';
+type CallKind = 'Vandermonde' | 'LongConv' | 'LongConvBidirectional' | 'DiagSSMConv' | 'DiagSSMConvBidirectional' | 'DenseSSMConv' | 'DiagSSMStep';
 
-/** One high-level node (or a chunked convolution with its kernel generator) to outline. */
+/** One high-level node to outline. */
 interface CallSite {
   kind: CallKind;
   /** The node the call replaces: its outputs are the call's results, in order. */
@@ -58,60 +57,54 @@ function scaleOf(node: Node): number {
   return node.attrFloat('scale', 1);
 }
 
-function convSite(opset: number, node: Node): CallSite {
-  const lowering = loweringOf(node) ?? 'dft';
-  const u = node.input(0), k = node.input(1), kRev = node.inputs[2] ?? null;
-  if (lowering === 'chunked') {
-    const fused = chunkedSite(new Builder(node.graph, opset, node), node);
-    if (fused) return fused;
+/**
+ * A LongConv call: the op with its kernel in the form select-lowering left it in, so the body is
+ * that same op with the chosen lowering. Taps become LongConv[Bidirectional](u, k[, k_rev]); a
+ * diagonal description (a lowering that never forms the kernel) DiagSSMConv[Bidirectional](u, λ,
+ * coef[, λ_rev, coef_rev]), full length by the lowering's rule; a dense one DenseSSMConv(u, A, B, C).
+ */
+function convSite(node: Node): CallSite {
+  const lowering = loweringOf(node);
+  if (!lowering) throw new Error(`internal: LongConv '${node.name}' reached outlining without a lowering`);
+  const tag = { [LOWERING_ATTR]: { kind: 'string' as const, value: lowering } };
+  const conv = readLongConv(node);
+  const site = { node, results: ['y'] };
+  switch (conv.kernel) {
+    case 'taps': {
+      const { u, k, kRev } = conv;
+      return {
+        ...site, kind: kRev ? 'LongConvBidirectional' : 'LongConv', operands: kRev ? [u, k, kRev] : [u, k],
+        params: kRev ? ['u', 'k', 'k_rev'] : ['u', 'k'], attrs: tag, scale: null,
+        build: (b, p) => [withLowering(longConv(b, { kernel: 'taps', u: p[0]!, k: p[1]!, kRev: p[2] ?? null }), lowering)],
+      };
+    }
+    case 'diagonal': {
+      const { u, causal, reverse } = conv;
+      return {
+        ...site,
+        kind: reverse ? 'DiagSSMConvBidirectional' : 'DiagSSMConv',
+        operands: reverse ? [u, causal.lambda, causal.coef, reverse.lambda, reverse.coef] : [u, causal.lambda, causal.coef],
+        params: reverse ? ['u', 'lambda', 'coef', 'lambda_rev', 'coef_rev'] : ['u', 'lambda', 'coef'],
+        attrs: { scale: float(conv.scale), ...tag },
+        scale: conv.scale,
+        build: (b, p, scale) => {
+          const side = (i: number) => ({ lambda: p[i]!, coef: p[i + 1]! });
+          return [withLowering(longConv(b, { kernel: 'diagonal', u: p[0]!, length: b.dim(p[0]!, 2), scale, causal: side(1), reverse: p[3] ? side(3) : null }), lowering)];
+        },
+      };
+    }
+    case 'dense':
+      return {
+        ...site, kind: 'DenseSSMConv', operands: [conv.u, conv.A, conv.B, conv.C], params: ['u', 'A', 'B', 'C'], attrs: tag, scale: null,
+        build: (b, p) => [withLowering(longConv(b, { kernel: 'dense', u: p[0]!, A: p[1]!, B: p[2]!, C: p[3]!, taps: null }), lowering)],
+      };
   }
-  // A body computes the convolution from (u, k) alone: the chunked form needs the kernel's modes
-  // (or S4 DPLR's state-space realization, which the op's interface does not carry), so such a
-  // kernel falls back to the four-step FFT where the length is fixed, else the DFT baseline.
-  const bodyLowering = lowering === 'chunked' ? (fourstepUnsupported(node) === null ? 'fourstep' : 'dft') : lowering;
-  return {
-    kind: kRev ? 'FFTConvBidirectional' : 'FFTConv',
-    node,
-    operands: kRev ? [u, k, kRev] : [u, k],
-    params: kRev ? ['u', 'k', 'k_rev'] : ['u', 'k'],
-    results: ['y'],
-    attrs: { [LOWERING_ATTR]: { kind: 'string', value: lowering } },
-    scale: null,
-    build: (b, p) => [b.ssm('FFTConv', p, { [LOWERING_ATTR]: bodyLowering })],
-  };
 }
 
-/** The Vandermonde operands of a diagonal kernel (its coefficients cut to the channels used). */
-function diagOperands(b: Builder, k: Value): { lambda: Value; coef: Value; scale: number } | null {
-  const traced = traceDiagKernel(k);
-  if (!traced) return null;
-  const { node, channelSlice } = traced;
-  const coef = channelSlice ? b.slice(node.input(1), [channelSlice[0]], [channelSlice[1]], [0]) : node.input(1);
-  return { lambda: node.input(0), coef, scale: scaleOf(node) };
-}
-
-/** A chunked convolution of a diagonal SSM's kernel: DiagSSMConv[Bidirectional](u, λ, coef, …). */
-function chunkedSite(b: Builder, node: Node): CallSite | null {
-  const u = node.input(0), kRev = node.inputs[2] ?? null;
-  const fwd = diagOperands(b, node.input(1));
-  const rev = kRev ? diagOperands(b, kRev) : null;
-  if (!fwd || (kRev && (!rev || rev.scale !== fwd.scale))) return null;
-  const vandermonde = (bb: Builder, lambda: Value, coef: Value, uu: Value, scale: number) =>
-    bb.ssm('Vandermonde', [lambda, coef, bb.dim(uu, 2)], { scale: float(scale) });
-  return {
-    kind: rev ? 'DiagSSMConvBidirectional' : 'DiagSSMConv',
-    node,
-    operands: rev ? [u, fwd.lambda, fwd.coef, rev.lambda, rev.coef] : [u, fwd.lambda, fwd.coef],
-    params: rev ? ['u', 'lambda', 'coef', 'lambda_rev', 'coef_rev'] : ['u', 'lambda', 'coef'],
-    results: ['y'],
-    attrs: { scale: float(fwd.scale), [LOWERING_ATTR]: { kind: 'string', value: 'chunked' } },
-    scale: fwd.scale,
-    build: (bb, p, scale) => {
-      const kernels = [vandermonde(bb, p[1]!, p[2]!, p[0]!, scale)];
-      if (rev) kernels.push(vandermonde(bb, p[3]!, p[4]!, p[0]!, scale));
-      return [bb.ssm('FFTConv', [p[0]!, ...kernels], { [LOWERING_ATTR]: 'chunked' })];
-    },
-  };
+/** Tag the LongConv that made `y` with its lowering (a body skips select-lowering). */
+function withLowering(y: Value, lowering: string): Value {
+  y.producer!.attrs.set(LOWERING_ATTR, { kind: 'string', value: lowering });
+  return y;
 }
 
 function vandermondeSite(node: Node): CallSite {
@@ -306,17 +299,17 @@ class Outliner {
   }
 }
 
-/** The high-level ops left when this pass runs (DiagSSMKernel is lowered to a Vandermonde before). */
-const OUTLINED_OPS = ['FFTConv', 'Vandermonde', 'DiagSSMStep'];
+/** The high-level ops left when this pass runs (Discretize is lowered before it). */
+const OUTLINED_OPS = ['LongConv', 'Vandermonde', 'DiagSSMStep'];
 
 function outlineCustomOps(model: Model, target: CompileTarget, bodyPasses: readonly Pass<unknown>[]): boolean {
   const high = (op: string) => model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === op);
   if (!target.customOps || !model.graph.nodes.some((n) => n.domain === SSMC_DOMAIN && OUTLINED_OPS.includes(n.op))) return false;
   model.opsetImports.set(STAGED_DOMAIN, 1);
   const outliner = new Outliner(model, target, bodyPasses);
-  // Convolutions first: a chunked one takes its kernel generator into its call.
-  for (const node of high('FFTConv')) outliner.outline(convSite(model.opset, node));
-  // Kernel generators that only a fused (chunked) convolution read are gone with it.
+  // Convolutions first: a dense one leaves the taps it carried beside its description unread.
+  for (const node of model.graph.nodes.filter(isLongConv)) outliner.outline(convSite(node));
+  // Whatever only the convolutions' dropped operands read is gone with them.
   eliminateDeadCode(model.graph);
   for (const node of high('Vandermonde')) outliner.outline(vandermondeSite(node));
   for (const node of high('DiagSSMStep')) outliner.outline(stepSite(node));
@@ -348,7 +341,7 @@ function sealCustomOps(model: Model): boolean {
 export function outlineCustomOpsPass(bodyPasses: readonly Pass<unknown>[]): Pass {
   return {
     name: 'outline-custom-ops',
-    description: '--custom-ops: FFTConv, Vandermonde, DiagSSMStep → ai.ssmc calls of model-local functions (standard-op bodies)',
+    description: '--custom-ops: LongConv, Vandermonde, DiagSSMStep → ai.ssmc calls of model-local functions (standard-op bodies)',
     run: (model, target) => changed(outlineCustomOps(model, target, bodyPasses)),
     ensures: (model, target) => {
       if (!target.customOps) return null;

@@ -3,13 +3,12 @@ import { Model } from '../ir/model.js';
 import { SSMC_DOMAIN } from '../ir/node.js';
 import type { Tensor } from '../ir/tensor.js';
 import { tensorType, type Dim } from '../ir/types.js';
-import type { Runtime } from '../passes/cost-model.js';
-import type { Lowering } from '../passes/lowering-tag.js';
 import { PassError, type CompileTarget } from '../passes/pass.js';
 import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
-import { defaultPipeline } from '../passes/pipeline.js';
+import type { ConvLowering } from '../passes/conv/lowering.js';
+import { LoweringRefusedError, type LoweringDecision } from '../passes/conv/select.js';
+import { buildPipeline } from '../passes/pipeline.js';
 import { runPipeline } from '../passes/run-pipeline.js';
-import { LoweringRefusedError, selectLoweringPass, type LoweringDecision } from '../passes/select-lowering.js';
 import { checkBudget, DEFAULT_BUDGET, estimateConvolutions, estimateFromParams, type Budget, type CostPart } from './budget.js';
 import { matchCheckpoint, type CheckpointMatch } from './checkpoint.js';
 import { UserError } from './errors.js';
@@ -44,9 +43,11 @@ export interface CompileOptions {
   printAfter?: string[];
   print?: (text: string) => void;
   /** The long-convolution lowering, or 'auto' (default): the cost model picks per layer. */
-  lowering?: 'auto' | Lowering;
-  /** The runtime the cost model plans for (default ort-cpu) and its threads (default 1). */
-  runtime?: Runtime;
+  lowering?: string;
+  /** The runtime target the cost model plans for (default ort-cpu) and its threads (default 1). */
+  runtime?: string;
+  /** The lowerings to choose from (default: every registered one, passes/conv/registry.ts). */
+  lowerings?: readonly ConvLowering[];
   threads?: number;
   /** Emit the high-level ops as `ai.ssmc` function calls (--custom-ops); default false. */
   customOps?: boolean;
@@ -112,11 +113,11 @@ export interface Weights {
 export function compileModel(file: ModelFile, weights: Weights | null, opts: CompileOptions): Compiled {
   const built = buildModel(file, weights, opts);
   // Read before lowering, while each convolution and its kernel generator are still one node each.
-  const layers = describeLayers(built.model, built.arch.id, built.args);
+  built.layers = describeLayers(built.model, built.arch.id, built.args);
   const mode = opts.mode ?? 'conv';
-  checkBudget([...built.costs, ...estimateConvolutions(layers, mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES)], budgetOf(opts));
+  checkBudget([...built.costs, ...estimateConvolutions(built.layers, mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES)], budgetOf(opts));
   lowerModel(built, opts);
-  built.layers = withLowerings(layers, built.decisions);
+  built.layers = withLowerings(built.layers, built.decisions);
   if (built.layers.length > 0) built.model.metadata.set('ssmc.layers', JSON.stringify(built.layers));
   return built;
 }
@@ -250,11 +251,17 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
     opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false,
   };
   try {
-    const result = runPipeline(model, target, defaultPipeline(), { printAfter: opts.printAfter, print: opts.print });
-    c.decisions = result.reportOf(selectLoweringPass) ?? [];
+    const pipeline = buildPipeline({ lowerings: opts.lowerings });
+    const result = runPipeline(model, target, pipeline.passes, { printAfter: opts.printAfter, print: opts.print });
+    c.decisions = result.reportOf(pipeline.select) ?? [];
   } catch (e) {
     // A forced lowering that a layer cannot take is the user's choice to fix, not a compiler bug.
-    if (e instanceof PassError && e.cause instanceof LoweringRefusedError) throw new UserError(e.cause.message, { cause: e });
+    if (e instanceof PassError && e.cause instanceof LoweringRefusedError) {
+      const { node, lowering, why } = e.cause;
+      const layer = c.layers.find((l) => l.conv === node.name);
+      const what = layer ? `the long convolution of layer '${layer.name}'` : `convolution '${node.name}'`;
+      throw new UserError(`--lowering ${lowering} cannot lower ${what}: ${why}; use --lowering auto to pick per layer`, { cause: e });
+    }
     throw e;
   }
 

@@ -1,18 +1,18 @@
 import type { Model } from '../ir/model.js';
-import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { isLongConv, readLongConv, type LongConv } from '../ir/ops/long-conv.js';
 import type { Value } from '../ir/value.js';
-import type { LoweringDecision } from '../passes/select-lowering.js';
+import type { LoweringDecision } from '../passes/conv/select.js';
 import type { ArgValues } from './models/args.js';
 
 /**
  * One SSM layer as `ssmc inspect` reports it, stored in the `ssmc.layers` metadata entry (a JSON
  * array). Read from the high-level graph before lowering, where each long convolution is still one
- * FFTConv node and its kernel generator is still visible.
+ * LongConv node.
  */
 export interface LayerInfo {
   /** The layer's parameter prefix (official state-dict names), e.g. 'layers.0.dss' or 'layer'. */
   name: string;
-  /** The FFTConv node's name, which the lowering decisions refer to. */
+  /** The LongConv node's name, which the lowering decisions refer to. */
   conv: string;
   /** The architecture the layer belongs to (s4d-minimal, s4-block, dss, gss, gss-lm). */
   family: string;
@@ -30,23 +30,22 @@ export interface LayerInfo {
 
 /** The layers of a freshly built (unlowered) model, in graph order. */
 export function describeLayers(model: Model, family: string, args: ArgValues): LayerInfo[] {
-  const convs = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN && n.op === 'FFTConv');
-  return convs.map((conv) => {
-    const k = conv.input(1), u = conv.input(0);
-    const gen = kernelGenerator(k);
+  return model.graph.nodes.filter(isLongConv).map((node) => {
+    const conv = readLongConv(node);
     const params = new Set<string>();
-    collectParameterNames(k, params, new Set());
-    const H = u.type.shape?.[1], C = k.type.shape?.[0];
+    for (const v of node.inputs.slice(1)) if (v) collectParameterNames(v, params, new Set());
+    const H = conv.u.type.shape?.[1];
+    const channels = (conv.kernel === 'taps' ? conv.k : conv.kernel === 'diagonal' ? conv.causal.coef : conv.C).type.shape?.[0];
     return {
-      name: layerPrefix([...params].sort()) ?? conv.name,
-      conv: conv.name,
+      name: layerPrefix([...params].sort()) ?? node.name,
+      conv: node.name,
       family,
-      kernel: kernelKind(gen, args),
+      kernel: kernelKind(conv, args),
       lowering: null,
       H: typeof H === 'number' ? H : null,
-      N: statesOf(gen, args),
-      channels: typeof C === 'number' ? C : null,
-      bidirectional: conv.inputs[2] != null,
+      N: statesOf(conv, args),
+      channels: typeof channels === 'number' ? channels : null,
+      bidirectional: (conv.kernel === 'taps' && conv.kRev !== null) || (conv.kernel === 'diagonal' && conv.reverse !== null),
     };
   });
 }
@@ -56,31 +55,18 @@ export function withLowerings(layers: LayerInfo[], decisions: readonly LoweringD
   return layers.map((l) => ({ ...l, lowering: decisions.find((d) => d.node.name === l.conv)?.lowering ?? null }));
 }
 
-/** The high-level node that generates a kernel, looking through slices and reshapes (bidirectional splits). */
-function kernelGenerator(k: Value): Node | null {
-  let v: Value | null = k;
-  for (let depth = 0; v?.producer && depth < 8; depth++) {
-    const p: Node = v.producer;
-    if (p.domain === SSMC_DOMAIN && (p.op === 'DiagSSMKernel' || p.op === 'Vandermonde')) return p;
-    if (!['Slice', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Mul', 'Cast'].includes(p.op)) return null;
-    v = p.inputs[0] ?? null;
+function kernelKind(conv: LongConv, args: ArgValues): string {
+  if (conv.kernel === 'diagonal') {
+    const p = conv.causal.coef.producer;
+    return p?.op === 'Discretize' ? `diag-${p.attrString('disc', 'zoh')}` : 'vandermonde';
   }
-  return null;
-}
-
-function kernelKind(gen: Node | null, args: ArgValues): string {
-  if (gen?.op === 'DiagSSMKernel') {
-    const disc = gen.attrs.get('disc');
-    return `diag-${disc?.kind === 'string' ? disc.value : 'zoh'}`;
-  }
-  if (gen?.op === 'Vandermonde') return 'vandermonde';
-  if (args.mode === 'dplr') return 'dplr';
+  if (conv.kernel === 'dense' || args.mode === 'dplr') return 'dplr';
   if (typeof args.version === 'string') return `dss-${args.version}`;
   return 'other';
 }
 
-function statesOf(gen: Node | null, args: ArgValues): number | null {
-  const modes = gen?.inputs[gen.op === 'DiagSSMKernel' ? 1 : 0]?.type.shape?.at(-1);
+function statesOf(conv: LongConv, args: ArgValues): number | null {
+  const modes = conv.kernel === 'diagonal' ? conv.causal.lambda.type.shape?.at(-1) : undefined;
   if (typeof modes === 'number') return modes;
   const dState = args.d_state ?? args.N;
   if (typeof dState === 'number') return args.mode === 'dplr' ? dState / 2 : dState;

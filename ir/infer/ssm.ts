@@ -8,29 +8,60 @@ function lengthDim(v: Parameters<typeof knownInts>[0]): Dim {
   return k && k.length === 1 ? k[0]! : null;
 }
 
+/** Vandermonde(lambda, coef [C,H,N], L) → K f32 [C,H,L]. */
 const kernel: InferRule = (node) => {
-  const coefIndex = node.op === 'DiagSSMKernel' ? 2 : 1;
-  const coef = checkRank(node, coefIndex, 3, 'the coefficient input [C,H,N]');
-  if (inType(node, coefIndex).dtype !== 'complex64') {
+  const coef = checkRank(node, 1, 3, 'the coefficient input [C,H,N]');
+  if (inType(node, 1).dtype !== 'complex64') {
     throw new TypeInferenceError(node, 'the coefficient input must be complex64');
   }
-  const lenIndex = coefIndex + 1;
-  const L = lengthDim(node.inputs[lenIndex]);
+  const L = lengthDim(node.inputs[2]);
   return [same('float32', coef ? [coef[0]!, coef[1]!, L] : [null, null, L])];
 };
 
-const fftconv: InferRule = (node) => {
-  const u = checkRank(node, 0, 3, 'the signal u [B,H,L]');
-  const k = checkRank(node, 1, 3, 'the kernel k [C,H,Lk]');
-  if (node.inputs[2]) checkRank(node, 2, 3, 'the reverse kernel k_rev [C,H,Lk]');
-  if (node.inputs[3]) {
-    checkRank(node, 3, 3, 'the realization taps [C,H,T]');
-    checkRank(node, 4, 3, 'the realization toState [H,T,S]');
-    checkRank(node, 5, 3, 'the realization transition [H,S,S]');
-    checkRank(node, 6, 4, 'the realization fromState [C,H,S,T]');
+/** Discretize(dt [H,1]|[H,N], A c64 [H,N], BC c64 [C,H,N]) → (lambda c64 [H,N], coef c64 [C,H,N]). */
+const discretize: InferRule = (node) => {
+  for (const [i, what] of [[1, 'A'], [2, 'BC']] as const) {
+    if (inType(node, i).dtype !== 'complex64') throw new TypeInferenceError(node, `${what} must be complex64`);
   }
-  return [same('float32', [u?.[0] ?? null, k?.[0] ?? null, u?.[1] ?? null, u?.[2] ?? null])];
+  const [dt, A, BC] = [0, 1, 2].map((i) => inType(node, i).shape);
+  const lambda = broadcastShapes(node, [A!, dt!]);
+  return [same('complex64', lambda), same('complex64', broadcastShapes(node, [BC!, lambda]))];
 };
+
+/** y [B,C,H,L] from u [B,H,L] and the kernel's output channels. */
+function convOutput(node: Parameters<InferRule>[0], channels: Dim | undefined): ReturnType<InferRule> {
+  const u = checkRank(node, 0, 3, 'the signal u [B,H,L]');
+  return [same('float32', [u?.[0] ?? null, channels ?? null, u?.[1] ?? null, u?.[2] ?? null])];
+}
+
+/** LongConv in each kernel form (ir/ops/long-conv.ts); the taps form is also the custom op's LongConv[Bidirectional]. */
+const longConv: InferRule = (node) => {
+  switch (node.attrString('kernel', 'taps')) {
+    case 'taps': {
+      const k = checkRank(node, 1, 3, 'the kernel k [C,H,Lk]');
+      if (node.inputs[2]) checkRank(node, 2, 3, 'the reverse kernel k_rev [C,H,Lk]');
+      return convOutput(node, k?.[0]);
+    }
+    case 'diagonal': {
+      const coef = checkRank(node, 2, 3, 'the coefficients coef [C,H,N]');
+      if (inType(node, 1).dtype !== 'complex64' || inType(node, 2).dtype !== 'complex64') throw new TypeInferenceError(node, 'lambda and coef must be complex64');
+      checkRank(node, 3, 0, 'the kernel length (an int64 scalar)');
+      return convOutput(node, coef?.[0]);
+    }
+    case 'dense': {
+      checkRank(node, 1, 3, 'the state matrix A [H,S,S]');
+      checkRank(node, 2, 2, 'the input vector B [H,S]');
+      const C = checkRank(node, 3, 3, 'the output rows C [C,H,S]');
+      if (node.inputs[4]) checkRank(node, 4, 3, 'the taps k [C,H,Lk]');
+      return convOutput(node, C?.[0]);
+    }
+    default:
+      throw new TypeInferenceError(node, `attribute 'kernel' must be taps, diagonal or dense, got '${node.attrString('kernel')}'`);
+  }
+};
+
+/** The custom op DenseSSMConv(u, A, B, C) → y [B,C,H,L] (a dense LongConv under --custom-ops). */
+const denseConv: InferRule = (node) => convOutput(node, checkRank(node, 3, 3, 'the output rows C [C,H,S]')?.[0]);
 
 /**
  * Whether input i carries a complex operand in the custom-op interface: float32 with a trailing
@@ -74,11 +105,12 @@ export const SSM_RULES: Record<string, InferRule> = {
   Real: (node) => [same('float32', inType(node, 0).shape)],
   Imag: (node) => [same('float32', inType(node, 0).shape)],
   Conj: (node) => [same('complex64', inType(node, 0).shape)],
-  DiagSSMKernel: kernel,
+  Discretize: discretize,
   Vandermonde: vandermonde,
-  FFTConv: fftconv,
+  LongConv: longConv,
   DiagSSMStep: diagStep,
-  FFTConvBidirectional: fftconv,
+  LongConvBidirectional: longConv,
   DiagSSMConv: diagConv,
   DiagSSMConvBidirectional: diagConv,
+  DenseSSMConv: denseConv,
 };

@@ -81,10 +81,10 @@ import { Unsqueeze } from './ops/unsqueeze.js';
 import { Where } from './ops/where.js';
 import { Complex } from './ops/ssmc/complex.js';
 import { Conj } from './ops/ssmc/conj.js';
-import { DiagSSMKernel } from './ops/ssmc/diag-ssm-kernel.js';
+import { Discretize } from './ops/ssmc/discretize.js';
 import { DiagSSMStep } from './ops/ssmc/diag-ssm-step.js';
-import { FFTConv } from './ops/ssmc/fft-conv.js';
 import { Imag } from './ops/ssmc/imag.js';
+import { LongConv } from './ops/ssmc/long-conv.js';
 import { Real } from './ops/ssmc/real.js';
 import { Vandermonde } from './ops/ssmc/vandermonde.js';
 
@@ -146,7 +146,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   Min, Mod, Mul, Neg, Not, Or, Pad, PadV1, PadV2, Pow, Range, Reciprocal, ReduceMax, ReduceMean,
   ReduceMin, ReduceSum, Relu, Reshape, Scan, ScanV8, Shape, Sigmoid, Sign, Sin, Size, Slice, SliceV1,
   Softmax, Softplus, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Unsqueeze, Where,
-  Complex, Conj, DiagSSMKernel, DiagSSMStep, FFTConv, Imag, Real, Vandermonde,
+  Complex, Conj, DiagSSMStep, Discretize, Imag, LongConv, Real, Vandermonde,
 ];
 
 export const KERNELS = kernelRegistry(ALL_KERNELS);

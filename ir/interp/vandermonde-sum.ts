@@ -21,7 +21,7 @@ export function vandermondeSum(lambda: RTensor, coef: RTensor, L: number, scale:
   return out;
 }
 
-/** The length input of Vandermonde / DiagSSMKernel: a non-negative integer. */
+/** The length input of Vandermonde (and of a diagonal LongConv): a non-negative integer. */
 export function lengthOf(t: RTensor, node: { name: string }): number {
   const L = t.data[0]!;
   if (!Number.isInteger(L) || L < 0) throw new Error(`node '${node.name}': the length input must be a non-negative integer, got ${L}`);

@@ -1,4 +1,5 @@
 import type { Builder } from '../builder.js';
+import { SSMC_DOMAIN } from '../node.js';
 import { c64 } from '../tensor.js';
 import type { Value } from '../value.js';
 
@@ -31,4 +32,13 @@ export function discretize(b: Builder, dt: Value, A: Value, BC: Value, disc: str
     throw new Error(`disc must be 'zoh' or 'bilinear', got '${disc}'`);
   }
   return { lambda, coef };
+}
+
+/**
+ * The high-level `Discretize` op (ir/ssm-ops.ts): the same discretisation as one node, which the
+ * float64 interpreter evaluates from its definition and lower-discretize expands into `discretize`.
+ */
+export function discretizeOp(b: Builder, dt: Value, A: Value, BC: Value, disc: Discretization): { lambda: Value; coef: Value } {
+  const [lambda, coef] = b.node('Discretize', [dt, A, BC], { disc }, 2, { domain: SSMC_DOMAIN });
+  return { lambda: lambda!, coef: coef! };
 }

@@ -1,7 +1,7 @@
 import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
-import { RUNTIMES, type Runtime } from '../../passes/cost-model.js';
-import { LOWERINGS, type Lowering } from '../../passes/lowering-tag.js';
+import { LOWERINGS } from '../../passes/conv/registry.js';
+import { TARGETS } from '../../passes/conv/targets.js';
 import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, parseModelFile, type CompileMode, type Compiled } from '../compile.js';
 import { describeWeights, readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
@@ -106,16 +106,18 @@ export function parseDplrStep(v: string | undefined): DplrStepChoice {
   throw new UserError(`--dplr-step must be one of ${DPLR_STEP_CHOICES.join(', ')} (the S4 DPLR stepper: auto picks the diagonal form when its accuracy check passes); got '${v}'`);
 }
 
-export function parseLowering(v: string | undefined): 'auto' | Lowering {
+export function parseLowering(v: string | undefined): string {
+  const names = LOWERINGS.map((l) => l.name);
   if (v === undefined) return 'auto';
-  if (v === 'auto' || (LOWERINGS as readonly string[]).includes(v)) return v as 'auto' | Lowering;
-  throw new UserError(`--lowering must be one of auto, ${LOWERINGS.join(', ')}; got '${v}'`);
+  if (v === 'auto' || names.includes(v)) return v;
+  throw new UserError(`--lowering must be one of auto, ${names.join(', ')}; got '${v}'`);
 }
 
-export function parseRuntime(v: string | undefined): Runtime {
-  if (v === undefined) return 'ort-cpu';
-  if ((RUNTIMES as readonly string[]).includes(v)) return v as Runtime;
-  throw new UserError(`--target must be one of ${RUNTIMES.join(', ')} (the runtime the cost model plans for); got '${v}'`);
+export function parseRuntime(v: string | undefined): string {
+  const ids = TARGETS.map((t) => t.id);
+  if (v === undefined) return ids[0]!;
+  if (ids.includes(v)) return v;
+  throw new UserError(`--target must be one of ${ids.join(', ')} (the runtime the cost model plans for); got '${v}'`);
 }
 
 export function parseThreads(v: string | undefined): number {

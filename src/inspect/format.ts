@@ -78,7 +78,7 @@ function formatSsm(r: InspectReport): string[] {
     l.name, l.kernel ?? '?', `lowering ${l.lowering ?? '-'}`, `H=${l.H ?? '?'}`, `N=${l.N ?? '?'}`, `channels=${l.channels ?? '?'}`,
     l.bidirectional ? 'bidirectional' : '', l.state ? `state ${l.state.input ?? '-'} → ${l.state.output} [${l.state.shape.join(',')}]` : '',
   ]);
-  const lines = [...head, ...(rows.length ? [`  layers (from ${s.source}):`, ...table(rows, '    ')] : ['  no layer list (no ssmc.layers metadata, no FFTConv nodes)'])];
+  const lines = [...head, ...(rows.length ? [`  layers (from ${s.source}):`, ...table(rows, '    ')] : ['  no layer list (no ssmc.layers metadata, no LongConv nodes)'])];
   for (const st of s.states) lines.push(`  state ${st.input ?? '-'} → ${st.output} [${st.shape.join(',')}]`);
   for (const p of s.problems) lines.push(`  note: ${p}`);
   return section('SSM layers', lines);

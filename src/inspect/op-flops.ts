@@ -155,15 +155,15 @@ export function ssmcOpFlops(node: Node): number | null {
   switch (node.op) {
     case 'Complex': case 'Real': case 'Imag': case 'Conj':
       return count(node.outputs[0]);
-    case 'DiagSSMKernel': case 'Vandermonde': {
+    case 'Vandermonde': {
       // K[c,h,l] = Re Σ_n coef·exp(λ·l): a complex exp and multiply-add (≈ 8 real FLOPs) per (c,h,l,n).
-      const lambda = node.op === 'DiagSSMKernel' ? node.inputs[1] : node.inputs[0];
-      return mul(8, count(node.outputs[0]), dimAt(lambda, -1));
+      return mul(8, count(node.outputs[0]), dimAt(node.inputs[0], -1));
     }
-    case 'FFTConv': {
-      // Two forward FFTs (signal, kernel), the spectral product, one inverse, at n = 2·L rounded up.
-      const u = node.inputs[0], k = node.inputs[1];
-      const B = dimAt(u, 0), H = dimAt(u, 1), L = dimAt(u, 2), C = dimAt(k, 0);
+    case 'LongConv': {
+      // As the DFT lowering computes it: two forward FFTs (signal, kernel), the spectral product,
+      // one inverse, at n = 2·L rounded up.
+      const y = node.outputs[0];
+      const B = dimAt(y, 0), C = dimAt(y, 1), H = dimAt(y, 2), L = dimAt(y, 3);
       if (B === null || H === null || L === null || C === null) return null;
       let n = 1;
       while (n < 2 * L) n *= 2;

@@ -1,5 +1,5 @@
 import type { Model } from '../../ir/model.js';
-import { SSMC_DOMAIN } from '../../ir/node.js';
+import { SSMC_DOMAIN, type Node } from '../../ir/node.js';
 import { allGraphs } from './walk.js';
 
 /** One SSM layer of a model ssmc made. */
@@ -90,19 +90,31 @@ function readLayers(model: Model, problems: string[]): SsmLayer[] | null {
   });
 }
 
-/** Without metadata: the FFTConv nodes of an unlowered graph, or calls of ai.ssmc functions. */
+/** The long-convolution ops: LongConv in an unlowered graph, and the --custom-ops calls (ir/ssm-ops.ts). */
+const CONV_OPS = ['LongConv', 'LongConvBidirectional', 'DiagSSMConv', 'DiagSSMConvBidirectional', 'DenseSSMConv'];
+
+/** A bidirectional call, or a LongConv with an anti-causal kernel (taps: input 2; diagonal: input 4). */
+function isBidirectional(n: Node): boolean {
+  if (n.op.endsWith('Bidirectional')) return true;
+  if (n.op !== 'LongConv') return false;
+  const kernel = n.attrs.get('kernel');
+  const form = kernel?.kind === 'string' ? kernel.value : 'taps';
+  return form === 'taps' ? n.inputs[2] != null : form === 'diagonal' ? n.inputs[4] != null : false;
+}
+
+/** Without metadata: the long convolutions of an unlowered graph, or calls of ai.ssmc functions. */
 function layersFromGraph(model: Model): SsmLayer[] {
   const out: SsmLayer[] = [];
   for (const site of allGraphs(model)) {
     if (site.kind === 'function') continue;
     for (const n of site.graph.nodes) {
-      if (n.domain !== SSMC_DOMAIN || n.op !== 'FFTConv') continue;
+      if (n.domain !== SSMC_DOMAIN || !CONV_OPS.includes(n.op)) continue;
       const lowering = n.attrs.get('lowering');
-      const u = n.inputs[0]?.type.shape, k = n.inputs[1]?.type.shape;
+      const u = n.inputs[0]?.type.shape, y = n.outputs[0]?.type.shape;
       const num = (d: unknown) => (typeof d === 'number' ? d : null);
       out.push({
         name: n.name, family: null, kernel: null, lowering: lowering?.kind === 'string' ? lowering.value : null,
-        H: num(u?.[1]), N: null, channels: num(k?.[0]), bidirectional: n.inputs[2] != null, state: null,
+        H: num(u?.[1]), N: null, channels: num(y?.[1]), bidirectional: isBidirectional(n), state: null,
       });
     }
   }

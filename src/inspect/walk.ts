@@ -5,7 +5,7 @@ import type { Node } from '../../ir/node.js';
 /** Where a graph sits in a model: the main graph, a subgraph attribute of a node, or a function body. */
 export interface GraphSite {
   graph: Graph;
-  /** A readable path: 'main', 'main/loop.body', 'function ai.ssmc.FFTConv', … */
+  /** A readable path: 'main', 'main/loop.body', 'function ai.ssmc.LongConv', … */
   path: string;
   kind: 'main' | 'subgraph' | 'function';
   /** The node owning a subgraph, and the attribute holding it. */
@@ -42,7 +42,7 @@ export function subgraphsOf(node: Node): [string, Graph][] {
   return out;
 }
 
-/** 'Add' for the ONNX domain, 'ai.ssmc.FFTConv' otherwise. */
+/** 'Add' for the ONNX domain, 'ai.ssmc.LongConv' otherwise. */
 export function qualifiedName(domain: string, op: string): string {
   return domain === '' || domain === 'ai.onnx' ? op : `${domain}.${op}`;
 }

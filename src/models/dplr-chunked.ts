@@ -3,12 +3,12 @@ import { Graph } from '../../ir/graph.js';
 import { f32 } from '../../ir/tensor.js';
 import { tensorType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { cMatVec, cVecMat } from './cmatrix.js';
+import { cMatVec } from './cmatrix.js';
 import { dAPower, denseDA, denseDB, linearStepParams, type DplrSystem } from './s4-dplr.js';
 
 /**
- * Chunked state passing for S4 DPLR with the dense transition, in the linear stepper's half-state
- * basis: the prefill state (below) and the convolution's state-space realization (dplrRealization).
+ * S4 DPLR in the linear stepper's half-state basis with the dense transition: the prefill state by
+ * chunked state passing (below) and the convolution's dense state space (dplrStateSpace).
  *
  * The S4 DPLR prefill state in the linear stepper's basis: the half state x_L[:N'] of the
  * conj-expanded system after a prompt of L positions from zero,
@@ -93,56 +93,51 @@ export function dplrLinearPrefill(b: Builder, sys: DplrSystem, u: Value, T = PRE
 }
 
 /**
- * The convolution y = K * u of an S4 DPLR layer as a real linear state space over chunks of T
- * positions (ir/ssm-ops.ts, FFTConv's realization operands), for the chunked lowering:
- *   taps     [C,H,T]     K_l = Re(C dA^l dB), l < T (the intra-chunk Toeplitz block)
- *   toState  [H,T,2N']   the chunk's end half state from its inputs (as for prefill)
- *   transition [H,2N',2N'] the half state across one chunk (x_row' = x_row·R)
- *   fromState [C,H,2N',T] y_i = Re(C dA^(i+1) x_full) from the half state before the chunk
- * C is the untruncated output row C~(I − dA^l_kernel)⁻¹ on the conj-expanded state, so the
- * realization equals the kernel's first L taps for every L (the checkpoint's C~ truncates at
- * l_kernel·2^m ≥ L). All in float64 from the checkpoint, independent of L.
+ * The convolution y = K * u of an S4 DPLR layer as a dense real state space (the LongConv dense
+ * kernel, ir/ops/long-conv.ts), in the linear stepper's half-state basis z = (Re x, Im x):
+ *   z' = A z + B u,  y = C z,  so K_l = C A^l B
+ * with A [H,2N',2N'] dA acting on the half state as a real-linear map (the lower half of the
+ * conj-expanded state is conj(x): x' = P11 x + P12 conj(x), P = dA), B = (Re dB, Im dB)[:N'], and
+ * C = (Re dC, −Im dC) from the untruncated output row dC = 2·C[:N'], C = C~(I − dA^l_kernel)⁻¹
+ * (linearStepParams), so K equals the kernel's first L taps for every L (the checkpoint's C~
+ * truncates at l_kernel·2^m ≥ L). All in float64 from the checkpoint, with no length in it: how
+ * to chunk it is the lowering's business.
  */
-export interface DplrRealization {
-  taps: Float32Array;
-  toState: Float32Array;
-  transition: Float32Array;
-  fromState: Float32Array;
-  T: number;
+export interface DplrStateSpace {
+  /** [H,S,S], column form (z' = A z), S = 2N' */
+  A: Float64Array;
+  /** [H,S] */
+  B: Float64Array;
+  /** [C,H,S] */
+  C: Float64Array;
 }
 
-export function dplrRealization(sys: DplrSystem, T: number): DplrRealization {
-  const { H, N, C } = sys, M = 2 * N, S = 2 * N;
-  const { W, R } = linearPrefillWeights(sys, T);
-  const { dC } = linearStepParams(sys); // 2·C[:N'] of the conj-expanded output row
-  const taps = new Float32Array(C * H * T), fromState = new Float32Array(C * H * S * T);
+export function dplrStateSpace(sys: DplrSystem): DplrStateSpace {
+  const { H, N, C: Ck } = sys, M = 2 * N, S = 2 * N;
+  const { dC } = linearStepParams(sys);
+  const A = new Float64Array(H * S * S), B = new Float64Array(H * S), C = new Float64Array(Ck * H * S);
   for (let h = 0; h < H; h++) {
-    const dA = denseDA(sys, h), dB = denseDB(sys, h);
-    for (let c = 0; c < C; c++) {
-      // r = C dA^m on the conj-expanded state; C = (c, conj c) with c = dC/2.
-      let r: Float64Array = new Float64Array(2 * M);
-      for (let n = 0; n < N; n++) {
-        const re = dC[2 * ((c * H + h) * N + n)]! / 2, im = dC[2 * ((c * H + h) * N + n) + 1]! / 2;
-        r.set([re, im], 2 * n);
-        r.set([re, -im], 2 * (N + n));
+    const P = denseDA(sys, h), dB = denseDB(sys, h);
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < N; k++) {
+        const a = P[2 * (i * M + k)]!, b = P[2 * (i * M + k) + 1]!; // P11[i,k]
+        const c = P[2 * (i * M + N + k)]!, d = P[2 * (i * M + N + k) + 1]!; // P12[i,k]
+        // Re x'_i = (a+c)·Re x_k + (d−b)·Im x_k, Im x'_i = (b+d)·Re x_k + (a−c)·Im x_k.
+        A[(h * S + i) * S + k] = a + c;
+        A[(h * S + i) * S + N + k] = d - b;
+        A[(h * S + N + i) * S + k] = b + d;
+        A[(h * S + N + i) * S + N + k] = a - c;
       }
-      for (let m = 0; m <= T; m++) {
-        if (m < T) {
-          let k = 0;
-          for (let j = 0; j < M; j++) k += r[2 * j]! * dB[2 * j]! - r[2 * j + 1]! * dB[2 * j + 1]!;
-          taps[(c * H + h) * T + m] = k;
-        }
-        if (m >= 1) {
-          // Re(r·x_full) with x_full = (x, conj x), x = p + iq: Σ (Re r_k + Re r_(N+k)) p_k + (Im r_(N+k) − Im r_k) q_k.
-          const i = m - 1, base = (c * H + h) * S;
-          for (let k = 0; k < N; k++) {
-            fromState[(base + k) * T + i] = r[2 * k]! + r[2 * (N + k)]!;
-            fromState[(base + N + k) * T + i] = r[2 * (N + k) + 1]! - r[2 * k + 1]!;
-          }
-        }
-        r = cVecMat(r, dA, M);
+      B[h * S + i] = dB[2 * i]!;
+      B[h * S + N + i] = dB[2 * i + 1]!;
+    }
+    for (let c = 0; c < Ck; c++) {
+      for (let n = 0; n < N; n++) {
+        // y = Re(C_full x_full) = 2 Re(c·x), c = dC/2: Re dC·Re x − Im dC·Im x.
+        C[(c * H + h) * S + n] = dC[2 * ((c * H + h) * N + n)]!;
+        C[(c * H + h) * S + N + n] = -dC[2 * ((c * H + h) * N + n) + 1]!;
       }
     }
   }
-  return { taps, toState: W, transition: R, fromState, T };
+  return { A, B, C };
 }

@@ -1,6 +1,7 @@
 import type { Builder } from '../../ir/builder.js';
 import { c64, f32 } from '../../ir/tensor.js';
 import { onnxCode } from '../../ir/types.js';
+import type { LongConv } from '../../ir/ops/long-conv.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
 import type { ArchDef, ParamSpec } from './arch.js';
@@ -11,7 +12,7 @@ import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { finalState, vandermondeStep } from './step.js';
 import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
-import { fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
+import { convWithSkip, toChannelsFirst } from './ssm-blocks.js';
 
 const VERSIONS = ['softmax', 'exp', 'exp-re-im', 'exp-no-scale', 'clip', 'clip-no-scale'] as const;
 type Version = (typeof VERSIONS)[number];
@@ -96,10 +97,16 @@ function reciprocal(b: Builder, x: Value, eps: number): Value {
   return b.div(conj, b.add(b.ssm('Real', [b.mul(x, conj)]), b.f32(eps)));
 }
 
-/** The DSS kernel K [Ck,H,Lk] (ssm-math.md §3.1): no factor 2, Re taken at the end. */
-function dssKernel(b: Builder, params: ParamStore, args: ArgValues, Lk: Value | null, step = false): Value | { lambda: Value; coef: Value } {
+/** What every DSS kernel version starts from: Λ [N], ΔΛ [H,N], W [Ck,H,N] and a complex one. */
+interface DssSystem {
+  lambda: Value;
+  dLambda: Value;
+  W: Value;
+  one: Value;
+}
+
+function dssSystem(b: Builder, params: ParamStore, args: ArgValues): DssSystem {
   const version = str(args, 'version') as Version;
-  const eps = num(args, 'epsilon');
   const lambda = lambdaOf(b, params, version, args); // [N]
   const logDtV = params.real('kernel.log_dt');
   let dLambda: Value; // [H,N]
@@ -112,20 +119,32 @@ function dssKernel(b: Builder, params: ParamStore, args: ArgValues, Lk: Value | 
   }
   const W = params.complex('kernel.W'); // [Ck,H,N]
   const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
-  if (version !== 'softmax') {
-    const coef = version.endsWith('no-scale')
-      ? W
-      : b.mul(W, b.div(b.mul(b.sub(b.exp(dLambda), one), b.ssm('Conj', [lambda])),
-        b.op('Max', [b.ssm('Real', [b.mul(lambda, b.ssm('Conj', [lambda]))]), b.f32(eps)])));
-    if (step) return { lambda: dLambda, coef };
-    return b.ssm('Vandermonde', [dLambda, coef, Lk], { scale: { kind: 'float', value: 1 } });
-  }
-  if (step) throw new Error('internal: DSS-softmax has no step form');
-  // softmax: depends on L; modes with Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows.
+  return { lambda, dLambda, W, one };
+}
+
+/**
+ * The length-independent versions (ssm-math.md §3.1) as a diagonal kernel: K_l = Re Σ_n coef·exp(ΔΛ·l),
+ * no factor 2, with coef = W·(e^{ΔΛ} − 1)·conj(Λ)/max(|Λ|², ε) (or W alone for the no-scale ones).
+ */
+function diagonalModes(b: Builder, sys: DssSystem, args: ArgValues): { lambda: Value; coef: Value } {
+  const { lambda, dLambda, W, one } = sys;
+  const coef = str(args, 'version').endsWith('no-scale')
+    ? W
+    : b.mul(W, b.div(b.mul(b.sub(b.exp(dLambda), one), b.ssm('Conj', [lambda])),
+      b.op('Max', [b.ssm('Real', [b.mul(lambda, b.ssm('Conj', [lambda]))]), b.f32(num(args, 'epsilon'))])));
+  return { lambda: dLambda, coef };
+}
+
+/**
+ * The DSS-softmax kernel K [Ck,H,Lk] (ssm-math.md §3.1), which depends on its length: modes with
+ * Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows.
+ */
+function softmaxKernel(b: Builder, sys: DssSystem, args: ArgValues, Lk: Value): Value {
+  const { lambda, dLambda, W, one } = sys;
+  const eps = num(args, 'epsilon');
   const float = onnxCode('float32');
   const g = b.cast(b.op('Greater', [b.ssm('Real', [lambda]), b.f32(0)]), float); // [N]
   const dNeg = b.mul(dLambda, b.sub(b.f32(1), b.mul(g, b.f32(2)))); // ΔΛ·(1 − 2g)
-  if (!Lk) throw new Error('internal: the softmax kernel needs its length');
   const Lf = b.cast(Lk, float);
   const num_ = b.sub(b.exp(dNeg), one);
   const den = b.sub(b.exp(b.mul(dNeg, Lf)), one);
@@ -204,7 +223,7 @@ export const dss: ArchDef = {
     const transposed = bool(args, 'transposed');
     if (step) {
       // x' = e^{ΔΛ} ⊙ x + u, y = Re Σ coef·x' + D·u (ssm-math.md §5: the DSS-exp recurrence).
-      const { lambda, coef } = dssKernel(b, params, args, null, true) as { lambda: Value; coef: Value };
+      const { lambda, coef } = diagonalModes(b, dssSystem(b, params, args), args);
       const { y, next } = vandermondeStep(b, lambda, coef, 1, input, step.state('kernel', H, N)); // [B,C,H]
       step.setOut('kernel', next);
       const flat = b.reshape(b.add(y, b.mul(b.unsqueeze(input, [1]), params.real('D'))), [0, C * H]);
@@ -215,16 +234,24 @@ export const dss: ArchDef = {
     }
     const u = toChannelsFirst(b, input, transposed);
     if (prefill) {
-      const { lambda } = dssKernel(b, params, args, null, true) as { lambda: Value; coef: Value };
+      const { lambda } = diagonalModes(b, dssSystem(b, params, args), args);
       prefill.set('kernel', H, N, finalState(b, lambda, u));
     }
     let Lk = b.dim(u, 2);
     if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(int(args, 'max_kernel_length'), [], 'max_kernel_length')]);
-    const k = dssKernel(b, params, args, Lk) as Value;
+    const sys = dssSystem(b, params, args);
     const bidir = bool(args, 'bidirectional');
-    const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
-    const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;
-    let y = fftConvWithSkip(b, u, k0, k1, params.real('D'), H, C); // [B,C·H,L]
+    const sides = (x: Value): [Value, Value | null] => (bidir ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
+    let conv: LongConv;
+    if (str(args, 'version') === 'softmax') {
+      const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk));
+      conv = { kernel: 'taps', u, k, kRev };
+    } else {
+      const { lambda, coef } = diagonalModes(b, sys, args);
+      const [causal, reverse] = sides(coef);
+      conv = { kernel: 'diagonal', u, length: Lk, scale: 1, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
+    }
+    let y = convWithSkip(b, conv, params.real('D'), H, C); // [B,C·H,L]
     y = activation(b, y, args.activation as string | null);
     const lin = linearPrefix(args);
     const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);

@@ -1,4 +1,5 @@
 import type { Builder } from '../../ir/builder.js';
+import { longConv } from '../../ir/ops/long-conv.js';
 import { c64 } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import type { ArchDef, ParamSpec } from './arch.js';
@@ -60,7 +61,7 @@ export function gssLayerInit(prefix: string, d: GssDims, rng: Rng): [string, Ten
 /**
  * GSS-lr's simplified DSS (§4.2) on s [B,L,H]: ũ = LN(s); K[h,l] = Re Σ_n C'[h,n]·exp(Λ_n l) with
  * C' = C·(e^Λ − 1)/Λ, Λ = −exp(Λ_re) + i·exp(Λ_im) shared by all H, Δ = 1, no factor 2;
- * y = FFTConv(ũ, K) + D ⊙ ũ.
+ * y = K * ũ + D ⊙ ũ (a LongConv with that diagonal kernel).
  */
 function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: GssDims, imagExp: boolean, step: StepStates | null, prefill: FinalStates | null): Value {
   const u = layerNorm(b, s, params.real(`${prefix}dss.norm.weight`), params.real(`${prefix}dss.norm.bias`));
@@ -79,8 +80,8 @@ function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: 
   }
   const uT = b.transpose(u, [0, 2, 1]); // [B,H,L]
   if (prefill) prefill.set(prefix ? prefix.slice(0, -1) : 'dss', d.H, d.N, finalState(b, lambda, uT));
-  const K = b.ssm('Vandermonde', [lambda, coef, b.dim(uT, 2)], { scale: { kind: 'float', value: 1 } }); // [1,H,L]
-  const y = b.squeeze(b.ssm('FFTConv', [uT, K]), [1]); // [B,H,L]
+  const conv = longConv(b, { kernel: 'diagonal', u: uT, length: b.dim(uT, 2), scale: 1, causal: { lambda, coef }, reverse: null });
+  const y = b.squeeze(conv, [1]); // [B,H,L]
   return b.add(b.transpose(y, [0, 2, 1]), b.mul(u, params.real(`${prefix}dss.param_D`)));
 }
 

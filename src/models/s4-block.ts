@@ -1,5 +1,5 @@
 import type { Builder } from '../../ir/builder.js';
-import { f32 } from '../../ir/tensor.js';
+import { f32, f64 } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
 import type { ArchDef, BuildContext } from './arch.js';
@@ -12,11 +12,11 @@ import type { Tensor } from '../../ir/tensor.js';
 import { complexTensor, DPLR_MAX_DYNAMIC_LENGTH, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
 import { FLOPS_PER_SECOND } from '../budget.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
-import { dplrLinearPrefill, dplrRealization } from './dplr-chunked.js';
-import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
+import { dplrLinearPrefill, dplrStateSpace } from './dplr-chunked.js';
+import { convWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
-import { discretize } from '../../ir/ops/discretize.js';
-import { chunkLength } from '../../passes/cost-model.js';
+import { discretize, discretizeOp, type Discretization } from '../../ir/ops/discretize.js';
+import type { LongConv } from '../../ir/ops/long-conv.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform, type ParamTransform } from './transforms.js';
 
 const DIAG_MODES = ['diag', 's4d'];
@@ -71,7 +71,7 @@ function outputLinearPrefix(args: ArgValues): string {
 
 /**
  * `S4Block` of state-spaces/s4 `models/s4/s4.py` (ssm-math.md §2.2-§2.3, §2.6) with the diagonal
- * (S4D) kernel: FFTConv (kernel, D skip, activation) followed by output_linear (+GLU).
+ * (S4D) or DPLR (S4) kernel: the long convolution (kernel, D skip, activation) followed by output_linear (+GLU).
  */
 export const s4Block: ArchDef = {
   id: 's4-block',
@@ -213,26 +213,21 @@ function dplrPlan(ctx: BuildContext, Ck: number): DplrStepPlan {
 }
 
 /**
- * S4 DPLR's convolution as a real state space over chunks (dplr-chunked.ts), so the chunked
- * lowering can take it; empty where it would not equal the kernel for every length the graph
- * serves (a kernel cut at l_max below the input length, bandlimit, or rank > 2, which the
- * linear stepper's Woodbury inverse does not cover).
+ * S4 DPLR's kernel as a dense real state space (dplr-chunked.ts), for lowerings that never form
+ * the kernel; null where it would not equal the Cauchy kernel for every length the graph serves
+ * (a kernel cut at l_max below the input length, bandlimit, or rank > 2, which the linear
+ * stepper's Woodbury inverse does not cover).
  */
-function dplrConvRealization(ctx: BuildContext, Ck: number, fixedLength: number | null): Value[] {
+function dplrDenseKernel(ctx: BuildContext, Ck: number, fixedLength: number | null): { A: Value; B: Value; C: Value } | null {
   const { b, args } = ctx;
   const lMax = args.l_max as number | null;
-  if (args.bandlimit !== null || int(args, 'rank') > 2) return [];
-  if (lMax !== null && (fixedLength === null || fixedLength > lMax)) return [];
+  if (args.bandlimit !== null || int(args, 'rank') > 2) return null;
+  if (lMax !== null && (fixedLength === null || fixedLength > lMax)) return null;
   const sys = readSystem(ctx.params, args, Ck);
   const { H, N } = sys, S = 2 * N;
-  const r = dplrRealization(sys, chunkLength(fixedLength));
-  const init = (name: string, data: Float32Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), f32(data, dims));
-  return [
-    init('chunk_taps', r.taps, [Ck, H, r.T]),
-    init('chunk_to_state', r.toState, [H, r.T, S]),
-    init('chunk_transition', r.transition, [H, S, S]),
-    init('chunk_from_state', r.fromState, [Ck, H, S, r.T]),
-  ];
+  const d = dplrStateSpace(sys);
+  const init = (name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), f64(data, dims));
+  return { A: init('dense_A', d.A, [H, S, S]), B: init('dense_B', d.B, [H, S]), C: init('dense_C', d.C, [Ck, H, S]) };
 }
 
 const complexInit = (b: Builder, name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), complexTensor(data, dims));
@@ -301,13 +296,20 @@ function buildS4Block(ctx: BuildContext): Value {
   let L = b.dim(u, 2);
   if (args.l_max !== null) L = b.op('Min', [L, b.i64(int(args, 'l_max'), [], 'l_max')]);
   const fixed = u.type.shape?.[2];
-  const k = isDplr(args)
-    ? dplrKernel(b, params, args, Ck, L, typeof fixed === 'number' ? fixed : null) // [Ck,H,Lk]
-    : diagKernel(b, dt, A, BC, L, str(args, 'disc') as 'zoh' | 'bilinear', 2);
   const bidir = bool(args, 'bidirectional');
-  const k0 = bidir ? b.slice(k, [0], [C], [0]) : k;
-  const k1 = bidir ? b.slice(k, [C], [Ck], [0]) : null;
-  let y = fftConvWithSkip(b, u, k0, k1, params.real('layer.D'), H, C, isDplr(args) && !bidir ? dplrConvRealization(ctx, Ck, typeof fixed === 'number' ? fixed : null) : []); // [B,C·H,L]
+  const sides = (x: Value): [Value, Value | null] => (bidir ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
+  let conv: LongConv;
+  if (isDplr(args)) {
+    const fixedLength = typeof fixed === 'number' ? fixed : null;
+    const [k, kRev] = sides(dplrKernel(b, params, args, Ck, L, fixedLength)); // [C,H,Lk]
+    const dense = bidir ? null : dplrDenseKernel(ctx, Ck, fixedLength);
+    conv = dense ? { kernel: 'dense', u, ...dense, taps: k } : { kernel: 'taps', u, k, kRev };
+  } else {
+    const { lambda, coef } = discretizeOp(b, dt, A, BC, str(args, 'disc') as Discretization);
+    const [causal, reverse] = sides(coef);
+    conv = { kernel: 'diagonal', u, length: L, scale: 2, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
+  }
+  let y = convWithSkip(b, conv, params.real('layer.D'), H, C); // [B,C·H,L]
   if (bool(args, 'swap_channels') && C > 1) {
     y = b.reshape(b.transpose(b.reshape(y, [0, C, H, -1]), [0, 2, 1, 3]), [0, C * H, -1]);
   }

@@ -4,8 +4,8 @@ import { type ArgValues, bool, checkDtRange, DT_RANGE, int, num, trainingOnly } 
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
 import { gelu, glu, linear } from './layers.js';
 import { finalState, vandermondeStep } from './step.js';
-import { discretize } from '../../ir/ops/discretize.js';
-import { diagKernel, fftConvWithSkip, toChannelsFirst } from './ssm-blocks.js';
+import { discretize, discretizeOp } from '../../ir/ops/discretize.js';
+import { convWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -76,8 +76,8 @@ export const s4dMinimal: ArchDef = {
     const u = toChannelsFirst(b, input, transposed); // [B,H,L]
     if (prefill) prefill.set('kernel', H, int(args, 'd_state') / 2, finalState(b, discretize(b, dt, A, C, 'zoh').lambda, u));
     const L = b.dim(u, 2);
-    const k = diagKernel(b, dt, A, C, L, 'zoh', 2);
-    const y = fftConvWithSkip(b, u, k, null, b.unsqueeze(params.real('D'), [0]), H, 1); // [B,H,L]
+    const causal = discretizeOp(b, dt, A, C, 'zoh');
+    const y = convWithSkip(b, { kernel: 'diagonal', u, length: L, scale: 2, causal, reverse: null }, b.unsqueeze(params.real('D'), [0]), H, 1); // [B,H,L]
     const act = gelu(b, y);
     const w = b.reshape(params.real('output_linear.0.weight'), [2 * H, H]);
     const z = b.add(b.matmul(w, act), b.unsqueeze(params.real('output_linear.0.bias'), [1])); // [B,2H,L]

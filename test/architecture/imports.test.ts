@@ -113,6 +113,7 @@ describe('imports', () => {
   });
 
   it.each([
+    ['src/models/', 'passes/', 'a model says what it computes; how to lower it is the passes\' business'],
     ['ir/', 'passes/', 'the IR knows no pass'],
     ['ir/', 'src/', 'the IR knows no driver'],
     ['ir/', 'export/', 'only export/ knows protobuf'],

@@ -118,10 +118,10 @@ describe('ssmc compile and run end to end', () => {
   it('prints the IR after a pass', () => {
     const dir = workdir();
     const m = modelFile(dir, { arch: 's4d-minimal', args: { d_model: 4, d_state: 16 } });
-    const r = ssmc(['compile', m, '--print-after', 'lower-ssm-kernel', '-o', join(dir, 'o.onnx')]);
+    const r = ssmc(['compile', m, '--print-after', 'lower-discretize', '-o', join(dir, 'o.onnx')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/IR after lower-ssm-kernel/);
-    expect(r.stdout).toMatch(/ai\.ssmc\.Vandermonde/);
+    expect(r.stdout).toMatch(/IR after lower-discretize/);
+    expect(r.stdout).toMatch(/ai\.ssmc\.LongConv\(.*\{kernel="diagonal", scale=2\.0\}/);
     const bad = ssmc(['compile', m, '--print-after', 'no-such-pass', '-o', join(dir, 'p.onnx')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown pass 'no-such-pass'/);

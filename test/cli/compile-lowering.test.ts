@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { modelFromBytes } from '../../export/onnx-read.js';
-import { LOWERINGS } from '../../passes/lowering-tag.js';
+import { LOWERINGS } from '../../passes/conv/registry.js';
 import type { LayerInfo } from '../../src/layer-metadata.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -35,7 +35,7 @@ describe('ssmc compile: lowering choice', () => {
     expect(layers.map((l) => l.name)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `layers.${i}.dss`));
     for (const l of layers) {
       expect(l).toMatchObject({ family: 'gss-lm', kernel: 'vandermonde', H: 64, N: 256, channels: 1, bidirectional: false });
-      expect(LOWERINGS).toContain(l.lowering);
+      expect(LOWERINGS.map((x) => x.name)).toContain(l.lowering);
       expect(r.stdout).toContain(`${l.name} (vandermonde, H=64, N=256): ${l.lowering} — est.`);
     }
   });
@@ -60,7 +60,7 @@ describe('ssmc compile: lowering choice', () => {
     const model = modelFromBytes(new Uint8Array(readFileSync(out)));
     expect(model.opsetImports.get('ai.ssmc')).toBe(1);
     const calls = model.graph.nodes.filter((n) => n.domain === 'ai.ssmc');
-    expect(calls.map((n) => n.op).sort()).toEqual(['FFTConv', 'Vandermonde']);
+    expect(calls.map((n) => n.op).sort()).toEqual(['LongConv', 'Vandermonde']);
     for (const c of calls) {
       const fn = model.functions.find((f) => f.domain === 'ai.ssmc' && f.name === c.op)!;
       expect(fn.body.nodes.every((n) => n.domain === '')).toBe(true);
@@ -73,7 +73,7 @@ describe('ssmc compile: lowering choice', () => {
     [['--target', 'gpu'], /--target must be one of ort-cpu, ort-wasm/],
     [['--threads', '0'], /--threads must be an integer from 1 to 256/],
     [['--dplr-step', 'fast'], /--dplr-step must be one of auto, linear, diagonal/],
-    [['--lowering', 'fourstep'], /--lowering fourstep cannot lower convolution 'fftconv': the four-step FFT needs a fixed length; compile with --seq-len N; use --lowering auto/],
+    [['--lowering', 'fourstep'], /--lowering fourstep cannot lower the long convolution of layer 'layer': the four-step FFT needs a fixed length; compile with --seq-len N; use --lowering auto/],
   ])('refuses %j with exit code 2 and no output', (flags, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
     const r = ssmc(['compile', join(EXAMPLES, 's4d-block.json'), ...flags, '-o', join(dir, 'o.onnx')]);

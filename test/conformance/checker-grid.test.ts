@@ -7,7 +7,7 @@ import type { Graph } from '../../ir/graph.js';
 import type { Model } from '../../ir/model.js';
 import { compileModel, type CompileMode, type ModelFile } from '../../src/compile.js';
 import { UserError } from '../../src/errors.js';
-import { LOWERINGS } from '../../passes/lowering-tag.js';
+import { LOWERINGS } from '../../passes/conv/registry.js';
 import { checkerTestsRun, checkOnnxFiles } from '../helpers/onnx-checker.js';
 
 /**
@@ -30,12 +30,12 @@ const FAMILIES: Record<string, ModelFile> = {
   'gss-lm': { arch: 'gss-lm', args: { num_tokens: 16, dim: 8, depth: 2, dss_kernel_N: 8, dss_kernel_H: 4 } },
 };
 
-interface Variant { label: string; mode: CompileMode; seqLen: number | null; lowering: 'auto' | (typeof LOWERINGS)[number]; customOps: boolean }
+interface Variant { label: string; mode: CompileMode; seqLen: number | null; lowering: string; customOps: boolean }
 
 function variants(): Variant[] {
   const out: Variant[] = [];
   for (const seqLen of [null, 24]) {
-    for (const lowering of ['auto', ...LOWERINGS] as const) {
+    for (const lowering of ['auto', ...LOWERINGS.map((l) => l.name)]) {
       for (const customOps of [false, true]) out.push({ label: `conv L=${seqLen ?? 'dynamic'} ${lowering}${customOps ? ' custom-ops' : ''}`, mode: 'conv', seqLen, lowering, customOps });
     }
     out.push({ label: `prefill L=${seqLen ?? 'dynamic'}`, mode: 'prefill', seqLen, lowering: 'auto', customOps: false });

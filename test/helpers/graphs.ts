@@ -7,6 +7,8 @@ import { f32, type Tensor } from '../../ir/tensor.js';
 import { tensorType, type Dim } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import { modelToBytes } from '../../export/onnx-write.js';
+import { discretizeOp, type Discretization } from '../../ir/ops/discretize.js';
+import { longConv } from '../../ir/ops/long-conv.js';
 import { runOnnx } from '../../src/runtime/run.js';
 import { Rng } from '../../src/models/rng.js';
 
@@ -42,4 +44,20 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/**
+ * The diagonal SSM kernel K [C,H,L] = scale·Re Σ_n coef·exp(λ·l) of (dt, A, BC) as the models
+ * compose it for a taps lowering: Discretize, then Vandermonde.
+ */
+export function diagKernel(b: Builder, dt: Value, A: Value, BC: Value, L: Value, disc: Discretization, scale: number): Value {
+  const { lambda, coef } = discretizeOp(b, dt, A, BC, disc);
+  return b.ssm('Vandermonde', [lambda, coef, L], { scale: { kind: 'float', value: scale } });
+}
+
+/** LongConv(u, k[, k_rev]) with its kernel given as taps, tagged with `lowering` as select-lowering would. */
+export function tapsConv(b: Builder, u: Value, k: Value, kRev: Value | null, lowering: string | null = 'dft'): Value {
+  const y = longConv(b, { kernel: 'taps', u, k, kRev });
+  if (lowering !== null) y.producer!.attrs.set('lowering', { kind: 'string', value: lowering });
+  return y;
 }

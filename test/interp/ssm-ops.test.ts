@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SSMC_DOMAIN } from '../../ir/node.js';
 import type { RTensor } from '../../ir/interp/rtensor.js';
-import { c64, f32, i64, maxDiff, run1, values, type AttrValue } from './harness.js';
+import { c64, f32, f64, i64, maxDiff, run, run1, values, type AttrValue } from './harness.js';
+
+/** Float64 sums of a few dozen terms of size ~1 agree to well within this. */
+const FLOAT64_SUMS = 1e-13;
 
 type Cx = [number, number];
 const mul = (a: Cx, b: Cx): Cx => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
@@ -74,17 +77,30 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
     i64([], [L]),
   ];
 
-  it.each([['zoh', 2], ['bilinear', 1]] as const)('DiagSSMKernel (%s, scale %i) equals the impulse response of the recurrence', (disc, s) => {
+  /** Discretize then Vandermonde, as lower-discretize and the diagonal LongConv compose them. */
+  const kernelOf = (disc: string, s: number, dtDims: number[]) => {
+    const [lambda, coef] = run('Discretize', inputs(dtDims).slice(0, 3), { disc }, { domain: SSMC_DOMAIN, outputs: 2 });
+    return ssm('Vandermonde', [lambda!, coef!, i64([], [L])], { scale: s });
+  };
+
+  it.each([['zoh', 2], ['bilinear', 1]] as const)('Discretize (%s) then Vandermonde (scale %i) equals the impulse response of the recurrence', (disc, s) => {
     for (const dtDims of [[H, 1], [H, N]]) {
-      const k = ssm('DiagSSMKernel', inputs(dtDims), { disc, scale: s });
+      const k = kernelOf(disc, s, dtDims);
       expect(k.dims).toEqual([C, H, L]);
       expect(k.dtype).toBe('float32');
-      expect(maxDiff(values(k), expectedKernel(disc, s))).toBeLessThan(1e-13);
+      expect(maxDiff(values(k), expectedKernel(disc, s))).toBeLessThan(FLOAT64_SUMS);
     }
   });
 
-  it('DiagSSMKernel rejects an unknown discretisation', () => {
-    expect(() => ssm('DiagSSMKernel', inputs([H, 1]), { disc: 'euler', scale: 1 })).toThrow(/disc/);
+  it('Discretize gives λ [H,N] and coef [C,H,N], complex', () => {
+    const [lambda, coef] = run('Discretize', inputs([H, 1]).slice(0, 3), { disc: 'zoh' }, { domain: SSMC_DOMAIN, outputs: 2 });
+    expect([lambda!.dtype, lambda!.dims, coef!.dtype, coef!.dims]).toEqual(['complex64', [H, N], 'complex64', [C, H, N]]);
+    // zoh: λ = dt·A exactly.
+    expect(maxDiff(values(lambda!), A.flatMap((a, i) => scale(dt[Math.floor(i / N)]!, a)))).toBeLessThan(FLOAT64_SUMS);
+  });
+
+  it('Discretize rejects an unknown discretisation', () => {
+    expect(() => run('Discretize', inputs([H, 1]).slice(0, 3), { disc: 'euler' }, { domain: SSMC_DOMAIN, outputs: 2 })).toThrow(/disc must be 'zoh' or 'bilinear', got 'euler'/);
   });
 
   it('Vandermonde: K = scale · Re Σ coef · exp(λ l), with λ per feature or shared', () => {
@@ -105,30 +121,71 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
     expect(maxDiff(values(perFeature), want)).toBeLessThan(1e-14);
   });
 
-  it('FFTConv: causal convolution by hand', () => {
+  it('LongConv (taps): causal convolution by hand', () => {
     // u = [1, 2, 3, 4], k = [1, 10, 100]: y_t = Σ_{j ≤ t, j < 3} k_j u_{t−j}
-    const y = ssm('FFTConv', [f32([1, 1, 4], [1, 2, 3, 4]), f32([1, 1, 3], [1, 10, 100])]);
+    const y = ssm('LongConv', [f32([1, 1, 4], [1, 2, 3, 4]), f32([1, 1, 3], [1, 10, 100])]);
     expect(y.dims).toEqual([1, 1, 1, 4]);
     expect(values(y)).toEqual([1, 12, 123, 234]);
   });
 
-  it('FFTConv with k_rev adds the anti-causal part, whose first tap multiplies u[t+1]', () => {
+  it('LongConv with k_rev adds the anti-causal part, whose first tap multiplies u[t+1]', () => {
     // anti-causal: y_t += Σ_{s > t} k_rev[s − t − 1] u_s with k_rev = [0.5, 0.25, 0.125]
-    const y = ssm('FFTConv', [f32([1, 1, 4], [1, 2, 3, 4]), f32([1, 1, 3], [1, 10, 100]), f32([1, 1, 3], [0.5, 0.25, 0.125])]);
+    const y = ssm('LongConv', [f32([1, 1, 4], [1, 2, 3, 4]), f32([1, 1, 3], [1, 10, 100]), f32([1, 1, 3], [0.5, 0.25, 0.125])]);
     const anti = [0.5 * 2 + 0.25 * 3 + 0.125 * 4, 0.5 * 3 + 0.25 * 4, 0.5 * 4, 0];
     expect(values(y)).toEqual([1, 12, 123, 234].map((v, t) => v + anti[t]!));
   });
 
-  it('FFTConv: every batch, channel and feature', () => {
+  it('LongConv: every batch, channel and feature', () => {
     // B = 2, H = 2, C = 2, L = 3, Lk = 2
     const u = [1, 2, 3, /* h1 */ -1, 0, 1, /* b1 */ 2, 2, 2, /* h1 */ 0, 1, 0];
     const k = [1, 1, /* h1 */ 2, 0, /* c1 */ 0, 1, /* h1 */ 1, -1];
-    const y = ssm('FFTConv', [f32([2, 2, 3], u), f32([2, 2, 2], k)]);
+    const y = ssm('LongConv', [f32([2, 2, 3], u), f32([2, 2, 2], k)]);
     expect(y.dims).toEqual([2, 2, 2, 3]);
     expect(values(y)).toEqual([
       1, 3, 5, /* c0 h1 */ -2, 0, 2, /* c1 h0 */ 0, 1, 2, /* c1 h1 */ -1, 1, 1,
       2, 4, 4, /* c0 h1 */ 0, 2, 0, /* c1 h0 */ 0, 2, 2, /* c1 h1 */ 0, 1, -1,
     ]);
+  });
+
+  // One input signal for the kernel forms below: B = 1, H = 2, L = 7.
+  const u = f32([1, H, L], [0.3, -1, 2, 0.5, 0, 1.5, -0.7, /* h1 */ 1, 0.2, -0.4, 0, 2, -1, 0.6]);
+  /** The convolution of `u` with taps k [C,H,L] (and k_rev) by the taps form. */
+  const byTaps = (k: RTensor, kRev: RTensor | null = null) => ssm('LongConv', kRev ? [u, k, kRev] : [u, k]);
+
+  it('LongConv (diagonal) is the convolution with the Vandermonde kernel of its (λ, coef), up to its length', () => {
+    const [lambda, coef] = run('Discretize', inputs([H, 1]).slice(0, 3), { disc: 'zoh' }, { domain: SSMC_DOMAIN, outputs: 2 });
+    const kernel = (len: number) => ssm('Vandermonde', [lambda!, coef!, i64([], [len])], { scale: 2 });
+    for (const len of [L, 3, 100]) {
+      const y = ssm('LongConv', [u, lambda!, coef!, i64([], [len])], { kernel: 'diagonal', scale: 2.0 });
+      expect(y.dims).toEqual([1, C, H, L]);
+      expect(maxDiff(values(y), values(byTaps(kernel(Math.min(len, L)))))).toBeLessThan(FLOAT64_SUMS);
+    }
+    // Bidirectional: the reverse side is a second (λ, coef) of the same length and scale.
+    const y = ssm('LongConv', [u, lambda!, coef!, i64([], [L]), lambda!, coef!], { kernel: 'diagonal', scale: 2.0 });
+    expect(maxDiff(values(y), values(byTaps(kernel(L), kernel(L))))).toBeLessThan(FLOAT64_SUMS);
+  });
+
+  it('LongConv (dense) is the convolution with K_l = C·A^l·B', () => {
+    const S = 2;
+    // Per feature a rotation-and-decay A, so A^l has a closed form: r^l·[[cos lθ, −sin lθ], [sin lθ, cos lθ]].
+    const r = [0.9, 0.7], th = [0.4, -1.1];
+    const Av = r.flatMap((rh, h) => [rh * Math.cos(th[h]!), -rh * Math.sin(th[h]!), rh * Math.sin(th[h]!), rh * Math.cos(th[h]!)]);
+    const Bv = [1, 0.5, -0.3, 2]; // [H,S]
+    const Cv = [0.2, -1, 0.7, 0.4, /* c1 */ 1, 1, -0.5, 0.1]; // [C,H,S]
+    const taps: number[] = [];
+    for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let l = 0; l < L; l++) {
+      const rl = r[h]! ** l, cs = Math.cos(l * th[h]!), sn = Math.sin(l * th[h]!);
+      const [b0, b1] = [Bv[h * S]!, Bv[h * S + 1]!];
+      const x = [rl * (cs * b0 - sn * b1), rl * (sn * b0 + cs * b1)]; // A^l·B
+      taps.push(Cv[(c * H + h) * S]! * x[0]! + Cv[(c * H + h) * S + 1]! * x[1]!);
+    }
+    const y = ssm('LongConv', [u, f64([H, S, S], Av), f64([H, S], Bv), f64([C, H, S], Cv)], { kernel: 'dense' });
+    expect(y.dims).toEqual([1, C, H, L]);
+    expect(maxDiff(values(y), values(byTaps(f32([C, H, L], taps))))).toBeLessThan(FLOAT64_SUMS);
+  });
+
+  it('LongConv rejects an unknown kernel form', () => {
+    expect(() => ssm('LongConv', [u, f32([1, H, 2], [1, 2, 3, 4])], { kernel: 'sparse' })).toThrow(/attribute 'kernel' must be taps, diagonal or dense, got 'sparse'/);
   });
 
   it('Complex, Real, Imag and Conj', () => {

@@ -14,7 +14,6 @@ import { isComplex } from '../../ir/types.js';
 import { verifyModel } from '../../ir/verifier.js';
 import { compileModel, type CompileMode } from '../../src/compile.js';
 import { stepStates, zeroStates } from '../../src/step-runner.js';
-import type { Lowering } from '../../passes/lowering-tag.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor, type GoldenCase } from '../helpers/golden.js';
 
 export const CONV_CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional', 's4_dplr_legs', 'dss_exp', 'dss_softmax', 'gss_layer', 'gss_lm'];
@@ -29,13 +28,13 @@ export const DIAGONAL = new Set(['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear
 const SSM_INTERNALS = ['DFT', 'Conv', 'Cos', 'Sin', 'Range', 'Mod', 'Pad', 'ReduceSum'];
 
 /** The calls the function bodies are for (ir/ssm-ops.ts). */
-export const CALL_OPS = ['Vandermonde', 'FFTConv', 'FFTConvBidirectional', 'DiagSSMConv', 'DiagSSMConvBidirectional', 'DiagSSMStep'];
+export const CALL_OPS = ['Vandermonde', 'LongConv', 'LongConvBidirectional', 'DiagSSMConv', 'DiagSSMConvBidirectional', 'DenseSSMConv', 'DiagSSMStep'];
 
 export function seqLenOf(c: GoldenCase): number {
   return c.input.layout === 'BHL' ? c.input.shape[2]! : c.input.shape[1]!; // BLH, BLE and BL have L second
 }
 
-export function compileGolden(name: string, opts: { seqLen: number | null; opset: number; mode?: CompileMode; customOps?: boolean; lowering?: 'auto' | Lowering }): Model {
+export function compileGolden(name: string, opts: { seqLen: number | null; opset: number; mode?: CompileMode; customOps?: boolean; lowering?: string }): Model {
   const c = goldenCase(name);
   return compileModel(modelFileFor(c), { tensors: goldenWeights(c), source: `${name}.weights.safetensors` }, opts).model;
 }
@@ -81,8 +80,10 @@ export function expectCustomOpStructure(model: Model, name: string, seqLen: numb
     for (const op of SSM_INTERNALS) expect(ops, `${name}: ${op} in the main graph`).not.toContain(op);
   } else {
     // The DPLR (Cauchy) and DSS-softmax kernels are built from standard ops; only S4 DPLR's own
-    // irfft is a DFT, and only when the length is dynamic (else the kernel folds).
-    expect(ops.filter((o) => o === 'DFT').length).toBe(name === 's4_dplr_legs' && seqLen === null ? 1 : 0);
+    // irfft is a DFT, and only when the length is dynamic (else the kernel folds) and the
+    // convolution reads the kernel's taps (a DenseSSMConv call carries the state space instead).
+    const readsTaps = !ops.includes('ai.ssmc.DenseSSMConv');
+    expect(ops.filter((o) => o === 'DFT').length).toBe(name === 's4_dplr_legs' && seqLen === null && readsTaps ? 1 : 0);
     expect(ops).not.toContain('Conv');
   }
 }

@@ -42,15 +42,14 @@ describe.each(CONV_CASES)('--custom-ops, golden %s', (name) => {
     expect(modelToBytes(modelFromBytes(bytes))).toEqual(bytes);
   });
 
-  // The interpreter has no Mod kernel yet, which the chunked form needs for a dynamic length; a
-  // dynamic length is checked with the DFT form, the chunked bodies at a fixed length.
   it.each([
     ['fixed length, auto lowering', L, 'auto'],
     ['fixed length, chunked lowering', L, 'chunked'],
+    ['dynamic length, chunked lowering', null, 'chunked'],
     ['dynamic length, dft lowering', null, 'dft'],
   ] as const)('%s: the float64 interpreter runs the function calls and agrees', (_label, seqLen, lowering) => {
-    // Refused for kernels with no chunked form (tested in test/lowering/); S4 DPLR's realized kernel
-    // takes it, and its FFTConv call's body falls back to the four-step FFT.
+    // Refused for kernels with no state-space description (tested in test/lowering/); S4 DPLR's
+    // dense state space takes it, as a DenseSSMConv call whose body is the chunked form.
     if (lowering === 'chunked' && !DIAGONAL.has(name) && name !== 's4_dplr_legs') return;
     const model = compileGolden(name, { seqLen, opset: 17, customOps: true, lowering });
     const out = evaluateModel(model, { input: fromTensor(input) }).get('output')!;
@@ -70,3 +69,30 @@ describe.each(CONV_CASES)('--custom-ops, golden %s', (name) => {
     expect(model.opsetImports.has(SSMC_DOMAIN)).toBe(false);
   });
 });
+
+describe('--custom-ops, S4 DPLR (golden s4_dplr_legs) under the chunked lowering', () => {
+  const name = 's4_dplr_legs';
+  const c = goldenCase(name);
+  const input = goldenIo(c).get('input')!;
+  const ref = reference(name);
+
+  it.each([['fixed length', seqLenOf(c)], ['dynamic length', null]] as const)('%s: one DenseSSMConv call carrying (u, A, B, C), its body the chunked form; onnxruntime-node and the interpreter match', async (_label, seqLen) => {
+    const model = compileGolden(name, { seqLen, opset: 17, customOps: true, lowering: 'chunked' });
+    expectCustomOpStructure(model, name, seqLen);
+    const calls = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN);
+    expect(calls.map((n) => n.op)).toEqual(['DenseSSMConv']);
+    // The dense state space travels in float64: A [H,S,S], B [H,S], C [C,H,S] (S = 2N' = 16 here).
+    expect(calls[0]!.inputs.slice(1).map((v) => [v!.type.dtype, v!.type.shape])).toEqual([['float64', [4, 16, 16]], ['float64', [4, 16]], ['float64', [1, 4, 16]]]);
+    const body = model.findFunction(SSMC_DOMAIN, 'DenseSSMConv')!.body.nodes.map((n) => n.op);
+    expect(body).toContain('Scan');
+    expect(body).not.toContain('DFT');
+    // The Cauchy kernel the model also computed is not needed by a call that never forms the kernel.
+    expect(model.graph.nodes.map((n) => n.op)).not.toContain('DFT');
+    const y = (await runOnnx(modelToBytes(model), new Map([['input', input]]))).get('output')!;
+    const cmp = compareToReference(y.data as Float32Array, ref);
+    expect(cmp.ok, describeComparison(`${name} DenseSSMConv (onnxruntime-node)`, cmp)).toBe(true);
+    const f64 = evaluateModel(model, { input: fromTensor(input) }).get('output')!;
+    expect(compareToReference(f64.data, ref).ok).toBe(true);
+  });
+});
+

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../export/onnx-write.js';
 import type { Model } from '../../ir/model.js';
 import { SSMC_DOMAIN } from '../../ir/node.js';
+import { longConv } from '../../ir/ops/long-conv.js';
 import { c64, type Tensor } from '../../ir/tensor.js';
 import { typeToString } from '../../ir/types.js';
 import { verifyModel } from '../../ir/verifier.js';
@@ -48,7 +49,7 @@ describe('the pipeline', () => {
     const outline = names.indexOf('outline-custom-ops');
     expect(outline).toBe(names.indexOf('select-lowering') + 1);
     for (const [i, n] of names.entries()) {
-      if (/^lower-/.test(n) && n !== 'lower-ssm-kernel') expect(i, `${n} must come after outline-custom-ops`).toBeGreaterThan(outline);
+      if (/^lower-/.test(n) && n !== 'lower-discretize') expect(i, `${n} must come after outline-custom-ops`).toBeGreaterThan(outline);
     }
     expect(names.at(-1)).toBe('seal-custom-ops');
     expect(names.indexOf('lower-diag-step')).toBeLessThan(names.indexOf('lower-complex'));
@@ -57,7 +58,7 @@ describe('the pipeline', () => {
 
 describe('outline-custom-ops', () => {
   const B = 2, H = 3, N = 4, L = 16;
-  /** Two diagonal kernels, scale 2 and scale 1, each convolved with the input; the sum is returned. */
+  /** Two diagonal kernels, scale 2 and scale 1, each convolved with the input (the dft lowering forms their taps); the sum is returned. */
   const twoKernels = (opset: number) => () => {
     const { model, b } = newModel(opset);
     const u = input(model, 'u', ['batch', H, L]);
@@ -65,8 +66,7 @@ describe('outline-custom-ops', () => {
     const len = b.i64(L, [], 'L');
     const ys = [2, 1].map((scale, i) => {
       const coef = b.initializer(`coef${i}`, randomComplex([1, H, N], 2 + i));
-      const k = b.ssm('Vandermonde', [lambda, coef, len], { scale: { kind: 'float', value: scale } });
-      return b.ssm('FFTConv', [u, k]);
+      return longConv(b, { kernel: 'diagonal', u, length: len, scale, causal: { lambda, coef }, reverse: null });
     });
     const y = b.add(ys[0]!, ys[1]!);
     model.graph.renameValue(y, 'y');
@@ -77,13 +77,13 @@ describe('outline-custom-ops', () => {
   it.each([17, 20])('call sites that differ only in scale share one body, which reads the caller\'s scale (opset %i)', async (opset) => {
     const model = await lowerAndCompare(twoKernels(opset), { u: randomTensor([B, H, L], 5) }, { opset, lowering: 'dft', customOps: true });
     const calls = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN);
-    expect(calls.map((n) => n.op)).toEqual(['Vandermonde', 'FFTConv', 'Vandermonde', 'FFTConv']);
+    expect(calls.map((n) => n.op)).toEqual(['Vandermonde', 'LongConv', 'Vandermonde', 'LongConv']);
     expect(calls.filter((n) => n.op === 'Vandermonde').map((n) => n.attrs.get('scale'))).toEqual([{ kind: 'float', value: 2 }, { kind: 'float', value: 1 }]);
-    expect(calls.filter((n) => n.op === 'FFTConv').map((n) => n.attrs.get('lowering'))).toEqual([{ kind: 'string', value: 'dft' }, { kind: 'string', value: 'dft' }]);
+    expect(calls.filter((n) => n.op === 'LongConv').map((n) => n.attrs.get('lowering'))).toEqual([{ kind: 'string', value: 'dft' }, { kind: 'string', value: 'dft' }]);
     // Complex operands travel as float32 [..., 2].
     const v = calls[0]!;
     expect(v.inputs.map((x) => typeToString(x!.type))).toEqual(['f32[3,4,2]', 'f32[1,3,4,2]', 'i64[]']);
-    expect(model.functions.map((f) => f.name)).toEqual(['FFTConv', 'Vandermonde']);
+    expect(model.functions.map((f) => f.name)).toEqual(['LongConv', 'Vandermonde']);
     const body = model.findFunction(SSMC_DOMAIN, 'Vandermonde')!;
     expect(body.attributes).toEqual(['scale']);
     const refs = body.body.nodes.filter((n) => n.op === 'Constant' && n.attrs.get('value_float')?.kind === 'ref');
@@ -95,11 +95,11 @@ describe('outline-custom-ops', () => {
     })()));
   });
 
-  it('call sites whose bodies differ get functions of their own: FFTConv, FFTConv_2', async () => {
+  it('call sites whose bodies differ get functions of their own: LongConv, LongConv_2', async () => {
     const build = () => {
       const { model, b } = newModel(17);
       const u = input(model, 'u', ['batch', H, L]);
-      const ys = [L, 3 * L].map((len, i) => b.ssm('FFTConv', [u, input(model, `k${i}`, [1, H, len])]));
+      const ys = [L, 3 * L].map((len, i) => longConv(b, { kernel: 'taps', u, k: input(model, `k${i}`, [1, H, len]), kRev: null }));
       const y = b.add(ys[0]!, ys[1]!);
       model.graph.renameValue(y, 'y');
       model.graph.outputs.push(y);
@@ -107,8 +107,8 @@ describe('outline-custom-ops', () => {
     };
     const feeds = { u: randomTensor([B, H, L], 7), k0: randomTensor([1, H, L], 8), k1: randomTensor([1, H, 3 * L], 9) };
     const model = await lowerAndCompare(build, feeds, { opset: 17, lowering: 'dft', customOps: true });
-    expect(model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN).map((n) => n.op)).toEqual(['FFTConv', 'FFTConv_2']);
-    expect(model.functions.map((f) => f.name)).toEqual(['FFTConv', 'FFTConv_2']);
+    expect(model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN).map((n) => n.op)).toEqual(['LongConv', 'LongConv_2']);
+    expect(model.functions.map((f) => f.name)).toEqual(['LongConv', 'LongConv_2']);
   });
 
   it('does nothing without customOps: no functions, no calls', async () => {

@@ -34,3 +34,15 @@ describe.each(STEP_CASES)('--custom-ops step graph, golden %s in onnxruntime-web
     expect(cmp.ok, describeComparison(`${name} custom-op steps (wasm)`, cmp)).toBe(true);
   });
 });
+
+describe('--custom-ops, S4 DPLR under the chunked lowering in onnxruntime-web (wasm)', () => {
+  it.each(LENGTHS_AND_OPSETS)('a DenseSSMConv call (float64 operands, chunked body), %s', async (_label, length, opset) => {
+    const c = goldenCase('s4_dplr_legs');
+    const model = compileGolden('s4_dplr_legs', { seqLen: length === 'fixed' ? seqLenOf(c) : null, opset, customOps: true, lowering: 'chunked' });
+    expect(model.functions.map((f) => f.name)).toEqual(['DenseSSMConv']);
+    const y = (await wasmBackend.run(modelToBytes(model), new Map([['input', goldenIo(c).get('input')!]]))).get('output')!;
+    const cmp = compareToReference(y.data as Float32Array, reference('s4_dplr_legs'));
+    expect(cmp.ok, describeComparison('s4_dplr_legs DenseSSMConv (wasm)', cmp)).toBe(true);
+  });
+});
+

@@ -6,11 +6,11 @@ import { csePass } from '../../passes/cse.js';
 import { dcePass } from '../../passes/dce.js';
 import { foldConstantsPass } from '../../passes/fold-constants.js';
 import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { lowerSsmKernelPass } from '../../passes/lower-ssm-kernel.js';
+import { lowerDiscretizePass } from '../../passes/lower-discretize.js';
 import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
 import type { Pass } from '../../passes/pass.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import { diagKernel, evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
 const H = 3, N = 4, C = 2;
 
@@ -30,9 +30,7 @@ function kernelModel(disc: 'zoh' | 'bilinear', L: number | 'L', opset = 17) {
   const { model, b } = newModel(opset);
   const { A, BC, dt } = ssm(5);
   const u = input(model, 'u', [1, 1, L]);
-  const k = b.ssm('DiagSSMKernel', [b.initializer('dt', dt), b.initializer('A', A), b.initializer('BC', BC), b.dim(u, 2)], {
-    disc, scale: { kind: 'float', value: 2 },
-  });
+  const k = diagKernel(b, b.initializer('dt', dt), b.initializer('A', A), b.initializer('BC', BC), b.dim(u, 2), disc, 2);
   model.graph.renameValue(k, 'k');
   model.graph.outputs.push(k);
   return model;
@@ -80,7 +78,7 @@ function runPasses(model: ReturnType<typeof kernelModel>, passes: Pass[], opset 
   }
 }
 
-describe.each(['zoh', 'bilinear'] as const)('DiagSSMKernel (%s) lowering', (disc) => {
+describe.each(['zoh', 'bilinear'] as const)('diagonal SSM kernel (%s) lowering', (disc) => {
   const L = 50;
   const u = f32(new Array(L).fill(0), [1, 1, L]);
 
@@ -89,11 +87,11 @@ describe.each(['zoh', 'bilinear'] as const)('DiagSSMKernel (%s) lowering', (disc
     expect(maxAbsDiff(k.data, recurrenceKernel(disc, L))).toBeLessThan(1e-10);
   });
 
-  it('lower-ssm-kernel → Vandermonde, lower-vandermonde → Exp/MatMul; numbers unchanged in float64', () => {
+  it('lower-discretize → complex ops, lower-vandermonde → Exp/MatMul; numbers unchanged in float64', () => {
     const model = kernelModel(disc, 'L');
     const before = printModel(model);
-    expect(before).toMatch(/ai\.ssmc\.DiagSSMKernel\(%dt, %A, %BC, %gather\w*\) \{disc="(zoh|bilinear)", scale=2\.0\} : f32\[2,3,L\]/);
-    runPasses(model, [lowerSsmKernelPass]);
+    expect(before).toMatch(/ai\.ssmc\.Discretize\(%dt, %A, %BC\) \{disc="(zoh|bilinear)"\} : c64\[3,4\], c64\[2,3,4\]/);
+    runPasses(model, [lowerDiscretizePass]);
     const afterKernel = printModel(model);
     expect(afterKernel).toMatch(/ai\.ssmc\.Vandermonde\(/);
     expect(afterKernel).toMatch(disc === 'zoh' ? /= Exp\(/ : /= Log\(/);
@@ -105,7 +103,7 @@ describe.each(['zoh', 'bilinear'] as const)('DiagSSMKernel (%s) lowering', (disc
 
   it('lower-complex leaves only real values and onnxruntime matches the recurrence', async () => {
     const model = kernelModel(disc, 'L');
-    runPasses(model, [lowerSsmKernelPass, lowerVandermondePass, lowerComplexPass, foldConstantsPass, csePass, dcePass]);
+    runPasses(model, [lowerDiscretizePass, lowerVandermondePass, lowerComplexPass, foldConstantsPass, csePass, dcePass]);
     expect([...model.graph.values()].filter((v) => v.type.dtype === 'complex64')).toEqual([]);
     expect(opsOf(model)).toEqual(expect.arrayContaining(['Cos', 'Sin', 'MatMul']));
     // Only the real part of the Vandermonde product is needed: two real MatMuls, not four.

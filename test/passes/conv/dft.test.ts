@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { printModel } from '../../ir/printer.js';
-import { verifyModel } from '../../ir/verifier.js';
-import { dcePass } from '../../passes/dce.js';
-import { foldConstantsPass } from '../../passes/fold-constants.js';
-import { lowerFftConvDftPass } from '../../passes/lower-fftconv-dft.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import { printModel } from '../../../ir/printer.js';
+import { verifyModel } from '../../../ir/verifier.js';
+import { dcePass } from '../../../passes/dce.js';
+import { foldConstantsPass } from '../../../passes/fold-constants.js';
+import { dftLowering } from '../../../passes/conv/dft.js';
+import { lowerConvPass } from '../../../passes/conv/lower.js';
+import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
+import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
+
+const lowerDftPass = lowerConvPass(dftLowering);
 
 function fftConvModel(opset: number, B: number, H: number, L: number, C: number, Lk: number, bidirectional: boolean, dynamic: boolean) {
   const { model, b } = newModel(opset);
   const u = input(model, 'u', dynamic ? ['batch', H, 'L'] : [B, H, L]);
   const k = b.initializer('k', randomTensor([C, H, Lk], 2, 0.5));
   const kRev = bidirectional ? b.initializer('k_rev', randomTensor([C, H, Lk], 3, 0.5)) : null;
-  const y = b.ssm('FFTConv', kRev ? [u, k, kRev] : [u, k]);
+  const y = tapsConv(b, u, k, kRev);
   model.graph.renameValue(y, 'y');
   model.graph.outputs.push(y);
   return model;
@@ -20,21 +23,21 @@ function fftConvModel(opset: number, B: number, H: number, L: number, C: number,
 
 function lower(model: ReturnType<typeof fftConvModel>, opset: number) {
   const target = { opset };
-  lowerFftConvDftPass.run(model, target);
+  lowerDftPass.run(model, target);
   foldConstantsPass.run(model, target);
   dcePass.run(model, target);
   verifyModel(model, { noComplex: true });
 }
 
-describe('lower-fftconv-dft', () => {
-  it('rewrites FFTConv into DFT ops (IR before and after, opset 17)', () => {
+describe('lower-conv-dft', () => {
+  it('rewrites LongConv into DFT ops (IR before and after, opset 17)', () => {
     const model = fftConvModel(17, 1, 2, 8, 1, 8, false, false);
     expect(printModel(model)).toBe(
       [
         'model ir=8 opsets[ai.onnx=17 ai.ssmc=1]',
         'graph main(%u: f32[1,2,8]) -> (%y: f32[1,1,2,8]) {',
         '  const %k: f32[1,2,8] = <16 values>',
-        '  %y = ai.ssmc.FFTConv(%u, %k) : f32[1,1,2,8]',
+        '  %y = ai.ssmc.LongConv(%u, %k) {lowering="dft"} : f32[1,1,2,8]',
         '  return %y',
         '}',
       ].join('\n'),

@@ -1,16 +1,10 @@
-import type { Builder } from '../ir/builder.js';
-import { dftNode } from '../ir/ops/dft.js';
-import type { Node } from '../ir/node.js';
-import { onnxCode, type Dim } from '../ir/types.js';
-import type { Value } from '../ir/value.js';
-import { noneTagged, rewriteTagged } from './lowering-tag.js';
-import { changed, type Pass } from './pass.js';
-
-function nextPow2(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
-}
+import type { Builder } from '../../ir/builder.js';
+import type { Node } from '../../ir/node.js';
+import { dftNode } from '../../ir/ops/dft.js';
+import { readLongConv } from '../../ir/ops/long-conv.js';
+import { onnxCode, type Dim } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import { nextPow2, plannedLength, planningNote, type ConvLowering } from './lowering.js';
 
 /** Powers of two up to 2^40, far beyond any sequence a graph can hold. */
 const POWERS_OF_TWO = Array.from({ length: 41 }, (_, e) => 2 ** e);
@@ -90,7 +84,7 @@ function pairRows(b: Builder, x: Value, H: number, N: number | null): Value {
 }
 
 /**
- * FFTConv with two real channels packed per complex DFT (the notes' 1.9× over one rfft per row:
+ * LongConv with two real channels packed per complex DFT (the notes' 1.9× over one rfft per row:
  * onnxruntime's DFT has no real-input shortcut, an rfft costs a full complex FFT).
  *
  * Pair rows a (even h), b (odd h): z = u_a + i·u_b, Z = DFT_n(z). A real signal's spectrum is
@@ -166,29 +160,42 @@ export interface DftLoweringOptions {
 }
 
 /**
- * FFTConv(u [B,H,L], k [C,H,Lk], k_rev?) → y [B,C,H,L] with ONNX DFT, for fixed and dynamic lengths:
+ * LongConv(u [B,H,L], k [C,H,Lk], k_rev?) → y [B,C,H,L] with ONNX DFT, for fixed and dynamic lengths:
  * the circular convolution of size n = a power of two ≥ L + Lk (radix-2 in onnxruntime), cut to L.
  * The kernel's chain depends only on k, so with a fixed length it folds into constants.
  */
-export function dftLowering(opts: DftLoweringOptions = {}): (b: Builder, node: Node) => Value[] {
+export function dftConv(opts: DftLoweringOptions = {}): (b: Builder, node: Node) => Value {
   return (b, node) => {
-    const u = node.input(0), k = node.input(1), kRev = node.inputs[2] ?? null;
+    const conv = readLongConv(node);
+    if (conv.kernel !== 'taps') throw new Error(`internal: the DFT lowering reads taps, LongConv '${node.name}' has a ${conv.kernel} kernel`);
+    const { u, k, kRev } = conv;
     const L = lengthOf(b, u, 2), Lk = lengthOf(b, k, 2);
     const { n, staticN } = transformSize(b, L, Lk);
     const kc = circularKernel(b, k, kRev, n, Lk.value);
     const H = u.type.shape?.[1], C = k.type.shape?.[0];
-    if ((opts.pack ?? true) && typeof H === 'number' && typeof C === 'number') return [lowerPacked(b, u, kc, n, H, C, L)];
-    return [lowerUnpacked(b, u, kc, n, staticN, L)];
+    if ((opts.pack ?? true) && typeof H === 'number' && typeof C === 'number') return lowerPacked(b, u, kc, n, H, C, L);
+    return lowerUnpacked(b, u, kc, n, staticN, L);
   };
 }
 
-/** The DFT lowering with two real rows packed per complex transform. */
-export const lowerFftConv: (b: Builder, node: Node) => Value[] = dftLowering();
+/** Radix-2 FFT work: 5·n·log2 n flops per complex transform of size n. */
+function fftFlops(n: number): number {
+  return 5 * n * Math.log2(Math.max(n, 2));
+}
 
-export const lowerFftConvDftPass: Pass = {
-  name: 'lower-fftconv-dft',
-  description: 'FFTConv → DFT of two real rows per complex transform, spectrum product, one complex inverse, slice',
-  requires: (_model, target) => (target.opset < 17 ? `DFT needs opset 17 or later, the target is opset ${target.opset}` : null),
-  run: (model) => changed(rewriteTagged(model, 'dft', lowerFftConv)),
-  ensures: (model) => noneTagged(model, 'dft'),
+export const dftLowering: ConvLowering = {
+  name: 'dft',
+  description: 'pad, DFT of two real rows per complex transform, spectrum product, one complex inverse, slice',
+  reads: 'taps',
+  needs: ['DFT'],
+  whyNot: (f) => (f.hasTaps ? null : 'its dense kernel comes without taps; only the chunked form computes it'),
+  estimate: (f, t) => {
+    // A power of two ≥ L + Lk (radix-2; dynamic lengths compute it in the graph), two real rows per
+    // complex transform; the kernel's transforms run too when they cannot fold.
+    const L = plannedLength(f), Lk = f.Lk ?? L;
+    const n = nextPow2(L + Lk);
+    const rows = f.H + f.C * f.H + (f.L === null ? f.C * f.H : 0); // transforms of u, of y, of k when not folded
+    return { ms: ((rows / 2) * fftFlops(n)) / (t.dftGflops * 1e6), note: `${rows} real transforms of ${n}, two per complex DFT${planningNote(f)}` };
+  },
+  lower: dftConv(),
 };

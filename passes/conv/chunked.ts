@@ -1,26 +1,36 @@
-import { Builder } from '../ir/builder.js';
-import { Graph } from '../ir/graph.js';
-import { SSMC_DOMAIN, type Node } from '../ir/node.js';
-import { tensorType, type Dim } from '../ir/types.js';
-import type { Value } from '../ir/value.js';
-import { changed, type Pass } from './pass.js';
-import { chunkLength } from './cost-model.js';
-import { noneTagged, rewriteTagged } from './lowering-tag.js';
+import { Builder } from '../../ir/builder.js';
+import { Graph } from '../../ir/graph.js';
+import type { Node } from '../../ir/node.js';
+import { readLongConv, type DiagonalSide } from '../../ir/ops/long-conv.js';
+import { onnxCode, tensorType, type Dim } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import { nextPow2, plannedLength, planningNote, type ConvFacts, type ConvLowering } from './lowering.js';
+import type { RuntimeTarget } from './targets.js';
 
 /**
- * Chunked state passing for convolutions whose kernel comes from a diagonal SSM
- * (K_l = scale·Re Σ_n coef_n·μ_n^l with μ = exp(λ)): the block decomposition behind Mamba-2's SSD
- * algorithm, written for a time-invariant kernel. Split the sequence into chunks of T positions:
+ * Chunked state passing for a convolution whose kernel has a state-space description: the block
+ * decomposition behind Mamba-2's SSD algorithm, written for a time-invariant kernel. Split the
+ * sequence into chunks of T positions:
  *   inside a chunk     y_intra = u_chunk · Toeplitz(K_0..K_{T−1})         (the same T×T block everywhere)
- *   chunk end states   s_c     = Σ_j μ^{T−1−j} u_{cT+j}                   (one MatMul, complex as re|im)
- *   chunk recurrence   S_c     = μ^T ⊙ S_{c−1} + s_c                       (a Scan over chunks)
- *   from the past      y_inter = scale·Re Σ_n coef_n μ_n^{i+1} S_{c−1,n}    (one MatMul)
- * Cost is linear in L and every weight depends on the parameters only, not on L: one graph serves
- * any length, and with constant parameters all of them fold into initializers.
+ *   chunk end states   s_c     = Σ_j A^{T−1−j} B u_{cT+j}                  (one MatMul)
+ *   chunk recurrence   S_c     = A^T S_{c−1} + s_c                         (a Scan over chunks)
+ *   from the past      y_inter = C A^{i+1} S_{c−1}                         (one MatMul)
+ * A diagonal kernel (K_l = scale·Re Σ_n coef_n·μ_n^l, μ = exp(λ)) has A = diag(μ), B = 1 and the
+ * recurrence is elementwise; a dense one (K_l = C A^l B) multiplies by A^T, one small MatMul per
+ * Scan step. Cost is linear in L and every weight depends on the parameters only, not on L: one
+ * graph serves any length, and with constant parameters all of them fold into initializers. The
+ * chunk length is this lowering's own choice (chunkLength).
  */
 
-/** A diagonal kernel in Vandermonde form, traced back from an FFTConv kernel input. */
-export interface DiagSource {
+/** The chunk length: 64 up to 4K positions, 128 beyond (the notes' best), the next power of two for short inputs. */
+export function chunkLength(L: number | null): number {
+  if (L === null) return 64;
+  if (L > 4096) return 128;
+  return Math.min(64, nextPow2(L));
+}
+
+/** A diagonal description with what the chunk weights need. */
+interface DiagSource {
   lambda: Value; // c64 [H,N] or [N]
   coef: Value; // c64 [C,H,N]
   scale: number;
@@ -28,68 +38,10 @@ export interface DiagSource {
   N: number;
 }
 
-function constInts(v: Value | null | undefined): number[] | null {
-  const t = v?.constant;
-  if (!t || (t.dtype !== 'int64' && t.dtype !== 'int32') || !t.data) return null;
-  return Array.from(t.data as ArrayLike<number | bigint>, Number);
-}
-
-/**
- * The Vandermonde node behind a kernel, directly or through a Slice of its channel axis (how a
- * bidirectional kernel is split into k and k_rev). Null when the kernel is anything else.
- */
-export function traceDiagKernel(k: Value): { node: Node; channelSlice: [number, number] | null } | null {
-  const p = k.producer;
-  if (!p) return null;
-  if (p.domain === SSMC_DOMAIN && p.op === 'Vandermonde') return { node: p, channelSlice: null };
-  if (p.domain !== '' || p.op !== 'Slice') return null;
-  const src = p.inputs[0]?.producer;
-  if (!src || src.domain !== SSMC_DOMAIN || src.op !== 'Vandermonde') return null;
-  const starts = constInts(p.inputs[1]), ends = constInts(p.inputs[2]);
-  const axes = p.inputs[3] ? constInts(p.inputs[3]) : [0];
-  const steps = p.inputs[4] ? constInts(p.inputs[4]) : [1];
-  if (!starts || !ends || !axes || !steps || starts.length !== 1 || axes[0] !== 0 || steps[0] !== 1) return null;
-  return { node: src, channelSlice: [starts[0]!, ends[0]!] };
-}
-
-/** Why the chunked form cannot compute this FFTConv node, or null when it can. */
-export function chunkedUnsupported(node: Node): string | null {
-  const u = node.input(0);
-  // A state-space realization (ir/ssm-ops.ts) holds for every length by contract.
-  if (realizationOf(node)) return null;
-  for (const [i, what] of [[1, 'kernel'], [2, 'anti-causal kernel']] as const) {
-    const k = node.inputs[i];
-    if (!k) continue;
-    if (!traceDiagKernel(k)) return `its ${what} is not produced by a diagonal SSM (the chunked form needs K_l = Re Σ coef·μ^l) and carries no state-space realization`;
-    // A kernel at least as long as the input acts like the infinite one; a shorter one truncates
-    // the recurrence, which state passing cannot express.
-    const L = u.type.shape?.[2], Lk = k.type.shape?.[2];
-    const longEnough = (typeof L === 'number' && typeof Lk === 'number' && Lk >= L) || (L !== undefined && L !== null && L === Lk);
-    if (!longEnough) return `its ${what} length (${Lk ?? '?'}) may be shorter than the input (${L ?? '?'}); state passing needs the full-length kernel`;
-  }
-  return null;
-}
-
-export function diagSource(b: Builder, k: Value): DiagSource {
-  const traced = traceDiagKernel(k);
-  if (!traced) throw new Error('internal: kernel is not a diagonal SSM kernel');
-  const { node, channelSlice } = traced;
-  let coef = node.input(1);
-  if (channelSlice) coef = b.slice(coef, [channelSlice[0]], [channelSlice[1]], [0]);
-  const lambda = node.input(0);
-  const N = lambda.type.shape?.at(-1);
-  if (typeof N !== 'number') throw new Error('internal: the state size of a diagonal kernel must be static');
-  const scale = node.attrs.get('scale');
-  return { lambda, coef, scale: scale?.kind === 'float' ? scale.value : scale?.kind === 'int' ? scale.value : 1, N };
-}
-
-/** A causal kernel's state-space realization: FFTConv inputs 3-6 (ir/ssm-ops.ts), or null. */
-export function realizationOf(node: Node): { taps: Value; toState: Value; transition: Value; fromState: Value; T: number; S: number } | null {
-  const [taps, toState, transition, fromState] = [3, 4, 5, 6].map((i) => node.inputs[i] ?? null);
-  if (!taps || !toState || !transition || !fromState || node.inputs[2]) return null;
-  const [, T, S] = toState.type.shape ?? [];
-  if (typeof T !== 'number' || typeof S !== 'number') throw new Error(`internal: FFTConv '${node.name}': its realization needs static sizes`);
-  return { taps, toState, transition, fromState, T, S };
+function diagSource(side: DiagonalSide, scale: number): DiagSource {
+  const N = side.lambda.type.shape?.at(-1);
+  if (typeof N !== 'number') throw new Error('the state size of a diagonal kernel must be static');
+  return { lambda: side.lambda, coef: side.coef, scale, N };
 }
 
 /**
@@ -151,20 +103,39 @@ function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim):
 }
 
 /**
- * The chunked form of a realized kernel: its weights are the realization's, and the chunk
- * recurrence multiplies the state by the dense transition, one small MatMul per Scan step.
+ * The chunk weights of a dense description (A [H,S,S], B [H,S], C [C,H,S]), in the graph and in
+ * A's dtype (float64 from a model; folded at compile time when A, B and C are constants), cast to
+ * float32 once at the end. By doubling (T is a power of two):
+ *   P = [B, A·B, …, A^{T−1}·B] [H,S,T],  Q = [C·A, …, C·A^T] [C,H,T,S],  M = A^T
+ * taps K_l = C·P_l, toState row j = P_{T−1−j}, transition (row vectors) Mᵀ, fromState Qᵀ.
  */
-function realizedForm(b: Builder, r: NonNullable<ReturnType<typeof realizationOf>>, batch: Dim, H: Dim): ChunkForm {
+function denseForm(b: Builder, A: Value, B: Value, C: Value, T: number, batch: Dim, H: Dim): ChunkForm {
+  const S = A.type.shape?.[1];
+  if (typeof S !== 'number') throw new Error('the state size of a dense kernel must be static');
+  if (nextPow2(T) !== T) throw new Error(`internal: the chunk length ${T} must be a power of two`);
+  let P = b.unsqueeze(B, [2]); // [H,S,1]
+  let Q = b.matmul(b.unsqueeze(C, [2]), A); // [C,H,1,S]
+  let M = A; // A^m
+  for (let m = 1; m < T; m *= 2) {
+    P = b.concat([P, b.matmul(M, P)], 2);
+    Q = b.concat([Q, b.matmul(Q, M)], 2);
+    M = b.matmul(M, M);
+  }
+  const float = (v: Value) => b.cast(v, onnxCode('float32'));
+  const taps = float(b.reshape(b.matmul(b.unsqueeze(C, [2]), P), [0, 0, T])); // [C,H,T]
+  const toState = float(b.transpose(b.slice(P, [-1], [BEGIN_REVERSED], [2], [-1]), [0, 2, 1])); // [H,T,S]
+  const transition = float(b.transpose(M, [0, 2, 1])); // [H,S,S]
+  const fromState = float(b.transpose(Q, [0, 1, 3, 2])); // [C,H,S,T]
   const statesBefore = (st: Value) => {
-    const stepType = tensorType('float32', [batch, H, 1, r.S]);
+    const stepType = tensorType('float32', [batch, H, 1, S]);
     const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
     const bb = new Builder(body, b.opset);
     const g = body.addInput(b.graph.freshName('state'), stepType);
     const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
-    body.outputs.push(bb.add(bb.matmul(g, r.transition), sc), bb.op('Identity', [g]));
-    return scanChunks(b, body, b.reshape(st, [0, 0, 0, 1, r.S]), r.S);
+    body.outputs.push(bb.add(bb.matmul(g, transition), sc), bb.op('Identity', [g]));
+    return scanChunks(b, body, b.reshape(st, [0, 0, 0, 1, S]), S);
   };
-  return { toeplitz: toeplitzBlock(b, r.taps, r.T), toState: r.toState, statesBefore, carried: { fromState: r.fromState } };
+  return { toeplitz: toeplitzBlock(b, taps, T), toState, statesBefore, carried: { fromState } };
 }
 
 /** Run a chunk-recurrence body over axis 2 of steps [B,H,nc,…] from zeros; the states before each chunk, [B,H,nc,S]. */
@@ -243,30 +214,62 @@ export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number)
   return whole ? y : b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
 }
 
-/** FFTConv(u, k[, k_rev]) → the chunked form (the anti-causal part runs on the reversed sequence). */
-export function lowerFftConvChunked(b: Builder, node: Node): Value[] {
-  const u = node.input(0);
+/** LongConv with a diagonal or dense kernel → the chunked form (the anti-causal part runs on the reversed sequence). */
+export function chunkedConv(b: Builder, node: Node): Value {
+  const conv = readLongConv(node);
+  const u = conv.u;
   const L = u.type.shape?.[2];
   const batch = u.type.shape?.[0] ?? null, H = u.type.shape?.[1] ?? null;
-  const realized = realizationOf(node);
-  if (realized) return [chunkedCausalConv(b, u, realizedForm(b, realized, batch, H), realized.T)];
   const T = chunkLength(typeof L === 'number' ? L : null);
-  let y = chunkedCausalConv(b, u, chunkWeights(b, diagSource(b, node.input(1)), T, batch, H), T);
-  const kRev = node.inputs[2];
-  if (kRev) {
+  if (conv.kernel === 'dense') return chunkedCausalConv(b, u, denseForm(b, conv.A, conv.B, conv.C, T, batch, H), T);
+  if (conv.kernel !== 'diagonal') throw new Error(`internal: the chunked form reads a state-space description, LongConv '${node.name}' has taps only`);
+  let y = chunkedCausalConv(b, u, chunkWeights(b, diagSource(conv.causal, conv.scale), T, batch, H), T);
+  if (conv.reverse) {
     // y_anti[t] = Σ_m k_rev[m]·u[t+1+m]: a causal convolution of the reversed input, reversed back
     // and shifted by one position.
     const reverse = (x: Value, axis: number) => b.slice(x, [-1], [BEGIN_REVERSED], [axis], [-1]);
-    const z = reverse(chunkedCausalConv(b, reverse(u, 2), chunkWeights(b, diagSource(b, kRev), T, batch, H), T), 3);
+    const z = reverse(chunkedCausalConv(b, reverse(u, 2), chunkWeights(b, diagSource(conv.reverse, conv.scale), T, batch, H), T), 3);
     const shifted = b.op('Pad', [b.slice(z, [1], [END], [3]), b.i64([0, 0, 0, 0, 0, 0, 0, 1], undefined, 'pads')]);
     y = b.add(y, shifted);
   }
-  return [y];
+  return y;
 }
 
-export const lowerFftConvChunkedPass: Pass = {
-  name: 'lower-fftconv-chunked',
-  description: "FFTConv of a diagonal SSM's kernel, or of a realized one (S4 DPLR) → chunked state passing (Toeplitz MatMul, chunk states, a Scan over chunks)",
-  run: (model) => changed(rewriteTagged(model, 'chunked', lowerFftConvChunked)),
-  ensures: (model) => noneTagged(model, 'chunked'),
+/** The chunked form's MatMuls reach about 60 % of the MatMul rate (small [T+S, T] right factors). */
+const CHUNK_MATMUL_EFFICIENCY = 0.6;
+/** A dense Scan step ([1,2N]·[2N,2N] per channel) runs at about 45 % of the MatMul rate (0.083 ms at H=256, 2N=64). */
+const DENSE_STEP_MATMUL_EFFICIENCY = 0.45;
+/** Elementwise passes over [H,2N] per diagonal Scan step (0.12 ms a step measured at H=256, N=32). */
+const DIAGONAL_STEP_PASSES = 6;
+
+function whyNot(f: ConvFacts): string | null {
+  if (f.kernel === 'taps') return 'its kernel is given by its taps alone; the chunked form needs a state-space description (a diagonal SSM, K_l = Re Σ coef·μ^l, or a dense one)';
+  if (!f.fullLength) return `its kernel length (${f.Lk ?? '?'}) may be shorter than the input (${f.L ?? '?'}); state passing needs the full-length kernel`;
+  return null;
+}
+
+function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): { ms: number; note: string } {
+  const par = Math.max(1, Math.min(threads, t.maxThreads));
+  const L = plannedLength(f), sides = f.bidirectional ? 2 : 1;
+  const T = chunkLength(f.L);
+  const S = f.kernel === 'dense' ? f.states! : 2 * f.modes!; // real state size
+  const matmul = 2 * L * f.H * (f.C * T + S + f.C * S) * sides;
+  // The Scan over chunks: per step a fixed overhead and either elementwise passes over the state
+  // or, with a dense transition, H small [1,S]·[S,S] MatMuls; threads do not help.
+  const stepWork = f.kernel === 'dense'
+    ? (2 * f.H * S * S) / (t.matmulGflops * DENSE_STEP_MATMUL_EFFICIENCY * 1e6)
+    : (DIAGONAL_STEP_PASSES * f.H * S) / (t.elementwiseGops * 1e6);
+  const scanMs = Math.ceil(L / T) * sides * (t.scanStepMs + stepWork);
+  const what = f.kernel === 'dense' ? `dense state space with ${S} real states` : `${f.modes} complex modes`;
+  return { ms: matmul / (t.matmulGflops * CHUNK_MATMUL_EFFICIENCY * par * 1e6) + scanMs, note: `chunks of ${T}, ${what}${planningNote(f)}` };
+}
+
+export const chunkedLowering: ConvLowering = {
+  name: 'chunked',
+  description: 'chunked state passing: Toeplitz MatMul inside chunks, chunk end states, a Scan over chunks',
+  reads: 'state-space',
+  needs: ['Scan', 'MatMul'],
+  whyNot,
+  estimate,
+  lower: chunkedConv,
 };

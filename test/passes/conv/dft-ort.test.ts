@@ -1,26 +1,28 @@
 /**
- * lower-fftconv-dft, beyond lower-fftconv-dft.test.ts: the onnxruntime-node 1.30 DFT facts the pass
+ * lower-conv-dft, beyond dft.test.ts: the onnxruntime-node 1.30 DFT facts the pass
  * relies on, the circular index map of the bidirectional kernel, the op structure per opset, and
  * the numbers of the whole pipeline tail (lower-complex, fold-constants, cse, dce) in onnxruntime
  * against the float64 definition, for fixed and dynamic lengths.
  */
 import { describe, expect, it } from 'vitest';
-import { Builder } from '../../ir/builder.js';
-import { Model } from '../../ir/model.js';
-import type { Node } from '../../ir/node.js';
-import { printModel } from '../../ir/printer.js';
-import { f32 } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
-import type { Value } from '../../ir/value.js';
-import { csePass } from '../../passes/cse.js';
-import { dcePass } from '../../passes/dce.js';
-import { foldConstantsPass } from '../../passes/fold-constants.js';
-import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { dftLowering, lowerFftConvDftPass } from '../../passes/lower-fftconv-dft.js';
-import { rewriteTagged } from '../../passes/lowering-tag.js';
-import { runPipeline } from '../../passes/run-pipeline.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import { Builder } from '../../../ir/builder.js';
+import { Model } from '../../../ir/model.js';
+import type { Node } from '../../../ir/node.js';
+import { printModel } from '../../../ir/printer.js';
+import { f32 } from '../../../ir/tensor.js';
+import { tensorType } from '../../../ir/types.js';
+import type { Value } from '../../../ir/value.js';
+import { csePass } from '../../../passes/cse.js';
+import { dcePass } from '../../../passes/dce.js';
+import { foldConstantsPass } from '../../../passes/fold-constants.js';
+import { lowerComplexPass } from '../../../passes/lower-complex.js';
+import { dftConv, dftLowering } from '../../../passes/conv/dft.js';
+import { lowerConvPass } from '../../../passes/conv/lower.js';
+import { runPipeline } from '../../../passes/run-pipeline.js';
+import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
+import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
+
+const lowerDftPass = lowerConvPass(dftLowering);
 
 // ---------------------------------------------------------------------------------------------
 // onnxruntime facts
@@ -91,7 +93,7 @@ describe('onnxruntime-node 1.30: DFT', () => {
 // ---------------------------------------------------------------------------------------------
 // The circular kernel of the bidirectional case
 
-/** y[t] = Σ_{s≤t, t−s<Lk} k[t−s]u[s] + Σ_{s>t, s−t−1<Lk} kr[s−t−1]u[s]  (ir/ssm-ops.ts FFTConv). */
+/** y[t] = Σ_{s≤t, t−s<Lk} k[t−s]u[s] + Σ_{s>t, s−t−1<Lk} kr[s−t−1]u[s]  (ir/ssm-ops.ts LongConv). */
 function direct(u: number[], k: number[], kr: number[] | null): number[] {
   return u.map((_, t) => {
     let s = 0;
@@ -141,18 +143,18 @@ describe('the circular index map kc[(t − s) mod n]', () => {
 // ---------------------------------------------------------------------------------------------
 // Structure and numbers
 
-const TAIL = [lowerFftConvDftPass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
+const TAIL = [lowerDftPass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
 
 interface Case { label: string; B: number; L: number; C: number; Lk: number; bidir: boolean }
 const H = 4;
 
-/** FFTConv(u, k[, k_rev]) with constant kernels; u is [B,4,L] or ['batch',4,'L']. */
+/** LongConv(u, k[, k_rev]) with constant kernels; u is [B,4,L] or ['batch',4,'L']. */
 function model(opset: number, c: Case, dynamic: boolean, kernelAsInput = false, channels = H): Model {
   const { model: m, b } = newModel(opset);
   const u = input(m, 'u', dynamic ? ['batch', channels, 'L'] : [c.B, channels, c.L]);
   const k = kernelAsInput ? input(m, 'k', [c.C, channels, c.Lk]) : b.initializer('k', randomTensor([c.C, channels, c.Lk], 2, 0.5));
   const kRev = c.bidir ? b.initializer('k_rev', randomTensor([c.C, channels, c.Lk], 3, 0.5)) : null;
-  const y = b.ssm('FFTConv', kRev ? [u, k, kRev] : [u, k]);
+  const y = tapsConv(b, u, k, kRev);
   m.graph.renameValue(y, 'y');
   m.graph.outputs.push(y);
   return m;
@@ -163,14 +165,14 @@ function dfts(m: Model): Node[] {
 }
 
 /** The baseline without packing (one rfft per row), as the benchmark compares it. */
-const unpackedPass = { ...lowerFftConvDftPass, run: (m: Model) => rewriteTagged(m, 'dft', dftLowering({ pack: false })) };
+const unpackedPass = lowerConvPass({ ...dftLowering, lower: dftConv({ pack: false }) });
 
-describe('lower-fftconv-dft: ops per opset', () => {
+describe('lower-conv-dft: ops per opset', () => {
   const c: Case = { label: '', B: 2, L: 100, C: 2, Lk: 37, bidir: true };
 
   it('opset 17: DFT with the axis attribute and 2 inputs; two channels per complex DFT; no ai.ssmc op left', () => {
     const m = model(17, c, false);
-    runPipeline(m, { opset: 17 }, [lowerFftConvDftPass]);
+    runPipeline(m, { opset: 17 }, [lowerDftPass]);
     expect(printModel(m)).not.toMatch(/ai\.ssmc\./);
     const d = dfts(m);
     expect(d).toHaveLength(3); // DFT(kernel pairs), DFT(u pairs), one complex inverse
@@ -185,7 +187,7 @@ describe('lower-fftconv-dft: ops per opset', () => {
 
   it('opset 20: DFT with axis as input 2 and no axis attribute', () => {
     const m = model(20, c, false);
-    runPipeline(m, { opset: 20 }, [lowerFftConvDftPass]);
+    runPipeline(m, { opset: 20 }, [lowerDftPass]);
     const d = dfts(m);
     expect(d).toHaveLength(3);
     for (const n of d) {
@@ -207,19 +209,19 @@ describe('lower-fftconv-dft: ops per opset', () => {
 
   it('an odd channel count gets one zero row to pair with', () => {
     const m = model(17, c, false, false, 3);
-    runPipeline(m, { opset: 17 }, [lowerFftConvDftPass]);
+    runPipeline(m, { opset: 17 }, [lowerDftPass]);
     expect(dfts(m)[1]!.outputs[0]!.type.shape).toEqual([c.B, 2, 256, 2]);
   });
 
   it.each([[100, 37, 256], [7, 7, 16], [32, 32, 64], [1, 1, 2]])('fixed L = %i, Lk = %i: n = %i (a power of two ≥ L + Lk)', (L, Lk, n) => {
     const m = model(17, { label: '', B: 1, L, C: 1, Lk, bidir: false }, false);
-    lowerFftConvDftPass.run(m, { opset: 17 });
+    lowerDftPass.run(m, { opset: 17 });
     for (const d of dfts(m)) expect(Number((d.inputs[1]!.constant!.data as BigInt64Array)[0])).toBe(n);
   });
 
   it('dynamic L: n = the next power of two ≥ L + Lk, computed exactly in the graph', async () => {
     const m = model(20, { label: '', B: 1, L: 8, C: 1, Lk: 8, bidir: false }, true);
-    lowerFftConvDftPass.run(m, { opset: 20 });
+    lowerDftPass.run(m, { opset: 20 });
     const sizes = new Set(dfts(m).map((d) => d.inputs[1]!));
     expect(sizes.size).toBe(1);
     const n = [...sizes][0]!;
@@ -253,7 +255,7 @@ const CASES: Case[] = [
   { label: 'bidirectional L=20, Lk=33 > L', B: 1, L: 20, C: 2, Lk: 33, bidir: true },
 ];
 
-describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxruntime vs the float64 definition', (opset) => {
+describe.each([17, 20])('lower-conv-dft + the pipeline tail, opset %i: onnxruntime vs the float64 definition', (opset) => {
   it.each(CASES)('$label, fixed and dynamic length', async (c) => {
     const u = randomTensor([c.B, H, c.L], 1);
     const reference = evalF64(model(opset, c, false), { u }).get('y')!;
@@ -261,7 +263,7 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     for (const dynamic of [false, true]) {
       // The lowering alone is exact in float64 (its only constants, ±1, 0.5 and the irfft weights 1 and 2, are exact).
       const lowered = model(opset, c, dynamic);
-      lowerFftConvDftPass.run(lowered, { opset });
+      lowerDftPass.run(lowered, { opset });
       const c64 = compareToReference(evalF64(lowered, { u }).get('y')!.data, reference.data, 1e-12);
       expect(c64.ok, describeComparison(`lowered, float64, ${dynamic ? 'dynamic' : 'fixed'}`, c64)).toBe(true);
 
@@ -319,14 +321,14 @@ describe.each([17, 20])('lower-fftconv-dft + the pipeline tail, opset %i: onnxru
     // onnxruntime's Bluestein path reached 2-8e-4 of the peak at these lengths.
     const { model: m, b } = newModel(opset);
     const u = input(m, 'u', ['batch', 2, 'L']);
-    const y = b.ssm('FFTConv', [u, input(m, 'k', [2, 2, 'L']), input(m, 'k_rev', [2, 2, 'L'])]);
+    const y = tapsConv(b, u, input(m, 'k', [2, 2, 'L']), input(m, 'k_rev', [2, 2, 'L']));
     m.graph.renameValue(y, 'y');
     m.graph.outputs.push(y);
     runPipeline(m, { opset }, TAIL);
     for (const L of [1000, 4099]) {
       const feeds = { u: randomTensor([1, 2, L], L), k: randomTensor([2, 2, L], L + 1, 0.5), k_rev: randomTensor([2, 2, L], L + 2, 0.5) };
       const { model: ref, b: rb } = newModel(opset);
-      const r = rb.ssm('FFTConv', [input(ref, 'u', [1, 2, L]), input(ref, 'k', [2, 2, L]), input(ref, 'k_rev', [2, 2, L])]);
+      const r = tapsConv(rb, input(ref, 'u', [1, 2, L]), input(ref, 'k', [2, 2, L]), input(ref, 'k_rev', [2, 2, L]));
       ref.graph.renameValue(r, 'y');
       ref.graph.outputs.push(r);
       const reference = evalF64(ref, feeds).get('y')!;

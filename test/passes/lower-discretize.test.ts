@@ -1,6 +1,6 @@
 /**
- * lower-ssm-kernel: DiagSSMKernel(dt, A, BC, L){disc, scale} → w = dt·A, the ZOH or bilinear
- * coefficient and λ in complex ops, then ai.ssmc.Vandermonde(λ, coef, L){scale}.
+ * lower-discretize: Discretize(dt, A, BC){disc} → w = dt·A, the ZOH or bilinear coefficient and λ
+ * in complex ops, here feeding ai.ssmc.Vandermonde(λ, coef, L){scale} as a taps lowering has it.
  * Numbers are checked against the explicit complex recurrence x_l = dA·x_{l−1} + dB·u_l (impulse
  * response, K = scale·Re Σ BC·x), in float64 and in onnxruntime after the whole pipeline.
  */
@@ -12,11 +12,11 @@ import { csePass } from '../../passes/cse.js';
 import { dcePass } from '../../passes/dce.js';
 import { foldConstantsPass } from '../../passes/fold-constants.js';
 import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { lowerSsmKernelPass } from '../../passes/lower-ssm-kernel.js';
+import { lowerDiscretizePass } from '../../passes/lower-discretize.js';
 import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
 import { runPipeline } from '../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import { diagKernel, evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
 type Disc = 'zoh' | 'bilinear';
 const H = 4, N = 3, C = 2;
@@ -71,21 +71,19 @@ function recurrence(s: Ssm, disc: Disc, scale: number, L: number): Float64Array 
   return out;
 }
 
-/** k = DiagSSMKernel(dt, A, BC, L) as the only output, L read from the shape of input u. */
+/** k = Vandermonde(Discretize(dt, A, BC), L) as the only output, L read from the shape of input u. */
 function kernelModel(opset: number, s: Ssm, disc: Disc, scale: number, L: number | 'L'): Model {
   const { model, b } = newModel(opset);
   const u = input(model, 'u', L === 'L' ? ['batch', H, 'L'] : [1, H, L]);
-  const k = b.ssm('DiagSSMKernel', [b.initializer('dt', s.dt), b.initializer('A', s.A), b.initializer('BC', s.BC), b.dim(u, 2)], {
-    disc, scale: { kind: 'float', value: scale },
-  });
+  const k = diagKernel(b, b.initializer('dt', s.dt), b.initializer('A', s.A), b.initializer('BC', s.BC), b.dim(u, 2), disc, scale);
   model.graph.renameValue(k, 'k');
   model.graph.outputs.push(k);
   return model;
 }
 
-const TAIL = [lowerSsmKernelPass, lowerVandermondePass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
+const TAIL = [lowerDiscretizePass, lowerVandermondePass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
 
-describe('lower-ssm-kernel: IR before and after', () => {
+describe('lower-discretize: IR before and after', () => {
   const tiny: Ssm = {
     dt: f32([0.125, 0.25], [2, 1]),
     A: c64([-0.5, -0.25], [1, 2], [1, 2]),
@@ -96,7 +94,7 @@ describe('lower-ssm-kernel: IR before and after', () => {
     const u = input(model, 'u', ['batch', 2, 'L']);
     const A = b.initializer('A', c64([-0.5, -0.25, -0.5, -0.25], [1, 2, 1, 2], [2, 2]));
     const BC = b.initializer('BC', c64([1, 0.5, 1, 0.5], [0, -1, 0, -1], [1, 2, 2]));
-    const k = b.ssm('DiagSSMKernel', [b.initializer('dt', tiny.dt), A, BC, b.dim(u, 2)], { disc, scale: { kind: 'float', value: 2 } });
+    const k = diagKernel(b, b.initializer('dt', tiny.dt), A, BC, b.dim(u, 2), disc, 2);
     model.graph.renameValue(k, 'k');
     model.graph.outputs.push(k);
     return model;
@@ -110,17 +108,18 @@ describe('lower-ssm-kernel: IR before and after', () => {
     '  const %axis_1_1: i64[] = [2]',
   ];
 
-  it('zoh: Mul(A, dt) → Exp → Sub 1 → Div A → Mul BC, then Vandermonde(w, coef, L)', () => {
+  it('zoh: Mul(A, dt) → Exp → Sub 1 → Div A → Mul BC feed the Vandermonde as (w, coef)', () => {
     const model = tinyModel('zoh');
     expect(printModel(model)).toBe([
       ...head,
       '  %shape = Shape(%u) : i64[3]',
       '  %gather = Gather(%shape, %axis_1_1) {axis=0} : i64[]',
-      '  %k = ai.ssmc.DiagSSMKernel(%dt, %A, %BC, %gather) {disc="zoh", scale=2.0} : f32[1,2,L]',
+      '  %discretize.0, %discretize.1 = ai.ssmc.Discretize(%dt, %A, %BC) {disc="zoh"} : c64[2,2], c64[1,2,2]',
+      '  %k = ai.ssmc.Vandermonde(%discretize.0, %discretize.1, %gather) {scale=2.0} : f32[1,2,L]',
       '  return %k',
       '}',
     ].join('\n'));
-    runPipeline(model, { opset: 17 }, [lowerSsmKernelPass]);
+    runPipeline(model, { opset: 17 }, [lowerDiscretizePass]);
     expect(printModel(model)).toBe([
       ...head,
       '  const %one_1_1: c64[] = [1.0, 0.0]',
@@ -137,9 +136,9 @@ describe('lower-ssm-kernel: IR before and after', () => {
     ].join('\n'));
   });
 
-  it('bilinear: w/2, coef = BC·dt/(1 − w/2), λ = Log((1 + w/2)/(1 − w/2)), then Vandermonde(λ, coef, L)', () => {
+  it('bilinear: w/2, coef = BC·dt/(1 − w/2), λ = Log((1 + w/2)/(1 − w/2)) feed the Vandermonde', () => {
     const model = tinyModel('bilinear');
-    runPipeline(model, { opset: 17 }, [lowerSsmKernelPass]);
+    runPipeline(model, { opset: 17 }, [lowerDiscretizePass]);
     expect(printModel(model)).toBe([
       ...head,
       '  const %one_1_1: c64[] = [1.0, 0.0]',
@@ -162,23 +161,23 @@ describe('lower-ssm-kernel: IR before and after', () => {
 
   it('rejects a disc it cannot lower, naming the node', () => {
     const model = tinyModel('zoh');
-    model.graph.nodes.find((n) => n.op === 'DiagSSMKernel')!.attrs.set('disc', { kind: 'string', value: 'dss' });
-    expect(() => lowerSsmKernelPass.run(model, { opset: 17 })).toThrow(/DiagSSMKernel.*disc must be 'zoh' or 'bilinear', got 'dss'/);
+    model.graph.nodes.find((n) => n.op === 'Discretize')!.attrs.set('disc', { kind: 'string', value: 'dss' });
+    expect(() => lowerDiscretizePass.run(model, { opset: 17 })).toThrow(/Discretize.*disc must be 'zoh' or 'bilinear', got 'dss'/);
   });
 
-  it('does nothing (and says so) on a graph without DiagSSMKernel', () => {
+  it('does nothing (and says so) on a graph without Discretize', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', [2]);
     model.graph.outputs.push(b.neg(x));
-    expect(lowerSsmKernelPass.run(model, { opset: 17 }).changed).toBe(false);
+    expect(lowerDiscretizePass.run(model, { opset: 17 }).changed).toBe(false);
   });
 });
 
-describe.each(['zoh', 'bilinear'] as const)('lower-ssm-kernel (%s): numbers vs the recurrence', (disc) => {
+describe.each(['zoh', 'bilinear'] as const)('lower-discretize (%s): numbers vs the recurrence', (disc) => {
   it.each([
     ['dt [H,1], scale 2', false, 2],
     ['dt [H,N], scale 1', true, 1],
-  ] as const)('%s: the definition, after lower-ssm-kernel, and after lower-vandermonde, in float64', (_label, perMode, scale) => {
+  ] as const)('%s: the definition, after lower-discretize, and after lower-vandermonde, in float64', (_label, perMode, scale) => {
     const s = ssm(21, perMode);
     for (const L of [1, 7, 32, 100]) {
       const want = recurrence(s, disc, scale, L);
@@ -190,10 +189,10 @@ describe.each(['zoh', 'bilinear'] as const)('lower-ssm-kernel (%s): numbers vs t
         const cmp = compareToReference(k.data, want, 1e-10);
         expect(cmp.ok, describeComparison(`${stage}, L=${L}`, cmp)).toBe(true);
       };
-      check('DiagSSMKernel');
-      runPipeline(model, { opset: 17 }, [lowerSsmKernelPass]);
-      expect(opsOf(model)).toContain('ai.ssmc.Vandermonde');
-      check('after lower-ssm-kernel');
+      check('Discretize and Vandermonde');
+      runPipeline(model, { opset: 17 }, [lowerDiscretizePass]);
+      expect(opsOf(model)).not.toContain('ai.ssmc.Discretize');
+      check('after lower-discretize');
       lowerVandermondePass.run(model, { opset: 17 });
       expect(opsOf(model).filter((o) => o.startsWith('ai.ssmc.') && o !== 'ai.ssmc.Real')).toEqual([]);
       check('after lower-vandermonde');

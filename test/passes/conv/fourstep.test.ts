@@ -1,38 +1,43 @@
 /**
- * lower-fftconv-fourstep: the plan (FFT size, stages, factors), the op structure (MatMuls only, one
+ * lower-conv-fourstep: the plan (FFT size, stages, factors), the op structure (MatMuls only, one
  * per stage and direction, the kernel's spectrum folded), and the numbers of the lowered graph in
- * onnxruntime-node against the float64 definition of FFTConv, over lengths 1 to 16384 (odd and
+ * onnxruntime-node against the float64 definition of LongConv, over lengths 1 to 16384 (odd and
  * prime ones included), one and two kernel channels, with and without the anti-causal kernel.
  */
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../ir/model.js';
-import { csePass } from '../../passes/cse.js';
-import { dcePass } from '../../passes/dce.js';
-import { foldConstantsPass } from '../../passes/fold-constants.js';
-import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { estimateAll } from '../../passes/cost-model.js';
-import { fourstepLengthsUnsupported, fourstepPlan, fourstepUnsupported, lowerFftConvFourstepPass, MAX_MATRIX_BYTES, planMatrixBytes, planWithFactors } from '../../passes/lower-fftconv-fourstep.js';
-import { LOWERING_ATTR } from '../../passes/lowering-tag.js';
-import { runPipeline } from '../../passes/run-pipeline.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import type { Model } from '../../../ir/model.js';
+import { csePass } from '../../../passes/cse.js';
+import { dcePass } from '../../../passes/dce.js';
+import { foldConstantsPass } from '../../../passes/fold-constants.js';
+import { lowerComplexPass } from '../../../passes/lower-complex.js';
+import { estimateAll } from '../../../passes/conv/cost-model.js';
+import { fourstepLengthsUnsupported, fourstepLowering, fourstepPlan, fourstepUnsupported, MAX_MATRIX_BYTES, planMatrixBytes, planWithFactors } from '../../../passes/conv/fourstep.js';
+import { lowerConvPass } from '../../../passes/conv/lower.js';
+import type { ConvFacts } from '../../../passes/conv/lowering.js';
+import { LOWERINGS } from '../../../passes/conv/registry.js';
+import { ORT_CPU } from '../../../passes/conv/targets.js';
+import { runPipeline } from '../../../passes/run-pipeline.js';
+import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
+import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
+
+const lowerFourstepPass = lowerConvPass(fourstepLowering);
 
 interface Case { L: number; Lk: number; C: number; H: number; B: number; bidir: boolean }
 
-/** FFTConv(u, k[, k_rev]) tagged for the four-step lowering; constant kernels unless `kernelAsInput`. */
+/** LongConv(u, k[, k_rev]) tagged for the four-step lowering; constant kernels unless `kernelAsInput`. */
 function convModel(opset: number, c: Case, opts: { symbolicBatch?: boolean; kernelAsInput?: boolean; tag?: string | null } = {}): Model {
   const { model, b } = newModel(opset);
   const u = input(model, 'u', [opts.symbolicBatch ? 'batch' : c.B, c.H, c.L]);
   const k = opts.kernelAsInput ? input(model, 'k', [c.C, c.H, c.Lk]) : b.initializer('k', randomTensor([c.C, c.H, c.Lk], 2, 0.5));
   const kRev = c.bidir ? b.initializer('k_rev', randomTensor([c.C, c.H, c.Lk], 3, 0.5)) : null;
   const tag = opts.tag === undefined ? 'fourstep' : opts.tag;
-  const y = b.ssm('FFTConv', kRev ? [u, k, kRev] : [u, k], tag === null ? {} : { [LOWERING_ATTR]: tag });
+  const y = tapsConv(b, u, k, kRev, tag);
   model.graph.renameValue(y, 'y');
   model.graph.outputs.push(y);
   return model;
 }
 
-const TAIL = [lowerFftConvFourstepPass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
+const TAIL = [lowerFourstepPass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
 
 function matmuls(m: Model): number {
   return opsOf(m).filter((o) => o === 'MatMul').length;
@@ -90,14 +95,15 @@ describe('the four-step limits and the cost model', () => {
   });
 
   it('the cost model estimates the plan fourstepPlan picks (and nothing where it refuses)', () => {
-    const facts = { H: 256, C: 1, Lk: null, bidirectional: false, diagModes: null };
+    const facts: ConvFacts = { H: 256, C: 1, L: null, Lk: null, fullLength: true, bidirectional: false, kernel: 'taps', hasTaps: true, modes: null, states: null };
+    const planning = { target: ORT_CPU, threads: 1, opset: 17 };
     for (const L of [1024, 4099, 16384]) {
-      const e = estimateAll({ ...facts, L, Lk: L }, 'ort-cpu', 1).find((x) => x.lowering === 'fourstep')!;
+      const e = estimateAll({ ...facts, L, Lk: L }, LOWERINGS, planning).find((x) => x.lowering === 'fourstep')!;
       const p = fourstepPlan(L, L, false);
       expect(e.note).toBe(`FFT ${p.n} = ${p.factors.join('·')} as MatMuls`);
       expect(e.ms).toBeGreaterThan(0);
     }
-    const refused = estimateAll({ ...facts, L: 131072, Lk: 131072 }, 'ort-cpu', 1).find((x) => x.lowering === 'fourstep')!;
+    const refused = estimateAll({ ...facts, L: 131072, Lk: 131072 }, LOWERINGS, planning).find((x) => x.lowering === 'fourstep')!;
     expect(refused.ms).toBeNull();
     expect(refused.note).toMatch(/DFT matrices/);
   });
@@ -106,18 +112,18 @@ describe('the four-step limits and the cost model', () => {
 describe('fourstepUnsupported', () => {
   it('refuses a symbolic length with the fix, accepts a fixed one', () => {
     const { model, b } = newModel(17);
-    const dyn = b.ssm('FFTConv', [input(model, 'u', ['batch', 2, 'L']), input(model, 'k', [1, 2, 'L'])]);
+    const dyn = tapsConv(b, input(model, 'u', ['batch', 2, 'L']), input(model, 'k', [1, 2, 'L']), null);
     expect(fourstepUnsupported(dyn.producer!)).toBe('the four-step FFT needs a fixed length; compile with --seq-len N');
-    const fixed = b.ssm('FFTConv', [input(model, 'u2', ['batch', 2, 8]), input(model, 'k2', [1, 2, 8])]);
+    const fixed = tapsConv(b, input(model, 'u2', ['batch', 2, 8]), input(model, 'k2', [1, 2, 8]), null);
     expect(fourstepUnsupported(fixed.producer!)).toBeNull();
   });
 });
 
-describe('lower-fftconv-fourstep: structure', () => {
+describe('lower-conv-fourstep: structure', () => {
   it.each([[64, 2], [4099, 3]])('L = %i: %i stages → MatMuls only; after folding one per stage and direction', (L, stages) => {
     const c: Case = { L, Lk: L, C: 2, H: 1, B: 1, bidir: true };
     const m = convModel(17, c);
-    lowerFftConvFourstepPass.run(m, { opset: 17 });
+    lowerFourstepPass.run(m, { opset: 17 });
     expect(opsOf(m).filter((o) => o.startsWith('ai.ssmc') || o === 'DFT')).toEqual([]);
     expect(matmuls(m)).toBe(3 * stages); // u forward, k forward, inverse
     const plan = fourstepPlan(L, L, true);
@@ -136,11 +142,11 @@ describe('lower-fftconv-fourstep: structure', () => {
     }
   });
 
-  it('leaves FFTConv nodes tagged otherwise, or untagged, alone', () => {
+  it('leaves LongConv nodes tagged otherwise, or untagged, alone', () => {
     for (const tag of [null, 'dft']) {
       const m = convModel(17, { L: 8, Lk: 8, C: 1, H: 1, B: 1, bidir: false }, { tag });
-      expect(lowerFftConvFourstepPass.run(m, { opset: 17 }).changed).toBe(false);
-      expect(opsOf(m)).toEqual(['ai.ssmc.FFTConv']);
+      expect(lowerFourstepPass.run(m, { opset: 17 }).changed).toBe(false);
+      expect(opsOf(m)).toEqual(['ai.ssmc.LongConv']);
     }
   });
 });
@@ -210,7 +216,7 @@ describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64
     const u = randomTensor([c.B, c.H, c.L], 6);
     const reference = evalF64(convModel(17, c, { tag: null }), { u }).get('y')!;
     const m = convModel(17, c);
-    lowerFftConvFourstepPass.run(m, { opset: 17 });
+    lowerFourstepPass.run(m, { opset: 17 });
     const cmp = compareToReference(evalF64(m, { u }).get('y')!.data, reference.data, 1e-6);
     expect(cmp.ok, describeComparison('float64', cmp)).toBe(true);
   });
