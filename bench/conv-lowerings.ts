@@ -16,7 +16,6 @@ import { isLongConv } from '../ir/ops/long-conv.js';
 import { LOWERINGS } from '../passes/conv/registry.js';
 import { buildModel, lowerModel, type Compiled, type CompileOptions, type ModelFile, type Weights } from '../src/compile.js';
 import { UserError } from '../src/errors.js';
-import { resolveArgs } from '../src/models/args.js';
 import { findArch } from '../src/models/registry.js';
 import { Rng } from '../src/models/rng.js';
 import { nodeBackend } from '../src/runtime/node.js';
@@ -118,8 +117,7 @@ function initialWeights(spec: LayerSpec, width: number): Weights {
   let w = initCache.get(key);
   if (!w) {
     const file = spec.file(width);
-    const arch = findArch(file.arch);
-    w = { tensors: arch.init(resolveArgs(arch.id, arch.schema, file.args), new Rng(0)), source: `${spec.id} init` };
+    w = { tensors: new Map(findArch(file.arch).configure(file.args).layer.init(new Rng(0))), source: `${spec.id} init` };
     initCache.set(key, w);
   }
   return w;

@@ -11,7 +11,8 @@ import { readSafetensors } from '../export/safetensors.js';
 import { i64 } from '../ir/tensor.js';
 import { compileModel, parseModelFile } from '../src/compile.js';
 import { createSession } from '../src/runtime/run.js';
-import { runSteps, stepStates, zeroStates } from '../src/step-runner.js';
+import { readStates } from '../src/metadata.js';
+import { runSteps, zeroStates } from '../src/step-runner.js';
 import { median } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
@@ -25,7 +26,7 @@ export async function benchStepVsConv(): Promise<{ table: string; json: unknown 
   const opts = { seqLen: null, opset: 17 } as const;
   const conv = await createSession(modelToBytes(compileModel(file, weights, opts).model), { threads: THREADS });
   const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
-  const specs = stepStates(stepModel);
+  const specs = readStates(stepModel);
   const step = await createSession(modelToBytes(stepModel), { threads: THREADS });
   const tokens = Array.from({ length: Math.max(...POSITIONS) }, (_, i) => (i * 7919 + 13) % 256);
 

@@ -15,7 +15,8 @@ import { compileModel, parseModelFile } from '../src/compile.js';
 import type { OrtBackend } from '../src/runtime/backend.js';
 import { nodeBackend } from '../src/runtime/node.js';
 import { wasmBackend } from '../src/runtime/web.js';
-import { runSteps, stepStates, zeroStates, type StateSpec } from '../src/step-runner.js';
+import { readStates, type StateInfo } from '../src/metadata.js';
+import { runSteps, zeroStates } from '../src/step-runner.js';
 import { median, timeSession } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
@@ -38,7 +39,7 @@ function tokenAt(i: number): number {
   return (i * 7919 + 13) % 256; // a fixed, byte-valued stream: deterministic inputs for both runtimes
 }
 
-async function stepLatency(backend: OrtBackend, bytes: Uint8Array, specs: StateSpec[]): Promise<number> {
+async function stepLatency(backend: OrtBackend, bytes: Uint8Array, specs: StateInfo[]): Promise<number> {
   const session = await backend.createSession(bytes, { threads: 1 });
   try {
     let states = zeroStates(specs, 1);
@@ -64,7 +65,7 @@ export async function benchWebVsNode(): Promise<{ table: string; json: unknown }
   const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`)), 'gss_code.weights.safetensors'), source: 'gss-code' };
   const opts = { seqLen: null, opset: 17 } as const;
   const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
-  const specs = stepStates(stepModel);
+  const specs = readStates(stepModel);
   const stepBytes = modelToBytes(stepModel);
   const convBytes = modelToBytes(compileModel(file, weights, opts).model);
 

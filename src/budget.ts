@@ -1,7 +1,5 @@
-import type { LayerInfo } from './layer-metadata.js';
-import type { ArchDef } from './models/arch.js';
 import type { CostPart } from './models/cost.js';
-import type { ArgValues } from './models/args.js';
+import type { ParamSpec, SsmLayerInfo } from './models/layer.js';
 import { UserError } from './errors.js';
 
 /**
@@ -40,9 +38,8 @@ const SECONDS_PER_NODE = 4e-4;
 /** float64 multiply-adds per second in the interpreter and the compile-time linear algebra. */
 export const FLOPS_PER_SECOND = 5e8;
 
-/** Parameters and graph size, from the arch's parameter list alone. */
-export function estimateFromParams(arch: ArchDef, args: ArgValues): CostPart[] {
-  const specs = arch.params(args);
+/** Parameters and graph size, from the model's parameter list alone. */
+export function estimateFromParams(specs: readonly ParamSpec[]): CostPart[] {
   let params = 0;
   for (const s of specs) params += s.shape.reduce((n, d) => n * d, 1);
   const nodes = NODES_PER_PARAMETER_TENSOR * specs.length;
@@ -58,10 +55,10 @@ export function estimateFromParams(arch: ArchDef, args: ArgValues): CostPart[] {
  * the fold limit (else it stays in the graph for onnxruntime); measured, about 0.4 µs and, at
  * the peak, 3.5 float64 copies per element, at most ~7 fold limits at once.
  */
-export function estimateConvolutions(layers: readonly LayerInfo[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
+export function estimateConvolutions(layers: readonly SsmLayerInfo[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
   if (seqLen === null) return [];
   return layers.map((l) => {
-    const H = l.H ?? 1, C = l.channels ?? 1, N = l.N ?? 1, L = seqLen;
+    const { H, N } = l, C = l.channels, L = seqLen;
     const elements = C * H * N * L;
     const folded = elements * 8 <= foldLimitBytes;
     return {

@@ -1,8 +1,8 @@
 import type { Tensor } from '../ir/tensor.js';
 import { isInteger, type DType } from '../ir/types.js';
 import { UserError } from './errors.js';
-import type { ArchDef, ParamSpec } from './models/arch.js';
-import type { ArgValues } from './models/args.js';
+import type { ConfiguredModel } from './models/arch.js';
+import type { ParamSpec } from './models/layer.js';
 
 /** Prefixes that wrappers put before a module's own names: DDP / DataParallel, torch.compile, a Lightning module's `model` attribute. */
 export const WRAPPER_PREFIXES: readonly string[] = ['module.', '_orig_mod.', 'model.'];
@@ -34,8 +34,8 @@ export interface MatchOptions {
  * An arch may therefore declare its names either with the wrapper's prefix (a whole Lightning
  * model's `model.layers.…` beside `encoder.0.…`) or without it.
  */
-export function matchCheckpoint(arch: ArchDef, args: ArgValues, weights: CheckpointTensors, opts: MatchOptions = {}): CheckpointMatch {
-  return matchTensors(arch.params(args), weights, `arch '${arch.id}' (${arch.official})`, opts);
+export function matchCheckpoint(model: ConfiguredModel, weights: CheckpointTensors, opts: MatchOptions = {}): CheckpointMatch {
+  return matchTensors(model.layer.params(), weights, `arch '${model.arch.id}' (${model.arch.official})`, opts);
 }
 
 /** What matching needs of a checkpoint (`readCheckpoint`'s result is one). */

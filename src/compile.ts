@@ -1,25 +1,26 @@
 import { Builder } from '../ir/builder.js';
 import { Model } from '../ir/model.js';
-import { SSMC_DOMAIN } from '../ir/node.js';
+import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import type { Tensor } from '../ir/tensor.js';
 import { tensorType, type Dim } from '../ir/types.js';
-import { PassError, type CompileTarget } from '../passes/pass.js';
+import type { Value } from '../ir/value.js';
 import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
 import type { ConvLowering } from '../passes/conv/lowering.js';
 import { LoweringRefusedError, type LoweringDecision } from '../passes/conv/select.js';
+import { PassError, type CompileTarget } from '../passes/pass.js';
 import { buildPipeline } from '../passes/pipeline.js';
 import { runPipeline } from '../passes/run-pipeline.js';
 import { checkBudget, DEFAULT_BUDGET, estimateConvolutions, estimateFromParams, type Budget, type CostPart } from './budget.js';
 import { matchCheckpoint, type CheckpointMatch } from './checkpoint.js';
 import { UserError } from './errors.js';
-import { describeLayers, withLowerings, type LayerInfo } from './layer-metadata.js';
-import type { ArchDef, DplrStepChoice, ModelIo } from './models/arch.js';
-import { resolveArgs, type ArgValues } from './models/args.js';
+import { writeMetadata, type CompileMode, type LayerInfo, type SsmcMetadata } from './metadata.js';
+import type { Arch, ModelIo } from './models/arch.js';
+import type { ArgValues } from './models/args.js';
+import { hasRecurrence, type DplrStepChoice, type LayerContext, type SsmLayerInfo } from './models/layer.js';
 import { ParamStore } from './models/params.js';
 import { findArch } from './models/registry.js';
 import { Rng } from './models/rng.js';
-import type { FinalStates, StepStates } from './models/step.js';
-import type { Value } from '../ir/value.js';
+import { StateIo } from './state-io.js';
 
 /** A model file: `{"arch": "<id>", "args": {<official constructor arguments>}, "seed"?: n}`. */
 export interface ModelFile {
@@ -31,7 +32,7 @@ export interface ModelFile {
 
 export const SUPPORTED_OPSETS = [17, 18, 19, 20, 21];
 
-export type CompileMode = 'conv' | 'step' | 'prefill';
+export type { CompileMode };
 export const COMPILE_MODES: readonly CompileMode[] = ['conv', 'step', 'prefill'];
 
 export interface CompileOptions {
@@ -48,6 +49,8 @@ export interface CompileOptions {
   runtime?: string;
   /** The lowerings to choose from (default: every registered one, passes/conv/registry.ts). */
   lowerings?: readonly ConvLowering[];
+  /** The archs a model file may name (default: every registered one, src/models/registry.ts). */
+  archs?: readonly Arch[];
   threads?: number;
   /** Emit the high-level ops as `ai.ssmc` function calls (--custom-ops); default false. */
   customOps?: boolean;
@@ -65,11 +68,17 @@ export const MAX_SEQ_LEN = 2 ** 24;
 
 export interface Compiled {
   model: Model;
-  arch: ArchDef;
+  arch: Arch;
   args: ArgValues;
   io: ModelIo;
+  /** The ssmc.* metadata written into the model. */
+  meta: SsmcMetadata;
+  /** The SSM layers the build declared, each with its LongConv node (gone once lowered). */
+  ssmLayers: { info: SsmLayerInfo; node: Node }[];
   /** What select-lowering chose for each long convolution (after lowering). */
   decisions: LoweringDecision[];
+  /** Each SSM layer with the decision for its convolution, after compileModel. */
+  convolutions: { layer: LayerInfo; decision: LoweringDecision | null }[];
   /** The SSM layers (also in the `ssmc.layers` metadata), after compileModel. */
   layers: LayerInfo[];
   /** How the checkpoint's tensors were taken (prefix stripped, dtypes converted); null without weights. */
@@ -112,14 +121,23 @@ export interface Weights {
 /** Model file (+ checkpoint) → lowered IR, ready for export. */
 export function compileModel(file: ModelFile, weights: Weights | null, opts: CompileOptions): Compiled {
   const built = buildModel(file, weights, opts);
-  // Read before lowering, while each convolution and its kernel generator are still one node each.
-  built.layers = describeLayers(built.model, built.arch.id, built.args);
+  // Before lowering, while each convolution is one node with its kernel's description.
   const mode = opts.mode ?? 'conv';
-  checkBudget([...built.costs, ...estimateConvolutions(built.layers, mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES)], budgetOf(opts));
+  checkBudget([...built.costs, ...estimateConvolutions(built.ssmLayers.map((l) => l.info), mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES)], budgetOf(opts));
   lowerModel(built, opts);
-  built.layers = withLowerings(built.layers, built.decisions);
-  if (built.layers.length > 0) built.model.metadata.set('ssmc.layers', JSON.stringify(built.layers));
+  built.convolutions = built.ssmLayers.map(({ info, node }) => {
+    const decision = built.decisions.find((d) => d.node === node) ?? null;
+    return { layer: { name: info.name, family: built.arch.id, kernel: info.kernel, lowering: decision?.lowering ?? null, H: info.H, N: info.N, channels: info.channels, bidirectional: info.bidirectional }, decision };
+  });
+  built.layers = built.convolutions.map((c) => c.layer);
+  built.meta.layers = built.layers;
+  writeMetadata(built.model, built.meta);
   return built;
+}
+
+/** A fresh model's parameters, like the official initialisation (seeded by the file's `seed`, default 0). */
+export function initialWeights(file: ModelFile, archs?: readonly Arch[]): Map<string, Tensor> {
+  return new Map(findArch(file.arch, archs).configure(file.args).layer.init(new Rng(file.seed ?? 0)));
 }
 
 /**
@@ -133,54 +151,50 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   if (opts.seqLen !== null && (!Number.isInteger(opts.seqLen) || opts.seqLen < 1 || opts.seqLen > MAX_SEQ_LEN)) {
     throw new UserError(`--seq-len must be an integer from 1 to ${MAX_SEQ_LEN} (2^24) or "dynamic", got ${opts.seqLen}`);
   }
-  const arch = findArch(file.arch);
-  const args = resolveArgs(arch.id, arch.schema, file.args);
-  arch.validate?.(args);
+  const arch = findArch(file.arch, opts.archs);
+  const configured = arch.configure(file.args);
+  const { layer, io } = configured;
   const mode0 = opts.mode ?? 'conv';
   // Before anything is allocated from the arguments: parameters, graph, and the arch's own work.
-  const costs = [...estimateFromParams(arch, args), ...(arch.compileCost?.(args, { seqLen: mode0 === 'step' ? null : opts.seqLen, mode: mode0 }) ?? [])];
+  const costs = [...estimateFromParams(layer.params()), ...configured.compileCost({ seqLen: mode0 === 'step' ? null : opts.seqLen, mode: mode0 })];
   checkBudget(costs, budgetOf(opts));
-  const checkpoint = weights ? matchCheckpoint(arch, args, weights) : null;
-  const tensors = checkpoint ? checkpoint.tensors : arch.init(args, new Rng(file.seed ?? 0));
+  const checkpoint = weights ? matchCheckpoint(configured, weights) : null;
+  const tensors = checkpoint ? checkpoint.tensors : new Map(layer.init(new Rng(file.seed ?? 0)));
   const warnings = weights ? nonFiniteWarnings(tensors, weights.source) : [];
 
   const model = new Model(opts.opset);
   model.opsetImports.set(SSMC_DOMAIN, 1);
   const b = new Builder(model.graph, opts.opset);
-  const io = arch.io(args);
   const mode = opts.mode ?? 'conv';
   const len: Dim = opts.seqLen ?? 'L';
-  let inputShape = io.inputShape(len), outputShape = io.outputShape(len);
-  let step: StepGraphStates | null = null;
-  let prefill: StepGraphStates | null = null;
-  if (mode !== 'conv') {
-    // A prefill graph ends in the states a step graph continues from, so it needs the same recurrence.
-    const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode in this version of ssmc`;
-    if (typeof stepIo === 'string') throw new UserError(`--mode ${mode}: ${stepIo}`);
-  }
-  if (mode === 'prefill') prefill = new StepGraphStates(b);
-  if (mode === 'step') {
-    const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode in this version of ssmc`;
-    if (typeof stepIo === 'string') throw new UserError(`--mode step: ${stepIo}`);
-    inputShape = stepIo.input;
-    outputShape = stepIo.output;
-    step = new StepGraphStates(b);
-  }
-  const input = model.graph.addInput('input', tensorType(io.inputDtype, inputShape));
-  const out = arch.build({ b, args, params: new ParamStore(b, tensors), input, step, prefill, dplrStep: opts.dplrStep });
+  // The form the mode asks for; a prefill graph ends in the states a step graph continues from,
+  // so it needs the same recurrence.
+  const recurrence = layer.recurrence;
+  let form: (ctx: LayerContext, x: Value, states: StateIo) => Value;
+  if (mode === 'conv') form = (c, x) => layer.conv(c, x);
+  else if (!hasRecurrence(recurrence)) throw new UserError(`--mode ${mode}: ${recurrence.none}`);
+  else form = mode === 'step' ? recurrence.step : recurrence.prefill;
+  const shapes = mode === 'step' ? io.step : { input: io.inputShape(len), output: io.outputShape(len) };
+  const input = model.graph.addInput('input', tensorType(io.inputDtype, shapes.input));
+  const ssmLayers: Compiled['ssmLayers'] = [];
+  const ctx: LayerContext = {
+    b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto' },
+    ssmLayer: (y, info) => ssmLayers.push({ info, node: y.producer! }),
+  };
+  const states = new StateIo(b);
+  const out = form(ctx, input, states);
   model.graph.renameValue(out, 'output');
   model.graph.outputs.push(out);
-  out.type = tensorType(out.type.dtype, outputShape);
-  if (step) step.finish(model);
-  if (prefill) prefill.finish(model);
-  model.metadata.set('ssmc.arch', arch.id);
-  model.metadata.set('ssmc.official', arch.official);
-  model.metadata.set('ssmc.args', JSON.stringify(args));
-  model.metadata.set('ssmc.mode', mode);
-  model.metadata.set('ssmc.layout', mode === 'step' ? `${io.layout} without L (one position)` : io.layout);
-  if (mode !== 'step') model.metadata.set('ssmc.seq_len', opts.seqLen === null ? 'dynamic' : String(opts.seqLen));
-  model.metadata.set('ssmc.weights', weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`);
-  return { model, arch, args, io, decisions: [], layers: [], checkpoint, costs, warnings };
+  out.type = tensorType(out.type.dtype, shapes.output);
+  const meta: SsmcMetadata = {
+    arch: arch.id, official: arch.official, args: configured.args, mode,
+    layout: mode === 'step' ? `${io.layout} without L (one position)` : io.layout,
+    seqLen: mode === 'step' ? null : opts.seqLen ?? 'dynamic',
+    weights: weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`,
+    layers: [], states: states.finish(model),
+  };
+  writeMetadata(model, meta);
+  return { model, arch, args: configured.args, io, meta, ssmLayers, decisions: [], convolutions: [], layers: [], checkpoint, costs, warnings };
 }
 
 function budgetOf(opts: CompileOptions): Budget | null {
@@ -204,45 +218,6 @@ function nonFiniteWarnings(tensors: Map<string, Tensor>, source: string): string
   return [`${source}: ${count} tensor${count > 1 ? 's hold' : ' holds'} NaN or infinite values: ${bad.join(', ')}${count > bad.length ? `, and ${count - bad.length} more` : ''}; the compiled model will carry them into its outputs`];
 }
 
-/** Step graphs: `state.<layer>` inputs and `state_out.<layer>` outputs, [batch, H, N, 2] float32. */
-class StepGraphStates implements StepStates, FinalStates {
-  private readonly layers: { name: string; H: number; N: number; next: Value | null; meaning?: string }[] = [];
-
-  constructor(private readonly b: Builder) {}
-
-  state(layer: string, H: number, N: number, meaning?: string): Value {
-    const v = this.b.graph.addInput(`state.${layer}`, tensorType('float32', ['batch', H, N, 2]));
-    this.layers.push({ name: layer, H, N, next: null, meaning });
-    const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: -1 });
-    return this.b.ssm('Complex', [part(0), part(1)]);
-  }
-
-  set(layer: string, H: number, N: number, state: Value, meaning?: string): void {
-    this.layers.push({ name: layer, H, N, next: null, meaning });
-    this.setOut(layer, state);
-  }
-
-  setOut(layer: string, next: Value): void {
-    const entry = this.layers.find((l) => l.name === layer);
-    if (!entry) throw new Error(`internal: state '${layer}' was not declared`);
-    const pair = [this.b.ssm('Real', [next]), this.b.ssm('Imag', [next])].map((x) => this.b.unsqueeze(x, [3]));
-    entry.next = this.b.concat(pair, 3);
-  }
-
-  finish(model: Model): void {
-    for (const l of this.layers) {
-      if (!l.next) throw new Error(`internal: state '${l.name}' has no new value`);
-      model.graph.renameValue(l.next, `state_out.${l.name}`);
-      l.next.type = tensorType('float32', ['batch', l.H, l.N, 2]);
-      model.graph.outputs.push(l.next);
-    }
-    model.metadata.set('ssmc.states', JSON.stringify(this.layers.map((l) => ({
-      input: `state.${l.name}`, output: `state_out.${l.name}`, shape: ['batch', l.H, l.N, 2], dtype: 'float32',
-      meaning: `${l.meaning ?? 'complex diagonal SSM state'}, (re, im) in the last dim; zeros at the start of a sequence`,
-    }))));
-  }
-}
-
 /** Run the lowering pipeline on a built model, in place. */
 export function lowerModel(c: Compiled, opts: CompileOptions): void {
   const { model } = c;
@@ -258,8 +233,8 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
     // A forced lowering that a layer cannot take is the user's choice to fix, not a compiler bug.
     if (e instanceof PassError && e.cause instanceof LoweringRefusedError) {
       const { node, lowering, why } = e.cause;
-      const layer = c.layers.find((l) => l.conv === node.name);
-      const what = layer ? `the long convolution of layer '${layer.name}'` : `convolution '${node.name}'`;
+      const layer = c.ssmLayers.find((l) => l.node === node);
+      const what = layer ? `the long convolution of layer '${layer.info.name}'` : `convolution '${node.name}'`;
       throw new UserError(`--lowering ${lowering} cannot lower ${what}: ${why}; use --lowering auto to pick per layer`, { cause: e });
     }
     throw e;

@@ -5,7 +5,7 @@ import { modelToBytes } from '../export/onnx-write.js';
 import { readSafetensors } from '../export/safetensors.js';
 import { compileModel, parseModelFile } from '../src/compile.js';
 import { writeAtomic } from '../src/files.js';
-import { stepStates } from '../src/step-runner.js';
+import { readStates } from '../src/metadata.js';
 import { defaultWebDist, isMain, projectRoot } from './paths.js';
 import type { DemoManifest } from './src/protocol.js';
 
@@ -59,7 +59,7 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
     stepModel: 'gss-code.step.onnx',
     convModel: 'gss-code.conv.onnx',
     vocab,
-    states: stepStates(step),
+    states: readStates(step),
     prompt: config.prompt,
     checkpoint: { modelFile: 'gss-code/model.json', weights: 'gss-code/gss_code.weights.safetensors' },
     wasmDir: 'ort/',

@@ -1,7 +1,8 @@
 import type { Builder } from '../../ir/builder.js';
 import { knownInts } from '../../ir/infer/context.js';
-import type { Node } from '../../ir/node.js';
+import { ONNX_DOMAIN, type Node } from '../../ir/node.js';
 import { readLongConv, type KernelForm } from '../../ir/ops/long-conv.js';
+import { toNumbers } from '../../ir/tensor.js';
 import type { Dim } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import type { RuntimeTarget } from './targets.js';
@@ -65,6 +66,18 @@ function covers(L: Dim, Lk: Dim): boolean {
   return (typeof L === 'number' && typeof Lk === 'number' && Lk >= L) || (L !== null && L === Lk);
 }
 
+/**
+ * Whether `length` is the length of `u` itself (Gather(Shape(u), 2)): then the kernel covers the
+ * input whatever the types say, e.g. deep in a model where shape inference lost the symbol.
+ */
+function isLengthOf(length: Value, u: Value): boolean {
+  const gather = length.producer;
+  if (!gather || gather.domain !== ONNX_DOMAIN || gather.op !== 'Gather' || gather.attrInt('axis', 0) !== 0) return false;
+  const shape = gather.inputs[0]?.producer;
+  const index = gather.inputs[1]?.constant ? toNumbers(gather.inputs[1].constant) : null;
+  return shape?.op === 'Shape' && shape.domain === ONNX_DOMAIN && shape.inputs[0] === u && index?.length === 1 && index[0] === 2 && shape.attrs.size === 0;
+}
+
 export function convFacts(node: Node): ConvFacts {
   const conv = readLongConv(node);
   const [, H, L] = conv.u.type.shape ?? [];
@@ -79,7 +92,7 @@ export function convFacts(node: Node): ConvFacts {
     H, C,
     L: fixedL,
     Lk: typeof length === 'number' ? length : hasTaps ? fixedL : null,
-    fullLength: conv.kernel === 'dense' || covers(L ?? null, length),
+    fullLength: conv.kernel === 'dense' || covers(L ?? null, length) || (conv.kernel === 'diagonal' && isLengthOf(conv.length, conv.u)),
     bidirectional: (conv.kernel === 'taps' && conv.kRev !== null) || (conv.kernel === 'diagonal' && conv.reverse !== null),
     kernel: conv.kernel,
     hasTaps,

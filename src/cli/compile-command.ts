@@ -5,7 +5,7 @@ import { TARGETS } from '../../passes/conv/targets.js';
 import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, parseModelFile, type CompileMode, type Compiled } from '../compile.js';
 import { describeWeights, readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
-import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/arch.js';
+import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/layer.js';
 import { checkOutputPath, readInput, readModelJson, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
 import { flag, intFlag, parseArgv } from './argv.js';
@@ -67,25 +67,18 @@ export async function compileCommand(argv: string[]): Promise<void> {
   console.log(summarizeModel(compiled.model));
   for (const line of describeDecisions(compiled)) console.log(line);
   for (const line of describeFunctions(compiled)) console.log(line);
-  const states = compiled.model.metadata.get('ssmc.states');
-  if (states) {
+  const { states } = compiled.meta;
+  if (states.length > 0) {
     console.log('states (zeros at the start of a sequence; feed each step the previous step\'s state_out):');
-    for (const s of JSON.parse(states) as { input: string; output: string; shape: unknown[]; meaning: string }[]) {
-      console.log(`  ${s.input} → ${s.output}: float32[${s.shape.join(',')}]: ${s.meaning}`);
-    }
+    for (const s of states) console.log(`  ${s.input} → ${s.output}: float32[${s.shape.join(',')}]: ${s.meaning}`);
   }
 }
 
 /** One line per long convolution: the layer, the lowering and why (the cost model's estimate or --lowering). */
 export function describeDecisions(compiled: Compiled): string[] {
-  if (compiled.decisions.length === 0) return [];
-  const lines = ['long convolutions:'];
-  for (const d of compiled.decisions) {
-    const layer = compiled.layers.find((l) => l.conv === d.node.name);
-    const what = layer ? `${layer.name} (${layer.kernel}, H=${layer.H}${layer.N !== null ? `, N=${layer.N}` : ''})` : d.node.name;
-    lines.push(`  ${what}: ${d.lowering} — ${d.reason}`);
-  }
-  return lines;
+  const lines = compiled.convolutions.flatMap(({ layer, decision }) =>
+    decision ? [`  ${layer.name} (${layer.kernel}, H=${layer.H}${layer.N !== null ? `, N=${layer.N}` : ''}): ${decision.lowering} — ${decision.reason}`] : []);
+  return lines.length > 0 ? ['long convolutions:', ...lines] : [];
 }
 
 /** With --custom-ops: the ai.ssmc ops the graph calls and the functions that carry their bodies. */

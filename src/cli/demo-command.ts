@@ -8,7 +8,8 @@ import { i64 } from '../../ir/tensor.js';
 import { buildModel, compileModel, parseModelFile } from '../compile.js';
 import { argmaxRow, bitsPerByte } from '../lm.js';
 import { createSession } from '../runtime/run.js';
-import { generateTokens, stepStates } from '../step-runner.js';
+import { readStates } from '../metadata.js';
+import { generateTokens } from '../step-runner.js';
 import { summarizeModel } from '../summary.js';
 import { compareToReference, describeComparison } from '../verify/compare.js';
 
@@ -56,7 +57,7 @@ export async function demoCommand(): Promise<void> {
 
   // 3. Greedy continuation with the step graph: O(1) per token, states carried between steps.
   const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
-  const specs = stepStates(stepModel);
+  const specs = readStates(stepModel);
   const stepper = await createSession(modelToBytes(stepModel));
   const t1 = performance.now();
   const ids = await generateTokens(stepper, specs, prompt, CONTINUATION_BYTES, (logits) => argmaxRow(logits, 0, 256));

@@ -8,7 +8,8 @@ import { UserError } from '../errors.js';
 import { readModelFile } from '../external-data.js';
 import { readInput } from '../files.js';
 import { findArch } from '../models/registry.js';
-import { resolveArgs } from '../models/args.js';
+import { compiledMode } from '../metadata.js';
+import { hasRecurrence } from '../models/layer.js';
 import { tritonRepository, type RepositoryFiles } from '../triton/repository.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 
@@ -39,14 +40,13 @@ export function exportTritonCommand(argv: string[]): void {
     const w = flag(p, 'weights');
     const weights: Weights | null = w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null;
     conv = compileModel(file, weights, { seqLen: null, opset: 17 }).model;
-    const arch = findArch(file.arch);
-    if (typeof (arch.stepIo?.(resolveArgs(arch.id, arch.schema, file.args)) ?? 'none') !== 'string') {
+    if (hasRecurrence(findArch(file.arch).configure(file.args).layer.recurrence)) {
       step = compileModel(file, weights, { seqLen: null, opset: 17, mode: 'step' }).model;
     }
   } else {
     if (flag(p, 'weights')) throw new UserError(`ssmc export-triton: --weights applies to a model file (.json); '${path}' is a compiled graph`);
     const model = readModelFile(path).withData(); // the repository gets the data, not references into this folder
-    if (model.metadata.get('ssmc.mode') === 'step') step = model;
+    if (compiledMode(model) === 'step') step = model;
     else conv = model;
   }
   const files = tritonRepository(name, conv, step, { maxBatch, sequenceIdleSeconds: idle });

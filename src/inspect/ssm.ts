@@ -1,5 +1,6 @@
 import type { Model } from '../../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../../ir/node.js';
+import { METADATA_KEYS, readMetadata } from '../metadata.js';
 import { allGraphs } from './walk.js';
 
 /** One SSM layer of a model ssmc made. */
@@ -31,63 +32,6 @@ export interface SsmSummary {
   /** State tensors that no layer claims (older files without `ssmc.layers`). */
   states: { input: string | null; output: string; shape: (number | string)[] }[];
   problems: string[];
-}
-
-type Json = unknown;
-
-function parseJson(text: string | undefined, key: string, problems: string[]): Json {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as Json;
-  } catch (e) {
-    problems.push(`metadata '${key}' is not valid JSON (${(e as Error).message}); ignored`);
-    return undefined;
-  }
-}
-
-const str = (x: unknown) => (typeof x === 'string' ? x : null);
-const int = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) ? x : null);
-
-/** Read the `ssmc.states` entries: [{ input, output, shape, dtype, meaning }]. */
-function readStates(model: Model, problems: string[]): SsmSummary['states'] {
-  const raw = parseJson(model.metadata.get('ssmc.states'), 'ssmc.states', problems);
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    problems.push("metadata 'ssmc.states' is not a JSON array; ignored");
-    return [];
-  }
-  return raw.flatMap((s: Json, i) => {
-    const e = s as Record<string, unknown> | null;
-    const output = str(e?.output);
-    const shape = Array.isArray(e?.shape) ? e.shape.filter((d): d is number | string => typeof d === 'number' || typeof d === 'string') : [];
-    if (output === null) {
-      problems.push(`metadata 'ssmc.states'[${i}] has no string 'output'; ignored`);
-      return [];
-    }
-    return [{ input: str(e?.input), output, shape }];
-  });
-}
-
-/** Read the `ssmc.layers` entries (see src/layer-metadata.ts LayerInfo). */
-function readLayers(model: Model, problems: string[]): SsmLayer[] | null {
-  const raw = parseJson(model.metadata.get('ssmc.layers'), 'ssmc.layers', problems);
-  if (raw === undefined) return null;
-  if (!Array.isArray(raw)) {
-    problems.push("metadata 'ssmc.layers' is not a JSON array; ignored");
-    return null;
-  }
-  return raw.flatMap((l: Json, i) => {
-    const e = l as Record<string, unknown> | null;
-    const name = str(e?.name);
-    if (name === null) {
-      problems.push(`metadata 'ssmc.layers'[${i}] has no string 'name'; ignored`);
-      return [];
-    }
-    return [{
-      name, family: str(e?.family), kernel: str(e?.kernel), lowering: str(e?.lowering), H: int(e?.H), N: int(e?.N),
-      channels: int(e?.channels), bidirectional: typeof e?.bidirectional === 'boolean' ? e.bidirectional : null, state: null,
-    }];
-  });
 }
 
 /** The long-convolution ops: LongConv in an unlowered graph, and the --custom-ops calls (ir/ssm-ops.ts). */
@@ -123,12 +67,11 @@ function layersFromGraph(model: Model): SsmLayer[] {
 
 /** The SSM layers ssmc recorded in (or left visible in) a model. */
 export function recogniseSsm(model: Model): SsmSummary {
-  const problems: string[] = [];
-  const meta = (k: string) => model.metadata.get(k) ?? null;
+  const { meta, problems } = readMetadata(model);
   const madeBySsmc = model.producerName === 'ssmc' || [...model.metadata.keys()].some((k) => k.startsWith('ssmc.'));
-  const fromMeta = readLayers(model, problems);
+  const fromMeta = meta.layers?.map((l): SsmLayer => ({ ...l, state: null })) ?? null;
   const layers = fromMeta ?? layersFromGraph(model);
-  const states = readStates(model, problems);
+  const states = (meta.states ?? []).map((s) => ({ input: s.input, output: s.output, shape: s.shape }));
   const unclaimed = states.filter((s) => {
     // State tensors are named state_out.<name>, where <name> is the layer's name or a prefix of it
     // ('layers.0' for the SSM 'layers.0.dss'): claim it when exactly one layer fits.
@@ -137,12 +80,13 @@ export function recogniseSsm(model: Model): SsmSummary {
     if (fits.length === 1 && !fits[0]!.state) fits[0]!.state = s;
     return fits.length !== 1 || fits[0]!.state !== s;
   });
+  const raw = (k: string) => model.metadata.get(k) ?? null;
   return {
     madeBySsmc,
-    arch: meta('ssmc.arch'),
-    official: meta('ssmc.official'),
-    mode: meta('ssmc.mode'),
-    seqLen: meta('ssmc.seq_len'),
+    arch: meta.arch ?? null,
+    official: meta.official ?? null,
+    mode: raw(METADATA_KEYS.mode),
+    seqLen: raw(METADATA_KEYS.seqLen),
     layers,
     source: fromMeta ? 'metadata' : layers.length > 0 ? 'graph' : 'none',
     states: unclaimed,

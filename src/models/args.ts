@@ -10,13 +10,35 @@ export type ArgSpec =
   | { kind: 'training'; doc: string };
 
 export type ArgSchema = Record<string, ArgSpec>;
+/** Resolved arguments of any arch, as the model file's metadata records them. */
 export type ArgValues = Record<string, number | string | boolean | null>;
+
+type Nullable<S> = S extends { nullable: true } ? null : never;
+
+/** The value an argument resolves to: an enum's own strings, null only where the argument is nullable. */
+export type ArgValue<S extends ArgSpec> =
+  S extends { kind: 'int' | 'float' } ? number | Nullable<S>
+    : S extends { kind: 'bool' } ? boolean
+      : S extends { kind: 'enum'; values: readonly (infer V)[] } ? V | Nullable<S>
+        : never;
+
+/**
+ * The typed arguments of a schema (declared `as const satisfies ArgSchema`): one field per
+ * argument the module uses, training-only ones left out. An arch reads `args.d_model`, no casts.
+ */
+export type Args<S extends ArgSchema> = {
+  readonly [K in keyof S as S[K] extends { kind: 'training' } ? never : K]: ArgValue<S[K]>;
+};
 
 /**
  * Check a model file's `args` against an arch's schema and fill in the official defaults.
  * Each error names the argument, the rule, and the fix.
  */
-export function resolveArgs(arch: string, schema: ArgSchema, given: unknown): ArgValues {
+export function resolveArgs<S extends ArgSchema>(arch: string, schema: S, given: unknown): Args<S> {
+  return resolveValues(arch, schema, given) as Args<S>;
+}
+
+function resolveValues(arch: string, schema: ArgSchema, given: unknown): ArgValues {
   if (given === undefined) given = {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new UserError(`model file: "args" must be an object of constructor arguments for arch '${arch}'`);
@@ -91,21 +113,8 @@ function checkValue(where: string, spec: Exclude<ArgSpec, { kind: 'training' }>,
   }
 }
 
-export function int(args: ArgValues, name: string): number {
-  return args[name] as number;
-}
-export function num(args: ArgValues, name: string): number {
-  return args[name] as number;
-}
-export function str(args: ArgValues, name: string): string {
-  return args[name] as string;
-}
-export function bool(args: ArgValues, name: string): boolean {
-  return args[name] as boolean;
-}
-
 /** Why each training-only argument of the official constructors does nothing at inference. */
-const TRAINING_ONLY: Record<string, string> = {
+const TRAINING_ONLY = {
   dropout: 'dropout is the identity at inference',
   tie_dropout: 'dropout is the identity at inference',
   drop_kernel: 'kernel dropout is the identity at inference',
@@ -115,21 +124,25 @@ const TRAINING_ONLY: Record<string, string> = {
   backend: 'PyTorch kernel backend; the math is the same',
   weight_norm: 'folded into the saved weights',
   initializer: 'initialisation of output_linear; checkpoints carry the weights',
-};
+} as const;
+
+type TrainingArg = keyof typeof TRAINING_ONLY;
 
 /** Schema entries for the named training-only arguments: accepted, ignored. */
-export function trainingOnly(...names: (keyof typeof TRAINING_ONLY)[]): ArgSchema {
-  return Object.fromEntries(names.map((n) => [n, { kind: 'training', doc: TRAINING_ONLY[n]! }]));
+export function trainingOnly<N extends TrainingArg>(...names: N[]): { [K in N]: { kind: 'training'; doc: string } } {
+  const out = {} as { [K in N]: { kind: 'training'; doc: string } };
+  for (const n of names) out[n] = { kind: 'training', doc: TRAINING_ONLY[n] };
+  return out;
 }
 
 /** dt_min / dt_max, the range of the initial Δ, with the official defaults. */
-export const DT_RANGE: ArgSchema = {
+export const DT_RANGE = {
   dt_min: { kind: 'float', default: 0.001, min: 0, exclusiveMin: true, doc: 'smallest initial Δ' },
   dt_max: { kind: 'float', default: 0.1, min: 0, exclusiveMin: true, doc: 'largest initial Δ' },
-};
+} as const satisfies ArgSchema;
 
-export function checkDtRange(arch: string, args: ArgValues): void {
-  if (num(args, 'dt_min') > num(args, 'dt_max')) {
-    throw new UserError(`model file: arch '${arch}': "dt_min" (${num(args, 'dt_min')}) must not exceed "dt_max" (${num(args, 'dt_max')})`);
+export function checkDtRange(arch: string, args: Args<typeof DT_RANGE>): void {
+  if (args.dt_min > args.dt_max) {
+    throw new UserError(`model file: arch '${arch}': "dt_min" (${args.dt_min}) must not exceed "dt_max" (${args.dt_max})`);
   }
 }

@@ -65,8 +65,8 @@ export function linearPrefillWeights(sys: DplrSystem, T: number): { W: Float32Ar
 export function dplrLinearPrefill(b: Builder, sys: DplrSystem, u: Value, T = PREFILL_CHUNK): Value {
   const { H, N } = sys, S = 2 * N;
   const { W, R } = linearPrefillWeights(sys, T);
-  const toState = b.initializer(b.graph.freshName('layer.kernel.prefill_in'), f32(W, [H, T, S]));
-  const transition = b.initializer(b.graph.freshName('layer.kernel.prefill_transition'), f32(R, [H, S, S]));
+  const toState = b.initializer(b.graph.freshName(`${sys.prefix}prefill_in`), f32(W, [H, T, S]));
+  const transition = b.initializer(b.graph.freshName(`${sys.prefix}prefill_transition`), f32(R, [H, S, S]));
 
   const len = b.dim(u, 2);
   const chunk = b.i64(T, [], 'prefill_chunk');

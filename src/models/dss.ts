@@ -1,13 +1,14 @@
 import type { Builder } from '../../ir/builder.js';
-import { c64, f32 } from '../../ir/tensor.js';
+import { c64, f32, type Tensor } from '../../ir/tensor.js';
 import { onnxCode } from '../../ir/types.js';
 import type { LongConv } from '../../ir/ops/long-conv.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
-import type { ArchDef, ParamSpec } from './arch.js';
-import { bool, checkDtRange, DT_RANGE, int, num, str, trainingOnly, type ArgSchema, type ArgValues } from './args.js';
+import { defineArch } from './arch.js';
+import { checkDtRange, DT_RANGE, trainingOnly, type Args, type ArgSchema } from './args.js';
 import { symmetricEigenvalues } from './eig.js';
 import { fill, logDt, randn, uniformFanIn } from './init.js';
+import { prefixed, type FinalStates, type Layer, type LayerContext, type ParamSpec, type Prefixed, type StepStates } from './layer.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { finalState, vandermondeStep } from './step.js';
 import type { ParamStore } from './params.js';
@@ -17,7 +18,7 @@ import { convWithSkip, toChannelsFirst } from './ssm-blocks.js';
 const VERSIONS = ['softmax', 'exp', 'exp-re-im', 'exp-no-scale', 'clip', 'clip-no-scale'] as const;
 type Version = (typeof VERSIONS)[number];
 
-const schema: ArgSchema = {
+export const dssSchema = {
   d_model: { kind: 'int', default: null, min: 1, doc: 'number of features H' },
   d_state: { kind: 'int', default: 64, min: 1, doc: 'complex modes N (no conjugate halving in DSS)' },
   l_max: { kind: 'int', default: null, min: 1, max: 2 ** 24, nullable: true, doc: 'unused at inference (the kernel follows the input length)' },
@@ -35,22 +36,25 @@ const schema: ArgSchema = {
   Lambda_init: { kind: 'enum', default: 'hippo_skew_pos_imag', values: ['hippo_skew_pos_imag', 'randn'], doc: 'initial Λ' },
   ...DT_RANGE,
   ...trainingOnly('trainable', 'lr', 'dropout', 'weight_norm', 'initializer'),
-};
+} as const satisfies ArgSchema;
 
-function dims(args: ArgValues) {
-  const H = int(args, 'd_model'), N = int(args, 'd_state'), C = int(args, 'channels');
-  return { H, N, C, Ck: C * (bool(args, 'bidirectional') ? 2 : 1), dOut: args.postact === 'glu' ? 2 * H : H };
+export type DssArgs = Args<typeof dssSchema>;
+
+
+function dims(args: DssArgs) {
+  const H = args.d_model, N = args.d_state, C = args.channels;
+  return { H, N, C, Ck: C * (args.bidirectional ? 2 : 1), dOut: args.postact === 'glu' ? 2 * H : H };
 }
 
-function lambdaParams(version: Version, N: number): ParamSpec[] {
-  const p = (name: string, shape: number[]): ParamSpec => ({ name: `kernel.${name}`, shape, dtype: 'float32' });
+function lambdaParams(version: Version, N: number, px: Prefixed): ParamSpec[] {
+  const p = (name: string, shape: number[]): ParamSpec => ({ name: px(`kernel.${name}`), shape, dtype: 'float32' });
   if (version === 'softmax' || version.startsWith('clip')) return [p('Lambda', [N, 2])];
   if (version === 'exp-re-im') return [p('Lambda_log_neg_re', [N]), p('Lambda_log_im', [N])];
   return [p('Lambda_log_neg_re', [N]), p('Lambda_im', [N])];
 }
 
-function linearPrefix(args: ArgValues): string {
-  return args.postact === 'glu' ? 'output_linear.0' : 'output_linear';
+function linearPrefix(args: DssArgs, p: Prefixed): string {
+  return p(args.postact === 'glu' ? 'output_linear.0' : 'output_linear');
 }
 
 /** Λ0 = −0.5 + iω for the N largest positive ω of the skew part of HiPPO-LegS (size 2N). */
@@ -79,15 +83,15 @@ function hippoSkewLambda(N: number): { re: number[]; im: number[] } {
 }
 
 /** Λ (complex [N]) from the stored parameters of each version. */
-function lambdaOf(b: Builder, params: ParamStore, version: Version, args: ArgValues): Value {
+function lambdaOf(b: Builder, params: ParamStore, version: Version, args: DssArgs, p: Prefixed): Value {
   if (version === 'softmax' || version.startsWith('clip')) {
-    const raw = params.real('kernel.Lambda');
+    const raw = params.real(p('kernel.Lambda'));
     const part = (i: number) => b.op('Gather', [raw, b.i64(i, [], 'part')], { axis: 1 });
-    const re = version === 'softmax' ? part(0) : b.op('Min', [part(0), b.f32(num(args, 'max_real_Lambda'))]);
+    const re = version === 'softmax' ? part(0) : b.op('Min', [part(0), b.f32(args.max_real_Lambda)]);
     return b.ssm('Complex', [re, part(1)]);
   }
-  const re = b.neg(b.exp(params.real('kernel.Lambda_log_neg_re')));
-  const im = version === 'exp-re-im' ? b.exp(params.real('kernel.Lambda_log_im')) : params.real('kernel.Lambda_im');
+  const re = b.neg(b.exp(params.real(p('kernel.Lambda_log_neg_re'))));
+  const im = version === 'exp-re-im' ? b.exp(params.real(p('kernel.Lambda_log_im'))) : params.real(p('kernel.Lambda_im'));
   return b.ssm('Complex', [re, im]);
 }
 
@@ -105,19 +109,18 @@ interface DssSystem {
   one: Value;
 }
 
-function dssSystem(b: Builder, params: ParamStore, args: ArgValues): DssSystem {
-  const version = str(args, 'version') as Version;
-  const lambda = lambdaOf(b, params, version, args); // [N]
-  const logDtV = params.real('kernel.log_dt');
+function dssSystem(b: Builder, params: ParamStore, args: DssArgs, p: Prefixed): DssSystem {
+  const lambda = lambdaOf(b, params, args.version, args, p); // [N]
+  const logDtV = params.real(p('kernel.log_dt'));
   let dLambda: Value; // [H,N]
-  if (bool(args, 'sep_dt_re_im')) {
+  if (args.sep_dt_re_im) {
     const dt = b.exp(logDtV); // [H,2]
     const col = (i: number) => b.op('Gather', [dt, b.i64([i], [1], 'col')], { axis: 1 }); // [H,1]
     dLambda = b.ssm('Complex', [b.mul(col(0), b.ssm('Real', [lambda])), b.mul(col(1), b.ssm('Imag', [lambda]))]);
   } else {
     dLambda = b.mul(lambda, b.unsqueeze(b.exp(logDtV), [1]));
   }
-  const W = params.complex('kernel.W'); // [Ck,H,N]
+  const W = params.complex(p('kernel.W')); // [Ck,H,N]
   const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
   return { lambda, dLambda, W, one };
 }
@@ -126,12 +129,12 @@ function dssSystem(b: Builder, params: ParamStore, args: ArgValues): DssSystem {
  * The length-independent versions (ssm-math.md §3.1) as a diagonal kernel: K_l = Re Σ_n coef·exp(ΔΛ·l),
  * no factor 2, with coef = W·(e^{ΔΛ} − 1)·conj(Λ)/max(|Λ|², ε) (or W alone for the no-scale ones).
  */
-function diagonalModes(b: Builder, sys: DssSystem, args: ArgValues): { lambda: Value; coef: Value } {
+function diagonalModes(b: Builder, sys: DssSystem, args: DssArgs): { lambda: Value; coef: Value } {
   const { lambda, dLambda, W, one } = sys;
-  const coef = str(args, 'version').endsWith('no-scale')
+  const coef = args.version.endsWith('no-scale')
     ? W
     : b.mul(W, b.div(b.mul(b.sub(b.exp(dLambda), one), b.ssm('Conj', [lambda])),
-      b.op('Max', [b.ssm('Real', [b.mul(lambda, b.ssm('Conj', [lambda]))]), b.f32(num(args, 'epsilon'))])));
+      b.op('Max', [b.ssm('Real', [b.mul(lambda, b.ssm('Conj', [lambda]))]), b.f32(args.epsilon)])));
   return { lambda: dLambda, coef };
 }
 
@@ -139,9 +142,9 @@ function diagonalModes(b: Builder, sys: DssSystem, args: ArgValues): { lambda: V
  * The DSS-softmax kernel K [Ck,H,Lk] (ssm-math.md §3.1), which depends on its length: modes with
  * Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows.
  */
-function softmaxKernel(b: Builder, sys: DssSystem, args: ArgValues, Lk: Value): Value {
+function softmaxKernel(b: Builder, sys: DssSystem, args: DssArgs, Lk: Value): Value {
   const { lambda, dLambda, W, one } = sys;
-  const eps = num(args, 'epsilon');
+  const eps = args.epsilon;
   const float = onnxCode('float32');
   const g = b.cast(b.op('Greater', [b.ssm('Real', [lambda]), b.f32(0)]), float); // [N]
   const dNeg = b.mul(dLambda, b.sub(b.f32(1), b.mul(g, b.f32(2)))); // ΔΛ·(1 − 2g)
@@ -156,108 +159,123 @@ function softmaxKernel(b: Builder, sys: DssSystem, args: ArgValues, Lk: Value): 
   return b.transpose(K, [1, 0, 2]);
 }
 
+function params(args: DssArgs, p: Prefixed): ParamSpec[] {
+  const { H, N, C, Ck, dOut } = dims(args);
+  const lin = linearPrefix(args, p);
+  return [
+    { name: p('D'), shape: [C, H], dtype: 'float32' },
+    { name: p('kernel.log_dt'), shape: args.sep_dt_re_im ? [H, 2] : [H], dtype: 'float32' },
+    ...lambdaParams(args.version, N, p),
+    { name: p('kernel.W'), shape: [Ck, H, N, 2], dtype: 'float32' },
+    { name: `${lin}.weight`, shape: [dOut, H * C], dtype: 'float32' },
+    { name: `${lin}.bias`, shape: args.transposed ? [dOut, 1] : [dOut], dtype: 'float32' },
+  ];
+}
+
+function init(args: DssArgs, p: Prefixed, rng: Rng): [string, Tensor][] {
+  const { H, N, C, Ck, dOut } = dims(args);
+  const version = args.version;
+  const lam = args.Lambda_init === 'randn'
+    ? { re: Array.from({ length: N }, () => Math.SQRT1_2 * rng.normal()), im: Array.from({ length: N }, () => Math.SQRT1_2 * rng.normal()) }
+    : hippoSkewLambda(N);
+  const lin = linearPrefix(args, p);
+  const ldt = logDt(rng, [H], args.dt_min, args.dt_max);
+  const out: [string, Tensor][] = [
+    [p('D'), randn(rng, [C, H])],
+    [p('kernel.log_dt'), args.sep_dt_re_im ? f32(ldt.flatMap((x) => [x, x]), [H, 2]) : f32(ldt, [H])],
+    [p('kernel.W'), randn(rng, [Ck, H, N, 2])],
+    [`${lin}.weight`, uniformFanIn(rng, [dOut, H * C], H * C)],
+    [`${lin}.bias`, uniformFanIn(rng, args.transposed ? [dOut, 1] : [dOut], H * C)],
+  ];
+  if (version === 'softmax' || version.startsWith('clip')) out.push([p('kernel.Lambda'), f32(lam.re.flatMap((r, i) => [r, lam.im[i]!]), [N, 2])]);
+  else {
+    out.push([p('kernel.Lambda_log_neg_re'), f32(lam.re.map((r) => Math.log(Math.max(-r, 1e-4))), [N])]);
+    if (version === 'exp-re-im') out.push([p('kernel.Lambda_log_im'), fill([N], (i) => Math.log(Math.max(lam.im[i]!, 1e-4)))]);
+    else out.push([p('kernel.Lambda_im'), f32(lam.im, [N])]);
+  }
+  return out;
+}
+
+/** One position u [B,H]: x' = e^{ΔΛ} ⊙ x + u, y = Re Σ coef·x' + D·u (ssm-math.md §5: the DSS-exp recurrence). */
+function step(ctx: LayerContext, args: DssArgs, p: Prefixed, u: Value, states: StepStates): Value {
+  const { b, params } = ctx;
+  const { H, N, C, dOut } = dims(args);
+  const { lambda, coef } = diagonalModes(b, dssSystem(b, params, args, p), args);
+  const { y, next } = vandermondeStep(b, lambda, coef, 1, u, states.state(p('kernel'), H, N)); // [B,C,H]
+  states.setOut(p('kernel'), next);
+  const flat = b.reshape(b.add(y, b.mul(b.unsqueeze(u, [1]), params.real(p('D')))), [0, C * H]);
+  const act = activation(b, flat, args.activation);
+  const lin = linearPrefix(args, p);
+  const z = linear(b, act, params.real(`${lin}.weight`), b.reshape(params.real(`${lin}.bias`), [dOut]));
+  return args.postact === 'glu' ? glu(b, z, 1, dOut) : z;
+}
+
+/** The whole sequence; with `final`, also the state after it (prefill). */
+function sequence(ctx: LayerContext, args: DssArgs, p: Prefixed, input: Value, final: FinalStates | null): Value {
+  const { b, params } = ctx;
+  const { H, N, C, Ck, dOut } = dims(args);
+  const u = toChannelsFirst(b, input, args.transposed);
+  if (final) final.set(p('kernel'), H, N, finalState(b, diagonalModes(b, dssSystem(b, params, args, p), args).lambda, u));
+  let Lk = b.dim(u, 2);
+  if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(args.max_kernel_length, [], 'max_kernel_length')]);
+  const sys = dssSystem(b, params, args, p);
+  const sides = (x: Value): [Value, Value | null] => (args.bidirectional ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
+  let conv: LongConv;
+  if (args.version === 'softmax') {
+    const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk));
+    conv = { kernel: 'taps', u, k, kRev };
+  } else {
+    const { lambda, coef } = diagonalModes(b, sys, args);
+    const [causal, reverse] = sides(coef);
+    conv = { kernel: 'diagonal', u, length: Lk, scale: 1, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
+  }
+  const info = { name: p('kernel'), kernel: args.version === 'softmax' ? 'dss-softmax' : 'vandermonde', H, N, channels: C, bidirectional: args.bidirectional };
+  let y = convWithSkip(ctx, conv, params.real(p('D')), H, C, info); // [B,C·H,L]
+  y = activation(b, y, args.activation);
+  const lin = linearPrefix(args, p);
+  const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);
+  const z = args.transposed
+    ? b.add(b.matmul(W, y), bias) // bias [dOut,1]
+    : b.add(b.matmul(b.transpose(y, [0, 2, 1]), b.transpose(W, [1, 0])), bias);
+  return args.postact === 'glu' ? glu(b, z, args.transposed ? 1 : 2, dOut) : z;
+}
+
+/** Why this DSS has no recurrence, or null. */
+function noRecurrence(args: DssArgs): string | null {
+  if (args.version === 'softmax') {
+    return 'the DSS-softmax kernel depends on the sequence length L (its row-softmax normalises over all L positions), so it has no length-independent recurrence; use --mode conv, or a DSS-exp model';
+  }
+  if (args.bidirectional) return 'a bidirectional kernel has no recurrence: its anti-causal half needs the future of the sequence; use --mode conv';
+  return null;
+}
+
+/** A DSS layer, its parameters under `prefix`. */
+export function dssLayer(args: DssArgs, prefix = ''): Layer {
+  const p = prefixed(prefix);
+  const none = noRecurrence(args);
+  return {
+    params: () => params(args, p),
+    init: (rng) => init(args, p, rng),
+    conv: (ctx, x) => sequence(ctx, args, p, x, null),
+    recurrence: none !== null ? { none } : { step: (ctx, x, states) => step(ctx, args, p, x, states), prefill: (ctx, x, states) => sequence(ctx, args, p, x, states) },
+  };
+}
+
 /** ag1988/dss `DSS` layer (ssm-math.md §3.2). */
-export const dss: ArchDef = {
+export const dss = defineArch({
   id: 'dss',
   official: 'ag1988/dss src/models/sequence/ss/standalone/dss.py DSS',
-  schema,
+  schema: dssSchema,
   validate(args) {
     if (args.hyper_act !== null) {
       throw new UserError(`model file: arch 'dss': "hyper_act" ${JSON.stringify(args.hyper_act)} (hypernetwork gating) is not supported by ssmc; set it to null or leave it out`);
     }
     checkDtRange('dss', args);
   },
-  params(args) {
-    const { H, N, C, Ck, dOut } = dims(args);
-    const lin = linearPrefix(args);
-    const transposed = bool(args, 'transposed');
-    return [
-      { name: 'D', shape: [C, H], dtype: 'float32' },
-      { name: 'kernel.log_dt', shape: bool(args, 'sep_dt_re_im') ? [H, 2] : [H], dtype: 'float32' },
-      ...lambdaParams(str(args, 'version') as Version, N),
-      { name: 'kernel.W', shape: [Ck, H, N, 2], dtype: 'float32' },
-      { name: `${lin}.weight`, shape: [dOut, H * C], dtype: 'float32' },
-      { name: `${lin}.bias`, shape: transposed ? [dOut, 1] : [dOut], dtype: 'float32' },
-    ];
-  },
-  init(args, rng: Rng) {
-    const { H, N, C, Ck, dOut } = dims(args);
-    const version = str(args, 'version') as Version;
-    const lam = args.Lambda_init === 'randn'
-      ? { re: Array.from({ length: N }, () => Math.SQRT1_2 * rng.normal()), im: Array.from({ length: N }, () => Math.SQRT1_2 * rng.normal()) }
-      : hippoSkewLambda(N);
-    const lin = linearPrefix(args);
-    const sep = bool(args, 'sep_dt_re_im');
-    const ldt = logDt(rng, [H], num(args, 'dt_min'), num(args, 'dt_max'));
-    const out = new Map([
-      ['D', randn(rng, [C, H])],
-      ['kernel.log_dt', sep ? f32(ldt.flatMap((x) => [x, x]), [H, 2]) : f32(ldt, [H])],
-      ['kernel.W', randn(rng, [Ck, H, N, 2])],
-      [`${lin}.weight`, uniformFanIn(rng, [dOut, H * C], H * C)],
-      [`${lin}.bias`, uniformFanIn(rng, bool(args, 'transposed') ? [dOut, 1] : [dOut], H * C)],
-    ]);
-    if (version === 'softmax' || version.startsWith('clip')) out.set('kernel.Lambda', f32(lam.re.flatMap((r, i) => [r, lam.im[i]!]), [N, 2]));
-    else {
-      out.set('kernel.Lambda_log_neg_re', f32(lam.re.map((r) => Math.log(Math.max(-r, 1e-4))), [N]));
-      if (version === 'exp-re-im') out.set('kernel.Lambda_log_im', fill([N], (i) => Math.log(Math.max(lam.im[i]!, 1e-4))));
-      else out.set('kernel.Lambda_im', f32(lam.im, [N]));
-    }
-    return out;
-  },
+  layer: (args) => dssLayer(args),
   io(args) {
-    const H = int(args, 'd_model');
-    const t = bool(args, 'transposed');
-    const shape = t ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
-    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: t ? 'BHL' : 'BLH' };
+    const H = args.d_model;
+    const shape = args.transposed ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
+    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, step: { input: ['batch', H], output: ['batch', H] }, layout: args.transposed ? 'BHL' : 'BLH' };
   },
-  stepIo(args) {
-    if (str(args, 'version') === 'softmax') {
-      return 'the DSS-softmax kernel depends on the sequence length L (its row-softmax normalises over all L positions), so it has no length-independent recurrence; use --mode conv, or a DSS-exp model';
-    }
-    if (bool(args, 'bidirectional')) return 'a bidirectional kernel has no recurrence: its anti-causal half needs the future of the sequence; use --mode conv';
-    const H = int(args, 'd_model');
-    return { input: ['batch', H], output: ['batch', H] };
-  },
-  build({ b, args, params, input, step, prefill }) {
-    const { H, N, C, Ck, dOut } = dims(args);
-    const transposed = bool(args, 'transposed');
-    if (step) {
-      // x' = e^{ΔΛ} ⊙ x + u, y = Re Σ coef·x' + D·u (ssm-math.md §5: the DSS-exp recurrence).
-      const { lambda, coef } = diagonalModes(b, dssSystem(b, params, args), args);
-      const { y, next } = vandermondeStep(b, lambda, coef, 1, input, step.state('kernel', H, N)); // [B,C,H]
-      step.setOut('kernel', next);
-      const flat = b.reshape(b.add(y, b.mul(b.unsqueeze(input, [1]), params.real('D'))), [0, C * H]);
-      const act = activation(b, flat, args.activation as string | null);
-      const lin = linearPrefix(args);
-      const z = linear(b, act, params.real(`${lin}.weight`), b.reshape(params.real(`${lin}.bias`), [dOut]));
-      return args.postact === 'glu' ? glu(b, z, 1, dOut) : z;
-    }
-    const u = toChannelsFirst(b, input, transposed);
-    if (prefill) {
-      const { lambda } = diagonalModes(b, dssSystem(b, params, args), args);
-      prefill.set('kernel', H, N, finalState(b, lambda, u));
-    }
-    let Lk = b.dim(u, 2);
-    if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(int(args, 'max_kernel_length'), [], 'max_kernel_length')]);
-    const sys = dssSystem(b, params, args);
-    const bidir = bool(args, 'bidirectional');
-    const sides = (x: Value): [Value, Value | null] => (bidir ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
-    let conv: LongConv;
-    if (str(args, 'version') === 'softmax') {
-      const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk));
-      conv = { kernel: 'taps', u, k, kRev };
-    } else {
-      const { lambda, coef } = diagonalModes(b, sys, args);
-      const [causal, reverse] = sides(coef);
-      conv = { kernel: 'diagonal', u, length: Lk, scale: 1, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
-    }
-    let y = convWithSkip(b, conv, params.real('D'), H, C); // [B,C·H,L]
-    y = activation(b, y, args.activation as string | null);
-    const lin = linearPrefix(args);
-    const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);
-    const z = transposed
-      ? b.add(b.matmul(W, y), bias) // bias [dOut,1]
-      : b.add(b.matmul(b.transpose(y, [0, 2, 1]), b.transpose(W, [1, 0])), bias);
-    return args.postact === 'glu' ? glu(b, z, transposed ? 1 : 2, dOut) : z;
-  },
-};
+});

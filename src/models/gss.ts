@@ -1,24 +1,22 @@
-import type { Builder } from '../../ir/builder.js';
 import { longConv } from '../../ir/ops/long-conv.js';
-import { c64 } from '../../ir/tensor.js';
+import { c64, type Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
-import type { ArchDef, ParamSpec } from './arch.js';
-import { bool, int, type ArgSchema, type ArgValues } from './args.js';
+import { defineArch } from './arch.js';
+import type { Args, ArgSchema } from './args.js';
 import { constant, randn, uniformFanIn } from './init.js';
+import type { FinalStates, Layer, LayerContext, ParamSpec, StepStates } from './layer.js';
 import { gelu, layerNorm, linear } from './layers.js';
-import type { ParamStore } from './params.js';
 import type { Rng } from './rng.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { finalState, vandermondeStep, type FinalStates, type StepStates } from './step.js';
+import { finalState, vandermondeStep } from './step.js';
 
 /** lucidrains/gated-state-spaces-pytorch `GSS` constructor arguments (ssm-math.md §4.3). */
-export const GSS_LAYER_ARGS: ArgSchema = {
+export const GSS_LAYER_ARGS = {
   dim: { kind: 'int', default: null, min: 1, doc: 'model width E' },
   dim_expansion_factor: { kind: 'float', default: 4, min: 0, exclusiveMin: true, doc: 'F = int(E · factor), the gate width' },
   dss_kernel_N: { kind: 'int', default: 512, min: 1, doc: 'complex modes N of the DSS kernel' },
   dss_kernel_H: { kind: 'int', default: 256, min: 1, doc: 'width H of the SSM branch' },
   dss_kernel_lambda_imag_exp: { kind: 'bool', default: true, doc: 'Im Λ = exp(Lambda_imag) when true' },
-};
+} as const satisfies ArgSchema;
 
 export interface GssDims {
   E: number;
@@ -27,9 +25,9 @@ export interface GssDims {
   N: number;
 }
 
-export function gssDims(args: ArgValues): GssDims {
-  const E = int(args, 'dim');
-  return { E, F: Math.floor(E * (args.dim_expansion_factor as number)), H: int(args, 'dss_kernel_H'), N: int(args, 'dss_kernel_N') };
+export function gssDims(args: Args<typeof GSS_LAYER_ARGS>): GssDims {
+  const E = args.dim;
+  return { E, F: Math.floor(E * args.dim_expansion_factor), H: args.dss_kernel_H, N: args.dss_kernel_N };
 }
 
 export function gssLayerParams(prefix: string, d: GssDims): ParamSpec[] {
@@ -58,12 +56,15 @@ export function gssLayerInit(prefix: string, d: GssDims, rng: Rng): [string, Ten
   ];
 }
 
+type DssBranch = (u: Value, lambda: Value, coef: Value) => Value;
+
 /**
- * GSS-lr's simplified DSS (§4.2) on s [B,L,H]: ũ = LN(s); K[h,l] = Re Σ_n C'[h,n]·exp(Λ_n l) with
- * C' = C·(e^Λ − 1)/Λ, Λ = −exp(Λ_re) + i·exp(Λ_im) shared by all H, Δ = 1, no factor 2;
- * y = K * ũ + D ⊙ ũ (a LongConv with that diagonal kernel).
+ * GSS-lr's simplified DSS (§4.2) on s [B,L,H] (or [B,H] for one position): ũ = LN(s); K[h,l] =
+ * Re Σ_n C'[h,n]·exp(Λ_n l) with C' = C·(e^Λ − 1)/Λ, Λ = −exp(Λ_re) + i·exp(Λ_im) shared by all H,
+ * Δ = 1, no factor 2; y = K * ũ + D ⊙ ũ, with `run` applying K to ũ in the form being built.
  */
-function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: GssDims, imagExp: boolean, step: StepStates | null, prefill: FinalStates | null): Value {
+function dssBranch(ctx: LayerContext, prefix: string, s: Value, imagExp: boolean, run: DssBranch): Value {
+  const { b, params } = ctx;
   const u = layerNorm(b, s, params.real(`${prefix}dss.norm.weight`), params.real(`${prefix}dss.norm.bias`));
   const lamRe = b.neg(b.exp(params.real(`${prefix}dss.Lambda_real`)));
   const lamImRaw = params.real(`${prefix}dss.Lambda_imag`);
@@ -71,49 +72,67 @@ function dssBranch(b: Builder, params: ParamStore, prefix: string, s: Value, d: 
   const C = params.complexPair(`${prefix}dss.C_real`, `${prefix}dss.C_imag`, `${prefix}dss.C`); // [H,N]
   const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
   const coef = b.unsqueeze(b.mul(C, b.div(b.sub(b.exp(lambda), one), lambda)), [0]); // [1,H,N]
-  if (step) {
-    // One position: x' = e^Λ ⊙ x + ũ, y = Re Σ C'·x' + D ⊙ ũ (ssm-math.md §5, GSS row).
-    const layer = prefix ? prefix.slice(0, -1) : 'dss';
-    const { y, next } = vandermondeStep(b, lambda, coef, 1, u, step.state(layer, d.H, d.N)); // [B,1,H]
-    step.setOut(layer, next);
-    return b.add(b.squeeze(y, [1]), b.mul(u, params.real(`${prefix}dss.param_D`)));
-  }
-  const uT = b.transpose(u, [0, 2, 1]); // [B,H,L]
-  if (prefill) prefill.set(prefix ? prefix.slice(0, -1) : 'dss', d.H, d.N, finalState(b, lambda, uT));
-  const conv = longConv(b, { kernel: 'diagonal', u: uT, length: b.dim(uT, 2), scale: 1, causal: { lambda, coef }, reverse: null });
-  const y = b.squeeze(conv, [1]); // [B,H,L]
-  return b.add(b.transpose(y, [0, 2, 1]), b.mul(u, params.real(`${prefix}dss.param_D`)));
+  return b.add(run(u, lambda, coef), b.mul(u, params.real(`${prefix}dss.param_D`)));
 }
 
-/** One GSS layer (§4.3) on x [B,L,E]; `prefix` is the state_dict prefix ('' or 'layers.3.'). */
-export function gssLayer(b: Builder, params: ParamStore, prefix: string, x: Value, d: GssDims, imagExp: boolean, reverse = false, step: StepStates | null = null, prefill: FinalStates | null = null): Value {
+/** One GSS layer (§4.3) on x [B,L,E] (or [B,E]), its DSS branch given by `run`. */
+function gssBody(ctx: LayerContext, prefix: string, x: Value, imagExp: boolean, reverse: boolean, run: DssBranch): Value {
+  const { b, params } = ctx;
   const flip = (v: Value) => b.slice(v, [-1], [Number.MIN_SAFE_INTEGER], [1], [-1]);
   const inp = reverse ? flip(x) : x;
   const xn = layerNorm(b, inp, params.real(`${prefix}norm.weight`), params.real(`${prefix}norm.bias`));
   const gate = gelu(b, linear(b, xn, params.real(`${prefix}to_u.0.weight`), null)); // [B,L,F]
   const s = gelu(b, linear(b, xn, params.real(`${prefix}to_v.0.weight`), null)); // [B,L,H]
-  const y = dssBranch(b, params, prefix, s, d, imagExp, step, prefill);
+  const y = dssBranch(ctx, prefix, s, imagExp, run);
   const uc = linear(b, y, params.real(`${prefix}to_gate.weight`), null); // [B,L,F]
   const out = b.add(linear(b, b.mul(uc, gate), params.real(`${prefix}to_out.weight`), params.real(`${prefix}to_out.bias`)), inp);
   return reverse ? flip(out) : out;
 }
 
-export const gss: ArchDef = {
+/**
+ * One GSS layer as a Layer; `prefix` is its state_dict prefix ('' or 'layers.3.'). Its state is
+ * `state.<prefix without the dot>` ('state.dss' for a layer at the top), its SSM core `<prefix>dss`.
+ */
+export function gssLayer(prefix: string, d: GssDims, imagExp: boolean, reverse = false): Layer {
+  const stateName = prefix ? prefix.slice(0, -1) : 'dss';
+  const info = { name: `${prefix}dss`, kernel: 'vandermonde', H: d.H, N: d.N, channels: 1, bidirectional: false };
+  const sequence = (ctx: LayerContext, final: FinalStates | null): DssBranch => (u, lambda, coef) => {
+    const { b } = ctx;
+    const uT = b.transpose(u, [0, 2, 1]); // [B,H,L]
+    if (final) final.set(stateName, d.H, d.N, finalState(b, lambda, uT));
+    const conv = longConv(b, { kernel: 'diagonal', u: uT, length: b.dim(uT, 2), scale: 1, causal: { lambda, coef }, reverse: null });
+    ctx.ssmLayer(conv, info);
+    return b.transpose(b.squeeze(conv, [1]), [0, 2, 1]); // [B,L,H]
+  };
+  // One position: x' = e^Λ ⊙ x + ũ, y = Re Σ C'·x' (ssm-math.md §5, GSS row).
+  const step = (ctx: LayerContext, states: StepStates): DssBranch => (u, lambda, coef) => {
+    const { y, next } = vandermondeStep(ctx.b, lambda, coef, 1, u, states.state(stateName, d.H, d.N)); // [B,1,H]
+    states.setOut(stateName, next);
+    return ctx.b.squeeze(y, [1]);
+  };
+  return {
+    params: () => gssLayerParams(prefix, d),
+    init: (rng) => gssLayerInit(prefix, d, rng),
+    conv: (ctx, x) => gssBody(ctx, prefix, x, imagExp, reverse, sequence(ctx, null)),
+    recurrence: reverse
+      ? { none: 'a reversed-sequence GSS layer needs the whole sequence (its recurrence runs backwards in time); use --mode conv' }
+      : {
+        step: (ctx, x, states) => gssBody(ctx, prefix, x, imagExp, false, step(ctx, states)),
+        prefill: (ctx, x, states) => gssBody(ctx, prefix, x, imagExp, false, sequence(ctx, states)),
+      },
+  };
+}
+
+const schema = { ...GSS_LAYER_ARGS, reverse_seq: { kind: 'bool', default: false, doc: 'run the layer on the reversed sequence' } } as const satisfies ArgSchema;
+
+export const gss = defineArch({
   id: 'gss',
   official: 'lucidrains/gated-state-spaces-pytorch gated_state_spaces_pytorch/gss.py GSS',
-  schema: { ...GSS_LAYER_ARGS, reverse_seq: { kind: 'bool', default: false, doc: 'run the layer on the reversed sequence' } },
-  params: (args) => gssLayerParams('', gssDims(args)),
-  init: (args, rng) => new Map(gssLayerInit('', gssDims(args), rng)),
+  schema,
+  layer: (args) => gssLayer('', gssDims(args), args.dss_kernel_lambda_imag_exp, args.reverse_seq),
   io(args) {
-    const E = int(args, 'dim');
+    const E = args.dim;
     const shape = (L: string | number | null) => ['batch', L, E];
-    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, layout: 'BLE' };
+    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, step: { input: ['batch', E], output: ['batch', E] }, layout: 'BLE' };
   },
-  build: ({ b, args, params, input, step, prefill }) =>
-    gssLayer(b, params, '', input, gssDims(args), bool(args, 'dss_kernel_lambda_imag_exp'), bool(args, 'reverse_seq'), step, prefill),
-  stepIo(args) {
-    if (bool(args, 'reverse_seq')) return 'a reversed-sequence GSS layer needs the whole sequence (its recurrence runs backwards in time); use --mode conv';
-    const E = int(args, 'dim');
-    return { input: ['batch', E], output: ['batch', E] };
-  },
-};
+});

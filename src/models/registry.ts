@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { ArchDef } from './arch.js';
+import type { Arch } from './arch.js';
 import { dss } from './dss.js';
 import { gss } from './gss.js';
 import { gssLm } from './gss-lm.js';
@@ -7,17 +7,17 @@ import { s4Block } from './s4-block.js';
 import { s4dMinimal } from './s4d-minimal.js';
 
 /** Every supported official module, by the arch id used in model files. */
-const ARCHS: readonly ArchDef[] = [s4dMinimal, s4Block, dss, gss, gssLm];
+export const ARCHS: readonly Arch[] = [s4dMinimal, s4Block, dss, gss, gssLm];
 
-export function archIds(): string[] {
-  return ARCHS.map((a) => a.id);
+export function archIds(archs: readonly Arch[] = ARCHS): string[] {
+  return archs.map((a) => a.id);
 }
 
-export function findArch(id: unknown): ArchDef {
+export function findArch(id: unknown, archs: readonly Arch[] = ARCHS): Arch {
   if (typeof id !== 'string') {
-    throw new UserError(`model file: "arch" must be a string naming the module; supported: ${archIds().join(', ')}`);
+    throw new UserError(`model file: "arch" must be a string naming the module; supported: ${archIds(archs).join(', ')}`);
   }
-  const arch = ARCHS.find((a) => a.id === id);
-  if (!arch) throw new UserError(`model file: unknown arch "${id}"; supported: ${archIds().join(', ')}`);
+  const arch = archs.find((a) => a.id === id);
+  if (!arch) throw new UserError(`model file: unknown arch "${id}"; supported: ${archIds(archs).join(', ')}`);
   return arch;
 }

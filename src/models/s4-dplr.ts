@@ -4,7 +4,6 @@ import { onnxCode } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import { dftNode } from '../../ir/ops/dft.js';
 import { UserError } from '../errors.js';
-import { int, str, type ArgValues } from './args.js';
 import { cIdentity, cMatMul, cMatVec, cPow, cSolve, cVecMat } from './cmatrix.js';
 import type { ParamStore } from './params.js';
 import type { ParamTransform } from './transforms.js';
@@ -22,7 +21,20 @@ function transform(x: number, t: ParamTransform): number {
   }
 }
 
+/** The S4Block arguments the DPLR system depends on. */
+export interface DplrArgs {
+  readonly d_model: number;
+  readonly d_state: number;
+  readonly rank: number;
+  readonly n_ssm: number | null;
+  readonly dt_transform: ParamTransform;
+  readonly real_transform: ParamTransform;
+  readonly imag_transform: ParamTransform;
+}
+
 export interface DplrSystem {
+  /** The kernel's parameter prefix ('layer.kernel.'): the names of the constants derived from it. */
+  prefix: string;
   H: number;
   N: number; // N' stored modes
   /** Independent (A, B, P) copies: feature h uses copy h mod nSsm. */
@@ -42,27 +54,27 @@ export interface DplrSystem {
  * and what is derived from it (dense dA per feature, its powers, the linear stepper's parameters:
  * seconds at H = 256) are computed once per parameter store, arguments and channel count.
  */
-const systems = new WeakMap<object, { args: ArgValues; Ck: number; sys: DplrSystem }[]>();
+const systems = new WeakMap<object, { args: DplrArgs; prefix: string; Ck: number; sys: DplrSystem }[]>();
 
 /** Read the checkpoint tensors into float64 complex arrays, features expanded from the n_ssm copies. */
-export function readSystem(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
+export function readSystem(params: Pick<ParamStore, 'tensor'>, args: DplrArgs, prefix: string, Ck: number): DplrSystem {
   const seen = systems.get(params) ?? [];
-  const hit = seen.find((e) => e.args === args && e.Ck === Ck);
+  const hit = seen.find((e) => e.args === args && e.prefix === prefix && e.Ck === Ck);
   if (hit) return hit.sys;
-  const sys = readSystemUncached(params, args, Ck);
-  systems.set(params, [...seen, { args, Ck, sys }]);
+  const sys = readSystemUncached(params, args, prefix, Ck);
+  systems.set(params, [...seen, { args, prefix, Ck, sys }]);
   return sys;
 }
 
-function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: ArgValues, Ck: number): DplrSystem {
-  const H = int(args, 'd_model'), N = int(args, 'd_state') / 2, rank = int(args, 'rank');
-  const nSsm = (args.n_ssm as number | null) ?? H;
-  const lk = params.tensor('layer.kernel.l_kernel');
+function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: DplrArgs, prefix: string, Ck: number): DplrSystem {
+  const H = args.d_model, N = args.d_state / 2, rank = args.rank;
+  const nSsm = args.n_ssm ?? H;
+  const lk = params.tensor(`${prefix}l_kernel`);
   const lKernel = lk.data && lk.data.length === 1 ? Number((lk.data as BigInt64Array)[0]) : 0;
   if (!(lKernel > 0)) {
     throw new UserError(
-      `checkpoint: 'layer.kernel.l_kernel' is ${lKernel}: this S4 (DPLR) checkpoint was saved before any forward pass, so its 'layer.kernel.C' still holds the raw C. ` +
-      `After a forward pass the official SSMKernelDPLR stores C~ = C·(I − dA^l_kernel) in 'layer.kernel.C' and l_kernel > 0 (the length it was computed for), which is what ssmc reads; ` +
+      `checkpoint: '${prefix}l_kernel' is ${lKernel}: this S4 (DPLR) checkpoint was saved before any forward pass, so its '${prefix}C' still holds the raw C. ` +
+      `After a forward pass the official SSMKernelDPLR stores C~ = C·(I − dA^l_kernel) in '${prefix}C' and l_kernel > 0 (the length it was computed for), which is what ssmc reads; ` +
       `run one forward pass of the module (any input of length l_max or your sequence length) before saving the state_dict`,
     );
   }
@@ -73,16 +85,16 @@ function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: ArgValues,
   }
   // float64 when the checkpoint held float64: the system is built in float64 either way.
   const f = (name: string) => params.tensor(name).data as Float32Array | Float64Array;
-  const invDt = f('layer.kernel.inv_dt'), aRe = f('layer.kernel.A_real'), aIm = f('layer.kernel.A_imag');
-  const Braw = f('layer.kernel.B'), Praw = f('layer.kernel.P'), Craw = f('layer.kernel.C');
-  const dt = Array.from({ length: H }, (_, h) => transform(invDt[h]!, str(args, 'dt_transform') as ParamTransform));
+  const invDt = f(`${prefix}inv_dt`), aRe = f(`${prefix}A_real`), aIm = f(`${prefix}A_imag`);
+  const Braw = f(`${prefix}B`), Praw = f(`${prefix}P`), Craw = f(`${prefix}C`);
+  const dt = Array.from({ length: H }, (_, h) => transform(invDt[h]!, args.dt_transform));
   const a = new Float64Array(2 * H * N), B = new Float64Array(2 * H * N), P = new Float64Array(2 * rank * H * N);
   for (let h = 0; h < H; h++) {
     const t = h % nSsm;
     for (let n = 0; n < N; n++) {
       const src = t * N + n, dst = h * N + n;
-      a[2 * dst] = -transform(aRe[src]!, str(args, 'real_transform') as ParamTransform);
-      a[2 * dst + 1] = -transform(aIm[src]!, str(args, 'imag_transform') as ParamTransform);
+      a[2 * dst] = -transform(aRe[src]!, args.real_transform);
+      a[2 * dst + 1] = -transform(aIm[src]!, args.imag_transform);
       B[2 * dst] = Braw[2 * src]!;
       B[2 * dst + 1] = Braw[2 * src + 1]!;
       for (let r = 0; r < rank; r++) {
@@ -91,7 +103,7 @@ function readSystemUncached(params: Pick<ParamStore, 'tensor'>, args: ArgValues,
       }
     }
   }
-  return { H, N, nSsm, rank, C: Ck, dt, a, B, P, Ctilde: Float64Array.from(Craw), lKernel };
+  return { prefix, H, N, nSsm, rank, C: Ck, dt, a, B, P, Ctilde: Float64Array.from(Craw), lKernel };
 }
 
 /** Entry i of a stored half vector (base..base+N') on the conj-expanded index (i ≥ N' is the conjugate). */
@@ -214,8 +226,8 @@ export function complexTensor(data: Float64Array, dims: number[]): Tensor {
  * inverse real FFT, with L_int and C~ chosen in the graph by the official doubling rule. With a
  * fixed length everything is constant and folds into the kernel.
  */
-export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: number, L: Value, fixedLength: number | null): Value {
-  const sys = readSystem(params, args, Ck);
+export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefix: string, Ck: number, L: Value, fixedLength: number | null): Value {
+  const sys = readSystem(params, args, prefix, Ck);
   const { H, N, rank, C, lKernel } = sys;
   if (rank > 2) throw new UserError(`model file: arch 's4-block': "rank" ${rank} is not supported for the DPLR kernel; ssmc implements the Woodbury correction for rank 1 and 2`);
   const maxLen = fixedLength ?? DPLR_MAX_DYNAMIC_LENGTH;
@@ -230,7 +242,7 @@ export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: 
     ? b.i64(0, [], 'doublings')
     : b.op('ReduceSum', [b.cast(b.op('Greater', [b.unsqueeze(L, [0]), b.i64(thresholds, undefined, 'thresholds')]), onnxCode('int64')), b.i64([0], undefined, 'axes')], { keepdims: 0 });
   const Lint = b.op('Gather', [b.i64(Array.from({ length: doublings + 1 }, (_, j) => lKernel * 2 ** j), undefined, 'l_int'), m], { axis: 0 });
-  const Ct = b.op('Gather', [b.initializer(b.graph.freshName('layer.kernel.C_tilde_table'), complexTensor(table, [doublings + 1, C, H, N])), m], { axis: 0 }); // [C,H,N]
+  const Ct = b.op('Gather', [b.initializer(b.graph.freshName(`${prefix}C_tilde_table`), complexTensor(table, [doublings + 1, C, H, N])), m], { axis: 0 }); // [C,H,N]
 
   // Frequencies ω_k = exp(−2πik/L_int), k = 0..⌊L_int/2⌋, and z_k = 2(1−ω)/(1+ω).
   const bins = b.add(b.div(Lint, b.i64(2, [], 'two')), b.i64(1, [], 'one'));
@@ -241,14 +253,14 @@ export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: 
   const z = b.div(b.mul(b.sub(one, omega), b.f32(2)), b.add(one, omega));
 
   // v[i,j,h,n] = B̂_i Ĉ_j Δ with B̂ = [B; P], Ĉ = [C~; P̄].
-  const dtH = b.initializer(b.graph.freshName('layer.kernel.dt'), f32(sys.dt, [H, 1]));
-  const Bhat = b.initializer(b.graph.freshName('layer.kernel.B_hat'), complexTensor(Float64Array.from([...sys.B, ...sys.P]), [1 + rank, H, N]));
-  const Q = b.ssm('Conj', [b.initializer(b.graph.freshName('layer.kernel.P_full'), complexTensor(sys.P, [rank, H, N]))]);
+  const dtH = b.initializer(b.graph.freshName(`${prefix}dt`), f32(sys.dt, [H, 1]));
+  const Bhat = b.initializer(b.graph.freshName(`${prefix}B_hat`), complexTensor(Float64Array.from([...sys.B, ...sys.P]), [1 + rank, H, N]));
+  const Q = b.ssm('Conj', [b.initializer(b.graph.freshName(`${prefix}P_full`), complexTensor(sys.P, [rank, H, N]))]);
   const Chat = b.concat([Ct, Q], 0); // [J,H,N], J = C + rank
   const J = C + rank;
   const v = b.mul(b.mul(b.unsqueeze(Bhat, [1]), b.unsqueeze(Chat, [0])), dtH); // [I,J,H,N]
   const vHJN = b.reshape(b.transpose(v, [2, 0, 1, 3]), [H, (1 + rank) * J, N]); // [H,IJ,N]
-  const dA = b.initializer(b.graph.freshName('layer.kernel.dt_a'), complexTensor(sys.a.map((x, i) => x * sys.dt[Math.floor(i / 2 / N)]!), [H, N]));
+  const dA = b.initializer(b.graph.freshName(`${prefix}dt_a`), complexTensor(sys.a.map((x, i) => x * sys.dt[Math.floor(i / 2 / N)]!), [H, N]));
   const cauchy = (poles: Value) => b.div(one, b.sub(b.unsqueeze(z, [0, 1]), b.unsqueeze(poles, [2]))); // [H,N,F]
   const r = b.add(b.matmul(vHJN, cauchy(dA)), b.matmul(b.ssm('Conj', [vHJN]), cauchy(b.ssm('Conj', [dA])))); // [H,IJ,F]
   const at = (i: number, j: number, count = 1) => b.slice(r, [i * J + j], [i * J + j + count], [1]); // [H,count,F]
@@ -289,11 +301,11 @@ export function dplrKernel(b: Builder, params: ParamStore, args: ArgValues, Ck: 
 
 /**
  * A fresh model's checkpoint as the official code leaves it after its first forward pass at
- * length `lKernel`: C~ = C·(I − dA^lKernel) in 'layer.kernel.C' and l_kernel = lKernel.
+ * length `lKernel`: C~ = C·(I − dA^lKernel) in `<prefix>C` and l_kernel = lKernel.
  */
-export function toCtilde(tensors: Map<string, Tensor>, args: ArgValues, Ck: number, lKernel: number): void {
-  tensors.set('layer.kernel.l_kernel', { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(lKernel)) });
-  const sys = readSystem({ tensor: (name) => tensors.get(name)! }, args, Ck);
+export function toCtilde(tensors: Map<string, Tensor>, args: DplrArgs, prefix: string, Ck: number, lKernel: number): void {
+  tensors.set(`${prefix}l_kernel`, { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(lKernel)) });
+  const sys = readSystem({ tensor: (name) => tensors.get(name)! }, args, prefix, Ck);
   const { H, N, C } = sys, M = 2 * N;
   const out = new Float32Array(2 * C * H * N);
   for (let h = 0; h < H; h++) {
@@ -307,15 +319,15 @@ export function toCtilde(tensors: Map<string, Tensor>, args: ArgValues, Ck: numb
       }
     }
   }
-  tensors.set('layer.kernel.C', { dtype: 'float32', dims: [C, H, N, 2], data: out });
+  tensors.set(`${prefix}C`, { dtype: 'float32', dims: [C, H, N, 2], data: out });
 }
 
-export function dplrExtraParams(args: ArgValues): { name: string; shape: number[]; dtype: 'float32' | 'int64' }[] {
-  const N = int(args, 'd_state') / 2, rank = int(args, 'rank');
-  const nSsm = (args.n_ssm as number | null) ?? int(args, 'd_model');
+export function dplrExtraParams(args: DplrArgs, prefix: string): { name: string; shape: number[]; dtype: 'float32' | 'int64' }[] {
+  const N = args.d_state / 2, rank = args.rank;
+  const nSsm = args.n_ssm ?? args.d_model;
   return [
-    { name: 'layer.kernel.P', shape: [rank, nSsm, N, 2], dtype: 'float32' },
-    { name: 'layer.kernel.l_kernel', shape: [], dtype: 'int64' },
+    { name: `${prefix}P`, shape: [rank, nSsm, N, 2], dtype: 'float32' },
+    { name: `${prefix}l_kernel`, shape: [], dtype: 'int64' },
   ];
 }
 
@@ -415,7 +427,7 @@ function computeLinearStepParams(sys: DplrSystem): LinearStepParams {
 export function dplrLinearStep(b: Builder, sys: DplrSystem, u: Value, x: Value, precomputed?: LinearStepParams): { y: Value; next: Value } {
   const { H, N, rank, C } = sys;
   const { Dv, E, R, B2, dC } = precomputed ?? linearStepParams(sys);
-  const k = (name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`layer.kernel.${name}`), complexTensor(data, dims));
+  const k = (name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`${sys.prefix}${name}`), complexTensor(data, dims));
   const P = k('step_P', sys.P, [rank, H, N]), Q = b.ssm('Conj', [P]), Rc = k('step_R', R, [rank, H, N]);
   // 2 Re Σ_n V[r,h,n]·x[b,h,n] → [B,r,H,1]; then Σ_r P[r,h,n]·s[b,r,h] → [B,H,N].
   const project = (V: Value, v: Value) => b.mul(b.ssm('Real', [b.op('ReduceSum', [b.mul(b.unsqueeze(V, [0]), b.unsqueeze(v, [1])), b.i64([3], undefined, 'axes')], { keepdims: 1 })]), b.f32(2));

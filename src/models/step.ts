@@ -3,28 +3,6 @@ import { SSMC_DOMAIN } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 
 /**
- * The recurrent state of every SSM layer in a step graph. Each layer's state is complex
- * [batch, H, N]; at the graph interface it travels as float32 [batch, H, N, 2] (re, im last),
- * named `state.<layer>` in and `state_out.<layer>` out.
- */
-export interface StepStates {
-  /**
-   * Declare a layer's state and get the incoming value (complex [batch, H, N]). `meaning` goes
-   * to the `ssmc.states` metadata when the state is not a plain diagonal SSM state (the basis
-   * it is in), so states of different steppers are never mixed up.
-   */
-  state(layer: string, H: number, N: number, meaning?: string): Value;
-  /** The layer's new state (complex [batch, H, N]). */
-  setOut(layer: string, next: Value): void;
-}
-
-/** Prefill graphs: the convolution graph also returns each layer's final state. */
-export interface FinalStates {
-  /** `meaning` as in StepStates.state: it must match the step graph's that continues from here. */
-  set(layer: string, H: number, N: number, state: Value, meaning?: string): void;
-}
-
-/**
  * One step of a diagonal SSM in Vandermonde form (K_l = scale·Re Σ coef·exp(λ·l)):
  *   x' = exp(λ) ⊙ x + u,   y = scale · Re Σ_n coef ⊙ x'
  * u [B,H] real, x [B,H,N] complex, λ [H,N] or [N], coef [C,H,N] → y [B,C,H].

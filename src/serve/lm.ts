@@ -1,9 +1,9 @@
 import { modelToBytes } from '../../export/onnx-write.js';
 import type { Model } from '../../ir/model.js';
 import { compileModel, type CompileOptions, type ModelFile, type Weights } from '../compile.js';
+import { compiledMode, readStates, type StateInfo } from '../metadata.js';
+import { hasRecurrence } from '../models/layer.js';
 import { findArch } from '../models/registry.js';
-import { resolveArgs } from '../models/args.js';
-import { stepStates, type StateSpec } from '../step-runner.js';
 
 /**
  * A language model as the generation engine sees it: a step graph (token ids [batch] and one
@@ -17,16 +17,15 @@ export interface LmGraphs {
   /** Without one, prompts are fed through the step graph one position at a time. */
   prefill: Uint8Array | null;
   vocab: number;
-  states: StateSpec[];
+  states: StateInfo[];
 }
 
 /** The step (and prefill) graph of a model file with token-id input, or why it has none. */
 export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: Pick<CompileOptions, 'opset' | 'threads' | 'budget'>): LmGraphs | string {
   const arch = findArch(file.arch);
-  const args = resolveArgs(arch.id, arch.schema, file.args);
-  if (arch.io(args).inputDtype !== 'int64') return `arch '${arch.id}' takes ${arch.io(args).inputDtype} input, not token ids`;
-  const stepIo = arch.stepIo?.(args) ?? `arch '${arch.id}' has no step mode`;
-  if (typeof stepIo === 'string') return stepIo;
+  const { io, layer } = arch.configure(file.args);
+  if (io.inputDtype !== 'int64') return `arch '${arch.id}' takes ${io.inputDtype} input, not token ids`;
+  if (!hasRecurrence(layer.recurrence)) return layer.recurrence.none;
   const base = { seqLen: null, opset: opts.opset, threads: opts.threads, budget: opts.budget };
   const step = compileModel(file, weights, { ...base, mode: 'step' }).model;
   const prefill = compileModel(file, weights, { ...base, mode: 'prefill' }).model;
@@ -35,20 +34,20 @@ export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: 
 
 /** The LM interface of compiled graphs, checked; a string says what is missing. */
 export function lmFromModels(step: Model, prefill: Model | null): LmGraphs | string {
-  if (step.metadata.get('ssmc.mode') !== 'step') return 'it is not a step graph (metadata ssmc.mode is not "step"); compile it with --mode step';
+  if (compiledMode(step) !== 'step') return 'it is not a step graph (metadata ssmc.mode is not "step"); compile it with --mode step';
   const input = step.graph.inputs.find((v) => v.name === 'input');
   const output = step.graph.outputs.find((v) => v.name === 'output');
   if (!input || input.type.dtype !== 'int64' || input.type.shape?.length !== 1) return 'its input is not token ids: a language-model step graph takes int64 input [batch]';
   const vocab = output?.type.shape?.[1];
   if (!output || output.type.shape?.length !== 2 || typeof vocab !== 'number') return 'its output is not logits [batch, V] with a fixed vocabulary size V';
-  const states = stepStates(step);
+  const states = readStates(step);
   if (prefill) {
     const pin = prefill.graph.inputs.find((v) => v.name === 'input');
     const pout = prefill.graph.outputs.find((v) => v.name === 'output');
-    if (prefill.metadata.get('ssmc.mode') !== 'prefill' || !pin || pin.type.dtype !== 'int64' || pin.type.shape?.length !== 2 || pout?.type.shape?.[2] !== vocab) {
+    if (compiledMode(prefill) !== 'prefill' || !pin || pin.type.dtype !== 'int64' || pin.type.shape?.length !== 2 || pout?.type.shape?.[2] !== vocab) {
       return 'the prefill graph does not take token ids [batch, L] to logits [batch, L, V] with the step graph\'s V';
     }
-    const same = JSON.stringify(stepStates(prefill).map((s) => [s.output, s.shape])) === JSON.stringify(states.map((s) => [s.output, s.shape]));
+    const same = JSON.stringify(readStates(prefill).map((s) => [s.output, s.shape])) === JSON.stringify(states.map((s) => [s.output, s.shape]));
     if (!same) return 'the prefill graph\'s final states are not the states its step graph reads';
   }
   return { step: modelToBytes(step), prefill: prefill ? modelToBytes(prefill) : null, vocab, states };

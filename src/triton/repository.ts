@@ -5,7 +5,7 @@ import type { Model } from '../../ir/model.js';
 import { tensorType, type Dim, type DType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
-import { stepStates } from '../step-runner.js';
+import { readStates } from '../metadata.js';
 
 /**
  * A Triton Inference Server model repository for the onnxruntime backend: the convolution graph
@@ -72,7 +72,7 @@ export function convConfig(model: Model, name: string, opts: TritonOptions): str
 
 /** config.pbtxt of a step graph (after `withSequenceControls`): sequence batching with implicit state. */
 export function stepConfig(model: Model, name: string, opts: TritonOptions): string {
-  const states = stepStates(model);
+  const states = readStates(model);
   const stateInputs = new Set(states.map((s) => s.input));
   const stateOutputs = new Set(states.map((s) => s.output));
   const controls = new Set<string>(Object.values(CONTROL_INPUTS));
@@ -121,7 +121,7 @@ export function stepConfig(model: Model, name: string, opts: TritonOptions): str
  */
 export function withSequenceControls(step: Model): void {
   const g = step.graph;
-  const states = stepStates(step);
+  const states = readStates(step);
   if (g.inputs.some((v) => v.name === CONTROL_INPUTS.start || v.name === CONTROL_INPUTS.ready)) {
     throw new UserError(`the step graph already has an input named ${CONTROL_INPUTS.start} or ${CONTROL_INPUTS.ready}`);
   }

@@ -4,7 +4,8 @@ import type { Dim } from '../../ir/types.js';
 import { compileModel, type CompileOptions, type ModelFile, type Weights } from '../compile.js';
 import { UserError } from '../errors.js';
 import type { OrtBackend } from '../runtime/backend.js';
-import { runSteps, stepStates, zeroStates } from '../step-runner.js';
+import { readStates } from '../metadata.js';
+import { runSteps, zeroStates } from '../step-runner.js';
 import { compareToReference, type Comparison } from './compare.js';
 import { assemble, slicePositions, stepInput, type Layout } from './sequence.js';
 
@@ -50,7 +51,7 @@ export async function checkRecurrence(backend: OrtBackend, file: ModelFile, weig
 
   const step = attempt('step', () => compileModel(file, weights, { ...opts, mode: 'step' }).model);
   if (!step) return { rows, skipped };
-  const specs = stepStates(step);
+  const specs = readStates(step);
   const session = await backend.createSession(modelToBytes(step));
   try {
     const stepped = await runSteps(session, specs, L, (t) => stepInput(x, layout, t), zeroStates(specs, B));

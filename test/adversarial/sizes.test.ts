@@ -2,9 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../export/safetensors.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { resolveArgs } from '../../src/models/args.js';
-import { findArch } from '../../src/models/registry.js';
-import { Rng } from '../../src/models/rng.js';
+import { initialWeights } from '../../src/compile.js';
 import { expectNoLeftovers, expectOneLine, ssmc, workdir, writeJson, writeWeights } from './harness.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -91,9 +89,7 @@ describe('lengths and counts given on the command line', () => {
 
 /** A fresh S4 DPLR checkpoint (C~ for l_kernel 1024), with l_kernel then rewritten. */
 function dplrCheckpoint(lKernel: bigint, channels = 1): Map<string, Tensor> {
-  const arch = findArch('s4-block');
-  const args = resolveArgs('s4-block', arch.schema, { d_model: 2, d_state: 4, mode: 'dplr', channels });
-  const t = arch.init(args, new Rng(0));
+  const t = initialWeights({ arch: 's4-block', args: { d_model: 2, d_state: 4, mode: 'dplr', channels } });
   t.set('layer.kernel.l_kernel', { dtype: 'int64', dims: [], data: BigInt64Array.of(lKernel) });
   return t;
 }
@@ -131,9 +127,7 @@ describe('checkpoint fields that claim sizes', () => {
 
   it('200,000 extra tensors: the message names ten and counts the rest (it once ran to 17 MB)', () => {
     const dir = workdir();
-    const arch = findArch('s4d-minimal');
-    const args = resolveArgs('s4d-minimal', arch.schema, { d_model: 2, d_state: 4 });
-    const t = arch.init(args, new Rng(0));
+    const t = initialWeights({ arch: 's4d-minimal', args: { d_model: 2, d_state: 4 } });
     for (let i = 0; i < 200_000; i++) t.set(`extra.${i}`, { dtype: 'float32', dims: [0], data: new Float32Array(0) });
     const model = writeJson(dir, 'model.json', { arch: 's4d-minimal', args: { d_model: 2, d_state: 4 } });
     const r = ssmc(['compile', model, '--weights', writeWeights(dir, 'w.safetensors', t), '-o', join(dir, 'o.onnx')]);
@@ -143,9 +137,7 @@ describe('checkpoint fields that claim sizes', () => {
 
   it('NaN and Inf weights compile with one warning line naming the tensors', () => {
     const dir = workdir();
-    const arch = findArch('s4d-minimal');
-    const args = resolveArgs('s4d-minimal', arch.schema, { d_model: 2, d_state: 4 });
-    const t = arch.init(args, new Rng(0));
+    const t = initialWeights({ arch: 's4d-minimal', args: { d_model: 2, d_state: 4 } });
     const d = t.get('D')!.data as Float32Array;
     d[0] = NaN;
     d[1] = Infinity;

@@ -8,10 +8,10 @@ import { bfloat16ToFloat, halfToFloat, matchCheckpoint, matchTensors } from '../
 import { writeSafetensors } from '../../export/safetensors.js';
 import { readCheckpoint } from '../../src/checkpoint-file.js';
 import { UserError } from '../../src/errors.js';
-import type { ParamSpec } from '../../src/models/arch.js';
+import type { ParamSpec } from '../../src/models/layer.js';
 import { resolveArgs } from '../../src/models/args.js';
 import { ParamStore } from '../../src/models/params.js';
-import { s4Block } from '../../src/models/s4-block.js';
+import { s4Block, s4BlockSchema } from '../../src/models/s4-block.js';
 import { readSystem } from '../../src/models/s4-dplr.js';
 import { goldenCase } from '../helpers/golden.js';
 
@@ -92,12 +92,12 @@ describe('finding and matching a checkpoint', () => {
   });
 
   it("S4 DPLR builds its float64 system from a float64 checkpoint's own values, not float32-rounded ones", () => {
-    const args = resolveArgs('s4-block', s4Block.schema, goldenCase('s4_dplr_legs').official.args);
-    const m = matchCheckpoint(s4Block, args, read('valid/dplr-f64.pt'));
+    const args = resolveArgs('s4-block', s4BlockSchema, goldenCase('s4_dplr_legs').official.args);
+    const m = matchCheckpoint(s4Block.configure(goldenCase('s4_dplr_legs').official.args), read('valid/dplr-f64.pt'));
     const B = m.tensors.get('layer.kernel.B')!.data as Float64Array;
     B[0] = B[0]! + 2 ** -40; // off the float32 grid
     expect(Math.fround(B[0]!)).not.toBe(B[0]);
-    const sys = readSystem(new ParamStore(new Builder(new Model(17).graph, 17), m.tensors), args, 1);
+    const sys = readSystem(new ParamStore(new Builder(new Model(17).graph, 17), m.tensors), args, 'layer.kernel.', 1);
     expect(sys.B[0]).toBe(B[0]);
   });
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { modelFromBytes } from '../../export/onnx-read.js';
 import { LOWERINGS } from '../../passes/conv/registry.js';
-import type { LayerInfo } from '../../src/layer-metadata.js';
+import type { LayerInfo } from '../../src/metadata.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));

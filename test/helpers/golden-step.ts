@@ -3,7 +3,8 @@ import type { Model } from '../../ir/model.js';
 import { f32, type Tensor } from '../../ir/tensor.js';
 import { compileModel } from '../../src/compile.js';
 import type { OrtBackend } from '../../src/runtime/backend.js';
-import { runSteps, stepStates, zeroStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
+import { runSteps, zeroStates } from '../../src/step-runner.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from './golden.js';
 
 /** Golden cases whose official code has a step mode, with the output it produced stepping. */
@@ -19,7 +20,7 @@ export async function runGoldenSteps(backend: OrtBackend, name: string, opset: n
   const [B, L, H] = c.input.shape as [number, number, number];
   const x = io.get('input')!.data as Float32Array;
   const { model } = compileModel(modelFileFor(c), { tensors: goldenWeights(c), source: name }, { seqLen: null, opset, mode: 'step' });
-  const specs = stepStates(model);
+  const specs = readStates(model);
   const session = await backend.createSession(modelToBytes(model));
   const at = (t: number) => f32(Array.from({ length: B * H }, (_, i) => x[(Math.floor(i / H) * L + t) * H + (i % H)]!), [B, H]);
   try {

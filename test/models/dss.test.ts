@@ -3,10 +3,8 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { evaluateModel } from '../../ir/interp/evaluate.js';
 import { fromTensor } from '../../ir/interp/rtensor.js';
 import { f32, type Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel } from '../../src/compile.js';
+import { buildModel, compileModel, initialWeights } from '../../src/compile.js';
 import { UserError } from '../../src/errors.js';
-import { resolveArgs } from '../../src/models/args.js';
-import { dss } from '../../src/models/dss.js';
 import { Rng } from '../../src/models/rng.js';
 import { runOnnx } from '../../src/runtime/run.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
@@ -264,7 +262,7 @@ describe('DSS softmax kernel', () => {
 });
 
 describe('DSS initialisation', () => {
-  const init = (args: Record<string, unknown>) => dss.init(resolveArgs('dss', dss.schema, args), new Rng(0));
+  const init = (args: Record<string, unknown>) => initialWeights({ arch: 'dss', args });
 
   it("'hippo_skew_pos_imag' for N = 1 is −0.5 + i·√3/2", () => {
     const lam = init({ d_model: 2, d_state: 1 }).get('kernel.Lambda')!.data as Float32Array;

@@ -3,7 +3,8 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { f32, i64, type Tensor } from '../../ir/tensor.js';
 import { compileModel, type ModelFile, type Weights } from '../../src/compile.js';
 import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { runSteps, stepStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
+import { runSteps } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenCheckpoint, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
@@ -51,7 +52,7 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
       : randomTensor(layout === 'BHL' ? [B, H, TOTAL] : [B, TOTAL, H], 5);
     const full = (await runOnnx(modelToBytes(conv), new Map([['input', x]]))).get('output')!;
     const pre = await runOnnx(modelToBytes(prefill), new Map([['input', positions(x, layout, 0, PREFIX)]]));
-    const specs = stepStates(step);
+    const specs = readStates(step);
     const session = await createSession(modelToBytes(step));
     const at = (t: number) => {
       const p = positions(x, layout, PREFIX + t, PREFIX + t + 1);
@@ -79,7 +80,7 @@ describe('S4 DPLR prefill states mean what the step graph reads', () => {
   const c = goldenCase('s4_dplr_legs');
   const compile = (mode: 'step' | 'prefill', dplrStep: 'auto' | 'linear' | 'diagonal', variant = '') =>
     compileModel(modelFileFor(c), { tensors: goldenCheckpoint(`s4_dplr_legs${variant}`), source: 'golden' }, { seqLen: null, opset: 17, mode, dplrStep }).model;
-  const meaning = (m: ReturnType<typeof compile>) => (stepStates(m) as unknown as { meaning: string }[])[0]!.meaning;
+  const meaning = (m: ReturnType<typeof compile>) => readStates(m)[0]!.meaning;
 
   it.each([
     ['auto', '', /^S4 DPLR half state .*linear stepper.*diagonal stepper was not used/],
@@ -90,7 +91,7 @@ describe('S4 DPLR prefill states mean what the step graph reads', () => {
     const step = compile('step', choice, variant), prefill = compile('prefill', choice, variant);
     expect(meaning(prefill)).toBe(meaning(step));
     expect(meaning(prefill)).toMatch(expected);
-    expect(stepStates(prefill).map((s) => [s.output, s.shape])).toEqual(stepStates(step).map((s) => [s.output, s.shape]));
+    expect(readStates(prefill).map((s) => [s.output, s.shape])).toEqual(readStates(step).map((s) => [s.output, s.shape]));
   });
 
   it('HiPPO-LegS: --dplr-step diagonal refuses prefill as it refuses step, with the way out', () => {

@@ -3,15 +3,14 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { evaluateModel } from '../../ir/interp/evaluate.js';
 import { fromTensor } from '../../ir/interp/rtensor.js';
 import { f32, type Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel, type CompileOptions, type ModelFile, type Weights } from '../../src/compile.js';
-import { resolveArgs } from '../../src/models/args.js';
+import { buildModel, compileModel, initialWeights, type CompileOptions, type ModelFile, type Weights } from '../../src/compile.js';
 import { diagonalizeDplr } from '../../src/models/dplr-diagonal.js';
 import { Rng } from '../../src/models/rng.js';
-import { s4Block } from '../../src/models/s4-block.js';
 import { linearStepParams, readSystem, type DplrSystem } from '../../src/models/s4-dplr.js';
 import { nodeBackend } from '../../src/runtime/node.js';
 import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { runSteps, stepStates, zeroStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
+import { runSteps, zeroStates } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { checkRecurrence } from '../../src/verify/recurrence.js';
 import { TOLERANCES } from '../../src/verify/tolerances.js';
@@ -37,7 +36,7 @@ function oneModeSystem(a: [number, number], P: [number, number]): DplrSystem {
 
 /** Run a step graph over x [B,L,H] (BLH) from zero states; outputs reassembled as [B,L,H]. */
 async function stepThrough(model: ReturnType<typeof compileModel>['model'], x: Float32Array, B: number, L: number, H: number): Promise<Float32Array> {
-  const specs = stepStates(model);
+  const specs = readStates(model);
   const session = await createSession(modelToBytes(model));
   const at = (t: number) => f32(Array.from({ length: B * H }, (_, i) => x[(Math.floor(i / H) * L + t) * H + (i % H)]!), [B, H]);
   const { outputs } = await runSteps(session, specs, L, at, zeroStates(specs, B));
@@ -81,7 +80,7 @@ describe('S4 DPLR with HiPPO-LegS: the diagonal basis is refused', () => {
   const step = (dplrStep: CompileOptions['dplrStep'], mode: 'step' | 'prefill' = 'step') => compileModel(goldenFile, weights, { seqLen: null, opset: 17, mode, dplrStep });
 
   it('golden s4_dplr_legs: auto falls back to the linear stepper and says why in ssmc.states', () => {
-    const [spec] = stepStates(step('auto').model) as unknown as { shape: unknown[]; meaning: string }[];
+    const [spec] = readStates(step('auto').model);
     expect(spec!.shape).toEqual(['batch', 4, 8, 2]);
     expect(spec!.meaning).toMatch(/half state .* linear stepper.*diagonal stepper was not used: its eigenvector basis is too ill-conditioned/);
   });
@@ -92,9 +91,10 @@ describe('S4 DPLR with HiPPO-LegS: the diagonal basis is refused', () => {
   });
 
   it('a fresh HiPPO-LegS model at d_state 64: float32 cancellation of ~1e6 in the modal sum', () => {
-    const args = resolveArgs('s4-block', s4Block.schema, { d_model: 1, d_state: 64, mode: 'dplr', transposed: false });
-    const tensors = s4Block.init(args, new Rng(0));
-    const sys = readSystem({ tensor: (n) => tensors.get(n)! }, args, 1);
+    const tensors = initialWeights({ arch: 's4-block', args: { d_model: 1, d_state: 64, mode: 'dplr', transposed: false } });
+    // The official defaults of what the system depends on.
+    const args = { d_model: 1, d_state: 64, rank: 1, n_ssm: null, dt_transform: 'exp', real_transform: 'exp', imag_transform: 'none' } as const;
+    const sys = readSystem({ tensor: (n) => tensors.get(n)! }, args, 'layer.kernel.', 1);
     const out = diagonalizeDplr(sys, linearStepParams(sys));
     expect(out.form).toBeNull();
     expect(out.form ? 0 : out.quality!.amplification).toBeGreaterThan(1e5);
@@ -108,11 +108,11 @@ describe('S4 DPLR with a near-normal A (golden weights, P halved): the diagonal 
 
   it.each([17, 20])('auto picks it; it matches the linear stepper, the conv graph and the float64 reference (opset %i)', async (opset) => {
     const diagonal = compileModel(goldenFile, weights, { seqLen: null, opset, mode: 'step' }).model;
-    const [spec] = stepStates(diagonal) as unknown as { shape: unknown[]; meaning: string }[];
+    const [spec] = readStates(diagonal);
     expect(spec!.meaning).toMatch(/eigenbasis of dA \(diagonal stepper\).*8 modes/);
     expect(spec!.shape).toEqual(['batch', H, 8, 2]);
     const linear = compileModel(goldenFile, weights, { seqLen: null, opset, mode: 'step', dplrStep: 'linear' }).model;
-    expect((stepStates(linear) as unknown as { meaning: string }[])[0]!.meaning).toMatch(/^S4 DPLR half state/);
+    expect(readStates(linear)[0]!.meaning).toMatch(/^S4 DPLR half state/);
     const yDiag = await stepThrough(diagonal, x, B, L, H);
     const yLin = await stepThrough(linear, x, B, L, H);
     const input = f32(x, [B, L, H]);
@@ -132,7 +132,7 @@ describe('S4 DPLR prefill + diagonal steps equal the convolution graph over 1024
   const TOTAL = 1024, PREFIX = 1000, B = 2;
   const freshArgs = { d_model: 3, d_state: 64, mode: 'dplr', transposed: false };
   const sharedArgs = { d_model: 4, d_state: 16, mode: 'dplr', n_ssm: 1, channels: 2, transposed: false };
-  const fresh = (args: Record<string, unknown>): Map<string, Tensor> => s4Block.init(resolveArgs('s4-block', s4Block.schema, args), new Rng(3));
+  const fresh = (args: Record<string, unknown>): Map<string, Tensor> => initialWeights({ arch: 's4-block', args, seed: 3 });
   // The golden weights (P halved) are in prefill.test.ts with the other families.
   it.each([
     ['fresh HiPPO-LegS, d_state 64, P halved', { arch: 's4-block', args: freshArgs } as ModelFile, () => withScaledP(fresh(freshArgs), 0.5)],
@@ -153,7 +153,7 @@ describe('S4 DPLR prefill + diagonal steps equal the convolution graph over 1024
     const step = compileModel(file, weights, { ...opts, mode: 'step' }).model;
     expect(prefill.metadata.get('ssmc.states')).toBe(step.metadata.get('ssmc.states'));
     const pre = await runOnnx(modelToBytes(prefill), new Map([['input', f32(slice(0, PREFIX), [B, PREFIX, H])]]));
-    const specs = stepStates(step);
+    const specs = readStates(step);
     const session = await createSession(modelToBytes(step));
     const at = (t: number) => f32(slice(PREFIX + t, PREFIX + t + 1), [B, H]);
     const { outputs } = await runSteps(session, specs, TOTAL - PREFIX, at, new Map(specs.map((s) => [s.input, pre.get(s.output)!])));

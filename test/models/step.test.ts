@@ -7,7 +7,8 @@ import { f32, i64, type Tensor } from '../../ir/tensor.js';
 import { compileModel, parseModelFile, type CompileOptions, type ModelFile, type Weights } from '../../src/compile.js';
 import { argmaxRow } from '../../src/lm.js';
 import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { generateTokens, runSteps, stepStates, zeroStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
+import { generateTokens, runSteps, zeroStates } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenCheckpoint, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
@@ -23,7 +24,7 @@ async function convVsStep(file: ModelFile, weights: Weights | null, layout: 'BHL
   const xd = x.data as Float32Array;
   const idx = (b: number, t: number, h: number) => (layout === 'BHL' ? (b * H + h) * L + t : (b * L + t) * H + h);
   const y = (await runOnnx(modelToBytes(conv), new Map([['input', x]]))).get('output')!.data as Float32Array;
-  const specs = stepStates(step);
+  const specs = readStates(step);
   const session = await createSession(modelToBytes(step));
   const at = (t: number) => f32(Array.from({ length: B * H }, (_, i) => xd[idx(Math.floor(i / H), t, i % H)]!), [B, H]);
   const { outputs } = await runSteps(session, specs, L, at, zeroStates(specs, B));
@@ -70,7 +71,7 @@ describe('the gss-code model, token by token', () => {
     }
     await conv.release();
     const stepModel = compileModel(file, weights, { seqLen: null, opset: 17, mode: 'step' }).model;
-    const specs = stepStates(stepModel);
+    const specs = readStates(stepModel);
     expect(specs.map((s) => s.input)).toEqual(Array.from({ length: 6 }, (_, i) => `state.layers.${i}`));
     const session = await createSession(modelToBytes(stepModel));
     const ids = await generateTokens(session, specs, prompt, steps, (logits) => argmaxRow(logits, 0, 256));

@@ -13,7 +13,8 @@ import { f32, i64, type Tensor } from '../../ir/tensor.js';
 import { isComplex } from '../../ir/types.js';
 import { verifyModel } from '../../ir/verifier.js';
 import { compileModel, type CompileMode } from '../../src/compile.js';
-import { stepStates, zeroStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
+import { zeroStates } from '../../src/step-runner.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor, type GoldenCase } from '../helpers/golden.js';
 
 export const CONV_CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional', 's4_dplr_legs', 'dss_exp', 'dss_softmax', 'gss_layer', 'gss_lm'];
@@ -115,7 +116,7 @@ export async function stepThrough(model: Model, name: string, run: Runner): Prom
     const idx = (b: number, h: number) => (c.input.layout === 'BHL' ? (b * H + h) * L + t : (b * L + t) * H + h);
     return f32(Array.from({ length: B * H }, (_, i) => (x.data as Float32Array)[idx(Math.floor(i / H), i % H)]!), [B, H]);
   };
-  const specs = stepStates(model);
+  const specs = readStates(model);
   let states = zeroStates(specs, B);
   const y = new Float32Array(B * L * F);
   for (let t = 0; t < L; t++) {

@@ -8,7 +8,7 @@ import { modelFromBytes } from '../../export/onnx-read.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { SSMC_DOMAIN } from '../../ir/node.js';
 import { createSession } from '../../src/runtime/run.js';
-import { stepStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenIo } from '../helpers/golden.js';
 import { compileGolden, expectCustomOpStructure, interpreterRunner, reference, STEP_CASES, stepThrough } from './custom-ops-cases.js';
@@ -24,7 +24,7 @@ describe.each(STEP_CASES)('--custom-ops step graph, golden %s', (name) => {
     const model = compileGolden(name, { seqLen: null, opset, mode: 'step', customOps: true });
     expectCustomOpStructure(model, name, null);
     const calls = model.graph.nodes.filter((n) => n.domain === SSMC_DOMAIN);
-    expect(calls.map((n) => n.op)).toEqual(stepStates(model).map(() => 'DiagSSMStep'));
+    expect(calls.map((n) => n.op)).toEqual(readStates(model).map(() => 'DiagSSMStep'));
     // The update's arithmetic lives in the body only.
     for (const op of ['Exp', 'Cos', 'Sin', 'ReduceSum']) expect(model.graph.nodes.map((n) => n.op)).not.toContain(op);
     expect(model.functions.map((f) => f.name)).toEqual(['DiagSSMStep']);

@@ -12,7 +12,8 @@ import type { Tensor } from '../../ir/tensor.js';
 import { compileModel, parseModelFile } from '../../src/compile.js';
 import { argmaxRow } from '../../src/lm.js';
 import { createSession } from '../../src/runtime/run.js';
-import { generateTokens, stepStates } from '../../src/step-runner.js';
+import { readStates } from '../../src/metadata.js';
+import { generateTokens } from '../../src/step-runner.js';
 import { goldenCase, modelFileFor, GOLDEN_DIR } from '../helpers/golden.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -167,11 +168,11 @@ describe('ssmc export-triton', () => {
     const plain = compileModel(file, weights, { seqLen: null, opset: 17, mode: 'step' }).model;
     const prompt = [...new TextEncoder().encode('def main():\n    ')];
     const plainSession = await createSession(modelToBytes(plain));
-    const expected = await generateTokens(plainSession, stepStates(plain), prompt, 24, (l) => argmaxRow(l, 0, 256));
+    const expected = await generateTokens(plainSession, readStates(plain), prompt, 24, (l) => argmaxRow(l, 0, 256));
     await plainSession.release();
 
     const exported = modelFromBytes(new Uint8Array(readFileSync(join(repo, 'gss_step', '1', 'model.onnx'))));
-    const specs = stepStates(exported);
+    const specs = readStates(exported);
     const session = await createSession(modelToBytes(exported));
     const ids = [...prompt];
     // Triton hands the first request of a sequence uninitialised state when initial_state is not set: use garbage.

@@ -1,4 +1,4 @@
-import type { StateSpec } from '../../src/step-runner.js';
+import type { StateInfo } from '../../src/metadata.js';
 
 /** Messages between the demo page and its generation worker. */
 
@@ -10,7 +10,7 @@ export interface DemoManifest {
   convModel: string;
   vocab: number;
   /** The step graph's state interface (its `ssmc.states` metadata), so the worker need not parse the model. */
-  states: StateSpec[];
+  states: StateInfo[];
   /** The prompt shipped with the model (examples/gss-code/gss_code.config.json). */
   prompt: string;
   /** The model file and checkpoint, for compiling the step graph in the browser instead. */

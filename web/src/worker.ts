@@ -5,7 +5,8 @@ import { compileModel, parseModelFile } from '../../src/compile.js';
 import { argmaxRow } from '../../src/lm.js';
 import type { Session } from '../../src/runtime/backend.js';
 import { configureWasm, wasmBackend } from '../../src/runtime/web.js';
-import { generateTokens, stepStates, type StateSpec } from '../../src/step-runner.js';
+import { readStates, type StateInfo } from '../../src/metadata.js';
+import { generateTokens } from '../../src/step-runner.js';
 import type { DemoManifest, FromWorker, ModelSource, ToWorker } from './protocol.js';
 
 /**
@@ -16,7 +17,7 @@ import type { DemoManifest, FromWorker, ModelSource, ToWorker } from './protocol
  */
 declare const self: DedicatedWorkerGlobalScope;
 
-let loaded: { session: Session; specs: StateSpec[]; manifest: DemoManifest } | null = null;
+let loaded: { session: Session; specs: StateInfo[]; manifest: DemoManifest } | null = null;
 
 function post(msg: FromWorker): void {
   self.postMessage(msg);
@@ -34,12 +35,12 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 }
 
 /** The step graph as compileModel makes it for `ssmc compile --mode step` (opset 17, dynamic batch). */
-async function compileHere(manifest: DemoManifest): Promise<{ bytes: Uint8Array; specs: StateSpec[] }> {
+async function compileHere(manifest: DemoManifest): Promise<{ bytes: Uint8Array; specs: StateInfo[] }> {
   const { modelFile, weights } = manifest.checkpoint;
   const file = parseModelFile(new TextDecoder().decode(await fetchBytes(modelFile)), modelFile);
   const tensors = readSafetensors(await fetchBytes(weights), weights);
   const model = compileModel(file, { tensors, source: weights }, { seqLen: null, opset: 17, mode: 'step' }).model;
-  return { bytes: modelToBytes(model), specs: stepStates(model) };
+  return { bytes: modelToBytes(model), specs: readStates(model) };
 }
 
 async function load(source: ModelSource): Promise<void> {

@@ -1,0 +1,142 @@
+import type { Builder } from '../../ir/builder.js';
+import type { Tensor } from '../../ir/tensor.js';
+import type { DType } from '../../ir/types.js';
+import type { Value } from '../../ir/value.js';
+import type { ParamStore } from './params.js';
+import type { Rng } from './rng.js';
+
+/**
+ * The unit a model is composed of: a layer owns its parameters (official state_dict names, under
+ * its prefix) and declares its forms as data — the convolution form over the whole sequence, and
+ * its recurrence (one position with its state, and the whole sequence ending in that state), or
+ * the reason it has none. A model is a layer made of layers (sequential); the compiler picks the
+ * form from the mode, so no layer ever asks which mode it is in.
+ */
+export interface Layer {
+  /** Its checkpoint entries. */
+  params(): ParamSpec[];
+  /** A fresh layer's parameters, like the official initialisation (not PyTorch's random stream). */
+  init(rng: Rng): [string, Tensor][];
+  /** The whole sequence at once. */
+  conv(ctx: LayerContext, x: Value): Value;
+  /** Its recurrence, or why it has none (the message names the reason and the fix). */
+  readonly recurrence: Recurrence | NoRecurrence;
+}
+
+export interface Recurrence {
+  /** One position (the input without its length axis): reads its state from `states` and writes the next. */
+  step(ctx: LayerContext, x: Value, states: StepStates): Value;
+  /** The whole sequence, also reporting the state a step form continues from (in the basis its step reads). */
+  prefill(ctx: LayerContext, x: Value, states: FinalStates): Value;
+}
+
+export interface NoRecurrence {
+  readonly none: string;
+}
+
+export function hasRecurrence(r: Recurrence | NoRecurrence): r is Recurrence {
+  return !('none' in r);
+}
+
+/** A parameter's full name: its official name under the layer's state_dict prefix. */
+export type Prefixed = (name: string) => string;
+
+export function prefixed(prefix: string): Prefixed {
+  return (name) => `${prefix}${name}`;
+}
+
+/** A checkpoint entry a layer expects, by its official state_dict name. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  dtype: DType;
+}
+
+/** S4 DPLR steppers: the official O(N) linear one, the diagonalised one, or 'auto' (see s4-block.ts). */
+export type DplrStepChoice = 'auto' | 'linear' | 'diagonal';
+export const DPLR_STEP_CHOICES: readonly DplrStepChoice[] = ['auto', 'linear', 'diagonal'];
+
+/** Compile options a layer's forms read. */
+export interface LayerOptions {
+  /**
+   * S4 DPLR step graphs: the official O(N) linear stepper, the diagonalised one (eigenbasis of
+   * dA, refused when that basis is too ill-conditioned), or 'auto' (default): diagonal when it
+   * passes its check, else linear. Prefill graphs plan the same way and return their state in
+   * the basis of the stepper chosen.
+   */
+  dplrStep: DplrStepChoice;
+}
+
+/** What an SSM layer's convolution is, for the `ssmc.layers` metadata and the lowering report. */
+export interface SsmLayerInfo {
+  /** The module path of the layer's SSM core ('kernel', 'layer', 'layers.3.dss'). */
+  name: string;
+  /** 'diag-zoh' | 'diag-bilinear' | 'vandermonde' | 'dplr' | 'dss-softmax' | … */
+  kernel: string;
+  H: number;
+  /** Complex state modes per feature (a conjugate pair counts once where the kernel takes 2·Re). */
+  N: number;
+  /** Output channels of the convolution (C), two sides counted once. */
+  channels: number;
+  bidirectional: boolean;
+}
+
+/** What every form of a layer builds with. */
+export interface LayerContext {
+  readonly b: Builder;
+  readonly params: ParamStore;
+  readonly options: LayerOptions;
+  /** Declare the long convolution `y` (a LongConv's output) as the SSM layer `info`. */
+  ssmLayer(y: Value, info: SsmLayerInfo): void;
+}
+
+/**
+ * The recurrent states of a step graph. A layer's state is complex [batch, H, N]; at the graph
+ * interface it travels as float32 [batch, H, N, 2] (re, im last), named `state.<name>` in and
+ * `state_out.<name>` out.
+ */
+export interface StepStates {
+  /**
+   * Declare a state and get its incoming value (complex [batch, H, N]). `meaning` goes to the
+   * `ssmc.states` metadata when the state is not a plain diagonal SSM state (the basis it is
+   * in), so states of different steppers are never mixed up.
+   */
+  state(name: string, H: number, N: number, meaning?: string): Value;
+  /** The state's new value (complex [batch, H, N]). */
+  setOut(name: string, next: Value): void;
+}
+
+/** Prefill graphs: the convolution graph also returns each state after the whole sequence. */
+export interface FinalStates {
+  /** `meaning` as in StepStates.state: it must match the step graph's that continues from here. */
+  set(name: string, H: number, N: number, state: Value, meaning?: string): void;
+}
+
+/** Layers applied one after the other: parameters and states concatenated, each form chained. */
+export function sequential(layers: readonly Layer[]): Layer {
+  const recurrences = layers.map((l) => l.recurrence).filter(hasRecurrence);
+  const none = layers.map((l) => l.recurrence).find((r): r is NoRecurrence => !hasRecurrence(r));
+  return {
+    params: () => layers.flatMap((l) => l.params()),
+    init: (rng) => layers.flatMap((l) => l.init(rng)),
+    conv: (ctx, x) => layers.reduce((y, l) => l.conv(ctx, y), x),
+    recurrence: none ?? {
+      step: (ctx, x, states) => recurrences.reduce((y, r) => r.step(ctx, y, states), x),
+      prefill: (ctx, x, states) => recurrences.reduce((y, r) => r.prefill(ctx, y, states), x),
+    },
+  };
+}
+
+/**
+ * A layer without state that maps each position on its own (an embedding, a linear head, a norm
+ * over features): its step and prefill forms are its one function, which must work with and
+ * without the length axis (features last).
+ */
+export function positionwise(def: { params(): ParamSpec[]; init(rng: Rng): [string, Tensor][]; apply(ctx: LayerContext, x: Value): Value }): Layer {
+  return {
+    params: def.params,
+    init: def.init,
+    conv: def.apply,
+    recurrence: { step: (ctx, x) => def.apply(ctx, x), prefill: (ctx, x) => def.apply(ctx, x) },
+  };
+}
