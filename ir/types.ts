@@ -25,10 +25,6 @@ export function tensorType(dtype: DType, shape: readonly Dim[] | null): TensorTy
   return { dtype, shape: shape === null ? null : [...shape] };
 }
 
-export function isFloat(dtype: DType): boolean {
-  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
-}
-
 export function isComplex(dtype: DType): boolean {
   return dtype === 'complex64' || dtype === 'complex128';
 }
@@ -52,10 +48,6 @@ export function typeToString(t: TensorType): string {
   const name = SHORT[t.dtype] ?? t.dtype;
   if (t.shape === null) return `${name}[*]`;
   return `${name}[${t.shape.map(dimToString).join(',')}]`;
-}
-
-export function sameDim(a: Dim, b: Dim): boolean {
-  return a === b;
 }
 
 /** True when two types cannot describe the same tensor (unknowns are compatible with anything). */

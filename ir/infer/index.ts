@@ -12,10 +12,6 @@ export { TypeInferenceError } from './context.js';
 
 const ONNX_RULES: Record<string, InferRule> = { ...ELEMENTWISE_RULES, ...SHAPE_RULES, ...MATH_RULES, ...CONTROL_FLOW_RULES };
 
-export function hasRule(domain: string, op: string): boolean {
-  return ruleFor(domain, op) !== undefined;
-}
-
 function ruleFor(domain: string, op: string): InferRule | undefined {
   if (domain === ONNX_DOMAIN || domain === 'ai.onnx') return ONNX_RULES[op];
   if (domain === SSMC_DOMAIN) return SSM_RULES[op];
@@ -89,9 +85,4 @@ function propagateShapeValue(node: Node): void {
     default:
       return;
   }
-}
-
-/** Re-infer every node of a graph in order (after a pass rewired things). */
-export function inferGraph(nodes: Iterable<Node>, opset: number, opts: InferOptions = {}): void {
-  for (const n of nodes) inferNode(n, opset, opts);
 }

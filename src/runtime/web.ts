@@ -1,6 +1,5 @@
 import * as ort from 'onnxruntime-web';
-import type { Tensor } from '../../ir/tensor.js';
-import { ortBackend, type OrtBackend, type OrtModuleLike, type RunOptions, type Session } from './backend.js';
+import { ortBackend, type OrtBackend, type OrtModuleLike } from './backend.js';
 
 /**
  * onnxruntime-web's wasm backend. It runs in browsers and in Node (the package's Node build loads
@@ -34,11 +33,3 @@ export const wasmBackend: OrtBackend = ortBackend(
     initialised = true;
   },
 );
-
-export function runWasm(modelBytes: Uint8Array, feeds: Map<string, Tensor>, opts: RunOptions = {}): Promise<Map<string, Tensor>> {
-  return wasmBackend.run(modelBytes, feeds, opts);
-}
-
-export function createWasmSession(modelBytes: Uint8Array, opts: RunOptions = {}): Promise<Session> {
-  return wasmBackend.createSession(modelBytes, opts);
-}

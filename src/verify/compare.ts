@@ -4,6 +4,8 @@ export interface Comparison {
   maxAbs: number;
   /** max|reference|, the scale the bound is relative to. */
   peak: number;
+  /** The relative tolerance the bound was made of: bound = rel · max(1, peak). */
+  rel: number;
   bound: number;
   ok: boolean;
   /** First index breaking the bound (or holding a NaN), −1 if none. */
@@ -26,10 +28,10 @@ export function compareToReference(actual: ArrayLike<number>, reference: ArrayLi
     if (Number.isNaN(d)) maxAbs = NaN;
     else if (d > maxAbs) maxAbs = d;
   }
-  return { maxAbs, peak, bound, ok: firstBad < 0, firstBad };
+  return { maxAbs, peak, rel, bound, ok: firstBad < 0, firstBad };
 }
 
 export function describeComparison(name: string, c: Comparison): string {
   const verdict = c.ok ? 'PASS' : `FAIL (first bad index ${c.firstBad})`;
-  return `${name}: max|Δ| = ${c.maxAbs.toExponential(3)} (bound ${c.bound.toExponential(1)} = 1e-4·max(1, peak ${c.peak.toPrecision(4)})) ${verdict}`;
+  return `${name}: max|Δ| = ${c.maxAbs.toExponential(3)} (bound ${c.bound.toExponential(1)} = ${c.rel.toExponential(0)}·max(1, peak ${c.peak.toPrecision(4)})) ${verdict}`;
 }

@@ -8,6 +8,7 @@ import { Model } from '../../ir/model.js';
 import { c64, f32 } from '../../ir/tensor.js';
 import { tensorType } from '../../ir/types.js';
 import { functionModel, ifModel, kitchenSinkModel, mlpModel } from './fixtures.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 /** Decoded protobuf messages, with every field present (the decoder fills defaults). */
@@ -96,7 +97,7 @@ describe('modelToBytes', () => {
     const p = decode(modelToBytes(kitchenSinkModel()));
     const attrs = new Map(p.graph!.node[0]!.attribute.map((a) => [a.name, a]));
     expect(Number(attrs.get('z_int')!.i)).toBe(-3);
-    expect(attrs.get('a_float')!.f).toBeCloseTo(0.1, 6);
+    expect(attrs.get('a_float')!.f).toBeCloseTo(0.1, TOL.F32_DIGITS);
     expect(new TextDecoder().decode(attrs.get('s')!.s)).toBe('héllo');
     expect(attrs.get('ints')!.ints.map(Number)).toEqual([1, -1, 2 ** 40]);
     expect(attrs.get('floats')!.floats).toEqual([0.5, -0.25]);

@@ -48,7 +48,7 @@ const noHooks = { persistentLoad: () => null };
 const load = (p: P | Uint8Array) => unpickle(p instanceof P ? p.bytes() : p, 'test.pkl', noHooks);
 const plain = (p: P | Uint8Array) => toPlain(load(p), 'test.pkl');
 const MARK = 0x28, STOP = 0x2e, EMPTY_DICT = 0x7d, EMPTY_LIST = 0x5d, SETITEM = 0x73, SETITEMS = 0x75, APPEND = 0x61, APPENDS = 0x65;
-const TUPLE = 0x74, TUPLE1 = 0x85, TUPLE2 = 0x86, TUPLE3 = 0x87, EMPTY_TUPLE = 0x29, REDUCE = 0x52, BUILD = 0x62, NEWOBJ = 0x81;
+const TUPLE = 0x74, TUPLE1 = 0x85, TUPLE2 = 0x86, EMPTY_TUPLE = 0x29, REDUCE = 0x52, BUILD = 0x62, NEWOBJ = 0x81;
 const BINPUT = 0x71, BINGET = 0x68, LONG_BINPUT = 0x72, LONG_BINGET = 0x6a, MEMOIZE = 0x94, NONE = 0x4e, NEWTRUE = 0x88, NEWFALSE = 0x89;
 
 describe('the restricted unpickler', () => {

@@ -8,6 +8,7 @@ import { runDiff } from '../../src/cli/diff-command.js';
 import { diffModels, formatDiff, valueDelta } from '../../src/inspect/diff.js';
 import { mlpModel, W } from '../export/fixtures.js';
 import { convModel, loopModel, scanModel } from './models.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const viaBytes = (m: Model) => modelFromBytes(modelToBytes(m));
 
@@ -37,8 +38,8 @@ describe('diffModels', () => {
     const v = d.initializers.values[0]!;
     expect(v.name).toBe('W');
     expect(v.count).toBe(12);
-    expect(v.maxAbs).toBeCloseTo(0.5, 6);
-    expect(v.maxRel).toBeCloseTo(0.5 / Math.abs(W[4]! + 0.5), 6);
+    expect(v.maxAbs).toBeCloseTo(0.5, TOL.F32_DIGITS);
+    expect(v.maxRel).toBeCloseTo(0.5 / Math.abs(W[4]! + 0.5), TOL.F32_DIGITS);
     expect(formatDiff(d)).toMatch(/initializer values \(max abs \/ max rel difference\):\n\s+W\s+5\.000e-1/);
   });
 

@@ -135,11 +135,6 @@ const STRUCT_MUTATORS: Record<string, Mutator> = {
   },
 };
 
-/** A length-delimited protobuf field: tag, length, payload. */
-function field(num: number, payload: Uint8Array): Uint8Array {
-  return Uint8Array.from([...varint(num * 8 + 2), ...varint(payload.length), ...payload]);
-}
-
 /**
  * Identity wrapped in `levels` nested If subgraphs, encoded by hand (protobufjs encodes recursively
  * and would overflow the stack first). Each message is its encoded plain fields followed by its one

@@ -8,6 +8,7 @@ import { modelFromBytes } from '../../export/onnx-read.js';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { graphHtml } from '../../src/inspect/html.js';
 import { loopModel } from './models.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 /** The --html page opened from disk in headless Chromium with the network cut off. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -53,7 +54,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('the graph page in a browser',
     const svg = page.locator('#g0 svg');
     const w0 = Number(await svg.getAttribute('width'));
     await page.locator('#g0 button[data-zoom="1.25"]').click();
-    expect(Number(await svg.getAttribute('width'))).toBeCloseTo(w0 * 1.25, 5);
+    expect(Number(await svg.getAttribute('width'))).toBeCloseTo(w0 * 1.25, TOL.SVG_DIGITS);
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
     await page.close();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rt, type RTensor } from '../../ir/interp/rtensor.js';
 import { f32, i64, maxDiff, run1, values } from './harness.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 /** X_k = Σ_m x_m e^{∓2πikm/n} (1/n for the inverse), with the signal cut or zero-padded to n. */
 function naiveDft(re: number[], im: number[], n: number, inverse: boolean): number[] {
@@ -32,7 +33,7 @@ describe.each([17, 20])('DFT, opset %i', (opset) => {
     const x = rt('float32', [1, n, 2], Float64Array.from(re.flatMap((v, i) => [v, im[i]!])));
     const y = dft(opset, x, { inverse: 1 });
     expect(y.dims).toEqual([1, n, 2]);
-    expect(maxDiff(values(y), naiveDft(re, im, n, true))).toBeLessThan(1e-13);
+    expect(maxDiff(values(y), naiveDft(re, im, n, true))).toBeLessThan(TOL.F64_LONG_SUMS);
   });
 
   it.each([[12, 8], [8, 12]])('dft_length cuts or zero-pads a complex signal of length %i to %i', (len, n) => {
@@ -40,7 +41,7 @@ describe.each([17, 20])('DFT, opset %i', (opset) => {
     const x = rt('float32', [1, len, 2], Float64Array.from(re.flatMap((v, i) => [v, im[i]!])));
     const y = dft(opset, x, {}, n);
     expect(y.dims).toEqual([1, n, 2]);
-    expect(maxDiff(values(y), naiveDft(re, im, n, false))).toBeLessThan(1e-12);
+    expect(maxDiff(values(y), naiveDft(re, im, n, false))).toBeLessThan(TOL.F64_REORDERED);
   });
 
   it.each([8, 16, 9, 100])('irfft(rfft(x)) = x for n = %i', (n) => {
@@ -49,7 +50,7 @@ describe.each([17, 20])('DFT, opset %i', (opset) => {
     expect(spectrum.dims).toEqual([1, Math.floor(n / 2) + 1, 2]);
     const back = dft(opset, spectrum, { inverse: 1, onesided: 1 }, n);
     expect(back.dims).toEqual([1, n, 1]);
-    expect(maxDiff(values(back), signal(n))).toBeLessThan(1e-13);
+    expect(maxDiff(values(back), signal(n))).toBeLessThan(TOL.F64_LONG_SUMS);
   });
 
   it('the one-sided inverse completes the spectrum by Hermitian symmetry (n = 8)', () => {
@@ -58,7 +59,7 @@ describe.each([17, 20])('DFT, opset %i', (opset) => {
     const full = [...bins, [0, -2], [0, 0], [1, 1]] as [number, number][];
     const want = naiveDft(full.map((b) => b[0]), full.map((b) => b[1]), 8, true).filter((_, i) => i % 2 === 0);
     const y = dft(opset, rt('float32', [1, 5, 2], Float64Array.from(bins.flat())), { inverse: 1, onesided: 1 }, 8);
-    expect(maxDiff(values(y), want)).toBeLessThan(1e-15);
+    expect(maxDiff(values(y), want)).toBeLessThan(TOL.F64_FEW_OPS);
   });
 
   it('transforms along axis 0 of a [n, 2, 1] tensor', () => {
@@ -69,7 +70,7 @@ describe.each([17, 20])('DFT, opset %i', (opset) => {
     const ya = naiveDft(a, [], 6, false), yb = naiveDft(b, [], 6, false);
     const want: number[] = [];
     for (let k = 0; k < 6; k++) want.push(ya[2 * k]!, ya[2 * k + 1]!, yb[2 * k]!, yb[2 * k + 1]!);
-    expect(maxDiff(values(y), want)).toBeLessThan(1e-13);
+    expect(maxDiff(values(y), want)).toBeLessThan(TOL.F64_LONG_SUMS);
   });
 
   it('rejects a last dimension that is neither 1 nor 2', () => {

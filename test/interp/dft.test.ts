@@ -4,6 +4,7 @@ import { rt, type RTensor } from '../../ir/interp/rtensor.js';
 import { Graph } from '../../ir/graph.js';
 import { tensorType } from '../../ir/types.js';
 import { maxAbsDiff } from '../helpers/graphs.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 /** The DFT straight from its definition: X_k = Σ_m x_m e^{∓2πikm/n}. */
 function naive(re: number[], im: number[], n: number, inverse: boolean): [number[], number[]] {
@@ -50,7 +51,7 @@ describe.each([17, 20])('DFT (opset %i) in the reference interpreter', (opset) =
     const y = run(opset, x, {});
     const [er, ei] = naive(signal.slice(0, n), im.slice(0, n), n, false);
     expect(y.dims).toEqual([1, n, 2]);
-    expect(maxAbsDiff(y.data, er.flatMap((v, i) => [v, ei[i]!]))).toBeLessThan(1e-12);
+    expect(maxAbsDiff(y.data, er.flatMap((v, i) => [v, ei[i]!]))).toBeLessThan(TOL.F64_REORDERED);
   });
 
   it.each([8, 12, 16, 20])('onesided real forward with dft_length = %i (pads or truncates)', (n) => {
@@ -59,14 +60,14 @@ describe.each([17, 20])('DFT (opset %i) in the reference interpreter', (opset) =
     const [er, ei] = naive(signal.slice(0, n), [], n, false);
     const bins = Math.floor(n / 2) + 1;
     expect(y.dims).toEqual([1, bins, 2]);
-    expect(maxAbsDiff(y.data, er.slice(0, bins).flatMap((v, i) => [v, ei[i]!]))).toBeLessThan(1e-12);
+    expect(maxAbsDiff(y.data, er.slice(0, bins).flatMap((v, i) => [v, ei[i]!]))).toBeLessThan(TOL.F64_REORDERED);
   });
 
   it('inverse of forward gives the signal back (n = 12, Bluestein path)', () => {
     const x = rt('float32', [1, 12, 1], Float64Array.from(signal));
     const y = run(opset, run(opset, x, {}), { inverse: 1 });
-    expect(maxAbsDiff(y.data.filter((_, i) => i % 2 === 0), signal)).toBeLessThan(1e-12);
-    expect(Math.max(...y.data.filter((_, i) => i % 2 === 1).map(Math.abs))).toBeLessThan(1e-12);
+    expect(maxAbsDiff(y.data.filter((_, i) => i % 2 === 0), signal)).toBeLessThan(TOL.F64_REORDERED);
+    expect(Math.max(...y.data.filter((_, i) => i % 2 === 1).map(Math.abs))).toBeLessThan(TOL.F64_REORDERED);
   });
 
   it.each([12, 11])('one-sided inverse (irfft) of rfft returns the real signal, n = %i', (n) => {
@@ -74,7 +75,7 @@ describe.each([17, 20])('DFT (opset %i) in the reference interpreter', (opset) =
     const spec = run(opset, x, { onesided: 1 }, n);
     const y = run(opset, spec, { inverse: 1, onesided: 1 }, n);
     expect(y.dims).toEqual([1, n, 1]);
-    expect(maxAbsDiff(y.data, signal.slice(0, n))).toBeLessThan(1e-12);
+    expect(maxAbsDiff(y.data, signal.slice(0, n))).toBeLessThan(TOL.F64_REORDERED);
   });
 });
 

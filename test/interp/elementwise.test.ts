@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { c64, f32, i64, maxDiff, run1, typed, values } from './harness.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 describe('elementwise kernels of the reference interpreter', () => {
   it('Add broadcasts numpy-style: [2,3] + [3] and [2,1] + [1,3]', () => {
@@ -44,7 +45,7 @@ describe('elementwise kernels of the reference interpreter', () => {
     expect(values(run1('Exp', [x]))).toEqual([Math.exp(-1), 1, Math.exp(2)]);
     expect(values(run1('Sigmoid', [x]))).toEqual([1 / (1 + Math.E), 0.5, 1 / (1 + Math.exp(-2))]);
     expect(values(run1('Tanh', [x]))).toEqual([Math.tanh(-1), 0, Math.tanh(2)]);
-    expect(maxDiff(values(run1('Softplus', [x])), [Math.log1p(Math.exp(-1)), Math.LN2, Math.log1p(Math.exp(2))])).toBeLessThan(1e-15);
+    expect(maxDiff(values(run1('Softplus', [x])), [Math.log1p(Math.exp(-1)), Math.LN2, Math.log1p(Math.exp(2))])).toBeLessThan(TOL.F64_FEW_OPS);
     const p = f32([2], [4, 0.25]);
     expect(values(run1('Sqrt', [p]))).toEqual([2, 0.5]);
     expect(values(run1('Reciprocal', [p]))).toEqual([0.25, 4]);
@@ -57,7 +58,7 @@ describe('elementwise kernels of the reference interpreter', () => {
     // erf(x) from mpmath at 20 digits
     const x = f32([6], [0, 0.1, 0.5, 1, 2.5, -3.2]);
     const want = [0, 0.1124629160182848922, 0.52049987781304653768, 0.84270079294971486934, 0.99959304798255504106, -0.99999397423884823790];
-    expect(maxDiff(values(run1('Erf', [x])), want)).toBeLessThan(1e-14);
+    expect(maxDiff(values(run1('Erf', [x])), want)).toBeLessThan(TOL.F64_SUMS);
   });
 
   it('comparisons and logic give bool', () => {
@@ -117,7 +118,7 @@ describe('complex64 elementwise kernels', () => {
     expect(values(m)).toEqual([2.5, 0, 8, 4]);
     // (1+2i)/(0.5−i) = (1+2i)(0.5+i)/1.25 = (0.5 + i + i + 2i²)/1.25 = (−1.5 + 2i)/1.25
     const d = run1('Div', [a, b]);
-    expect(maxDiff(values(d).slice(0, 2), [-1.2, 1.6])).toBeLessThan(1e-15);
+    expect(maxDiff(values(d).slice(0, 2), [-1.2, 1.6])).toBeLessThan(TOL.F64_FEW_OPS);
   });
 
   it('a real operand mixed with a complex one is promoted', () => {
@@ -134,12 +135,12 @@ describe('complex64 elementwise kernels', () => {
     expect(values(run1('Neg', [a]))).toEqual([-1, -2, -3, 1]);
     const z = c64([1], [[0.3, Math.PI / 3]]);
     const e = run1('Exp', [z]);
-    expect(maxDiff(values(e), [Math.exp(0.3) * 0.5, Math.exp(0.3) * Math.sqrt(3) / 2])).toBeLessThan(1e-15);
+    expect(maxDiff(values(e), [Math.exp(0.3) * 0.5, Math.exp(0.3) * Math.sqrt(3) / 2])).toBeLessThan(TOL.F64_FEW_OPS);
     // log(−1 − 0i) lies on the branch cut: the principal value has imaginary part −π for −0, π for +0.
     const l = run1('Log', [c64([2], [[-1, 0], [0, -2]])]);
-    expect(maxDiff(values(l), [0, Math.PI, Math.LN2, -Math.PI / 2])).toBeLessThan(1e-15);
+    expect(maxDiff(values(l), [0, Math.PI, Math.LN2, -Math.PI / 2])).toBeLessThan(TOL.F64_FEW_OPS);
     // exp(log z) = z
     const back = run1('Exp', [run1('Log', [a])]);
-    expect(maxDiff(values(back), values(a))).toBeLessThan(1e-14);
+    expect(maxDiff(values(back), values(a))).toBeLessThan(TOL.F64_SUMS);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { c64, f32, i64, iota, maxDiff, run, run1, values } from './harness.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 describe('MatMul and Gemm', () => {
   it('MatMul of 2-D, batched with broadcasting, and 1-D operands', () => {
@@ -71,9 +72,9 @@ describe('normalisation and activations', () => {
     const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
     const s = e[0]! + e[1]! + e[2]!;
     const y = run1('Softmax', [x], { axis: -1 }, { opset: 13 });
-    expect(maxDiff(values(y), [e[0]! / s, e[1]! / s, e[2]! / s, 1 / 3, 1 / 3, 1 / 3])).toBeLessThan(1e-15);
+    expect(maxDiff(values(y), [e[0]! / s, e[1]! / s, e[2]! / s, 1 / 3, 1 / 3, 1 / 3])).toBeLessThan(TOL.F64_FEW_OPS);
     const l = run1('LogSoftmax', [x], { axis: -1 }, { opset: 13 });
-    expect(maxDiff(values(l), [1 - Math.log(s), 2 - Math.log(s), 3 - Math.log(s), -Math.log(3), -Math.log(3), -Math.log(3)])).toBeLessThan(1e-14);
+    expect(maxDiff(values(l), [1 - Math.log(s), 2 - Math.log(s), 3 - Math.log(s), -Math.log(3), -Math.log(3), -Math.log(3)])).toBeLessThan(TOL.F64_SUMS);
   });
 
   it('LayerNormalization over the last axis, with its Mean and InvStdDev outputs', () => {
@@ -81,10 +82,10 @@ describe('normalisation and activations', () => {
     const [y, mean, inv] = run('LayerNormalization', [x, f32([2], [1, 2]), f32([2], [0, 1])], { axis: -1, epsilon: 0.5 }, { outputs: 3 });
     // row 0: mean 2, var 1 → 1/√1.5; row 1: mean 2, var 0 → 1/√0.5
     const r = 1 / Math.sqrt(1.5);
-    expect(maxDiff(values(y!), [-r * 1, r * 2 + 1, 0, 1])).toBeLessThan(1e-15);
+    expect(maxDiff(values(y!), [-r * 1, r * 2 + 1, 0, 1])).toBeLessThan(TOL.F64_FEW_OPS);
     expect(mean!.dims).toEqual([2, 1]);
     expect(values(mean!)).toEqual([2, 2]);
-    expect(maxDiff(values(inv!), [r, 1 / Math.sqrt(0.5)])).toBeLessThan(1e-15);
+    expect(maxDiff(values(inv!), [r, 1 / Math.sqrt(0.5)])).toBeLessThan(TOL.F64_FEW_OPS);
   });
 
   it('Gelu exact and tanh-approximated (opset 20)', () => {
@@ -92,9 +93,9 @@ describe('normalisation and activations', () => {
     // 0.5·x·(1 + erf(x/√2)) with erf values from mpmath
     const erfs = [-0.68268949213708589717, 0.38292492254802620727, 0.95449973610364158560];
     const exact = [-1, 0.5, 2].map((v, i) => 0.5 * v * (1 + erfs[i]!));
-    expect(maxDiff(values(run1('Gelu', [x], {}, { opset: 20 })), exact)).toBeLessThan(1e-14);
+    expect(maxDiff(values(run1('Gelu', [x], {}, { opset: 20 })), exact)).toBeLessThan(TOL.F64_SUMS);
     const tanh = [-1, 0.5, 2].map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
-    expect(maxDiff(values(run1('Gelu', [x], { approximate: 'tanh' }, { opset: 20 })), tanh)).toBeLessThan(1e-15);
+    expect(maxDiff(values(run1('Gelu', [x], { approximate: 'tanh' }, { opset: 20 })), tanh)).toBeLessThan(TOL.F64_FEW_OPS);
   });
 
   it('ArgMax along the last axis', () => {

@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SSMC_DOMAIN } from '../../ir/node.js';
 import type { RTensor } from '../../ir/interp/rtensor.js';
 import { c64, f32, f64, i64, maxDiff, run, run1, values, type AttrValue } from './harness.js';
-
-/** Float64 sums of a few dozen terms of size ~1 agree to well within this. */
-const FLOAT64_SUMS = 1e-13;
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 type Cx = [number, number];
 const mul = (a: Cx, b: Cx): Cx => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
@@ -88,7 +86,7 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
       const k = kernelOf(disc, s, dtDims);
       expect(k.dims).toEqual([C, H, L]);
       expect(k.dtype).toBe('float32');
-      expect(maxDiff(values(k), expectedKernel(disc, s))).toBeLessThan(FLOAT64_SUMS);
+      expect(maxDiff(values(k), expectedKernel(disc, s))).toBeLessThan(TOL.F64_LONG_SUMS);
     }
   });
 
@@ -96,7 +94,7 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
     const [lambda, coef] = run('Discretize', inputs([H, 1]).slice(0, 3), { disc: 'zoh' }, { domain: SSMC_DOMAIN, outputs: 2 });
     expect([lambda!.dtype, lambda!.dims, coef!.dtype, coef!.dims]).toEqual(['complex64', [H, N], 'complex64', [C, H, N]]);
     // zoh: λ = dt·A exactly.
-    expect(maxDiff(values(lambda!), A.flatMap((a, i) => scale(dt[Math.floor(i / N)]!, a)))).toBeLessThan(FLOAT64_SUMS);
+    expect(maxDiff(values(lambda!), A.flatMap((a, i) => scale(dt[Math.floor(i / N)]!, a)))).toBeLessThan(TOL.F64_LONG_SUMS);
   });
 
   it('Discretize rejects an unknown discretisation', () => {
@@ -116,9 +114,9 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
     }
     const shared = ssm('Vandermonde', [c64([2], lambda), c64([1, 2, 2], coef), i64([], [4])], { scale: 3.0 });
     expect(shared.dims).toEqual([1, 2, 4]);
-    expect(maxDiff(values(shared), want)).toBeLessThan(1e-14);
+    expect(maxDiff(values(shared), want)).toBeLessThan(TOL.F64_SUMS);
     const perFeature = ssm('Vandermonde', [c64([2, 2], [...lambda, ...lambda]), c64([1, 2, 2], coef), i64([], [4])], { scale: 3.0 });
-    expect(maxDiff(values(perFeature), want)).toBeLessThan(1e-14);
+    expect(maxDiff(values(perFeature), want)).toBeLessThan(TOL.F64_SUMS);
   });
 
   it('LongConv (taps): causal convolution by hand', () => {
@@ -158,11 +156,11 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
     for (const len of [L, 3, 100]) {
       const y = ssm('LongConv', [u, lambda!, coef!, i64([], [len])], { kernel: 'diagonal', scale: 2.0 });
       expect(y.dims).toEqual([1, C, H, L]);
-      expect(maxDiff(values(y), values(byTaps(kernel(Math.min(len, L)))))).toBeLessThan(FLOAT64_SUMS);
+      expect(maxDiff(values(y), values(byTaps(kernel(Math.min(len, L)))))).toBeLessThan(TOL.F64_LONG_SUMS);
     }
     // Bidirectional: the reverse side is a second (λ, coef) of the same length and scale.
     const y = ssm('LongConv', [u, lambda!, coef!, i64([], [L]), lambda!, coef!], { kernel: 'diagonal', scale: 2.0 });
-    expect(maxDiff(values(y), values(byTaps(kernel(L), kernel(L))))).toBeLessThan(FLOAT64_SUMS);
+    expect(maxDiff(values(y), values(byTaps(kernel(L), kernel(L))))).toBeLessThan(TOL.F64_LONG_SUMS);
   });
 
   it('LongConv (dense) is the convolution with K_l = C·A^l·B', () => {
@@ -181,7 +179,7 @@ describe('ai.ssmc kernels in the reference interpreter', () => {
     }
     const y = ssm('LongConv', [u, f64([H, S, S], Av), f64([H, S], Bv), f64([C, H, S], Cv)], { kernel: 'dense' });
     expect(y.dims).toEqual([1, C, H, L]);
-    expect(maxDiff(values(y), values(byTaps(f32([C, H, L], taps))))).toBeLessThan(FLOAT64_SUMS);
+    expect(maxDiff(values(y), values(byTaps(f32([C, H, L], taps))))).toBeLessThan(TOL.F64_LONG_SUMS);
   });
 
   it('LongConv rejects an unknown kernel form', () => {

@@ -5,13 +5,13 @@ import { fromTensor } from '../../ir/interp/rtensor.js';
 import { f32, type Tensor } from '../../ir/tensor.js';
 import { buildModel, compileModel, initialWeights } from '../../src/compile.js';
 import { UserError } from '../../src/errors.js';
-import { Rng } from '../../src/models/rng.js';
 import { runOnnx } from '../../src/runtime/run.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenWeights } from '../helpers/golden.js';
 import {
   antiCausalConv, cabs2, cadd, causalConv, cconj, cdiv, cexp, cmul, cscale, csub, gelu, sigmoid, swapLast, TestRng, type Cx,
 } from './oracle-f64.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 /*
  * The golden cases (test/golden) cover DSS 'exp' and 'softmax' with one channel, GELU and the
@@ -209,7 +209,7 @@ describe.each(CASES)('DSS %s', (_label, cfg, positiveRe) => {
       const ref = oracleDss(cfg, w, x.data as Float32Array, B, L);
       const out = evaluateModel(model, { input: fromTensor(x) }).get('output')!;
       expect(out.dims).toEqual(x.dims);
-      const cmp = compareToReference(out.data, ref, 1e-7);
+      const cmp = compareToReference(out.data, ref, TOL.F32_ROUNDED);
       expect(cmp.ok, describeComparison(`L=${L}`, cmp)).toBe(true);
     }
   });
@@ -266,8 +266,8 @@ describe('DSS initialisation', () => {
 
   it("'hippo_skew_pos_imag' for N = 1 is −0.5 + i·√3/2", () => {
     const lam = init({ d_model: 2, d_state: 1 }).get('kernel.Lambda')!.data as Float32Array;
-    expect(lam[0]).toBeCloseTo(-0.5, 6);
-    expect(lam[1]).toBeCloseTo(Math.sqrt(3) / 2, 6);
+    expect(lam[0]).toBeCloseTo(-0.5, TOL.F32_DIGITS);
+    expect(lam[1]).toBeCloseTo(Math.sqrt(3) / 2, TOL.F32_DIGITS);
   });
 
   it("'hippo_skew_pos_imag': the N positive frequencies of the skew HiPPO-LegS part, descending", () => {
@@ -289,8 +289,8 @@ describe('DSS initialisation', () => {
     let tr4 = 0;
     for (let i = 0; i < M; i++) for (let j = 0; j < M; j++) tr4 += S2[i]![j]! * S2[j]![i]!;
     const sum2 = im.reduce((a, x) => a + x * x, 0), sum4 = im.reduce((a, x) => a + x ** 4, 0);
-    expect(Math.abs(sum2 - fro / 2) / (fro / 2)).toBeLessThan(1e-6);
-    expect(Math.abs(sum4 - tr4 / 2) / (tr4 / 2)).toBeLessThan(1e-6);
+    expect(Math.abs(sum2 - fro / 2) / (fro / 2)).toBeLessThan(TOL.F32_CONSTANTS);
+    expect(Math.abs(sum4 - tr4 / 2) / (tr4 / 2)).toBeLessThan(TOL.F32_CONSTANTS);
   });
 
   it('log_dt columns are equal and inside [log dt_min, log dt_max]; exp versions store log(−Re Λ0)', () => {

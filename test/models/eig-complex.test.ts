@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cMatMul, cSolve, type CMat } from '../../src/models/cmatrix.js';
 import { complexEigen } from '../../src/models/eig-complex.js';
 import { Rng } from '../../src/models/rng.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 function randomMatrix(n: number, seed: number): CMat {
   const rng = new Rng(seed);
@@ -44,10 +45,10 @@ describe('complexEigen', () => {
     const got = sortedValues(complexEigen(A, n).values);
     const want = [...mu].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
     got.forEach(([r, i], k) => {
-      expect(Math.abs(r - want[k]![0]!)).toBeLessThan(1e-10);
-      expect(Math.abs(i - want[k]![1]!)).toBeLessThan(1e-10);
+      expect(Math.abs(r - want[k]![0]!)).toBeLessThan(TOL.F64_CONDITIONED);
+      expect(Math.abs(i - want[k]![1]!)).toBeLessThan(TOL.F64_CONDITIONED);
     });
-    expect(residual(A, n)).toBeLessThan(1e-12);
+    expect(residual(A, n)).toBeLessThan(TOL.F64_REORDERED);
   });
 
   it('handles a triangular matrix (already Schur) and a diagonal one', () => {
@@ -56,22 +57,22 @@ describe('complexEigen', () => {
     for (let i = 0; i < n; i++) for (let j = i; j < n; j++) { A[2 * (i * n + j)] = i === j ? i + 1 : 0.3 * (j - i); A[2 * (i * n + j) + 1] = i === j ? -i : 0.1; }
     const got = sortedValues(complexEigen(A, n).values).map(([r, i]) => [r + 0, i + 0]); // −0 → 0
     expect(got).toEqual([[1, 0], [2, -1], [3, -2], [4, -3]]);
-    expect(residual(A, n)).toBeLessThan(1e-14);
+    expect(residual(A, n)).toBeLessThan(TOL.F64_SUMS);
     const one = Float64Array.of(2.5, -1);
     expect(Array.from(complexEigen(one, 1).values)).toEqual([2.5, -1]);
   });
 
   it.each([8, 33, 128])('random complex n×n matrices, n = %i: ‖AV − VΛ‖ / ‖A‖ < 1e-12', (n) => {
-    expect(residual(randomMatrix(n, n), n)).toBeLessThan(1e-12);
+    expect(residual(randomMatrix(n, n), n)).toBeLessThan(TOL.F64_REORDERED);
   });
 
   it('a real matrix gets a spectrum closed under conjugation (a rotation: ±i)', () => {
     const n = 2;
     const A = Float64Array.of(0, 0, -1, 0, 1, 0, 0, 0);
     const got = sortedValues(complexEigen(A, n).values);
-    expect(got[0]![0]).toBeCloseTo(0, 14);
-    expect(got[0]![1]).toBeCloseTo(-1, 14);
-    expect(got[1]![1]).toBeCloseTo(1, 14);
+    expect(got[0]![0]).toBeCloseTo(0, TOL.F64_DIGITS);
+    expect(got[0]![1]).toBeCloseTo(-1, TOL.F64_DIGITS);
+    expect(got[1]![1]).toBeCloseTo(1, TOL.F64_DIGITS);
   });
 
   it('solve gives V⁻¹ b', () => {
@@ -92,7 +93,7 @@ describe('complexEigen', () => {
       }
       err = Math.max(err, Math.hypot(sr - b[2 * i]!, si - b[2 * i + 1]!));
     }
-    expect(err).toBeLessThan(1e-10);
+    expect(err).toBeLessThan(TOL.F64_CONDITIONED);
   });
 
   it('a nearly defective matrix: eigenvalues to √ε accuracy, eigenvectors nearly parallel', () => {
@@ -101,12 +102,12 @@ describe('complexEigen', () => {
     const A = Float64Array.of(1, 0, 1, 0, delta, 0, 1, 0);
     const { values, vectors } = complexEigen(A, 2);
     const got = sortedValues(values);
-    expect(Math.abs(got[0]![0] - (1 - 1e-6))).toBeLessThan(1e-9);
-    expect(Math.abs(got[1]![0] - (1 + 1e-6))).toBeLessThan(1e-9);
+    expect(Math.abs(got[0]![0] - (1 - 1e-6))).toBeLessThan(TOL.F64_NEAR_DEFECTIVE);
+    expect(Math.abs(got[1]![0] - (1 + 1e-6))).toBeLessThan(TOL.F64_NEAR_DEFECTIVE);
     // |⟨v₀, v₁⟩| ≈ 1: the basis is nearly singular, which is what the DPLR conditioning check catches.
     const dot = Math.hypot(vectors[0]! * vectors[2]! + vectors[1]! * vectors[3]! + vectors[4]! * vectors[6]! + vectors[5]! * vectors[7]!, 0);
     expect(dot).toBeGreaterThan(1 - 1e-9);
-    expect(residual(A, 2)).toBeLessThan(1e-14);
+    expect(residual(A, 2)).toBeLessThan(TOL.F64_SUMS);
   });
 
   it('an exactly defective matrix still returns (a repeated eigenvalue, finite vectors)', () => {

@@ -7,6 +7,7 @@ import { compileModel, parseModelFile } from '../../src/compile.js';
 import { runOnnx } from '../../src/runtime/run.js';
 import { bitsPerByte } from '../../src/lm.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
 
@@ -25,7 +26,7 @@ describe('the bundled gss-code model', () => {
     const ids = Array.from(tokens.data as BigInt64Array, Number);
     const ours = bitsPerByte(logits.data as Float32Array, ids, 256);
     const theirs = bitsPerByte(reference, ids, 256);
-    expect(Math.abs(ours - theirs)).toBeLessThan(1e-3);
+    expect(Math.abs(ours - theirs)).toBeLessThan(TOL.BITS_PER_BYTE);
     expect(theirs).toBeGreaterThan(0.5);
     expect(theirs).toBeLessThan(3);
   }, 120_000);

@@ -6,7 +6,7 @@ import { createSession, runOnnx } from '../../src/runtime/run.js';
 import { readStates } from '../../src/metadata.js';
 import { runSteps } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { goldenCase, goldenCheckpoint, goldenWeights, modelFileFor } from '../helpers/golden.js';
+import { goldenCase, goldenCheckpoint, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 
 const TOTAL = 1024, PREFIX = 1000, B = 2;

@@ -8,6 +8,7 @@ import { legsNplr } from '../../src/models/hippo.js';
 import { runOnnx } from '../../src/runtime/run.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const c = goldenCase('s4_dplr_legs');
 
@@ -51,7 +52,7 @@ describe('fresh S4 (HiPPO-LegS) models', () => {
     for (let i = 1; i < w.length; i++) expect(w[i]!.im).toBeGreaterThanOrEqual(w[i - 1]!.im);
     // Conjugate pairs double the half basis: 2·Σ|V*P|² = ‖P‖² = Σ (n + ½) = N²/2.
     const norm = 2 * P.reduce((s, p) => s + p.re * p.re + p.im * p.im, 0);
-    expect(norm).toBeCloseTo((N * N) / 2, 8);
+    expect(norm).toBeCloseTo((N * N) / 2, TOL.F64_SUM_DIGITS);
   });
 
   it.each([null, 64])('compile and run in onnxruntime against the float64 reference (seq-len %s)', async (seqLen) => {

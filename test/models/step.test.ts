@@ -3,14 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { readSafetensors } from '../../export/safetensors.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
+import { f32, i64 } from '../../ir/tensor.js';
 import { compileModel, parseModelFile, type CompileOptions, type ModelFile, type Weights } from '../../src/compile.js';
 import { argmaxRow } from '../../src/lm.js';
 import { createSession, runOnnx } from '../../src/runtime/run.js';
 import { readStates } from '../../src/metadata.js';
 import { generateTokens, runSteps, zeroStates } from '../../src/step-runner.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { goldenCase, goldenCheckpoint, goldenWeights, modelFileFor } from '../helpers/golden.js';
+import { goldenCase, goldenCheckpoint, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 
 const L = 64, B = 2;

@@ -7,6 +7,7 @@ import { verifyModel } from '../../ir/verifier.js';
 import type { Value } from '../../ir/value.js';
 import { csePass } from '../../passes/cse.js';
 import { evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor } from '../helpers/graphs.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const target = { opset: 17 };
 
@@ -31,7 +32,7 @@ function cseKeepsNumbers(model: Model, feeds: Record<string, Tensor>): void {
     // Equal infinities (1/±0 below) count as no difference.
     const got = after.get(name)!.data.map((v, i) => (v === ref.data[i] ? 0 : v));
     const want = ref.data.map((v, i) => (v === after.get(name)!.data[i] ? 0 : v));
-    expect(maxAbsDiff(got, want), name).toBeLessThanOrEqual(1e-12);
+    expect(maxAbsDiff(got, want), name).toBeLessThanOrEqual(TOL.F64_REORDERED);
   }
 }
 
@@ -149,10 +150,8 @@ describe('cse: what merges and what does not', () => {
     expect(opsOf(model)).toEqual(['Add', 'Add', 'Sub', 'ai.ssmc.Complex', 'ai.ssmc.Real', 'Identity']);
   });
 
-  // Found while writing these tests. Each `it.fails` documents today's behaviour of the pass;
-  // when the pass is fixed, the test starts passing, vitest reports it, and `.fails` goes.
 
-  it('KNOWN BUG: float attributes Infinity and −Infinity are different (JSON prints both as null)', () => {
+  it('float attributes Infinity and −Infinity are different (JSON would print both as null)', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', [2]);
     const up = b.op('LeakyRelu', [x], { alpha: { kind: 'float', value: Infinity } });
@@ -162,7 +161,7 @@ describe('cse: what merges and what does not', () => {
     expect(opsOf(model)).toEqual(['LeakyRelu', 'LeakyRelu', 'Add']);
   });
 
-  it('KNOWN BUG: random ops are never merged (two draws are not one)', () => {
+  it('random ops are never merged (two draws are not one)', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', [2]);
     const draw = () => model.graph.createNode('', 'RandomNormalLike', [x], {}, 1, { outputTypes: [tensorType('float32', [2])] }).outputs[0]!;

@@ -141,18 +141,16 @@ describe('fold-constants: numbers', () => {
     expect(inFloat32[0]).toBe(0); // 2^24 + 1 rounds to 2^24 in float32
   });
 
-  // Found while writing these tests: every folded node is stored as a float32 initializer and
-  // the next node reads that rounded value, so a constant chain is rounded at every step, like
-  // the float32 graph. Folding a chain in float64 means feeding the next node the float64
-  // result (a Map<Value, RTensor> of exact values) and rounding only what is stored.
-  it('KNOWN BUG: a constant chain is folded in float64 and rounded once', () => {
+  // Each folded node hands the next one its float64 result; only what is stored as an initializer
+  // is rounded to its dtype, so a constant chain is rounded once, not at every step.
+  it('a constant chain is folded in float64 and rounded once', () => {
     const chain = chainModel();
     const chainRef = evalF64(chain, { x: f32(new Array(6).fill(0), [3, 2]) }).get('out')!.data;
     fold(chain);
     expect(Array.from(constantInput(chain, 'out', 1))).toEqual(Array.from(chainRef, Math.fround));
   });
 
-  it('KNOWN BUG: folding computes (2^24 + 1) − 2^24 = 1 (today 0, as in float32)', () => {
+  it('folding computes (2^24 + 1) − 2^24 = 1, where the float32 graph gives 0', () => {
     const model = bigPlusOne();
     fold(model);
     expect(Array.from(constantInput(model, 'out', 1))).toEqual([1]);
@@ -184,10 +182,7 @@ describe('fold-constants: what stays', () => {
     expect(model.graph.nodes[0]!.docString).toMatch(/kept, its result would be 259\.4 MiB \(limit 256 MiB\)/);
   });
 
-  // Found while writing these tests. Each `it.fails` documents today's behaviour of the pass;
-  // when the pass is fixed, the test starts passing, vitest reports it, and `.fails` goes.
-
-  it('KNOWN BUG: a folded graph output keeps its public name (today it becomes "<name>.folded")', () => {
+  it('a folded graph output keeps its public name (not "<name>.folded")', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', [2, 3]);
     output(model, b.op('Shape', [x]), 'shape');
@@ -207,7 +202,7 @@ describe('fold-constants: what stays', () => {
     expect(opsOf(model)).toEqual(expect.arrayContaining(['Cast']));
   });
 
-  it('KNOWN BUG: the 256 MiB limit counts bytes, not elements (37.7·10^6 int64 = 288 MiB)', () => {
+  it('the 256 MiB limit counts bytes, not elements (37.7·10^6 int64 = 288 MiB)', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', []);
     const big = b.op('ConstantOfShape', [b.i64([37_748_736], [1], 'n')], { value: i64([1], [1]) });

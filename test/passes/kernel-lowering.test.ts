@@ -11,6 +11,7 @@ import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
 import type { Pass } from '../../passes/pass.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { diagKernel, evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const H = 3, N = 4, C = 2;
 
@@ -84,7 +85,7 @@ describe.each(['zoh', 'bilinear'] as const)('diagonal SSM kernel (%s) lowering',
 
   it('the float64 definition equals the explicit recurrence', () => {
     const k = evalF64(kernelModel(disc, L), { u }).get('k')!;
-    expect(maxAbsDiff(k.data, recurrenceKernel(disc, L))).toBeLessThan(1e-10);
+    expect(maxAbsDiff(k.data, recurrenceKernel(disc, L))).toBeLessThan(TOL.F64_CONDITIONED);
   });
 
   it('lower-discretize → complex ops, lower-vandermonde → Exp/MatMul; numbers unchanged in float64', () => {
@@ -98,7 +99,7 @@ describe.each(['zoh', 'bilinear'] as const)('diagonal SSM kernel (%s) lowering',
     runPasses(model, [lowerVandermondePass]);
     expect(opsOf(model)).toEqual(expect.arrayContaining(['Range', 'Cast', 'Exp', 'MatMul', 'ai.ssmc.Real']));
     const k = evalF64(model, { u }).get('k')!;
-    expect(maxAbsDiff(k.data, recurrenceKernel(disc, L))).toBeLessThan(1e-10);
+    expect(maxAbsDiff(k.data, recurrenceKernel(disc, L))).toBeLessThan(TOL.F64_CONDITIONED);
   });
 
   it('lower-complex leaves only real values and onnxruntime matches the recurrence', async () => {
@@ -135,9 +136,9 @@ describe('lower-complex', () => {
     verifyModel(model, { noComplex: true });
     expect(opsOf(model)).toEqual(expect.arrayContaining(['Atan', 'Where', 'MatMul']));
     const after = evalF64(model, feeds);
-    // pi and the other constants of atan2 are float32 initializers: 1e-6 covers their rounding.
-    expect(maxAbsDiff(after.get('re')!.data, ref.get('re')!.data)).toBeLessThan(1e-6);
-    expect(maxAbsDiff(after.get('im')!.data, ref.get('im')!.data)).toBeLessThan(1e-6);
+    // pi and the other constants of atan2 are float32 initializers.
+    expect(maxAbsDiff(after.get('re')!.data, ref.get('re')!.data)).toBeLessThan(TOL.F32_CONSTANTS);
+    expect(maxAbsDiff(after.get('im')!.data, ref.get('im')!.data)).toBeLessThan(TOL.F32_CONSTANTS);
   });
 
   it('rejects a complex graph output by name', () => {

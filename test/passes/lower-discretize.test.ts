@@ -17,6 +17,7 @@ import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
 import { runPipeline } from '../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { diagKernel, evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 type Disc = 'zoh' | 'bilinear';
 const H = 4, N = 3, C = 2;
@@ -186,7 +187,7 @@ describe.each(['zoh', 'bilinear'] as const)('lower-discretize (%s): numbers vs t
       const check = (stage: string) => {
         const k = evalF64(model, { u }).get('k')!;
         expect(k.dims).toEqual([C, H, L]);
-        const cmp = compareToReference(k.data, want, 1e-10);
+        const cmp = compareToReference(k.data, want, TOL.F64_CONDITIONED);
         expect(cmp.ok, describeComparison(`${stage}, L=${L}`, cmp)).toBe(true);
       };
       check('Discretize and Vandermonde');

@@ -21,6 +21,7 @@ import { lowerConvPass } from '../../../passes/conv/lower.js';
 import { runPipeline } from '../../../passes/run-pipeline.js';
 import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
+import { TEST_TOLERANCES as TOL } from '../../helpers/tolerances.js';
 
 const lowerDftPass = lowerConvPass(dftLowering);
 
@@ -65,7 +66,7 @@ describe('onnxruntime-node 1.30: DFT', () => {
     const y = (await runOrt(dftModel(20, [1, bins, 2], { inverse: 1, onesided: 1 }, n, 'input', [1, n, 1]), { x: f32(rfft(SIGNAL, n), [1, bins, 2]) })).get('y')!;
     expect(y.dims).toEqual([1, n, 1]);
     const want = Array.from({ length: n }, (_, i) => SIGNAL[i] ?? 0);
-    Array.from(y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+    Array.from(y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, TOL.ORT_DFT_DIGITS));
   });
 
   it('opset 20 without dft_length: n = 2·(bins − 1)', async () => {
@@ -124,7 +125,7 @@ describe('the circular index map kc[(t − s) mod n]', () => {
     for (const n of [L + Lk, nextPow2(L + Lk)]) {
       for (const rev of [null, kr]) {
         const want = direct(u, k, rev), got = circular(u, k, rev, n);
-        got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-9));
+        got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(TOL.F64_CONDITIONED));
       }
     }
   });

@@ -7,6 +7,7 @@ import { dftLowering } from '../../../passes/conv/dft.js';
 import { lowerConvPass } from '../../../passes/conv/lower.js';
 import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
+import { TEST_TOLERANCES as TOL } from '../../helpers/tolerances.js';
 
 const lowerDftPass = lowerConvPass(dftLowering);
 
@@ -82,8 +83,8 @@ describe('lower-conv-dft', () => {
         const model = fftConvModel(opset, B, H, L, C, Lk, bidir, dynamic);
         lower(model, opset);
         const lowered64 = evalF64(model, { u }).get('y')!;
-        // Folded constants (the kernel's spectrum) are stored in float32: 1e-6 of the peak covers that rounding.
-        const c64 = compareToReference(lowered64.data, reference.data, 1e-6);
+        // Folded constants (the kernel's spectrum) are stored in float32.
+        const c64 = compareToReference(lowered64.data, reference.data, TOL.F32_CONSTANTS);
         expect(c64.ok, describeComparison('lowered graph in float64', c64)).toBe(true);
         const y = (await runOrt(model, { u })).get('y')!;
         expect(y.dims).toEqual([B, C, H, L]);
