@@ -9,16 +9,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { modelToBytes } from '../export/onnx-write.js';
-import { Model } from '../ir/model.js';
-import { f32 } from '../ir/tensor.js';
-import { isLongConv } from '../ir/ops/long-conv.js';
-import { LOWERINGS } from '../passes/conv/registry.js';
-import { buildModel, lowerModel, type Compiled, type CompileOptions, type ModelFile, type Weights } from '../src/compile.js';
-import { UserError } from '../src/errors.js';
-import { findArch } from '../src/models/registry.js';
-import { Rng } from '../src/models/rng.js';
-import { nodeBackend } from '../src/runtime/node.js';
+import { buildModel, type Compiled, type CompileOptions, findArch, lowerModel, type ModelFile, modelToBytes, Rng, UserError, type Weights } from 'ssmc';
+import { f32, isLongConv, Model } from 'ssmc/ir';
+import { LOWERINGS } from 'ssmc/passes';
+import { nodeBackend } from 'ssmc/runtime';
 import { timeSession } from './timing.js';
 import { printWhenMain } from './standalone.js';
 

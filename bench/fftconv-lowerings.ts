@@ -6,24 +6,10 @@
  * after a warm-up. Machines are noisy: compare the variants of one row, as ratios.
  *   node dist/bench/fftconv-lowerings.js [--H 256] [--L 1024,4096,16384] [--threads 1] [--factors 64x32,32x64]
  */
-import { modelToBytes } from '../export/onnx-write.js';
-import { Builder } from '../ir/builder.js';
-import { Model } from '../ir/model.js';
-import type { Node } from '../ir/node.js';
-import { SSMC_DOMAIN } from '../ir/node.js';
-import { LONG_CONV, longConv } from '../ir/ops/long-conv.js';
-import { f32, type Tensor } from '../ir/tensor.js';
-import { tensorType } from '../ir/types.js';
-import type { Value } from '../ir/value.js';
-import { csePass } from '../passes/cse.js';
-import { dcePass } from '../passes/dce.js';
-import { foldConstantsPass } from '../passes/fold-constants.js';
-import { lowerComplexPass } from '../passes/lower-complex.js';
-import { dftConv } from '../passes/conv/dft.js';
-import { fourstepConv, fourstepPlan, planWithFactors } from '../passes/conv/fourstep.js';
-import { rewriteNodes } from '../passes/rewrite.js';
-import { Rng } from '../src/models/rng.js';
-import { nodeBackend } from '../src/runtime/node.js';
+import { modelToBytes, Rng } from 'ssmc';
+import { Builder, f32, LONG_CONV, longConv, Model, type Node, SSMC_DOMAIN, type Tensor, tensorType, type Value } from 'ssmc/ir';
+import { csePass, dcePass, dftConv, foldConstantsPass, fourstepConv, fourstepPlan, lowerComplexPass, planWithFactors, rewriteNodes } from 'ssmc/passes';
+import { nodeBackend } from 'ssmc/runtime';
 import { timeSession } from './timing.js';
 import { printWhenMain } from './standalone.js';
 

@@ -6,13 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { modelToBytes } from '../export/onnx-write.js';
-import { readSafetensors } from '../export/safetensors.js';
-import { i64 } from '../ir/tensor.js';
-import { compileModel, parseModelFile } from '../src/compile.js';
-import { createSession } from '../src/runtime/run.js';
-import { readStates } from '../src/metadata.js';
-import { runSteps, zeroStates } from '../src/step-runner.js';
+import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, zeroStates } from 'ssmc';
+import { i64 } from 'ssmc/ir';
+import { createSession } from 'ssmc/runtime';
 import { median } from './timing.js';
 import { printWhenMain } from './standalone.js';
 

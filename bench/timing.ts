@@ -1,5 +1,5 @@
-import type { Tensor } from '../ir/tensor.js';
-import type { OrtBackend } from '../src/runtime/backend.js';
+import type { Tensor } from 'ssmc/ir';
+import type { OrtBackend } from 'ssmc/runtime';
 
 /** The middle value (the upper one of an even count): robust to the odd slow run of a noisy machine. */
 export function median(xs: number[]): number {

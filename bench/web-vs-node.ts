@@ -8,15 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { modelToBytes } from '../export/onnx-write.js';
-import { readSafetensors } from '../export/safetensors.js';
-import { i64 } from '../ir/tensor.js';
-import { compileModel, parseModelFile } from '../src/compile.js';
-import type { OrtBackend } from '../src/runtime/backend.js';
-import { nodeBackend } from '../src/runtime/node.js';
-import { wasmBackend } from '../src/runtime/web.js';
-import { readStates, type StateInfo } from '../src/metadata.js';
-import { runSteps, zeroStates } from '../src/step-runner.js';
+import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, type StateInfo, zeroStates } from 'ssmc';
+import { i64 } from 'ssmc/ir';
+import { nodeBackend, type OrtBackend } from 'ssmc/runtime';
+import { wasmBackend } from 'ssmc/runtime/web';
 import { median, timeSession } from './timing.js';
 import { printWhenMain } from './standalone.js';
 

@@ -1,11 +1,8 @@
 import { build, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelToBytes } from '../export/onnx-write.js';
-import { readSafetensors } from '../export/safetensors.js';
-import { compileModel, parseModelFile } from '../src/compile.js';
+import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates } from 'ssmc';
 import { writeAtomic } from '../src/files.js';
-import { readStates } from '../src/metadata.js';
 import { defaultWebDist, isMain, projectRoot } from './paths.js';
 import type { DemoManifest } from './src/protocol.js';
 
@@ -81,6 +78,8 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
     minify: true,
     sourcemap: true,
     logLevel: 'warning',
+    // web/src imports the library by its package name; 'source' resolves it to the TypeScript.
+    conditions: ['source'],
     plugins: [wasmOnlyOrt(root)],
   });
   const bundleMs = performance.now() - t1;

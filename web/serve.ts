@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { UserError } from '../src/errors.js';
+import { UserError } from 'ssmc';
 import { defaultWebDist, isMain } from './paths.js';
 
 /** A small static file server for the built demo (web/dist), bound to 127.0.0.1 only. */

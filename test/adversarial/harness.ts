@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { writeSafetensors } from '../../export/safetensors.js';
-import type { Tensor } from '../../ir/tensor.js';
+import { writeSafetensors } from 'ssmc';
+import type { Tensor } from 'ssmc/ir';
 
 /**
  * The adversarial suite's harness: run the built CLI on hostile input and hold it to the promise —

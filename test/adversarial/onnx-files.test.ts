@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { onnx as P } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { onnx } from '../../export/proto.js';
-import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
+import { readSafetensors, writeSafetensors } from 'ssmc';
 import { readModelFile } from '../../src/external-data.js';
 import { expectNoLeftovers, expectOneLine, ssmc, workdir } from './harness.js';
 import { readFileSync } from 'node:fs';

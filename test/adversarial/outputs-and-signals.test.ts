@@ -1,9 +1,7 @@
 import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { compileModel } from '../../src/compile.js';
-import { modelToBytes } from '../../export/onnx-write.js';
+import { compileModel, modelFromBytes, modelToBytes } from 'ssmc';
 import { expectNoLeftovers, expectOneLine, mkfifo, ROOT, ssmc, ssmcAsync, workdir, writeJson } from './harness.js';
 
 /**

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../../export/safetensors.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { initialWeights } from '../../src/compile.js';
+import { initialWeights, readSafetensors } from 'ssmc';
+import type { Tensor } from 'ssmc/ir';
 import { expectNoLeftovers, expectOneLine, ssmc, workdir, writeJson, writeWeights } from './harness.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 

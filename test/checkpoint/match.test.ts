@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Builder } from '../../ir/builder.js';
-import { Model } from '../../ir/model.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { bfloat16ToFloat, halfToFloat, matchCheckpoint, matchTensors } from '../../src/checkpoint.js';
-import { writeSafetensors } from '../../export/safetensors.js';
-import { readCheckpoint } from '../../src/checkpoint-file.js';
-import { UserError } from '../../src/errors.js';
-import type { ParamSpec } from '../../src/models/layer.js';
-import { resolveArgs } from '../../src/models/args.js';
+import { matchCheckpoint, matchTensors, type ParamSpec, readCheckpoint, resolveArgs, UserError, writeSafetensors } from 'ssmc';
+import { Builder, Model, type Tensor } from 'ssmc/ir';
+import { bfloat16ToFloat, halfToFloat } from '../../src/checkpoint.js';
 import { ParamStore } from '../../src/models/params.js';
 import { s4Block, s4BlockSchema } from '../../src/models/s4-block.js';
 import { readSystem } from '../../src/models/s4-dplr.js';

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { readCheckpoint } from '../../src/checkpoint-file.js';
-import { compileModel, type ModelFile } from '../../src/compile.js';
+import { compileModel, type ModelFile, modelToBytes, readCheckpoint } from 'ssmc';
 import { GOLDEN_DIR, goldenCase, modelFileFor } from '../helpers/golden.js';
 
 /**

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { LOWERINGS } from '../../passes/conv/registry.js';
-import type { LayerInfo } from '../../src/metadata.js';
+import { type LayerInfo, modelFromBytes } from 'ssmc';
+import { LOWERINGS } from 'ssmc/passes';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));

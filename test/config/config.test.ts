@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../../src/checkpoint-file.js';
+import { readCheckpoint } from 'ssmc';
 import { Opaque, configFromCheckpoint, parseYamlConfig, resolveConfig, type ConfigObject } from '../../src/config/index.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 

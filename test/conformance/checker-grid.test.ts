@@ -2,12 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Graph } from '../../ir/graph.js';
-import type { Model } from '../../ir/model.js';
-import { compileModel, type CompileMode, type ModelFile } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
-import { LOWERINGS } from '../../passes/conv/registry.js';
+import { type CompileMode, compileModel, type ModelFile, modelToBytes, UserError } from 'ssmc';
+import type { Graph, Model } from 'ssmc/ir';
+import { LOWERINGS } from 'ssmc/passes';
 import { checkerTestsRun, checkOnnxFiles } from '../helpers/onnx-checker.js';
 
 /**

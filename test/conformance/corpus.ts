@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensorFromBytes } from '../../export/onnx-read.js';
-import type { Tensor } from '../../ir/tensor.js';
+import type { Tensor } from 'ssmc/ir';
 
 /**
  * ONNX's backend test corpus as Debian ships it (libonnx-testdata): one folder per test with a

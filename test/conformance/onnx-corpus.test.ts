@@ -2,17 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Graph } from '../../ir/graph.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
+import { modelFromBytes, modelToBytes, OnnxFormatError } from 'ssmc';
+import { evaluateModel, fromTensor, type Graph, type Model, type RTensor, type Tensor } from 'ssmc/ir';
+import { diffModels, formatReport, inspectModel } from 'ssmc/inspect';
+import { nodeBackend } from 'ssmc/runtime';
 import { KERNELS } from '../../ir/interp/registry.js';
-import { fromTensor, type RTensor } from '../../ir/interp/rtensor.js';
-import type { Model } from '../../ir/model.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { diffModels } from '../../src/inspect/diff.js';
-import { formatReport, inspectModel } from '../../src/inspect/report.js';
-import { nodeBackend } from '../../src/runtime/node.js';
 import { checkerTestsRun, checkOnnxFiles } from '../helpers/onnx-checker.js';
 import { corpusInstalled, listCorpus, loadDataSets, type CorpusCase, type DataSet } from './corpus.js';
 

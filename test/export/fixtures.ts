@@ -1,9 +1,4 @@
-import { Graph } from '../../ir/graph.js';
-import { Model } from '../../ir/model.js';
-import { SSMC_DOMAIN } from '../../ir/node.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
-import type { Value } from '../../ir/value.js';
+import { f32, Graph, Model, SSMC_DOMAIN, type Tensor, tensorType, type Value } from 'ssmc/ir';
 
 /** Hand-built models for the export/runtime tests (Graph API only: no Builder, no inference). */
 

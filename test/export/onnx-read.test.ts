@@ -1,12 +1,9 @@
 import type { onnx as P } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
+import { modelFromBytes, modelToBytes, OnnxFormatError } from 'ssmc';
+import { type Attr, f32, tensorType } from 'ssmc/ir';
+import { nodeBackend } from 'ssmc/runtime';
 import { onnx } from '../../export/proto.js';
-import type { Attr } from '../../ir/attr.js';
-import { tensorType } from '../../ir/types.js';
-import { nodeBackend } from '../../src/runtime/node.js';
-import { f32 } from '../../ir/tensor.js';
 import { kitchenSinkModel, mlpModel } from './fixtures.js';
 
 const T = onnx.TensorProto.DataType;

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
+import { modelFromBytes, modelToBytes } from 'ssmc';
+import { type Attr, c64, f32, Model, tensorType } from 'ssmc/ir';
 import { onnx } from '../../export/proto.js';
 import type { onnx as P } from 'onnx-proto';
-import type { Attr } from '../../ir/attr.js';
-import { Model } from '../../ir/model.js';
-import { c64, f32 } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
 import { functionModel, ifModel, kitchenSinkModel, mlpModel } from './fixtures.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { readSafetensors, SafetensorsError, writeSafetensors } from '../../export/safetensors.js';
-import { printModel } from '../../ir/printer.js';
-import { f32, i64 } from '../../ir/tensor.js';
-import { verifyModel } from '../../ir/verifier.js';
-import { compileModel } from '../../src/compile.js';
+import { compileModel, modelFromBytes, modelToBytes, OnnxFormatError, readSafetensors, writeSafetensors } from 'ssmc';
+import { f32, i64, printModel, verifyModel } from 'ssmc/ir';
+import { SafetensorsError } from '../../export/safetensors.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 
 function compiled(seqLen: number | null) {

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { UserError } from '../../src/errors.js';
-import type { OrtBackend } from '../../src/runtime/backend.js';
-import { nodeBackend } from '../../src/runtime/node.js';
-import { wasmBackend } from '../../src/runtime/web.js';
+import { modelToBytes, UserError } from 'ssmc';
+import { f32, i64, type Tensor } from 'ssmc/ir';
+import { nodeBackend, type OrtBackend } from 'ssmc/runtime';
+import { wasmBackend } from 'ssmc/runtime/web';
 import { functionModel, ifModel, mlpModel, mlpReference, softplus } from './fixtures.js';
 
 const X = [0.5, -1, 2, 3, -0.5, 0.25, 1, -2]; // [2, 4]

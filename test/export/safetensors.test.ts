@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, SafetensorsError, writeSafetensors } from '../../export/safetensors.js';
-import { f32, f64, i64, type Tensor } from '../../ir/tensor.js';
+import { readSafetensors, writeSafetensors } from 'ssmc';
+import { f32, f64, i64, type Tensor } from 'ssmc/ir';
+import { SafetensorsError } from '../../export/safetensors.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../shared/golden/', import.meta.url));
 

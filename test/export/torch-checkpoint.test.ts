@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Opaque, TorchTensor, readTorchCheckpoint, type CheckpointObject } from '../../export/torch-checkpoint.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { readCheckpoint, type CheckpointContents } from '../../src/checkpoint-file.js';
+import { type CheckpointContents, readCheckpoint } from 'ssmc';
+import type { Tensor } from 'ssmc/ir';
 import { configFromCheckpoint, parseYamlConfig, resolveConfig, type ConfigObject } from '../../src/config/index.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 

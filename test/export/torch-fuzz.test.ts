@@ -3,9 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { ZipReader } from '../../export/zip.js';
-import { readCheckpoint } from '../../src/checkpoint-file.js';
-import { UserError } from '../../src/errors.js';
-import { Rng } from '../../src/models/rng.js';
+import { readCheckpoint, Rng, UserError } from 'ssmc';
 
 /**
  * Mutated torch.save files (fixed seed): bit flips and byte changes in the pickle (re-zipped with

@@ -1,13 +1,9 @@
 import type { onnx as P } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
+import { modelFromBytes, modelToBytes } from 'ssmc';
+import { f32, Graph, i64, Model, type Tensor, tensorType } from 'ssmc/ir';
+import { nodeBackend } from 'ssmc/runtime';
 import { onnx } from '../../export/proto.js';
-import { Graph } from '../../ir/graph.js';
-import { Model } from '../../ir/model.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
-import { nodeBackend } from '../../src/runtime/node.js';
 
 /**
  * Writing back files made by other tools: what the writer once got wrong (each of these was a

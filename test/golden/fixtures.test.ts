@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../../export/safetensors.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison, readSafetensors } from 'ssmc';
 
 /**
  * The reference cases made from the official code by tools/reference (test/fixtures/whole and

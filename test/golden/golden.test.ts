@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { buildModel, compileModel } from '../../src/compile.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { buildModel, compareToReference, compileModel, describeComparison, modelToBytes } from 'ssmc';
+import { evaluateModel, fromTensor } from 'ssmc/ir';
+import { runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 
 /**

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileModel } from '../../src/compile.js';
-import { nodeBackend } from '../../src/runtime/node.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, compileModel, describeComparison } from 'ssmc';
+import { nodeBackend } from 'ssmc/runtime';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { GOLDEN_STEP_CASES, runGoldenSteps } from '../helpers/golden-step.js';
 

@@ -1,10 +1,6 @@
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Model } from '../../ir/model.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import { compileModel } from '../../src/compile.js';
-import type { OrtBackend } from '../../src/runtime/backend.js';
-import { readStates } from '../../src/metadata.js';
-import { runSteps, zeroStates } from '../../src/step-runner.js';
+import { compileModel, modelToBytes, readStates, runSteps, zeroStates } from 'ssmc';
+import { f32, type Model, type Tensor } from 'ssmc/ir';
+import type { OrtBackend } from 'ssmc/runtime';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from './golden.js';
 
 /** Golden cases whose official code has a step mode, with the output it produced stepping. */

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '../../export/safetensors.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import type { ModelFile } from '../../src/compile.js';
+import { type ModelFile, readSafetensors } from 'ssmc';
+import { f32, type Tensor } from 'ssmc/ir';
 
 /** The golden cases live beside the project: ../shared/golden. */
 export const GOLDEN_DIR = fileURLToPath(new URL('../../../shared/golden/', import.meta.url));

@@ -1,16 +1,6 @@
-import { Builder } from '../../ir/builder.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor, type RTensor } from '../../ir/interp/rtensor.js';
-import { Model } from '../../ir/model.js';
-import { SSMC_DOMAIN } from '../../ir/node.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import { tensorType, type Dim } from '../../ir/types.js';
-import type { Value } from '../../ir/value.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { discretizeOp, type Discretization } from '../../ir/ops/discretize.js';
-import { longConv } from '../../ir/ops/long-conv.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { Rng } from '../../src/models/rng.js';
+import { modelToBytes, Rng } from 'ssmc';
+import { Builder, type Dim, type Discretization, discretizeOp, evaluateModel, f32, fromTensor, longConv, Model, type RTensor, SSMC_DOMAIN, type Tensor, tensorType, type Value } from 'ssmc/ir';
+import { runOnnx } from 'ssmc/runtime';
 
 export function newModel(opset = 17): { model: Model; b: Builder } {
   const model = new Model(opset);

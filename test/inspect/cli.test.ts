@@ -4,12 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Model } from '../../ir/model.js';
-import { f32 } from '../../ir/tensor.js';
-import { printModel } from '../../ir/printer.js';
-import { Rng } from '../../src/models/rng.js';
+import { modelFromBytes, modelToBytes, Rng } from 'ssmc';
+import { f32, type Model, printModel } from 'ssmc/ir';
 import { mlpModel, W } from '../export/fixtures.js';
 import { attentionModel, loopModel } from './models.js';
 

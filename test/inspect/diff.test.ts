@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Model } from '../../ir/model.js';
-import { f32 } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
+import { modelFromBytes, modelToBytes } from 'ssmc';
+import { f32, type Model, tensorType } from 'ssmc/ir';
+import { diffModels, formatDiff, valueDelta } from 'ssmc/inspect';
 import { runDiff } from '../../src/cli/diff-command.js';
-import { diffModels, formatDiff, valueDelta } from '../../src/inspect/diff.js';
 import { mlpModel, W } from '../export/fixtures.js';
 import { convModel, loopModel, scanModel } from './models.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';

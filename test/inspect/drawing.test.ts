@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Model } from '../../ir/model.js';
-import { graphDot } from '../../src/inspect/dot.js';
-import { graphHtml } from '../../src/inspect/html.js';
+import { modelFromBytes, modelToBytes } from 'ssmc';
+import type { Model } from 'ssmc/ir';
+import { allGraphs, graphDot, graphHtml } from 'ssmc/inspect';
 import { layoutGraph } from '../../src/inspect/layout.js';
-import { allGraphs } from '../../src/inspect/walk.js';
 import { functionModel, kitchenSinkModel, mlpModel } from '../export/fixtures.js';
 import { attentionModel, convModel, loopModel, scanModel } from './models.js';
 

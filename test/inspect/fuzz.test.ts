@@ -1,13 +1,8 @@
 import type { onnx as P } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
+import { compileModel, modelFromBytes, modelToBytes, OnnxFormatError, Rng } from 'ssmc';
+import { formatReport, graphDot, graphHtml, inspectModel } from 'ssmc/inspect';
 import { onnx } from '../../export/proto.js';
-import { graphDot } from '../../src/inspect/dot.js';
-import { graphHtml } from '../../src/inspect/html.js';
-import { formatReport, inspectModel } from '../../src/inspect/report.js';
-import { compileModel } from '../../src/compile.js';
-import { Rng } from '../../src/models/rng.js';
 import { functionModel, ifModel, kitchenSinkModel, mlpModel } from '../export/fixtures.js';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { attentionModel, convModel, externalDataModel, loopModel, scanModel } from './models.js';

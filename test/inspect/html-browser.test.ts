@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { graphHtml } from '../../src/inspect/html.js';
+import { modelFromBytes, modelToBytes } from 'ssmc';
+import { graphHtml } from 'ssmc/inspect';
 import { loopModel } from './models.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

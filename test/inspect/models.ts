@@ -1,10 +1,5 @@
-import type { Attr } from '../../ir/attr.js';
-import { Graph } from '../../ir/graph.js';
-import { Model } from '../../ir/model.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { tensorType, type Dim } from '../../ir/types.js';
-import type { Value } from '../../ir/value.js';
-import { Rng } from '../../src/models/rng.js';
+import { Rng } from 'ssmc';
+import { type Attr, type Dim, f32, Graph, i64, Model, type Tensor, tensorType, type Value } from 'ssmc/ir';
 
 /**
  * Models of structures ssmc never emits, built with the Graph API (types declared by hand, as

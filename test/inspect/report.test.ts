@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { Graph } from '../../ir/graph.js';
-import { Model } from '../../ir/model.js';
-import { tensorType } from '../../ir/types.js';
-import { printGraph, printModel } from '../../ir/printer.js';
-import { compileModel } from '../../src/compile.js';
-import { formatReport, inspectBytes, inspectModel } from '../../src/inspect/report.js';
+import { compileModel, modelFromBytes, modelToBytes } from 'ssmc';
+import { Graph, Model, printGraph, printModel, tensorType } from 'ssmc/ir';
+import { formatReport, inspectBytes, inspectModel } from 'ssmc/inspect';
 import { functionModel, ifModel, kitchenSinkModel, mlpModel } from '../export/fixtures.js';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { attentionModel, convModel, externalDataModel, loopModel, scanModel } from './models.js';

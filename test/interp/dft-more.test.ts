@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rt, type RTensor } from '../../ir/interp/rtensor.js';
+import type { RTensor } from 'ssmc/ir';
+import { rt } from '../../ir/interp/rtensor.js';
 import { f32, i64, maxDiff, run1, values } from './harness.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateNode } from '../../ir/interp/evaluate.js';
-import { rt, type RTensor } from '../../ir/interp/rtensor.js';
-import { Graph } from '../../ir/graph.js';
-import { tensorType } from '../../ir/types.js';
+import { evaluateNode, Graph, type RTensor, tensorType } from 'ssmc/ir';
+import { rt } from '../../ir/interp/rtensor.js';
 import { maxAbsDiff } from '../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

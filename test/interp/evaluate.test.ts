@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Graph } from '../../ir/graph.js';
-import { evaluateGraph, evaluateModel } from '../../ir/interp/evaluate.js';
-import { Model, type FunctionDef } from '../../ir/model.js';
-import { f32 as f32Tensor } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
+import { evaluateGraph, evaluateModel, f32 as f32Tensor, type FunctionDef, Graph, Model, tensorType } from 'ssmc/ir';
 import { attrs, f32, values } from './harness.js';
 
 describe('evaluateGraph', () => {

@@ -1,10 +1,5 @@
-import type { Attr } from '../../ir/attr.js';
-import type { Graph } from '../../ir/graph.js';
-import { Graph as GraphClass } from '../../ir/graph.js';
-import type { Node } from '../../ir/node.js';
-import { evaluateNode } from '../../ir/interp/evaluate.js';
-import { rt, type RTensor } from '../../ir/interp/rtensor.js';
-import { tensorType, type DType } from '../../ir/types.js';
+import { type Attr, type DType, evaluateNode, type Graph, Graph as GraphClass, type Node, type RTensor, tensorType } from 'ssmc/ir';
+import { rt } from '../../ir/interp/rtensor.js';
 
 /** Attribute values the tests write by hand: integral numbers are ints unless wrapped in float(). */
 export type AttrValue = number | number[] | string | Attr | Graph;

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Graph } from '../../ir/graph.js';
-import { evaluateGraph } from '../../ir/interp/evaluate.js';
+import { evaluateGraph, Graph, type RTensor, tensorType } from 'ssmc/ir';
 import type { Kernel } from '../../ir/interp/kernel.js';
 import { KERNELS } from '../../ir/interp/registry.js';
-import { rt, type RTensor } from '../../ir/interp/rtensor.js';
-import { tensorType } from '../../ir/types.js';
+import { rt } from '../../ir/interp/rtensor.js';
 import { attrs, f32, i64, iota, makeNode, maxDiff, values, type AttrValue } from './harness.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SSMC_DOMAIN } from '../../ir/node.js';
-import type { RTensor } from '../../ir/interp/rtensor.js';
+import { type RTensor, SSMC_DOMAIN } from 'ssmc/ir';
 import { c64, f32, f64, i64, maxDiff, run, run1, values, type AttrValue } from './harness.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

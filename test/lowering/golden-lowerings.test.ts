@@ -4,11 +4,8 @@
  * Combinations a lowering cannot take must be refused with a message that says why.
  */
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { compileModel } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, compileModel, describeComparison, modelToBytes, UserError } from 'ssmc';
+import { runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 
 const CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional', 's4_dplr_legs', 'dss_exp', 'dss_softmax', 'gss_layer', 'gss_lm'];

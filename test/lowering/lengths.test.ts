@@ -7,14 +7,9 @@
  * doubling steps, the padding of the last chunk), so these lengths straddle its chunk sizes.
  */
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel, type ModelFile, type Weights } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
-import { createSession } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { buildModel, compareToReference, compileModel, describeComparison, type ModelFile, modelToBytes, UserError, type Weights } from 'ssmc';
+import { evaluateModel, fromTensor, type Tensor } from 'ssmc/ir';
+import { createSession } from 'ssmc/runtime';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileModel } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
+import { compileModel, UserError } from 'ssmc';
 import { goldenCase, goldenWeights } from '../helpers/golden.js';
 
 const compile = (arch: string, args: Record<string, unknown>, weightsOf?: string) =>

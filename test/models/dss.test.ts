@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel, initialWeights } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { buildModel, compareToReference, compileModel, describeComparison, initialWeights, modelToBytes, UserError } from 'ssmc';
+import { evaluateModel, f32, fromTensor, type Tensor } from 'ssmc/ir';
+import { runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenWeights } from '../helpers/golden.js';
 import {
   antiCausalConv, cabs2, cadd, causalConv, cconj, cdiv, cexp, cmul, cscale, csub, gelu, sigmoid, swapLast, TestRng, type Cx,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cMatMul, cSolve, type CMat } from '../../src/models/cmatrix.js';
 import { complexEigen } from '../../src/models/eig-complex.js';
-import { Rng } from '../../src/models/rng.js';
+import { Rng } from 'ssmc';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 function randomMatrix(n: number, seed: number): CMat {

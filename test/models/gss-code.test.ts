@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../../export/safetensors.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { compileModel, parseModelFile } from '../../src/compile.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { bitsPerByte } from '../../src/lm.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { bitsPerByte, compareToReference, compileModel, describeComparison, modelToBytes, parseModelFile, readSafetensors } from 'ssmc';
+import { runOnnx } from 'ssmc/runtime';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { buildModel, compareToReference, compileModel, describeComparison, modelToBytes, UserError } from 'ssmc';
+import { evaluateModel, f32, fromTensor, i64, type Tensor } from 'ssmc/ir';
+import { runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenWeights } from '../helpers/golden.js';
 import { causalConv, cdiv, cexp, cmul, cscale, csub, flipL, gelu, layerNormRows, linearRows, TestRng, type Cx } from './oracle-f64.js';
 

@@ -6,22 +6,10 @@
  * step by step matches conv, and prefill + steps continue it.
  */
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import type { Value } from '../../ir/value.js';
-import { buildModel, compileModel, initialWeights, type CompileOptions } from '../../src/compile.js';
-import { readStates } from '../../src/metadata.js';
-import { defineArch } from '../../src/models/arch.js';
-import { resolveArgs, type ArgSchema } from '../../src/models/args.js';
-import { hasRecurrence, positionwise, sequential, type Layer, type LayerContext } from '../../src/models/layer.js';
-import { ARCHS } from '../../src/models/registry.js';
-import { Rng } from '../../src/models/rng.js';
+import { ARCHS, type ArgSchema, buildModel, compareToReference, compileModel, type CompileOptions, defineArch, describeComparison, hasRecurrence, initialWeights, type Layer, type LayerContext, modelToBytes, positionwise, readStates, resolveArgs, Rng, runSteps, sequential, zeroStates } from 'ssmc';
+import { evaluateModel, f32, fromTensor, type Tensor, type Value } from 'ssmc/ir';
+import { createSession, runOnnx } from 'ssmc/runtime';
 import { s4BlockLayer, s4BlockSchema } from '../../src/models/s4-block.js';
-import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { runSteps, zeroStates } from '../../src/step-runner.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { randomTensor } from '../helpers/graphs.js';
 
 /** A toy stateless layer: adds `c` (its one parameter) to every feature. */

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { compileModel, type ModelFile, type Weights } from '../../src/compile.js';
-import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { readStates } from '../../src/metadata.js';
-import { runSteps } from '../../src/step-runner.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, compileModel, describeComparison, type ModelFile, modelToBytes, readStates, runSteps, type Weights } from 'ssmc';
+import { f32, i64, type Tensor } from 'ssmc/ir';
+import { createSession, runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenCheckpoint, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel, initialWeights, type CompileOptions, type ModelFile, type Weights } from '../../src/compile.js';
+import { buildModel, compareToReference, compileModel, type CompileOptions, describeComparison, initialWeights, type ModelFile, modelToBytes, readStates, Rng, runSteps, TOLERANCES, type Weights, zeroStates } from 'ssmc';
+import { evaluateModel, f32, fromTensor, type Tensor } from 'ssmc/ir';
+import { createSession, nodeBackend, runOnnx } from 'ssmc/runtime';
 import { diagonalizeDplr } from '../../src/models/dplr-diagonal.js';
-import { Rng } from '../../src/models/rng.js';
 import { linearStepParams, readSystem, type DplrSystem } from '../../src/models/s4-dplr.js';
-import { nodeBackend } from '../../src/runtime/node.js';
-import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { readStates } from '../../src/metadata.js';
-import { runSteps, zeroStates } from '../../src/step-runner.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { checkRecurrence } from '../../src/verify/recurrence.js';
-import { TOLERANCES } from '../../src/verify/tolerances.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

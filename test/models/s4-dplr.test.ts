@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { f32, i64 } from '../../ir/tensor.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { buildModel, compileModel } from '../../src/compile.js';
+import { buildModel, compareToReference, compileModel, describeComparison, modelToBytes } from 'ssmc';
+import { evaluateModel, f32, fromTensor, i64 } from 'ssmc/ir';
+import { runOnnx } from 'ssmc/runtime';
 import { legsNplr } from '../../src/models/hippo.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

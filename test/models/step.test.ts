@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { readSafetensors } from '../../export/safetensors.js';
-import { f32, i64 } from '../../ir/tensor.js';
-import { compileModel, parseModelFile, type CompileOptions, type ModelFile, type Weights } from '../../src/compile.js';
-import { argmaxRow } from '../../src/lm.js';
-import { createSession, runOnnx } from '../../src/runtime/run.js';
-import { readStates } from '../../src/metadata.js';
-import { generateTokens, runSteps, zeroStates } from '../../src/step-runner.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { argmaxRow, compareToReference, compileModel, type CompileOptions, describeComparison, generateTokens, type ModelFile, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, type Weights, zeroStates } from 'ssmc';
+import { f32, i64 } from 'ssmc/ir';
+import { createSession, runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenCheckpoint, modelFileFor } from '../helpers/golden.js';
 import { randomTensor } from '../helpers/graphs.js';
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../ir/model.js';
-import { printModel } from '../../ir/printer.js';
-import { f32, type Tensor } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
-import { verifyModel } from '../../ir/verifier.js';
-import type { Value } from '../../ir/value.js';
-import { csePass } from '../../passes/cse.js';
+import { f32, type Model, printModel, type Tensor, tensorType, type Value, verifyModel } from 'ssmc/ir';
+import { csePass } from 'ssmc/passes';
 import { evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor } from '../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

@@ -4,17 +4,8 @@
  * any runner (onnxruntime-node, onnxruntime-web, the float64 interpreter).
  */
 import { expect } from 'vitest';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor, toTensor } from '../../ir/interp/rtensor.js';
-import type { Model } from '../../ir/model.js';
-import { ONNX_DOMAIN, SSMC_DOMAIN } from '../../ir/node.js';
-import { opsetViolation } from '../../ir/opsets.js';
-import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { isComplex } from '../../ir/types.js';
-import { verifyModel } from '../../ir/verifier.js';
-import { compileModel, type CompileMode } from '../../src/compile.js';
-import { readStates } from '../../src/metadata.js';
-import { zeroStates } from '../../src/step-runner.js';
+import { type CompileMode, compileModel, readStates, zeroStates } from 'ssmc';
+import { evaluateModel, f32, fromTensor, i64, isComplex, type Model, ONNX_DOMAIN, opsetViolation, SSMC_DOMAIN, type Tensor, toTensor, verifyModel } from 'ssmc/ir';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor, type GoldenCase } from '../helpers/golden.js';
 
 export const CONV_CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional', 's4_dplr_legs', 'dss_exp', 'dss_softmax', 'gss_layer', 'gss_lm'];

@@ -5,13 +5,9 @@
  * float64 outputs, and the file is deterministic and survives write → read → write unchanged.
  */
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { evaluateModel } from '../../ir/interp/evaluate.js';
-import { fromTensor } from '../../ir/interp/rtensor.js';
-import { SSMC_DOMAIN } from '../../ir/node.js';
-import { runOnnx } from '../../src/runtime/run.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison, modelFromBytes, modelToBytes } from 'ssmc';
+import { evaluateModel, fromTensor, SSMC_DOMAIN } from 'ssmc/ir';
+import { runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenIo } from '../helpers/golden.js';
 import { compileGolden, CONV_CASES, DIAGONAL, expectCustomOpStructure, reference, seqLenOf } from './custom-ops-cases.js';
 

@@ -5,19 +5,10 @@
  * lowered or outlined, and the numbers of each against the high-level float64 interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import type { Model } from '../../ir/model.js';
-import { SSMC_DOMAIN } from '../../ir/node.js';
-import { longConv } from '../../ir/ops/long-conv.js';
-import { c64, type Tensor } from '../../ir/tensor.js';
-import { typeToString } from '../../ir/types.js';
-import { verifyModel } from '../../ir/verifier.js';
-import { defaultPipeline } from '../../passes/pipeline.js';
-import { runPipeline } from '../../passes/run-pipeline.js';
-import type { CompileTarget } from '../../passes/pass.js';
-import { Rng } from '../../src/models/rng.js';
+import { compareToReference, describeComparison, modelToBytes, Rng } from 'ssmc';
+import { c64, longConv, type Model, SSMC_DOMAIN, type Tensor, typeToString, verifyModel } from 'ssmc/ir';
+import { type CompileTarget, defaultPipeline, runPipeline } from 'ssmc/passes';
 import { vandermondeStep } from '../../src/models/step.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
 import { evalF64, input, newModel, randomTensor, runOrt } from '../helpers/graphs.js';
 
 function randomComplex(dims: number[], seed: number, shift = 0): Tensor {

@@ -4,12 +4,9 @@
  * reproduces the official outputs in onnxruntime-node and in the float64 interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { SSMC_DOMAIN } from '../../ir/node.js';
-import { createSession } from '../../src/runtime/run.js';
-import { readStates } from '../../src/metadata.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison, modelFromBytes, modelToBytes, readStates } from 'ssmc';
+import { SSMC_DOMAIN } from 'ssmc/ir';
+import { createSession } from 'ssmc/runtime';
 import { goldenCase, goldenIo } from '../helpers/golden.js';
 import { compileGolden, expectCustomOpStructure, interpreterRunner, reference, STEP_CASES, stepThrough } from './custom-ops-cases.js';
 

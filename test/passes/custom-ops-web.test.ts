@@ -4,9 +4,8 @@
  * dynamic length, opsets 17 and 20) and the step graphs, against the official float64 outputs.
  */
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { wasmBackend } from '../../src/runtime/web.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison, modelToBytes } from 'ssmc';
+import { wasmBackend } from 'ssmc/runtime/web';
 import { goldenCase, goldenIo, LENGTHS_AND_OPSETS } from '../helpers/golden.js';
 import { compileGolden, CONV_CASES, reference, seqLenOf, STEP_CASES, stepThrough } from './custom-ops-cases.js';
 

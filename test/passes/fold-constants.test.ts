@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../ir/model.js';
-import { printModel } from '../../ir/printer.js';
-import { c64, f32, i64 } from '../../ir/tensor.js';
-import { tensorType } from '../../ir/types.js';
-import { verifyModel } from '../../ir/verifier.js';
-import type { Value } from '../../ir/value.js';
-import { dcePass } from '../../passes/dce.js';
-import { foldConstantsPass } from '../../passes/fold-constants.js';
+import { c64, f32, i64, type Model, printModel, tensorType, type Value, verifyModel } from 'ssmc/ir';
+import { dcePass, foldConstantsPass } from 'ssmc/passes';
 import { evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 
 const target = { opset: 17 };

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { printModel } from '../../ir/printer.js';
-import { c64, f32 } from '../../ir/tensor.js';
-import { verifyModel } from '../../ir/verifier.js';
-import { csePass } from '../../passes/cse.js';
-import { dcePass } from '../../passes/dce.js';
-import { foldConstantsPass } from '../../passes/fold-constants.js';
-import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { lowerDiscretizePass } from '../../passes/lower-discretize.js';
-import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
-import type { Pass } from '../../passes/pass.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison } from 'ssmc';
+import { c64, f32, printModel, verifyModel } from 'ssmc/ir';
+import { csePass, dcePass, foldConstantsPass, lowerComplexPass, lowerDiscretizePass, lowerVandermondePass, type Pass } from 'ssmc/passes';
 import { diagKernel, evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Builder } from '../../ir/builder.js';
-import type { Model } from '../../ir/model.js';
-import { printModel } from '../../ir/printer.js';
-import { c64, f32, type Tensor } from '../../ir/tensor.js';
-import { verifyModel } from '../../ir/verifier.js';
-import type { Value } from '../../ir/value.js';
-import { dcePass } from '../../passes/dce.js';
-import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison } from 'ssmc';
+import { type Builder, c64, f32, type Model, printModel, type Tensor, type Value, verifyModel } from 'ssmc/ir';
+import { dcePass, lowerComplexPass } from 'ssmc/passes';
 import { evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

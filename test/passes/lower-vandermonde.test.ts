@@ -5,17 +5,9 @@
  * Numbers against the direct float64 sum K[c,h,l] = scale·Re Σ_n coef·exp(λ·l).
  */
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../ir/model.js';
-import { printModel } from '../../ir/printer.js';
-import { c64, f32, type Tensor } from '../../ir/tensor.js';
-import type { Value } from '../../ir/value.js';
-import { csePass } from '../../passes/cse.js';
-import { dcePass } from '../../passes/dce.js';
-import { foldConstantsPass } from '../../passes/fold-constants.js';
-import { lowerComplexPass } from '../../passes/lower-complex.js';
-import { lowerVandermondePass } from '../../passes/lower-vandermonde.js';
-import { runPipeline } from '../../passes/run-pipeline.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison } from 'ssmc';
+import { c64, f32, type Model, printModel, type Tensor, type Value } from 'ssmc/ir';
+import { csePass, dcePass, foldConstantsPass, lowerComplexPass, lowerVandermondePass, runPipeline } from 'ssmc/passes';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 

@@ -5,10 +5,8 @@
  * established so far), and --print-after prints the IR text.
  */
 import { describe, expect, it } from 'vitest';
-import { c64 } from '../../ir/tensor.js';
-import { VerifyError } from '../../ir/verifier.js';
-import { changed, PassError, type Pass } from '../../passes/pass.js';
-import { runPipeline } from '../../passes/run-pipeline.js';
+import { c64, VerifyError } from 'ssmc/ir';
+import { changed, type Pass, PassError, runPipeline } from 'ssmc/passes';
 import { input, newModel } from '../helpers/graphs.js';
 
 const target = { opset: 17 };

@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSafetensors } from '../../export/safetensors.js';
-import { compileModel, parseModelFile } from '../../src/compile.js';
-import { argmaxRow } from '../../src/lm.js';
-import type { Session } from '../../src/runtime/backend.js';
-import { createSession } from '../../src/runtime/run.js';
-import { backendNamed } from '../../src/runtime/select.js';
+import { argmaxRow, compileModel, generateTokens, parseModelFile, readSafetensors } from 'ssmc';
+import { backendNamed, createSession, type Session } from 'ssmc/runtime';
 import { GREEDY, type SamplingParams } from '../../src/sampling.js';
 import { ContinuousBatcher, type SequenceRequest } from '../../src/serve/batcher.js';
 import { lmFromModels, type LmGraphs } from '../../src/serve/lm.js';
-import { generateTokens } from '../../src/step-runner.js';
 import { EXAMPLE } from './harness.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/models/rng.js';
+import { Rng } from 'ssmc';
 import { checkSamplingParams, Sampler, sampleToken } from '../../src/sampling.js';
 import { StopMatcher } from '../../src/serve/stop.js';
 import { decodeInput, encodeOutput } from '../../src/serve/v2-tensors.js';

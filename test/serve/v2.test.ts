@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
-import type { Tensor } from '../../ir/tensor.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, describeComparison, readSafetensors, writeSafetensors } from 'ssmc';
+import type { Tensor } from 'ssmc/ir';
 import { goldenCase, goldenIo, modelFileFor, GOLDEN_DIR } from '../helpers/golden.js';
 import { CLI, postJson, postRaw, serve } from './harness.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
-import { TOLERANCES } from '../../src/verify/tolerances.js';
+import { compareToReference, describeComparison, TOLERANCES } from 'ssmc';
 
 describe('compareToReference and describeComparison', () => {
   it('bounds max|Δ| by rel · max(1, peak) and names the first bad index', () => {

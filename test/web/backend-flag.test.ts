@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
-import { compileModel } from '../../src/compile.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, compileModel, describeComparison, modelToBytes, readSafetensors, writeSafetensors } from 'ssmc';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 
 /** `--backend node|wasm` in `ssmc run` and `ssmc verify` (the CLI as built by `npm test`'s tsc). */

@@ -3,8 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { compileModel } from '../../src/compile.js';
+import { compileModel, modelToBytes } from 'ssmc';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 
 /**

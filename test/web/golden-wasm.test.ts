@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { compileModel } from '../../src/compile.js';
-import { wasmBackend } from '../../src/runtime/web.js';
-import { compareToReference, describeComparison } from '../../src/verify/compare.js';
+import { compareToReference, compileModel, describeComparison, modelToBytes } from 'ssmc';
+import { wasmBackend } from 'ssmc/runtime/web';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor, loadManifest, LENGTHS_AND_OPSETS } from '../helpers/golden.js';
 import { GOLDEN_STEP_CASES, runGoldenSteps } from '../helpers/golden-step.js';
 

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { modelFromBytes } from '../../export/onnx-read.js';
-import { modelToBytes } from '../../export/onnx-write.js';
-import { compileModel } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
-import { graphHtml } from '../../src/inspect/html.js';
-import { formatReport, inspectBytes } from '../../src/inspect/report.js';
+import { compileModel, modelFromBytes, modelToBytes, UserError } from 'ssmc';
+import { formatReport, graphHtml, inspectBytes } from 'ssmc/inspect';
 import { describeInspectError, inspectOnnx, parseDimsText } from '../../web/src/inspect-view.js';
 import { goldenCase, goldenWeights, modelFileFor } from '../helpers/golden.js';
 import { loopModel } from '../inspect/models.js';

@@ -1,10 +1,6 @@
-import { modelFromBytes, OnnxFormatError } from '../../export/onnx-read.js';
-import { printModel } from '../../ir/printer.js';
-import { UserError } from '../../src/errors.js';
-import { human } from '../../src/inspect/format.js';
-import { graphHtml } from '../../src/inspect/html.js';
-import { formatReport, inspectModel, type InspectReport } from '../../src/inspect/report.js';
-import { symbolicDims } from '../../src/inspect/shapes.js';
+import { modelFromBytes, OnnxFormatError, UserError } from 'ssmc';
+import { printModel } from 'ssmc/ir';
+import { formatReport, graphHtml, human, inspectModel, type InspectReport, symbolicDims } from 'ssmc/inspect';
 
 /**
  * The demo's inspector view, DOM-free so it runs (and is tested) in Node too: the library's

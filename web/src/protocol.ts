@@ -1,4 +1,4 @@
-import type { StateInfo } from '../../src/metadata.js';
+import type { StateInfo } from 'ssmc';
 
 /** Messages between the demo page and its generation worker. */
 

@@ -1,12 +1,7 @@
 /// <reference lib="webworker" />
-import { modelToBytes } from '../../export/onnx-write.js';
-import { readSafetensors } from '../../export/safetensors.js';
-import { compileModel, parseModelFile } from '../../src/compile.js';
-import { argmaxRow } from '../../src/lm.js';
-import type { Session } from '../../src/runtime/backend.js';
-import { configureWasm, wasmBackend } from '../../src/runtime/web.js';
-import { readStates, type StateInfo } from '../../src/metadata.js';
-import { generateTokens } from '../../src/step-runner.js';
+import { argmaxRow, compileModel, generateTokens, modelToBytes, parseModelFile, readSafetensors, readStates, type StateInfo } from 'ssmc';
+import type { Session } from 'ssmc/runtime';
+import { configureWasm, wasmBackend } from 'ssmc/runtime/web';
 import type { DemoManifest, FromWorker, ModelSource, ToWorker } from './protocol.js';
 
 /**

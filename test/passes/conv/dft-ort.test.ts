@@ -5,21 +5,9 @@
  * against the float64 definition, for fixed and dynamic lengths.
  */
 import { describe, expect, it } from 'vitest';
-import { Builder } from '../../../ir/builder.js';
-import { Model } from '../../../ir/model.js';
-import type { Node } from '../../../ir/node.js';
-import { printModel } from '../../../ir/printer.js';
-import { f32 } from '../../../ir/tensor.js';
-import { tensorType } from '../../../ir/types.js';
-import type { Value } from '../../../ir/value.js';
-import { csePass } from '../../../passes/cse.js';
-import { dcePass } from '../../../passes/dce.js';
-import { foldConstantsPass } from '../../../passes/fold-constants.js';
-import { lowerComplexPass } from '../../../passes/lower-complex.js';
-import { dftConv, dftLowering } from '../../../passes/conv/dft.js';
-import { lowerConvPass } from '../../../passes/conv/lower.js';
-import { runPipeline } from '../../../passes/run-pipeline.js';
-import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
+import { compareToReference, describeComparison } from 'ssmc';
+import { Builder, f32, Model, type Node, printModel, tensorType, type Value } from 'ssmc/ir';
+import { csePass, dcePass, dftConv, dftLowering, foldConstantsPass, lowerComplexPass, lowerConvPass, runPipeline } from 'ssmc/passes';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../../helpers/tolerances.js';
 

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { printModel } from '../../../ir/printer.js';
-import { verifyModel } from '../../../ir/verifier.js';
-import { dcePass } from '../../../passes/dce.js';
-import { foldConstantsPass } from '../../../passes/fold-constants.js';
-import { dftLowering } from '../../../passes/conv/dft.js';
-import { lowerConvPass } from '../../../passes/conv/lower.js';
-import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
+import { compareToReference, describeComparison } from 'ssmc';
+import { printModel, verifyModel } from 'ssmc/ir';
+import { dcePass, dftLowering, foldConstantsPass, lowerConvPass } from 'ssmc/passes';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../../helpers/tolerances.js';
 

@@ -5,19 +5,9 @@
  * prime ones included), one and two kernel channels, with and without the anti-causal kernel.
  */
 import { describe, expect, it } from 'vitest';
-import type { Model } from '../../../ir/model.js';
-import { csePass } from '../../../passes/cse.js';
-import { dcePass } from '../../../passes/dce.js';
-import { foldConstantsPass } from '../../../passes/fold-constants.js';
-import { lowerComplexPass } from '../../../passes/lower-complex.js';
-import { estimateAll } from '../../../passes/conv/cost-model.js';
-import { fourstepLengthsUnsupported, fourstepLowering, fourstepPlan, fourstepUnsupported, MAX_MATRIX_BYTES, planMatrixBytes, planWithFactors } from '../../../passes/conv/fourstep.js';
-import { lowerConvPass } from '../../../passes/conv/lower.js';
-import type { ConvFacts } from '../../../passes/conv/lowering.js';
-import { LOWERINGS } from '../../../passes/conv/registry.js';
-import { ORT_CPU } from '../../../passes/conv/targets.js';
-import { runPipeline } from '../../../passes/run-pipeline.js';
-import { compareToReference, describeComparison } from '../../../src/verify/compare.js';
+import { compareToReference, describeComparison } from 'ssmc';
+import type { Model } from 'ssmc/ir';
+import { type ConvFacts, csePass, dcePass, estimateAll, foldConstantsPass, fourstepLengthsUnsupported, fourstepLowering, fourstepPlan, fourstepUnsupported, lowerComplexPass, lowerConvPass, LOWERINGS, MAX_MATRIX_BYTES, ORT_CPU, planMatrixBytes, planWithFactors, runPipeline } from 'ssmc/passes';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt, tapsConv } from '../../helpers/graphs.js';
 
 const lowerFourstepPass = lowerConvPass(fourstepLowering);
