@@ -45,7 +45,12 @@ export class Builder {
       before: this.before,
       outputNames: opts.outputNames,
     });
-    inferNode(node, this.opset);
+    try {
+      inferNode(node, this.opset);
+    } catch (e) {
+      this.graph.removeNode(node); // a refused node leaves nothing behind
+      throw e;
+    }
     return node.outputs;
   }
 

@@ -2,6 +2,7 @@ import { lowerConvPass } from './conv/lower.js';
 import type { ConvLowering } from './conv/lowering.js';
 import { LOWERINGS } from './conv/registry.js';
 import { selectLoweringPass, type LoweringDecision } from './conv/select.js';
+import type { RuntimeTarget } from './conv/targets.js';
 import { csePass } from './cse.js';
 import { dcePass } from './dce.js';
 import { foldConstantsPass } from './fold-constants.js';
@@ -15,6 +16,8 @@ import type { Pass } from './pass.js';
 export interface PipelineOptions {
   /** The long-convolution lowerings to choose from (default: passes/conv/registry.ts). */
   lowerings?: readonly ConvLowering[];
+  /** The runtimes the cost model may plan for (default: passes/conv/targets.ts). */
+  targets?: readonly RuntimeTarget[];
 }
 
 export interface Pipeline {
@@ -34,7 +37,7 @@ export function defaultPipeline(opts: PipelineOptions = {}): Pass<unknown>[] {
  */
 export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   const lowerings = opts.lowerings ?? LOWERINGS;
-  const select = selectLoweringPass(lowerings);
+  const select = selectLoweringPass(lowerings, opts.targets);
   // What a custom op's body goes through: the lowering passes after outlining, up to sealing.
   const lowering: Pass<unknown>[] = [
     lowerDiagStepPass, // DiagSSMStep (step graphs) → exp(λ)·x + u and the coefficient sum in complex ops

@@ -6,6 +6,7 @@ import { tensorType, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
 import type { ConvLowering } from '../passes/conv/lowering.js';
+import type { RuntimeTarget } from '../passes/conv/targets.js';
 import { LoweringRefusedError, type LoweringDecision } from '../passes/conv/select.js';
 import { PassError, type CompileTarget } from '../passes/pass.js';
 import { buildPipeline } from '../passes/pipeline.js';
@@ -49,6 +50,8 @@ export interface CompileOptions {
   runtime?: string;
   /** The lowerings to choose from (default: every registered one, passes/conv/registry.ts). */
   lowerings?: readonly ConvLowering[];
+  /** The runtimes `runtime` may name (default: passes/conv/targets.ts). */
+  targets?: readonly RuntimeTarget[];
   /** The archs a model file may name (default: every registered one, src/models/registry.ts). */
   archs?: readonly Arch[];
   threads?: number;
@@ -226,7 +229,7 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
     opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false,
   };
   try {
-    const pipeline = buildPipeline({ lowerings: opts.lowerings });
+    const pipeline = buildPipeline({ lowerings: opts.lowerings, targets: opts.targets });
     const result = runPipeline(model, target, pipeline.passes, { printAfter: opts.printAfter, print: opts.print });
     c.decisions = result.reportOf(pipeline.select) ?? [];
   } catch (e) {

@@ -4,7 +4,7 @@ import type { Node } from '../../ir/node.js';
 import { readLongConv, type DiagonalSide } from '../../ir/ops/long-conv.js';
 import { onnxCode, tensorType, type Dim } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { nextPow2, plannedLength, planningNote, type ConvFacts, type ConvLowering } from './lowering.js';
+import { nextPow2, plannedLength, planningNote, type ConvFacts, type ConvLowering, type LoweringEstimate } from './lowering.js';
 import type { RuntimeTarget } from './targets.js';
 
 /**
@@ -248,7 +248,7 @@ function whyNot(f: ConvFacts): string | null {
   return null;
 }
 
-function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): { ms: number; note: string } {
+function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): LoweringEstimate {
   const par = Math.max(1, Math.min(threads, t.maxThreads));
   const L = plannedLength(f), sides = f.bidirectional ? 2 : 1;
   const T = chunkLength(f.L);

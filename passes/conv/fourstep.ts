@@ -3,7 +3,7 @@ import type { Node } from '../../ir/node.js';
 import { readLongConv, type LongConv } from '../../ir/ops/long-conv.js';
 import { f32 } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
-import type { ConvFacts, ConvLowering } from './lowering.js';
+import type { ConvFacts, ConvLowering, LoweringEstimate } from './lowering.js';
 import type { RuntimeTarget } from './targets.js';
 
 /**
@@ -374,7 +374,7 @@ function whyNot(f: ConvFacts): string | null {
   return fourstepLengthsUnsupported(f.L, f.Lk, f.bidirectional);
 }
 
-function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): { ms: number; note: string } {
+function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): LoweringEstimate {
   const plan = fourstepPlan(f.L!, f.Lk!, f.bidirectional);
   const w = planWork(plan);
   const flops = 8 * plan.n * f.H * (w.forward + f.C * w.inverse);

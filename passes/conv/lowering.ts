@@ -26,10 +26,19 @@ export interface ConvLowering {
   readonly needs: readonly string[];
   /** Why this convolution cannot take it on `target`, in words, or null when it can. */
   whyNot(facts: ConvFacts, target: RuntimeTarget): string | null;
-  /** Predicted milliseconds for batch 1 on `target` (asked only when whyNot is null), and what it assumed. */
-  estimate(facts: ConvFacts, target: RuntimeTarget, threads: number): { ms: number; note: string };
+  /**
+   * Predicted milliseconds for batch 1 on `target` (asked only when whyNot is null), from its
+   * operation counts and the target's measured throughputs, and what it assumed.
+   */
+  estimate(facts: ConvFacts, target: RuntimeTarget, threads: number): LoweringEstimate;
   /** The graph that replaces the node (its kernel in the form `reads` says); returns y [B,C,H,L]. */
   lower(b: Builder, node: Node): Value;
+}
+
+/** A lowering's predicted time for one convolution, and what the prediction assumed. */
+export interface LoweringEstimate {
+  ms: number;
+  note: string;
 }
 
 /** What select-lowering and the cost model know about one convolution, from its node's types. */

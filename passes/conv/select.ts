@@ -6,7 +6,7 @@ import { chooseLowering, estimateAll, unavailable, type Estimate, type Planning 
 import { convFacts, LOWERING_ATTR, loweringOf, type ConvLowering } from './lowering.js';
 import { findLowering, loweringRegistry } from './registry.js';
 import { formTaps, pinTapsLength } from './taps.js';
-import { DEFAULT_TARGET, findTarget, TARGETS } from './targets.js';
+import { DEFAULT_TARGET, findTarget, TARGETS, type RuntimeTarget } from './targets.js';
 
 /** What select-lowering decided for one long convolution. */
 export interface LoweringDecision {
@@ -31,17 +31,17 @@ export class LoweringRefusedError extends Error {
   }
 }
 
-function planning(target: CompileTarget): Planning {
+function planning(target: CompileTarget, targets: readonly RuntimeTarget[]): Planning {
   const id = target.runtime ?? DEFAULT_TARGET.id;
-  const runtime = findTarget(id);
-  if (!runtime) throw new Error(`unknown runtime target '${id}'; the cost model knows ${TARGETS.map((t) => t.id).join(', ')}`);
+  const runtime = findTarget(id, targets);
+  if (!runtime) throw new Error(`unknown runtime target '${id}'; the cost model knows ${targets.map((t) => t.id).join(', ')}`);
   return { target: runtime, threads: target.threads ?? 1, opset: target.opset };
 }
 
-function select(model: Model, node: Node, target: CompileTarget, lowerings: readonly ConvLowering[]): LoweringDecision {
+function select(model: Model, node: Node, target: CompileTarget, lowerings: readonly ConvLowering[], targets: readonly RuntimeTarget[]): LoweringDecision {
   pinTapsLength(model, node);
   const facts = convFacts(node);
-  const p = planning(target);
+  const p = planning(target, targets);
   const forced = target.lowering && target.lowering !== 'auto' ? target.lowering : null;
   let decision: LoweringDecision;
   if (forced) {
@@ -64,16 +64,17 @@ function select(model: Model, node: Node, target: CompileTarget, lowerings: read
 /**
  * select-lowering: tags every LongConv with its lowering (--lowering, or the cost model for the
  * target) and reports the decisions; a convolution whose lowering reads taps gets them formed
- * from its state-space description here, before the kernel generators are lowered.
+ * from its state-space description here, before the kernel generators are lowered. `targets`
+ * are the runtimes CompileTarget.runtime may name (default: targets.ts).
  */
-export function selectLoweringPass(lowerings: readonly ConvLowering[]): Pass<LoweringDecision[]> {
+export function selectLoweringPass(lowerings: readonly ConvLowering[], targets: readonly RuntimeTarget[] = TARGETS): Pass<LoweringDecision[]> {
   const registry = loweringRegistry(lowerings);
   return {
     name: 'select-lowering',
     description: `tag every LongConv with its lowering (${registry.map((l) => l.name).join(' | ')}: --lowering, or the cost model for the target)`,
     run: (model, target) => {
       const convs = model.graph.nodes.filter(isLongConv);
-      const decisions = convs.map((node) => select(model, node, target, registry));
+      const decisions = convs.map((node) => select(model, node, target, registry, targets));
       return { changed: convs.length > 0, report: decisions };
     },
     ensures: (model) => {

@@ -1,9 +1,16 @@
+import type { ConvFacts, LoweringEstimate } from './lowering.js';
+
 /**
  * The runtimes the cost model plans for (`--target`), each with the throughputs it was measured
  * at. The figures come from ../shared/docs/lowering-notes.md (onnxruntime 1.30, a 2-core AVX2
  * machine, H = 256, batch 1) and the project's benchmarks (`npm run bench`). A new runtime is one
- * more entry in TARGETS; a lowering a runtime cannot run names its ops in `needs`, the runtime
- * lists them in `lacks`.
+ * more entry in TARGETS (or in the `targets` a pipeline is built with):
+ *  - its throughputs price every lowering through the lowering's own operation counts;
+ *  - `lacks` names the ONNX ops it cannot run (a WebGPU runtime without Scan: every lowering whose
+ *    `needs` include Scan is then refused for it, with that reason);
+ *  - `prices` replaces a lowering's estimate on this runtime where the throughput model does not
+ *    describe it (a GPU whose cost is kernel launches, not flops), and prices lowerings written for
+ *    this runtime alone; a lowering may also refuse a runtime in its own whyNot.
  */
 export interface RuntimeTarget {
   /** The --target name. */
@@ -23,6 +30,8 @@ export interface RuntimeTarget {
   readonly maxThreads: number;
   /** ONNX ops this runtime cannot run (or runs so badly that no plan should use them). */
   readonly lacks: readonly string[];
+  /** Estimates of its own, by lowering name, that replace the lowering's throughput-based one. */
+  readonly prices?: Readonly<Record<string, (facts: ConvFacts, threads: number) => LoweringEstimate>>;
 }
 
 /** onnxruntime-node CPU: MatMul 55-60 GFLOP/s a thread, DFT 0.9-1.5 (1-2.5 % of MatMul), grouped Conv 3.7. */
