@@ -140,3 +140,48 @@ export function positionwise(def: { params(): ParamSpec[]; init(rng: Rng): [stri
     recurrence: { step: (ctx, x) => def.apply(ctx, x), prefill: (ctx, x) => def.apply(ctx, x) },
   };
 }
+
+/** A form of a layer with what it reads beside the input (nothing, the step states, the final states). */
+type Form<S> = (ctx: LayerContext, x: Value, s: S) => Value;
+
+function around<S>(inner: Form<S>, norm: Form<S> | null, placement: 'pre' | 'post'): Form<S> {
+  return (ctx, x, s) => {
+    if (!norm) return ctx.b.add(x, inner(ctx, x, s));
+    return placement === 'pre' ? ctx.b.add(x, inner(ctx, norm(ctx, x, s), s)) : norm(ctx, ctx.b.add(x, inner(ctx, x, s)), s);
+  };
+}
+
+export interface ResidualOptions {
+  /** A position-wise layer (positionwise()) normalising the features: LayerNorm, a folded BatchNorm, … */
+  norm?: Layer;
+  /** 'pre' (default): y = x + inner(norm(x)); 'post': y = norm(x + inner(x)). */
+  placement?: 'pre' | 'post';
+}
+
+/**
+ * A residual block around `inner`, as the official backbones wrap their layers: y = x + inner(x),
+ * with an optional norm before the inner layer or after the sum. Every form (conv, step, prefill)
+ * is the same wrapping of the inner layer's form, so the block has a recurrence exactly when its
+ * layers do. Parameters: the norm's, then the inner layer's.
+ */
+export function residual(inner: Layer, opts: ResidualOptions = {}): Layer {
+  const { norm, placement = 'pre' } = opts;
+  const parts = norm ? [norm, inner] : [inner];
+  const conv = around<null>((ctx, x) => inner.conv(ctx, x), norm ? (ctx, x) => norm.conv(ctx, x) : null, placement);
+  const r = inner.recurrence, n = norm ? norm.recurrence : null;
+  let recurrence: Recurrence | NoRecurrence;
+  if (!hasRecurrence(r)) recurrence = r;
+  else if (n && !hasRecurrence(n)) recurrence = n;
+  else {
+    recurrence = {
+      step: around(r.step, n ? n.step : null, placement),
+      prefill: around(r.prefill, n ? n.prefill : null, placement),
+    };
+  }
+  return {
+    params: () => parts.flatMap((l) => l.params()),
+    init: (rng) => parts.flatMap((l) => l.init(rng)),
+    conv: (ctx, x) => conv(ctx, x, null),
+    recurrence,
+  };
+}

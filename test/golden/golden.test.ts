@@ -5,7 +5,7 @@ import { runOnnx } from 'ssmc/runtime';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor } from '../helpers/golden.js';
 
 /**
- * Golden cases, how many long convolutions (FFTConv layers) each model has, and how many inverse
+ * Golden cases, how many long convolutions (LongConv nodes) each model has, and how many inverse
  * FFTs its kernel computes in the graph when the length is dynamic (S4 DPLR: the Cauchy kernel's irfft).
  */
 const CASES: [string, number, number?][] = [

@@ -1,12 +1,12 @@
 /**
  * Layers as the unit of composition (src/models/layer.ts): `sequential` and `positionwise` on toy
- * layers, then a model made of existing layers under prefixes — two S4D blocks with a residual
- * around the second, as the official backbones stack them — compiled in every mode by the same
+ * layers, then a model made of existing layers under prefixes — two S4D blocks in residual blocks
+ * with a LayerNorm (post- and pre-norm), as the official backbones stack them — compiled in every mode by the same
  * driver, with no arch code that asks which mode it is in: conv matches the float64 reference,
  * step by step matches conv, and prefill + steps continue it.
  */
 import { describe, expect, it } from 'vitest';
-import { ARCHS, type ArgSchema, buildModel, compareToReference, compileModel, type CompileOptions, defineArch, describeComparison, hasRecurrence, initialWeights, type Layer, type LayerContext, modelToBytes, positionwise, readStates, resolveArgs, Rng, runSteps, sequential, zeroStates } from 'ssmc';
+import { ARCHS, type ArgSchema, buildModel, compareToReference, compileModel, type CompileOptions, defineArch, describeComparison, hasRecurrence, initialWeights, type Layer, type LayerContext, modelToBytes, positionwise, readStates, residual, resolveArgs, Rng, runSteps, sequential, zeroStates } from 'ssmc';
 import { evaluateModel, f32, fromTensor, type Tensor, type Value } from 'ssmc/ir';
 import { createSession, runOnnx } from 'ssmc/runtime';
 import { s4BlockLayer, s4BlockSchema } from '../../src/models/s4-block.js';
@@ -38,26 +38,38 @@ describe('sequential and positionwise', () => {
     const chain = sequential([addConstant('a', 1), bidirectional, addConstant('b', 2)]);
     expect(chain.recurrence).toEqual({ none: 'needs the future of the sequence' });
   });
+
+  it('residual: the norm’s parameters first; a recurrence exactly when the inner layer and the norm have one', () => {
+    const block = residual(addConstant('inner', 1), { norm: addConstant('norm', 2) });
+    expect(block.params().map((p) => p.name)).toEqual(['norm', 'inner']);
+    expect(hasRecurrence(block.recurrence)).toBe(true);
+    const noState: Layer = { ...addConstant('c', 3), recurrence: { none: 'needs the future of the sequence' } };
+    expect(residual(noState, { norm: addConstant('n', 1) }).recurrence).toEqual({ none: 'needs the future of the sequence' });
+  });
 });
 
-/** Two diagonal S4 blocks under prefixes, the second inside a residual, as a backbone stacks them. */
+/**
+ * Two diagonal S4 blocks under prefixes, each in a residual with a LayerNorm as the official
+ * backbones wrap them: the first post-norm, the second pre-norm.
+ */
 const H = 3;
 const blockArgs = resolveArgs('s4-block', s4BlockSchema, { d_model: H, d_state: 8, mode: 'diag', init: 'diag-inv', disc: 'bilinear', transposed: false });
-const residual = (inner: Layer): Layer => {
-  const r = inner.recurrence;
-  return {
-    params: inner.params, init: inner.init,
-    conv: (ctx, x) => ctx.b.add(x, inner.conv(ctx, x)),
-    recurrence: hasRecurrence(r)
-      ? { step: (ctx, x, s) => ctx.b.add(x, r.step(ctx, x, s)), prefill: (ctx, x, s) => ctx.b.add(x, r.prefill(ctx, x, s)) }
-      : r,
-  };
-};
+function layerNormLayer(prefix: string): Layer {
+  const [w, bias] = [`${prefix}weight`, `${prefix}bias`];
+  return positionwise({
+    params: () => [{ name: w, shape: [H], dtype: 'float32' }, { name: bias, shape: [H], dtype: 'float32' }],
+    init: (rng) => [[w, f32(Array.from({ length: H }, () => 1 + 0.2 * rng.normal()), [H])], [bias, f32(Array.from({ length: H }, () => 0.1 * rng.normal()), [H])]],
+    apply: ({ b, params }, x) => b.op('LayerNormalization', [x, params.real(w), params.real(bias)], { axis: -1, epsilon: { kind: 'float', value: 1e-5 } }),
+  });
+}
 const twoBlocks = defineArch({
   id: 'two-s4d-blocks',
-  official: 'test: two S4Blocks, the second with a residual',
+  official: 'test: two S4Blocks in residual blocks with LayerNorm, post- and pre-norm',
   schema: {} as const satisfies ArgSchema,
-  layer: () => sequential([s4BlockLayer(blockArgs, 'layers.0.'), residual(s4BlockLayer(blockArgs, 'layers.1.'))]),
+  layer: () => sequential([
+    residual(s4BlockLayer(blockArgs, 'layers.0.'), { norm: layerNormLayer('layers.0.norm.'), placement: 'post' }),
+    residual(s4BlockLayer(blockArgs, 'layers.1.'), { norm: layerNormLayer('layers.1.norm.'), placement: 'pre' }),
+  ]),
   io: () => ({ inputDtype: 'float32', inputShape: (L) => ['batch', L, H], outputShape: (L) => ['batch', L, H], step: { input: ['batch', H], output: ['batch', H] }, layout: 'BLH' }),
 });
 const archs = [...ARCHS, twoBlocks];
@@ -75,7 +87,7 @@ describe('a model composed of layers under prefixes, in every mode', () => {
   };
 
   it('parameters carry their prefixes; every SSM core is a layer with a state of its own', () => {
-    expect([...weights.tensors.keys()].filter((k) => k.endsWith('.D'))).toEqual(['layers.0.layer.D', 'layers.1.layer.D']);
+    expect([...weights.tensors.keys()].filter((k) => k.endsWith('.D') || k.includes('norm'))).toEqual(['layers.0.norm.weight', 'layers.0.norm.bias', 'layers.0.layer.D', 'layers.1.norm.weight', 'layers.1.norm.bias', 'layers.1.layer.D']);
     const conv = compileModel(file, weights, opts);
     expect(conv.layers.map((l) => [l.name, l.family, l.kernel])).toEqual([['layers.0.layer', 'two-s4d-blocks', 'diag-bilinear'], ['layers.1.layer', 'two-s4d-blocks', 'diag-bilinear']]);
     const step = compileModel(file, weights, { ...opts, mode: 'step' }).model;

@@ -149,7 +149,7 @@ const CASES: (Case & { opset: number })[] = LENGTHS.flatMap(([L, Lk, H], i) =>
   [[1, false], [2, false], [1, true], [2, true]].map(([C, bidir], j) => ({ L, Lk, H, C: C as number, bidir: bidir as boolean, B: L <= 64 ? 2 : 1, opset: (i + j) % 2 === 0 ? 17 : 20 })),
 );
 
-describe('lower-fftconv-fourstep + the pipeline tail: onnxruntime vs the float64 definition', () => {
+describe('lower-conv-fourstep + the pipeline tail: onnxruntime vs the float64 definition', () => {
   it.each(CASES)('L=$L C=$C bidirectional=$bidir (H=$H, B=$B, opset $opset), kernel folded', async (c) => {
     const u = randomTensor([c.B, c.H, c.L], 1);
     const reference = evalF64(convModel(c.opset, c, { tag: null }), { u }).get('y')!;
