@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { OnnxFormatError } from '../../export/onnx-read.js';
+import { SafetensorsError } from '../../export/safetensors.js';
 import { UserError } from '../errors.js';
 
 const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
@@ -121,7 +123,7 @@ function oneLine(message: string, cmd: string): string {
 
 /** Errors from the format readers are the user's input too (a bad .onnx or .safetensors file). */
 function userFacing(e: unknown): string | null {
-  if (e instanceof Error && (e.name === 'SafetensorsError' || e.name === 'OnnxFormatError')) return e.message;
+  if (e instanceof SafetensorsError || e instanceof OnnxFormatError) return e.message;
   return null;
 }
 
