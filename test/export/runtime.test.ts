@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { modelToBytes, UserError } from 'ssmc';
-import { f32, i64, type Tensor } from 'ssmc/ir';
+import { f32, i64, Model, type Tensor, tensorType } from 'ssmc/ir';
 import { nodeBackend, type OrtBackend } from 'ssmc/runtime';
 import { wasmBackend } from 'ssmc/runtime/web';
 import { functionModel, ifModel, mlpModel, mlpReference, softplus } from './fixtures.js';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 const X = [0.5, -1, 2, 3, -0.5, 0.25, 1, -2]; // [2, 4]
 
-function close(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
+function close(actual: ArrayLike<number>, expected: number[], tol = TOL.ORT_F32_FEW_OPS): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThan(tol);
 }
@@ -72,8 +73,6 @@ describe.each<[string, OrtBackend]>([['onnxruntime-node', nodeBackend], ['onnxru
 
 describe('tensor conversion', () => {
   it('passes int64, float64, int32, bool and uint8 through onnxruntime-node unchanged', async () => {
-    const { Model } = await import('../../ir/model.js');
-    const { tensorType } = await import('../../ir/types.js');
     const model = new Model(17);
     const g = model.graph;
     const cases: [string, Tensor][] = [

@@ -24,6 +24,10 @@ export const TEST_TOLERANCES = {
   F32_ROUNDED: 1e-7,
   /** A float64 evaluation that reads float32 constants (folded spectra, DFT matrices, π): a few roundings, relative. */
   F32_CONSTANTS: 1e-6,
+  /** A float64 value computed with π (or π/2) as a float32 constant: |π − fround(π)| ≈ 8.7e-8, absolute. */
+  F32_PI: 2e-7,
+  /** onnxruntime's float32 result of a few ops on values of order 1 against their float64 value: tens of ulps, absolute. */
+  ORT_F32_FEW_OPS: 1e-5,
   /** Decimal digits toBeCloseTo compares float32 values near 1 with (their resolution is ~1e-7). */
   F32_DIGITS: 6,
   /** Decimal digits toBeCloseTo compares float64 values near 1 computed in a few operations with. */

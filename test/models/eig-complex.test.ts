@@ -106,7 +106,7 @@ describe('complexEigen', () => {
     expect(Math.abs(got[1]![0] - (1 + 1e-6))).toBeLessThan(TOL.F64_NEAR_DEFECTIVE);
     // |⟨v₀, v₁⟩| ≈ 1: the basis is nearly singular, which is what the DPLR conditioning check catches.
     const dot = Math.hypot(vectors[0]! * vectors[2]! + vectors[1]! * vectors[3]! + vectors[4]! * vectors[6]! + vectors[5]! * vectors[7]!, 0);
-    expect(dot).toBeGreaterThan(1 - 1e-9);
+    expect(dot).toBeGreaterThan(1 - TOL.F64_NEAR_DEFECTIVE);
     expect(residual(A, 2)).toBeLessThan(TOL.F64_SUMS);
   });
 

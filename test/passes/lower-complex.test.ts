@@ -131,7 +131,7 @@ describe('lower-complex: numbers equal the complex float64 definition', () => {
     const feeds = {
       x: randomTensor([2, 3], 1), y: randomTensor([2, 3], 2), r: randomTensor([2, 3], 3), s: randomTensor([3], 4),
     };
-    expectAllBelow(lowerAndCompare(model, feeds), 1e-12);
+    expectAllBelow(lowerAndCompare(model, feeds), TOL.F64_REORDERED);
     expect(opsOf(model)).toEqual(expect.arrayContaining(['Cos', 'Sin', 'Exp', 'Div', 'Neg']));
   });
 
@@ -153,7 +153,7 @@ describe('lower-complex: numbers equal the complex float64 definition', () => {
     for (let i = 0; i < xs.length; i++) {
       // atan(y/x) alone is exact to rounding on the right half-plane; elsewhere ±π or ±π/2 enter
       // as float32 constants (|π − fround(π)| ≈ 8.7e-8).
-      const tol = xs[i]! > 0 ? 1e-12 : 2e-7;
+      const tol = xs[i]! > 0 ? TOL.F64_REORDERED : TOL.F32_PI;
       expect(Math.abs(im[i]! - imRef[i]!), `log(${xs[i]} + ${ys[i]}i).im`).toBeLessThanOrEqual(tol);
     }
     expect(im[6]!).toBeCloseTo(Math.PI, TOL.F32_DIGITS); // log(−1)
@@ -177,7 +177,7 @@ describe('lower-complex: numbers equal the complex float64 definition', () => {
       ar: randomTensor([2, 1, 3, 4], 1), ai: randomTensor([2, 1, 3, 4], 2), m: randomTensor([4, 2], 3), l: randomTensor([6, 3], 4),
     };
     const diffs = lowerAndCompare(model, feeds);
-    expectAllBelow(diffs, 1e-12);
+    expectAllBelow(diffs, TOL.F64_REORDERED);
     const shapes = model.graph.outputs.map((v) => `${v.name}: ${JSON.stringify(v.type.shape)}`);
     expect(shapes).toEqual([
       'ab.re: [2,5,3,2]', 'ab.im: [2,5,3,2]', 'am.re: [2,1,3,2]', 'am.im: [2,1,3,2]', 'la.re: [2,1,6,4]', 'la.im: [2,1,6,4]',
@@ -205,7 +205,7 @@ describe('lower-complex: numbers equal the complex float64 definition', () => {
     };
     for (const [name, v] of Object.entries(cases)) outputParts(model, b, name, v);
     const feeds = { x: randomTensor([2, 3, 4], 1), y: randomTensor([2, 3, 4], 2), r: randomTensor([2, 1, 4], 3) };
-    expectAllBelow(lowerAndCompare(model, feeds), 1e-12);
+    expectAllBelow(lowerAndCompare(model, feeds), TOL.F64_REORDERED);
   });
 
   it('the lowered graph runs in onnxruntime and matches the complex float64 reference', async () => {
@@ -245,7 +245,7 @@ describe('lower-complex: constants and interfaces', () => {
     const shape = b.cast(b.op('Shape', [zk]), 1);
     model.graph.renameValue(shape, 'dims');
     model.graph.outputs.push(shape);
-    expectAllBelow(lowerAndCompare(model, { x: randomTensor([4, 3], 1), y: randomTensor([4, 3], 2) }), 1e-12);
+    expectAllBelow(lowerAndCompare(model, { x: randomTensor([4, 3], 1), y: randomTensor([4, 3], 2) }), TOL.F64_REORDERED);
   });
 
   it('a complex initializer becomes two float32 initializers of its real and imaginary parts', () => {

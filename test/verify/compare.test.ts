@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compareToReference, describeComparison, TOLERANCES } from 'ssmc';
+import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
 describe('compareToReference and describeComparison', () => {
   it('bounds max|Δ| by rel · max(1, peak) and names the first bad index', () => {
     const c = compareToReference([1, 2.5, 3], [1, 2, 3], 0.1);
     expect(c).toMatchObject({ maxAbs: 0.5, peak: 3, rel: 0.1, ok: false, firstBad: 1 });
-    expect(c.bound).toBeCloseTo(0.3, 15);
+    expect(c.bound).toBeCloseTo(0.3, TOL.F64_DIGITS);
     expect(compareToReference([1, 2, 3.2], [1, 2, 3], 0.1).ok).toBe(true);
   });
 
