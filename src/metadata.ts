@@ -91,6 +91,11 @@ export function stateInfo(name: string, H: number, N: number, meaning: string | 
   };
 }
 
+/** The state entry of a real state `name`, float32 [batch, ...dims]. */
+export function tensorStateInfo(name: string, dims: readonly number[], meaning: string): StateInfo {
+  return { input: `state.${name}`, output: `state_out.${name}`, shape: ['batch', ...dims], dtype: 'float32', meaning: `${meaning}; zeros at the start of a sequence` };
+}
+
 /** A layer entry as read from any file: what the file does not say is null. */
 export type LayerEntry = { [K in keyof LayerInfo]: K extends 'name' ? string : LayerInfo[K] | null };
 /** A state entry as read from any file: what the file does not say is null. */

@@ -2,36 +2,60 @@ import type { Builder } from '../ir/builder.js';
 import type { Model } from '../ir/model.js';
 import { tensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
-import { stateInfo, type StateInfo } from './metadata.js';
+import { stateInfo, tensorStateInfo, type StateInfo } from './metadata.js';
 import type { FinalStates, StepStates } from './models/layer.js';
+
+/** A declared state: complex [batch, H, N] (an SSM's), or real float32 [batch, ...dims]. */
+type Declared = { name: string; next: Value | null } & ({ kind: 'complex'; H: number; N: number; meaning?: string } | { kind: 'real'; dims: readonly number[]; meaning: string });
 
 /**
  * The recurrent states of a step or prefill graph: a step graph reads `state.<name>` inputs and
- * writes `state_out.<name>` outputs, a prefill graph writes the outputs only; each is float32
- * [batch, H, N, 2], the complex state as (re, im) pairs.
+ * writes `state_out.<name>` outputs, a prefill graph writes the outputs only. A complex state is
+ * float32 [batch, H, N, 2] at the interface, (re, im) pairs; a real one float32 [batch, ...dims].
  */
 export class StateIo implements StepStates, FinalStates {
-  private readonly states: { name: string; H: number; N: number; next: Value | null; meaning?: string }[] = [];
+  private readonly states: Declared[] = [];
 
   constructor(private readonly b: Builder) {}
 
   state(name: string, H: number, N: number, meaning?: string): Value {
     const v = this.b.graph.addInput(`state.${name}`, tensorType('float32', ['batch', H, N, 2]));
-    this.states.push({ name, H, N, next: null, meaning });
+    this.declare({ kind: 'complex', name, H, N, next: null, meaning });
     const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: -1 });
     return this.b.ssm('Complex', [part(0), part(1)]);
   }
 
+  tensor(name: string, dims: readonly number[], meaning: string): Value {
+    const v = this.b.graph.addInput(`state.${name}`, tensorType('float32', ['batch', ...dims]));
+    this.declare({ kind: 'real', name, dims, next: null, meaning });
+    return v;
+  }
+
   set(name: string, H: number, N: number, state: Value, meaning?: string): void {
-    this.states.push({ name, H, N, next: null, meaning });
+    this.declare({ kind: 'complex', name, H, N, next: null, meaning });
+    this.setOut(name, state);
+  }
+
+  setTensor(name: string, dims: readonly number[], state: Value, meaning: string): void {
+    this.declare({ kind: 'real', name, dims, next: null, meaning });
     this.setOut(name, state);
   }
 
   setOut(name: string, next: Value): void {
     const entry = this.states.find((l) => l.name === name);
     if (!entry) throw new Error(`internal: state '${name}' was not declared`);
+    if (entry.kind === 'real') {
+      if (next.type.dtype !== 'float32') throw new Error(`internal: state '${name}' is declared float32, its new value is ${next.type.dtype}`);
+      entry.next = this.b.op('Identity', [next]); // its own value: the interface names it
+      return;
+    }
     const pair = [this.b.ssm('Real', [next]), this.b.ssm('Imag', [next])].map((x) => this.b.unsqueeze(x, [3]));
     entry.next = this.b.concat(pair, 3);
+  }
+
+  private declare(d: Declared): void {
+    if (this.states.some((l) => l.name === d.name)) throw new Error(`internal: state '${d.name}' is declared twice (two layers under one name?)`);
+    this.states.push(d);
   }
 
   /** The states become graph outputs; returns their metadata entries. */
@@ -39,9 +63,9 @@ export class StateIo implements StepStates, FinalStates {
     for (const l of this.states) {
       if (!l.next) throw new Error(`internal: state '${l.name}' has no new value`);
       model.graph.renameValue(l.next, `state_out.${l.name}`);
-      l.next.type = tensorType('float32', ['batch', l.H, l.N, 2]);
+      l.next.type = tensorType('float32', l.kind === 'complex' ? ['batch', l.H, l.N, 2] : ['batch', ...l.dims]);
       model.graph.outputs.push(l.next);
     }
-    return this.states.map((l) => stateInfo(l.name, l.H, l.N, l.meaning));
+    return this.states.map((l) => (l.kind === 'complex' ? stateInfo(l.name, l.H, l.N, l.meaning) : tensorStateInfo(l.name, l.dims, l.meaning)));
   }
 }

@@ -102,7 +102,13 @@ export interface StepStates {
    * in), so states of different steppers are never mixed up.
    */
   state(name: string, H: number, N: number, meaning?: string): Value;
-  /** The state's new value (complex [batch, H, N]). */
+  /**
+   * Declare a real state of any fixed shape — float32 [batch, ...dims] at the interface and
+   * inside (a convolution's input buffer, a fixed-size cache) — and get its incoming value;
+   * `meaning` says what it holds, for the `ssmc.states` metadata.
+   */
+  tensor(name: string, dims: readonly number[], meaning: string): Value;
+  /** The state's new value: complex [batch, H, N] for `state`, float32 [batch, ...dims] for `tensor`. */
   setOut(name: string, next: Value): void;
 }
 
@@ -110,6 +116,8 @@ export interface StepStates {
 export interface FinalStates {
   /** `meaning` as in StepStates.state: it must match the step graph's that continues from here. */
   set(name: string, H: number, N: number, state: Value, meaning?: string): void;
+  /** A real state's final value, float32 [batch, ...dims] (as StepStates.tensor declares it). */
+  setTensor(name: string, dims: readonly number[], state: Value, meaning: string): void;
 }
 
 /** Layers applied one after the other: parameters and states concatenated, each form chained. */

@@ -1,7 +1,8 @@
 /**
  * Layers as the unit of composition (src/models/layer.ts): `sequential` and `positionwise` on toy
  * layers, then a model made of existing layers under prefixes — two S4D blocks in residual blocks
- * with a LayerNorm (post- and pre-norm), as the official backbones stack them — compiled in every mode by the same
+ * with a LayerNorm (post- and pre-norm), as the official backbones stack them, with a layer whose
+ * state is real (the previous input) between them — compiled in every mode by the same
  * driver, with no arch code that asks which mode it is in: conv matches the float64 reference,
  * step by step matches conv, and prefill + steps continue it.
  */
@@ -62,12 +63,38 @@ function layerNormLayer(prefix: string): Layer {
     apply: ({ b, params }, x) => b.op('LayerNormalization', [x, params.real(w), params.real(bias)], { axis: -1, epsilon: { kind: 'float', value: 1e-5 } }),
   });
 }
+/**
+ * A layer with a real state: y_t = x_t + a ⊙ x_{t−1} (a two-tap causal filter per feature), whose
+ * step form keeps the previous input as float32 [batch, H].
+ */
+function previousInputLayer(name: string): Layer {
+  const a = `${name}.a`;
+  const meaning = 'the previous input position';
+  return {
+    params: () => [{ name: a, shape: [H], dtype: 'float32' }],
+    init: (rng) => [[a, f32(Array.from({ length: H }, () => rng.normal()), [H])]],
+    conv: ({ b, params }, x) => b.add(x, b.mul(params.real(a), b.slice(b.op('Pad', [x, b.i64([0, 1, 0, 0, 0, 0])]), [0], [-1], [1]))),
+    recurrence: {
+      step: ({ b, params }, x, states) => {
+        const y = b.add(x, b.mul(params.real(a), states.tensor(name, [H], meaning)));
+        states.setOut(name, x);
+        return y;
+      },
+      prefill: ({ b, params }, x, final) => {
+        final.setTensor(name, [H], b.squeeze(b.slice(x, [-1], [Number.MAX_SAFE_INTEGER], [1]), [1]), meaning);
+        return b.add(x, b.mul(params.real(a), b.slice(b.op('Pad', [x, b.i64([0, 1, 0, 0, 0, 0])]), [0], [-1], [1])));
+      },
+    },
+  };
+}
+
 const twoBlocks = defineArch({
   id: 'two-s4d-blocks',
   official: 'test: two S4Blocks in residual blocks with LayerNorm, post- and pre-norm',
   schema: {} as const satisfies ArgSchema,
   layer: () => sequential([
     residual(s4BlockLayer(blockArgs, 'layers.0.'), { norm: layerNormLayer('layers.0.norm.'), placement: 'post' }),
+    previousInputLayer('mix'),
     residual(s4BlockLayer(blockArgs, 'layers.1.'), { norm: layerNormLayer('layers.1.norm.'), placement: 'pre' }),
   ]),
   io: () => ({ inputDtype: 'float32', inputShape: (L) => ['batch', L, H], outputShape: (L) => ['batch', L, H], step: { input: ['batch', H], output: ['batch', H] }, layout: 'BLH' }),
@@ -91,7 +118,12 @@ describe('a model composed of layers under prefixes, in every mode', () => {
     const conv = compileModel(file, weights, opts);
     expect(conv.layers.map((l) => [l.name, l.family, l.kernel])).toEqual([['layers.0.layer', 'two-s4d-blocks', 'diag-bilinear'], ['layers.1.layer', 'two-s4d-blocks', 'diag-bilinear']]);
     const step = compileModel(file, weights, { ...opts, mode: 'step' }).model;
-    expect(readStates(step).map((s) => [s.input, s.output])).toEqual([['state.layers.0.layer', 'state_out.layers.0.layer'], ['state.layers.1.layer', 'state_out.layers.1.layer']]);
+    expect(readStates(step).map((s) => [s.input, s.output, s.shape])).toEqual([
+      ['state.layers.0.layer', 'state_out.layers.0.layer', ['batch', H, 4, 2]],
+      ['state.mix', 'state_out.mix', ['batch', H]],
+      ['state.layers.1.layer', 'state_out.layers.1.layer', ['batch', H, 4, 2]],
+    ]);
+    expect(readStates(step)[1]!.meaning).toBe('the previous input position; zeros at the start of a sequence');
   });
 
   it('conv matches the float64 reference; steps from zero match conv; prefill + steps continue it', async () => {
