@@ -63,16 +63,20 @@ describe('ssmc serve: /v1/completions', () => {
     // Batches of more than 16 sequences ran. (Whether equal-length prompts share a prefill call
     // depends on how their requests interleave on the wire; batcher.test.ts checks it directly.)
     expect(await metric(s.url, 'ssmc_batch_size_bucket', '{le="16"}'), 'steps with at most 16 sequences').toBeLessThan(await metric(s.url, 'ssmc_batch_size_count'));
-    // The first burst grew onnxruntime's arena to batch-32 sizes; from there memory must not grow:
-    // nothing is held for finished requests, and the resident size stays in its band (garbage
-    // collection moves it by ±20 MB; a leak of the 32 sequences' states would add 48 MiB a burst).
+    // The first bursts grow onnxruntime's arena to batch-32 sizes and warm the allocators; from
+    // there memory must not grow with the number of requests served. A single difference of
+    // resident sizes moves by tens of MB with garbage collection and the machine's load, so the
+    // check is on the average growth per burst over four more bursts: a leak of the 32
+    // sequences' states would add 48 MiB a burst, collection noise spreads over the four.
+    await burst();
     const baseline = await metric(s.url, 'process_resident_memory_bytes');
-    for (let i = 0; i < 3; i++) {
+    const BURSTS = 4;
+    for (let i = 0; i < BURSTS; i++) {
       await burst();
       expect(await metric(s.url, 'ssmc_requests_in_flight')).toBe(0);
-      const rss = await metric(s.url, 'process_resident_memory_bytes');
-      expect(rss - baseline, `resident memory after burst ${i + 2} minus after the first`).toBeLessThan(40 * 1024 * 1024);
     }
+    const growth = (await metric(s.url, 'process_resident_memory_bytes')) - baseline;
+    expect(growth / BURSTS, 'average growth of resident memory per burst of 32 streams').toBeLessThan(16 * 1024 * 1024);
   }, 180_000);
 
   it('a client that leaves mid-stream frees its slot at once', async () => {
