@@ -11,12 +11,25 @@ export function gelu(b: Builder, x: Value): Value {
   return b.mul(b.mul(x, b.add(inner, b.f32(1))), b.f32(0.5));
 }
 
-/** nn.GLU(dim): first half ⊙ sigmoid(second half) along `axis`. */
-export function glu(b: Builder, x: Value, axis: number, size: number): Value {
+/**
+ * nn.GLU(dim): first half ⊙ sigmoid(second half) along `axis`; with `gate` (S4's 'glu-<act>'),
+ * first half ⊙ act(second half).
+ */
+export function glu(b: Builder, x: Value, axis: number, size: number, gate: string = 'sigmoid'): Value {
   const half = size / 2;
   const a = b.slice(x, [0], [half], [axis]);
   const g = b.slice(x, [half], [size], [axis]);
-  return b.mul(a, b.op('Sigmoid', [g]));
+  return b.mul(a, activation(b, g, gate));
+}
+
+/** S4's final activations that halve the width: 'glu' (sigmoid gate) and 'glu-<act>'. */
+export function isGlu(name: string | null): boolean {
+  return name === 'glu' || (name?.startsWith('glu-') ?? false);
+}
+
+/** The gate activation of a GLU-type activation name ('glu' → sigmoid). */
+export function gluGate(name: string): string {
+  return name === 'glu' ? 'sigmoid' : name.slice('glu-'.length);
 }
 
 /** x[..., in] · Wᵀ + bias for an nn.Linear weight of shape [out, in]. */
@@ -31,7 +44,10 @@ export function layerNorm(b: Builder, x: Value, weight: Value, bias: Value, eps 
 }
 
 /** The activations S4's `Activation` factory accepts. */
-export const ACTIVATIONS = ['id', 'identity', 'linear', 'gelu', 'relu', 'tanh', 'sigmoid', 'silu', 'swish', 'elu', 'softplus'] as const;
+export const ACTIVATIONS = ['id', 'identity', 'linear', 'none', 'gelu', 'relu', 'tanh', 'sigmoid', 'silu', 'swish', 'elu', 'softplus', 'sqrelu', 'relu2', 'laplace'] as const;
+
+/** 'glu' and 'glu-<act>' for every activation above: the final activations that halve the width. */
+export const GLU_ACTIVATIONS: readonly string[] = ['glu', ...ACTIVATIONS.map((a) => `glu-${a}`)];
 
 export function activation(b: Builder, x: Value, name: string | null): Value {
   switch (name) {
@@ -39,6 +55,7 @@ export function activation(b: Builder, x: Value, name: string | null): Value {
     case 'id':
     case 'identity':
     case 'linear':
+    case 'none':
       return x;
     case 'gelu':
       return gelu(b, x);
@@ -55,6 +72,16 @@ export function activation(b: Builder, x: Value, name: string | null): Value {
       return b.op('Elu', [x]);
     case 'softplus':
       return b.op('Softplus', [x]);
+    case 'sqrelu':
+    case 'relu2': {
+      const r = b.op('Relu', [x]);
+      return b.mul(r, r);
+    }
+    case 'laplace': {
+      // ½(1 + erf((x − μ)/(σ√2))) with the official μ = √½ and σ = 1/√(4π) (rounded as it writes them).
+      const mu = 0.707107, sigma = 0.282095;
+      return b.mul(b.add(b.op('Erf', [b.div(b.sub(x, b.f32(mu)), b.f32(sigma * Math.SQRT2))]), b.f32(1)), b.f32(0.5));
+    }
     default:
       throw new Error(`internal: activation '${name}' passed validation but has no lowering`);
   }

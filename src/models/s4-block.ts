@@ -9,9 +9,9 @@ import { checkDtRange, DT_RANGE, trainingOnly, type Args, type ArgSchema } from 
 import { dplrLinearPrefill, dplrStateSpace } from './dplr-chunked.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
 import { legsNplr } from './hippo.js';
-import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
+import { complexRandn, logDt, randn, uniformFanIn } from './init.js';
 import type { FinalStates, Layer, LayerContext, ParamSpec, StepStates } from './layer.js';
-import { ACTIVATIONS, activation, glu, linear } from './layers.js';
+import { ACTIVATIONS, activation, glu, GLU_ACTIVATIONS, gluGate, isGlu, linear } from './layers.js';
 import type { Rng } from './rng.js';
 import { complexTensor, DPLR_MAX_DYNAMIC_LENGTH, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
 import { FLOPS_PER_SECOND } from '../budget.js';
@@ -21,8 +21,12 @@ import { invTransform, PARAM_TRANSFORMS, paramTransform } from './transforms.js'
 
 const DIAG_MODES = ['diag', 's4d'] as const;
 const DPLR_MODES = ['dplr', 's4', 'nplr'] as const;
-/** The diagonal initialisations we can reproduce without the HiPPO diagonalisation. */
+/** The diagonal initialisations of closed form (S4D-Lin, -Inv, -Inv2, -Quad, -Real). */
 const DIAG_INITS = ['diag-lin', 'diag-inv', 'diag-inv2', 'diag-quad', 'diag-real'] as const;
+/** S4D-LegS: the diagonal part of HiPPO-LegS's normal-plus-low-rank form (the official default init, 'legs'). */
+const LEGS_INITS = ['legs', 'diag-legs', 'dplr-legs'];
+/** Official combinations, split evenly over the n_ssm copies in this order. */
+const DIAG_COMBINATIONS: Record<string, string[]> = { diag: ['diag-inv', 'diag-lin'] };
 
 export const s4BlockSchema = {
   d_model: { kind: 'int', default: null, min: 1, doc: 'number of features H' },
@@ -31,7 +35,8 @@ export const s4BlockSchema = {
   l_max: { kind: 'int', default: null, min: 1, max: 2 ** 24, nullable: true, doc: 'maximum kernel length (null: the input length)' },
   bidirectional: { kind: 'bool', default: false, doc: 'two-sided (non-causal) kernel' },
   activation: { kind: 'enum', default: 'gelu', values: ACTIVATIONS, nullable: true, doc: 'activation after the SSM' },
-  final_act: { kind: 'enum', default: 'glu', values: ['glu', ...ACTIVATIONS], nullable: true, doc: 'output_linear activation' },
+  mult_act: { kind: 'enum', default: null, values: ACTIVATIONS, nullable: true, doc: 'activation after the first one (applied even without a gate)' },
+  final_act: { kind: 'enum', default: 'glu', values: [...GLU_ACTIVATIONS, ...ACTIVATIONS], nullable: true, doc: "output_linear's activation; null: no output_linear" },
   transposed: { kind: 'bool', default: true, doc: 'input layout (B,H,L) when true, (B,L,H) when false' },
   swap_channels: { kind: 'bool', default: false, doc: "flatten channels as (h c) instead of (c h)" },
   mode: { kind: 'enum', default: 'dplr', values: [...DIAG_MODES, ...DPLR_MODES], doc: 'kernel: diag/s4d (diagonal) or dplr/s4/nplr' },
@@ -59,8 +64,7 @@ function dims(args: S4BlockArgs) {
   const C = args.channels;
   const Ck = C * (args.bidirectional ? 2 : 1);
   const nSsm = args.n_ssm ?? H;
-  const glu = args.final_act === 'glu';
-  return { H, N2, C, Ck, nSsm, dOut: glu ? 2 * H : H };
+  return { H, N2, C, Ck, nSsm, dOut: isGlu(args.final_act) ? 2 * H : H };
 }
 
 function isDplr(args: S4BlockArgs): boolean {
@@ -82,17 +86,20 @@ export interface S4BlockNames {
   aImag: string;
   B: string;
   C: string;
-  weight: string;
-  bias: string;
+  /** output_linear's tensors; null when final_act is null (output_linear is the identity). */
+  weight: string | null;
+  bias: string | null;
 }
 
 function names(args: S4BlockArgs, prefix: string): S4BlockNames {
   const kernel = `${prefix}layer.kernel.`;
-  // LinearActivation wraps the Linear in nn.Sequential(linear, act) whenever final_act is set.
-  const lin = `${prefix}${args.final_act === null ? 'output_linear' : 'output_linear.0'}`;
+  // LinearActivation wraps the Linear in nn.Sequential(linear, act) whenever final_act is set;
+  // final_act null makes output_linear nn.Identity, without tensors.
+  const lin = `${prefix}output_linear.0`;
+  const linear = args.final_act !== null;
   return {
     core: `${prefix}layer`, D: `${prefix}layer.D`, kernel, invDt: `${kernel}inv_dt`, aReal: `${kernel}A_real`, aImag: `${kernel}A_imag`,
-    B: `${kernel}B`, C: `${kernel}C`, weight: `${lin}.weight`, bias: `${lin}.bias`,
+    B: `${kernel}B`, C: `${kernel}C`, weight: linear ? `${lin}.weight` : null, bias: linear ? `${lin}.bias` : null,
   };
 }
 
@@ -106,20 +113,73 @@ function params(args: S4BlockArgs, n: S4BlockNames): ParamSpec[] {
     { name: n.aImag, shape: [nSsm, N2], dtype: 'float32' },
     { name: n.B, shape: [1, nSsm, N2, 2], dtype: 'float32' },
     { name: n.C, shape: [Ck, H, N2, 2], dtype: 'float32' },
-    { name: n.weight, shape: [dOut, C * H], dtype: 'float32' },
-    { name: n.bias, shape: [dOut], dtype: 'float32' },
+    ...outputLinear(n, dOut, C * H),
     ...(isDplr(args) ? dplrExtraParams(args, n.kernel) : []),
   ];
 }
 
-/** A fresh diagonal S4Block, like the official initialisations that need no HiPPO diagonalisation. */
+/** output_linear's checkpoint entries (none when final_act is null). */
+function outputLinear(n: S4BlockNames, dOut: number, CH: number): ParamSpec[] {
+  if (n.weight === null || n.bias === null) return [];
+  return [
+    { name: n.weight, shape: [dOut, CH], dtype: 'float32' },
+    { name: n.bias, shape: [dOut], dtype: 'float32' },
+  ];
+}
+
+function initOutputLinear(n: S4BlockNames, dOut: number, CH: number, rng: Rng): [string, Tensor][] {
+  return outputLinear(n, dOut, CH).map((p) => [p.name, uniformFanIn(rng, p.shape, CH)]);
+}
+
+/** A fresh diagonal S4Block, initialised like the official code (S4D-LegS, -Lin, -Inv, …, the 'diag' combination). */
 function init(args: S4BlockArgs, n: S4BlockNames, rng: Rng): [string, Tensor][] {
   const { H, N2, C, Ck, nSsm, dOut } = dims(args);
-  const N = 2 * N2;
-  const init = args.init;
   if (isDplr(args)) return initDplr(args, n, rng);
-  if (!DIAG_INITS.some((i) => i === init)) {
-    throw new UserError(`model file: arch 's4-block': init "${init}" with mode "${args.mode}" needs the HiPPO diagonalisation, which this version of ssmc does not do for fresh models; use init ${DIAG_INITS.map((x) => `"${x}"`).join(', ')}, or load a checkpoint with --weights`);
+  const modes = diagInitCopies(args.init, args.mode, nSsm, N2);
+  const dtShape = args.dt_tie ? [H, 1] : [H, N2];
+  return [
+    [n.D, randn(rng, [C, H])],
+    [n.invDt, f32(logDt(rng, dtShape, args.dt_min, args.dt_max).map((x) => invTransform(Math.exp(x), args.dt_transform)), dtShape)],
+    [n.aReal, f32(modes.map((m) => invTransform(m.re, args.real_transform)), [nSsm, N2])],
+    [n.aImag, f32(modes.map((m) => invTransform(m.im, args.imag_transform)), [nSsm, N2])],
+    [n.B, f32(modes.flatMap((m) => m.B), [1, nSsm, N2, 2])],
+    [n.C, complexRandn(rng, [Ck, H, N2])],
+    ...initOutputLinear(n, dOut, C * H, rng),
+  ];
+}
+
+/** One mode of a fresh diagonal kernel: −Re a, −Im a (before the transforms) and B as (re, im). */
+interface DiagMode {
+  re: number;
+  im: number;
+  B: [number, number];
+}
+
+/**
+ * Fresh diagonal (S4D) parameters for every copy and mode (ssm-math.md §2.5): the S4D-Lin / -Inv
+ * / -Inv2 / -Quad / -Real formulas with B = 1, S4D-LegS from HiPPO-LegS diagonalised in float64
+ * (a = −½ − iω, B = V*B_legs with Im B clipped to [−2, 2]), and the 'diag' combination split over
+ * the copies as the official `combination` does.
+ */
+function diagInitCopies(init: string, mode: string, nSsm: number, N2: number): DiagMode[] {
+  const measures = DIAG_COMBINATIONS[init] ?? [init];
+  const supported: string[] = [...LEGS_INITS, ...DIAG_INITS, ...Object.keys(DIAG_COMBINATIONS)];
+  if (!measures.every((m) => supported.includes(m))) {
+    throw new UserError(`model file: arch 's4-block': init "${init}" with mode "${mode}" is not one ssmc initialises fresh models with; use init ${supported.map((x) => `"${x}"`).join(', ')}, or load a checkpoint with --weights`);
+  }
+  if (nSsm % measures.length !== 0) {
+    throw new UserError(`model file: arch 's4-block': init "${init}" splits the ${nSsm} (A, B) copies over ${measures.length} initialisations, so "n_ssm" must be a multiple of ${measures.length}`);
+  }
+  const perMeasure = measures.map((m) => singleDiagInit(m, N2));
+  const per = nSsm / measures.length;
+  return Array.from({ length: nSsm }, (_, c) => perMeasure[Math.floor(c / per)]!).flat();
+}
+
+function singleDiagInit(init: string, N2: number): DiagMode[] {
+  const N = 2 * N2;
+  if (LEGS_INITS.includes(init)) {
+    const { w, B } = legsNplr(N);
+    return w.map((wn, n) => ({ re: -wn.re, im: -wn.im, B: [B[n]!.re, B[n]!.im] }));
   }
   const imag = (n: number): number => {
     if (init.endsWith('inv')) return (N / Math.PI) * (N / (1 + 2 * n) - 1);
@@ -128,18 +188,7 @@ function init(args: S4BlockArgs, n: S4BlockNames, rng: Rng): [string, Tensor][] 
     if (init.endsWith('real')) return 0;
     return Math.PI * n; // diag-lin
   };
-  const real = (n: number) => (init.endsWith('real') ? 1 + n : 0.5);
-  const dtShape = args.dt_tie ? [H, 1] : [H, N2];
-  return [
-    [n.D, randn(rng, [C, H])],
-    [n.invDt, f32(logDt(rng, dtShape, args.dt_min, args.dt_max).map((x) => invTransform(Math.exp(x), args.dt_transform)), dtShape)],
-    [n.aReal, fill([nSsm, N2], (i) => invTransform(real(i % N2), args.real_transform))],
-    [n.aImag, fill([nSsm, N2], (i) => invTransform(imag(i % N2), args.imag_transform))],
-    [n.B, fill([1, nSsm, N2, 2], (i) => (i % 2 === 0 ? 1 : 0))],
-    [n.C, complexRandn(rng, [Ck, H, N2])],
-    [n.weight, uniformFanIn(rng, [dOut, C * H], C * H)],
-    [n.bias, uniformFanIn(rng, [dOut], C * H)],
-  ];
+  return Array.from({ length: N2 }, (_, n) => ({ re: init.endsWith('real') ? 1 + n : 0.5, im: imag(n), B: [1, 0] }));
 }
 
 /** DPLR modes support init 'legs' (HiPPO-LegS, rank 1): the official default. */
@@ -158,8 +207,7 @@ function initDplr(args: S4BlockArgs, n: S4BlockNames, rng: Rng): [string, Tensor
     [n.B, f32(perCopy((n) => [B[n]!.re, B[n]!.im]).flat(), [1, nSsm, N2, 2])],
     [`${n.kernel}P`, f32(perCopy((n) => [P[n]!.re, P[n]!.im]).flat(), [1, nSsm, N2, 2])],
     [n.C, complexRandn(rng, [Ck, H, N2])],
-    [n.weight, uniformFanIn(rng, [dOut, C * H], C * H)],
-    [n.bias, uniformFanIn(rng, [dOut], C * H)],
+    ...initOutputLinear(n, dOut, C * H, rng),
   ]);
   // As after the official first forward pass at l_max (or 1024): C holds C~ for that length.
   toCtilde(tensors, args, n.kernel, Ck, args.l_max ?? 1024);
@@ -247,8 +295,10 @@ function step(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, u: Value, s
   const skip = b.mul(b.unsqueeze(u, [1]), params.real(n.D)); // [B,1,H]·[C,H]
   let flat = b.reshape(b.add(y, skip), [0, C * H]);
   if (args.swap_channels && C > 1) flat = b.reshape(b.transpose(b.reshape(flat, [0, C, H]), [0, 2, 1]), [0, C * H]);
-  const z = linear(b, activation(b, flat, args.activation), params.real(n.weight), params.real(n.bias));
-  return args.final_act === 'glu' ? glu(b, z, 1, dOut) : activation(b, z, args.final_act);
+  const act = activation(b, activation(b, flat, args.activation), args.mult_act);
+  if (n.weight === null || n.bias === null) return act;
+  const z = linear(b, act, params.real(n.weight), params.real(n.bias));
+  return args.final_act !== null && isGlu(args.final_act) ? glu(b, z, 1, dOut, gluGate(args.final_act)) : activation(b, z, args.final_act);
 }
 
 /** The state after the whole sequence u [B,H,L], in the basis the step form reads. */
@@ -298,7 +348,8 @@ function sequence(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, input: 
   if (args.swap_channels && C > 1) {
     y = b.reshape(b.transpose(b.reshape(y, [0, C, H, -1]), [0, 2, 1, 3]), [0, C * H, -1]);
   }
-  y = activation(b, y, args.activation);
+  y = activation(b, activation(b, y, args.activation), args.mult_act);
+  if (n.weight === null || n.bias === null) return args.transposed ? y : b.transpose(y, [0, 2, 1]);
   const W = params.real(n.weight), bias = params.real(n.bias);
   let z: Value;
   if (args.transposed) {
@@ -307,7 +358,7 @@ function sequence(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, input: 
     z = linear(b, b.transpose(y, [0, 2, 1]), W, bias); // [B,L,dOut]
   }
   const axis = args.transposed ? 1 : 2;
-  if (args.final_act === 'glu') return glu(b, z, axis, dOut);
+  if (args.final_act !== null && isGlu(args.final_act)) return glu(b, z, axis, dOut, gluGate(args.final_act));
   return activation(b, z, args.final_act);
 }
 
@@ -354,8 +405,10 @@ export const s4Block = defineArch({
   layer: (args) => s4BlockLayer(args),
   io(args) {
     const H = args.d_model;
-    const shape = args.transposed ? (L: string | number | null) => ['batch', H, L] : (L: string | number | null) => ['batch', L, H];
-    return { inputDtype: 'float32', inputShape: shape, outputShape: shape, step: { input: ['batch', H], output: ['batch', H] }, layout: args.transposed ? 'BHL' : 'BLH' };
+    // Without output_linear (final_act null) the block returns all C·H channels.
+    const W = args.final_act === null ? args.channels * H : H;
+    const shape = (width: number) => (args.transposed ? (L: string | number | null) => ['batch', width, L] : (L: string | number | null) => ['batch', L, width]);
+    return { inputDtype: 'float32', inputShape: shape(H), outputShape: shape(W), step: { input: ['batch', H], output: ['batch', W] }, layout: args.transposed ? 'BHL' : 'BLH' };
   },
   compileCost(args, target) {
     if (!isDplr(args)) return [];
