@@ -21,14 +21,31 @@ const reshape: InferRule = (node) => {
   const allowZero = node.attrInt('allowzero', 0) === 1;
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (x.shape ? x.shape[i] ?? null : null) : d));
   const minus = out.indexOf(-1);
-  if (minus >= 0) {
-    const total = staticSize(x.shape);
-    const rest = staticSize(out.filter((_, i) => i !== minus));
-    out[minus] = total !== null && rest !== null && rest > 0 ? total / rest : null;
-    // A single symbolic dim carried straight through (e.g. [batch, L, H] → [-1, H]) stays unknown.
-  }
+  if (minus >= 0) out[minus] = inferredMinusOne(x.shape, out.filter((_, i) => i !== minus));
   return [same(x.dtype, out)];
 };
+
+/**
+ * Reshape's −1: the input's size over the other output dims. Symbolic dims cancel by name (a
+ * [batch, 1, 32, 64] → [0, 32, −1] keeps its 64 though batch is unknown); a symbolic dim left on
+ * either side (e.g. [batch, L, H] → [−1, H]) leaves it unknown.
+ */
+function inferredMinusOne(input: readonly Dim[] | null, others: Dim[]): Dim {
+  if (input === null) return null;
+  const left = [...input];
+  let rest = 1;
+  for (const d of others) {
+    if (typeof d === 'number') {
+      rest *= d;
+      continue;
+    }
+    const at = d === null ? -1 : left.indexOf(d);
+    if (at < 0) return null;
+    left.splice(at, 1);
+  }
+  const total = staticSize(left);
+  return total !== null && rest > 0 && total % rest === 0 ? total / rest : null;
+}
 
 const unsqueeze: InferRule = (node, opset) => {
   const x = inType(node, 0);
