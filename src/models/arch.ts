@@ -12,6 +12,14 @@ export interface ModelIo {
   step: { input: Dim[]; output: Dim[] };
   /** Human-readable layout ("BHL", "BLH", "BL" token ids). */
   layout: string;
+  /** Token-id input: the vocabulary size (ids 0 … vocab−1). */
+  vocab?: number;
+  /**
+   * Which step outputs the convolution output holds for a sequence of length L: positions
+   * [start, start + count) on its length axis, or the one at `start` alone (no length axis) when
+   * `squeeze`. Absent: every position (a step graph's output is one position of the conv output).
+   */
+  stepRows?(L: number): { start: number; count: number; squeeze: boolean };
 }
 
 /** One supported official module, written against its typed arguments. */

@@ -37,6 +37,6 @@ export const gssLm = defineArch({
   },
   io(args) {
     const V = args.num_tokens;
-    return { inputDtype: 'int64', inputShape: (L) => ['batch', L], outputShape: (L) => ['batch', L, V], step: { input: ['batch'], output: ['batch', V] }, layout: 'BL' };
+    return { inputDtype: 'int64', inputShape: (L) => ['batch', L], outputShape: (L) => ['batch', L, V], step: { input: ['batch'], output: ['batch', V] }, layout: 'BL', vocab: V };
   },
 });

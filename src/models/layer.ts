@@ -193,3 +193,26 @@ export function residual(inner: Layer, opts: ResidualOptions = {}): Layer {
     recurrence,
   };
 }
+
+/** A module without tensors that changes nothing (nn.Identity, a stride-1 pool, a norm 'none'). */
+export const identity: Layer = positionwise({ params: () => [], init: () => [], apply: (_ctx, x) => x });
+
+/**
+ * A layer whose body combines parts by one function written once for every form: `run(part, x)`
+ * applies a part in the form being built (conv, step or prefill); the body's own arithmetic (a
+ * residual function, a concatenation) must be position-wise, features last. It has a recurrence
+ * exactly when every part has one. Parameters: the parts', in order.
+ */
+export function composite(parts: readonly Layer[], body: (ctx: LayerContext, x: Value, run: (part: Layer, x: Value) => Value) => Value): Layer {
+  const none = parts.map((p) => p.recurrence).find((r): r is NoRecurrence => !hasRecurrence(r));
+  const rec = (p: Layer) => p.recurrence as Recurrence;
+  return {
+    params: () => parts.flatMap((p) => p.params()),
+    init: (rng) => parts.flatMap((p) => p.init(rng)),
+    conv: (ctx, x) => body(ctx, x, (p, y) => p.conv(ctx, y)),
+    recurrence: none ?? {
+      step: (ctx, x, states) => body(ctx, x, (p, y) => rec(p).step(ctx, y, states)),
+      prefill: (ctx, x, states) => body(ctx, x, (p, y) => rec(p).prefill(ctx, y, states)),
+    },
+  };
+}
