@@ -95,8 +95,15 @@ export function findStateDict(root: CheckpointValue, source: string): Checkpoint
   const tensors = new Map<string, Tensor>();
   const ignored: string[] = [];
   const nonTensors = new Map<string, string>();
+  // Views identical to one already read (tied weights: one storage under two names) share its Tensor.
+  const views = new Map<string, Tensor>();
   for (const [name, v] of Object.entries(dict)) {
-    if (v instanceof TorchTensor) tensors.set(name, v.materialize(name));
+    if (v instanceof TorchTensor) {
+      const view = `${v.storage.key}|${v.dtype}|${v.offset}|${v.shape.join(',')}|${v.stride.join(',')}`;
+      const t = views.get(view) ?? v.materialize(name);
+      views.set(view, t);
+      tensors.set(name, t);
+    }
     else if (v instanceof UnreadableTensor) throw new UserError(`checkpoint '${source}': tensor '${name}' is ${v.why}, which ssmc does not read; ${v.fix}`);
     else {
       ignored.push(`'${name}' (${describeValue(v)})`);

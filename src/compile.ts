@@ -29,6 +29,8 @@ export interface ModelFile {
   args: Record<string, unknown>;
   /** Seed of the initialisation when no checkpoint is given. */
   seed?: number;
+  /** The checkpoint to compile with, relative to the model file (--weights overrides it). */
+  weights?: string;
 }
 
 export const SUPPORTED_OPSETS = [17, 18, 19, 20, 21];
@@ -104,15 +106,18 @@ export function parseModelFile(text: string, source: string): ModelFile {
   }
   const obj = json as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
-    if (!['arch', 'args', 'seed'].includes(k)) throw new UserError(`${source}: unknown field "${k}"; a model file has "arch", "args" and optionally "seed"`);
+    if (!['arch', 'args', 'seed', 'weights'].includes(k)) throw new UserError(`${source}: unknown field "${k}"; a model file has "arch", "args" and optionally "seed" and "weights"`);
   }
   if (obj.seed !== undefined && (typeof obj.seed !== 'number' || !Number.isInteger(obj.seed) || obj.seed < 0)) {
     throw new UserError(`${source}: "seed" must be a non-negative integer`);
   }
+  if (obj.weights !== undefined && (typeof obj.weights !== 'string' || obj.weights === '' || obj.weights.length > 4096)) {
+    throw new UserError(`${source}: "weights" must be the path of a checkpoint file, relative to the model file`);
+  }
   if (obj.args !== undefined && (typeof obj.args !== 'object' || obj.args === null || Array.isArray(obj.args))) {
     throw new UserError(`${source}: "args" must be an object of the official constructor arguments`);
   }
-  return { arch: obj.arch as string, args: (obj.args ?? {}) as Record<string, unknown>, seed: obj.seed as number | undefined };
+  return { arch: obj.arch as string, args: (obj.args ?? {}) as Record<string, unknown>, seed: obj.seed as number | undefined, weights: obj.weights as string | undefined };
 }
 
 /** A checkpoint's tensors by their names in the file (`readCheckpoint` in checkpoint-file.ts gives more). */
@@ -194,7 +199,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
     layout: mode === 'step' ? `${io.layout} without L (one position)` : io.layout,
     seqLen: mode === 'step' ? null : opts.seqLen ?? 'dynamic',
     weights: weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`,
-    layers: [], states: states.finish(model),
+    layers: [], states: states.finish(model), parameters: countParameters(tensors),
   };
   writeMetadata(model, meta);
   return { model, arch, args: configured.args, io, meta, ssmLayers, decisions: [], convolutions: [], layers: [], checkpoint, costs, warnings };
@@ -250,4 +255,28 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
 
 function hasDomain(model: Model, domain: string): boolean {
   return model.graph.nodes.some((n) => n.domain === domain) || model.functions.some((f) => f.domain === domain);
+}
+
+/**
+ * The model's parameters as its checkpoint holds them: elements of its floating-point tensors,
+ * a tensor tied to another (one storage under two names) counted once. Folded constants (kernels,
+ * spectra, DFT matrices) are derived, not parameters, so `ssmc inspect` reads this instead of
+ * counting initializers.
+ */
+export function countParameters(tensors: Map<string, Tensor>): { count: number; tensors: number } {
+  const views = new Map<ArrayBufferLike, Set<string>>();
+  let count = 0, n = 0;
+  for (const t of tensors.values()) {
+    if (!['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype)) continue;
+    if (t.data && ArrayBuffer.isView(t.data)) {
+      const where = `${t.data.byteOffset}:${t.data.byteLength}`;
+      const seen = views.get(t.data.buffer) ?? new Set<string>();
+      if (seen.has(where)) continue;
+      seen.add(where);
+      views.set(t.data.buffer, seen);
+    }
+    count += t.dims.reduce((a, d) => a * d, 1);
+    n++;
+  }
+  return { count, tensors: n };
 }

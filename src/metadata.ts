@@ -17,6 +17,7 @@ export const METADATA_KEYS = {
   weights: 'ssmc.weights',
   layers: 'ssmc.layers',
   states: 'ssmc.states',
+  parameters: 'ssmc.parameters',
 } as const;
 
 /** One SSM layer (`ssmc.layers`, a JSON array): what its long convolution is and how it was lowered. */
@@ -67,6 +68,11 @@ export interface SsmcMetadata {
   layers: LayerInfo[];
   /** Empty for convolution graphs. */
   states: StateInfo[];
+  /**
+   * The model's parameters: elements of the floating-point tensors it was compiled from (a
+   * checkpoint's or a fresh init's), a tensor tied to another counted once, and how many tensors.
+   */
+  parameters: { count: number; tensors: number } | null;
 }
 
 /** Write `meta` into the model's metadata (empty lists and a null length are left out). */
@@ -81,6 +87,7 @@ export function writeMetadata(model: Model, meta: SsmcMetadata): void {
   m.set(K.weights, meta.weights);
   if (meta.layers.length > 0) m.set(K.layers, JSON.stringify(meta.layers));
   if (meta.states.length > 0) m.set(K.states, JSON.stringify(meta.states));
+  if (meta.parameters) m.set(K.parameters, JSON.stringify(meta.parameters));
 }
 
 /** The state entry of a layer's state `name` with dims [H, N] (complex, stored as (re, im) pairs). */
@@ -176,7 +183,22 @@ export function readMetadata(model: Model): MetadataReading {
   if (layers) meta.layers = layers;
   const states = readStateList(model, problems);
   if (states) meta.states = states;
+  const parameters = readParameters(model, problems);
+  if (parameters) meta.parameters = parameters;
   return { meta, problems };
+}
+
+function readParameters(model: Model, problems: string[]): { count: number; tensors: number } | undefined {
+  const key = METADATA_KEYS.parameters, text = model.metadata.get(key);
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text) as { count?: unknown; tensors?: unknown };
+    if (Number.isSafeInteger(v.count) && (v.count as number) >= 0 && Number.isSafeInteger(v.tensors) && (v.tensors as number) >= 0) return { count: v.count as number, tensors: v.tensors as number };
+  } catch {
+    // reported below
+  }
+  problems.push(`metadata '${key}' is not {"count": n, "tensors": n}; ignored`);
+  return undefined;
 }
 
 /** The mode a model was compiled in, or null when it carries no (valid) ssmc.mode. */

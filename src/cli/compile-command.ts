@@ -2,17 +2,19 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
 import { LOWERINGS } from '../../passes/conv/registry.js';
 import { TARGETS } from '../../passes/conv/targets.js';
-import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, parseModelFile, type CompileMode, type Compiled } from '../compile.js';
-import { describeWeights, readCheckpoint } from '../checkpoint-file.js';
+import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, type CompileMode, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/layer.js';
-import { checkOutputPath, readInput, readModelJson, writeAtomic } from '../files.js';
+import { checkOutputPath, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
 import { flag, intFlag, parseArgv } from './argv.js';
+import { describeSource, MODEL_SOURCE_FLAGS, modelSourceFrom, randomInitWarning } from './model-flags.js';
+
+const USAGE = 'ssmc compile <model.json|config.yaml> [--weights ckpt] -o out.onnx, or ssmc compile --weights last.ckpt -o out.onnx';
 
 export async function compileCommand(argv: string[]): Promise<void> {
   const p = parseArgv('compile', argv, {
-    weights: { value: true },
+    ...MODEL_SOURCE_FLAGS,
     'seq-len': { value: true },
     opset: { value: true },
     'print-after': { value: true, repeat: true },
@@ -30,25 +32,22 @@ export async function compileCommand(argv: string[]): Promise<void> {
     for (const pass of defaultPipeline()) console.log(`${pass.name.padEnd(20)} ${pass.description}`);
     return;
   }
-  if (p.positionals.length !== 1) throw new UserError('ssmc compile: give exactly one model file: ssmc compile <model.json> -o out.onnx');
   const outPath = flag(p, 'out');
   if (!outPath) throw new UserError('ssmc compile: missing -o <out.onnx>');
   const passNames = defaultPipeline().map((x) => x.name);
   for (const name of p.flags.get('print-after') ?? []) {
     if (!passNames.includes(name)) throw new UserError(`--print-after: unknown pass '${name}'; the pipeline has: ${passNames.join(', ')}`);
   }
-  const modelPath = p.positionals[0]!;
-  const weightsPath = flag(p, 'weights');
-  const inputs = [modelPath, ...(weightsPath ? [weightsPath] : [])];
-  checkOutputPath(outPath, '-o', inputs); // before a compile that may take a while
-  const file = parseModelFile(readModelJson(modelPath), modelPath);
-  const weights = weightsPath ? readCheckpoint(readInput(weightsPath, 'checkpoint'), weightsPath) : null;
+  // Before a compile that may take a while: the output must be writable and none of the inputs.
+  checkOutputPath(outPath, '-o', [...p.positionals, ...(p.flags.get('weights') ?? [])]);
+  const src = modelSourceFrom(p, 'compile', USAGE);
+  const inputs = src.inputs;
   const mode = flag(p, 'mode') ?? 'conv';
   if (!(COMPILE_MODES as readonly string[]).includes(mode)) {
     throw new UserError(`--mode must be one of ${COMPILE_MODES.join(', ')}, got '${mode}'`);
   }
   if (mode === 'step' && flag(p, 'seq-len') !== undefined) throw new UserError('--seq-len does not apply to --mode step (a step graph takes one position)');
-  const compiled = compileModel(file, weights, {
+  const compiled = compileModel(src.file, src.weights, {
     mode: mode as CompileMode,
     seqLen: parseSeqLen(flag(p, 'seq-len')),
     opset: intFlag(p, 'compile', 'opset', 17),
@@ -63,7 +62,9 @@ export async function compileCommand(argv: string[]): Promise<void> {
   for (const w of compiled.warnings) console.error(`warning: ${w}`);
   await writeAtomic(outPath, modelToBytes(compiled.model), inputs);
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
-  if (weights) for (const line of describeWeights(weights, compiled.checkpoint)) console.log(line);
+  for (const line of describeSource(src, compiled.checkpoint)) console.log(line);
+  const warning = randomInitWarning(src, outPath);
+  if (warning) console.error(warning);
   console.log(summarizeModel(compiled.model));
   for (const line of describeDecisions(compiled)) console.log(line);
   for (const line of describeFunctions(compiled)) console.log(line);

@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Model } from '../../ir/model.js';
-import { compileModel, parseModelFile, type Weights } from '../compile.js';
-import { readCheckpoint } from '../checkpoint-file.js';
+import { compileModel } from '../compile.js';
+import { loadModelSource } from '../model-source.js';
 import { UserError } from '../errors.js';
 import { readModelFile } from '../external-data.js';
-import { readInput } from '../files.js';
 import { findArch } from '../models/registry.js';
 import { compiledMode } from '../metadata.js';
 import { hasRecurrence } from '../models/layer.js';
@@ -35,10 +34,8 @@ export function exportTritonCommand(argv: string[]): void {
   if (!Number.isFinite(idle) || idle <= 0) throw new UserError('ssmc export-triton: --sequence-idle must be a positive number of seconds');
 
   let conv: Model | null = null, step: Model | null = null;
-  if (path.endsWith('.json')) {
-    const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
-    const w = flag(p, 'weights');
-    const weights: Weights | null = w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null;
+  if (!path.endsWith('.onnx')) {
+    const { file, weights } = loadModelSource(path, flag(p, 'weights'));
     conv = compileModel(file, weights, { seqLen: null, opset: 17 }).model;
     if (hasRecurrence(findArch(file.arch).configure(file.args).layer.recurrence)) {
       step = compileModel(file, weights, { seqLen: null, opset: 17, mode: 'step' }).model;

@@ -2,30 +2,48 @@
 import { OnnxFormatError } from '../../export/onnx-read.js';
 import { SafetensorsError } from '../../export/safetensors.js';
 import { UserError } from '../errors.js';
+import { SERVER_VERSION as VERSION } from '../serve/version.js';
 
-const USAGE = `ssmc — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
+/** Each command's usage, as `ssmc <command> --help` prints it and the overview lists it. */
+const COMMAND_USAGE: Record<string, string> = {
+  compile: `ssmc compile <model.json|config.yaml> [--weights ckpt.safetensors|.pt|.pth|.ckpt] -o out.onnx
+ssmc compile --weights last.ckpt -o out.onnx          (the config from the checkpoint's hyper_parameters)
+             [--mode conv|step|prefill] [--seq-len N|dynamic] [--lowering auto|dft|fourstep|chunked|direct]
+             [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops] [--dplr-step auto|linear|diagonal]
+             [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large]
+             [--d-input N] [--d-output N|none] [--n-tokens N] [--l-output N|none]   (what a config leaves to the dataset)`,
+  run: `ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]`,
+  generate: `ssmc generate <model.json|config.yaml|step.onnx> [--weights ckpt] (--prompt "…" | --prompt-file F | --prompt-ids 1,2,3)
+              [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N]
+ssmc generate --weights last.ckpt --prompt-ids 1,2,3 …
+              a language model's step graph: text prompts for byte-level vocabularies, token ids for any`,
+  serve: `ssmc serve <model.json|config.yaml|model.onnx> [--weights ckpt] [--host H] [--port N] [--name NAME]
+              [--backend node|wasm] [--threads N] [--max-batch N] [--max-queue N] [--max-body BYTES]
+              [--max-prompt N] [--max-tokens N] [--timeout S] [--receive-timeout S] [--shutdown-grace S]
+              KServe/Triton v2 inference API; OpenAI /v1/completions with continuous batching for LMs`,
+  'export-triton': `ssmc export-triton <model.json|config.yaml|model.onnx> --out <dir> [--weights ckpt] [--name NAME]
+              [--max-batch N] [--sequence-idle S]
+              a Triton model repository: the conv graph, and the step graph with sequence batching and implicit state`,
+  verify: `ssmc verify <model.json|config.yaml> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm] [--allow-large]
+ssmc verify --weights last.ckpt …
+              conv vs step vs prefill+step vs the float64 reference on a random input, with pass/fail
+              [--against io.safetensors|io.pt [--input-name NAME] [--output-names A,B] [--tolerance R]]
+              instead: the graphs vs the outputs you saved from PyTorch with their inputs`,
+  inspect: `ssmc inspect <model.onnx> [--json] [--dim NAME=N]... [--graph] [--dot out.dot] [--html out.html]
+              any ONNX file: interface, initializers, ops, functions, subgraphs, shapes, FLOPs/memory, SSM layers`,
+  diff: `ssmc diff <a.onnx> <b.onnx> [--json] [--run [--dim NAME=N]... [--seed S]]
+              structural and initializer differences; --run compares outputs on random inputs in onnxruntime`,
+  demo: `ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it`,
+};
+
+const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
+
+const USAGE = `ssmc ${VERSION} — compile state space sequence models (S4, S4D, DSS, GSS) to ONNX
 
 usage:
-  ssmc compile <model.json> [--weights ckpt.safetensors|.pt|.pth|.ckpt] [--mode conv|step|prefill] [--seq-len N|dynamic]
-               [--lowering auto|dft|fourstep|chunked|direct] [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops]
-               [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] -o out.onnx
-  ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]
-  ssmc generate <model.json|step.onnx> --prompt "…"|--prompt-file F [--weights ckpt] [--max-tokens N]
-               [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N]
-  ssmc serve <model.json|model.onnx> [--weights ckpt] [--host H] [--port N] [--name NAME]
-               [--backend node|wasm] [--threads N] [--max-batch N] [--max-queue N] [--max-body BYTES]
-               [--max-prompt N] [--max-tokens N] [--timeout S] [--receive-timeout S] [--shutdown-grace S]
-               KServe/Triton v2 inference API; OpenAI /v1/completions with continuous batching for LMs
-  ssmc export-triton <model.json|model.onnx> --out <dir> [--weights ckpt] [--name NAME]
-               [--max-batch N] [--sequence-idle S]
-               a Triton model repository: the conv graph, and the step graph with sequence batching and implicit state
-  ssmc verify <model.json> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm] [--allow-large]
-               conv vs step vs prefill+step vs the float64 reference, with pass/fail
-  ssmc inspect <model.onnx> [--json] [--dim NAME=N]... [--graph] [--dot out.dot] [--html out.html]
-               any ONNX file: interface, initializers, ops, functions, subgraphs, shapes, FLOPs/memory, SSM layers
-  ssmc diff <a.onnx> <b.onnx> [--json] [--run [--dim NAME=N]... [--seed S]]
-               structural and initializer differences; --run compares outputs on random inputs in onnxruntime
-  ssmc demo      compile the bundled example model, run it in onnxruntime-node, check it
+${Object.values(COMMAND_USAGE).map(indent).join('\n')}
+  ssmc <command> --help      one command's usage
+  ssmc --version
 
 Bad input exits with code 2 and a message naming the field, the rule and the fix. A compile estimated
 to need more than 12 GiB or 5 minutes is refused with the estimate; --allow-large goes ahead.`;
@@ -65,10 +83,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return cmd ? 0 : 2;
   }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    console.log(`ssmc ${VERSION}`);
+    return 0;
+  }
   const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!load) {
     console.error(`ssmc: unknown command '${cmd.slice(0, 64)}'; commands: ${Object.keys(COMMANDS).join(', ')}\n\n${USAGE}`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage:\n${indent(COMMAND_USAGE[cmd]!)}`);
+    return 0;
   }
   const bytes = commandLineBytes(process.argv);
   if (bytes > MAX_COMMAND_LINE) {

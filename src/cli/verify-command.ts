@@ -2,64 +2,142 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { evaluateModel } from '../../ir/interp/evaluate.js';
 import { fromTensor } from '../../ir/interp/rtensor.js';
 import { f32, i64, type Tensor } from '../../ir/tensor.js';
-import { buildModel, compileModel, parseModelFile, type CompileOptions, type Weights } from '../compile.js';
-import { readCheckpoint } from '../checkpoint-file.js';
 import { checkBudget, DEFAULT_BUDGET, FLOPS_PER_SECOND } from '../budget.js';
+import { buildModel, compileModel, type CompileOptions, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
-import { readInput, readModelJson } from '../files.js';
+import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
 import { backendNamed } from '../runtime/select.js';
 import { compareToReference, type Comparison } from '../verify/compare.js';
+import { readAgainstFile } from '../verify/against.js';
 import { checkRecurrence } from '../verify/recurrence.js';
 import type { Layout } from '../verify/sequence.js';
 import { TOLERANCES } from '../verify/tolerances.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 import { parseDplrStep } from './compile-command.js';
+import { describeSource, MODEL_SOURCE_FLAGS, modelSourceFrom, randomInitWarning } from './model-flags.js';
+
+const USAGE = 'ssmc verify <model.json|config.yaml> [--weights ckpt] [--against io.safetensors], or ssmc verify --weights last.ckpt [--against io.safetensors]';
 
 const MAX_VERIFY_LEN = 65_536;
 const MAX_VERIFY_BATCH = 1024;
 
 /**
- * `ssmc verify`: the convolution, prefill and step graphs of one model, run in onnxruntime on
- * the same random input, against each other and against the float64 reference interpreter —
- * the training-time (conv) vs inference-time (step) check users ask for (state-spaces/s4 #135).
+ * `ssmc verify`: the convolution, prefill and step graphs of one model, run in onnxruntime on the
+ * same input, against each other and against a reference — the float64 reference interpreter on
+ * a random input, or (--against) the outputs a user saved from PyTorch with the inputs that gave
+ * them: the training-time vs inference-time check users ask for (state-spaces/s4 #135).
  */
 export async function verifyCommand(argv: string[]): Promise<void> {
-  const p = parseArgv('verify', argv, { weights: { value: true }, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true }, 'allow-large': { value: false } });
-  if (p.positionals.length !== 1) throw new UserError('ssmc verify: give one model file: ssmc verify <model.json> [--weights ckpt.safetensors|.pt|.ckpt] [--len N] [--backend node|wasm]');
+  const p = parseArgv('verify', argv, {
+    ...MODEL_SOURCE_FLAGS, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true },
+    against: { value: true }, 'input-name': { value: true }, 'output-names': { value: true }, tolerance: { value: true }, 'allow-large': { value: false },
+  });
   const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc verify: --backend');
-  const path = p.positionals[0]!;
-  const file = parseModelFile(readModelJson(path), path);
-  const w = flag(p, 'weights');
-  const weights: Weights | null = w ? readCheckpoint(readInput(w, 'checkpoint'), w) : null;
-  const L = intFlag(p, 'verify', 'len', 256, { min: 2, max: MAX_VERIFY_LEN, why: 'prefill takes half, steps the rest, one onnxruntime run per position' });
-  const B = intFlag(p, 'verify', 'batch', 1, { min: 1, max: MAX_VERIFY_BATCH });
+  const src = modelSourceFrom(p, 'verify', USAGE);
+  const tolerance = parseTolerance(flag(p, 'tolerance'));
   const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')), budget: p.flags.has('allow-large') ? null : undefined };
-  const conv = compileModel(file, weights, opts);
-  // The float64 reference sums each convolution directly: B·C·H·L² multiply-adds per layer.
-  checkBudget([...conv.costs, ...conv.layers.map((l) => {
-    const C = l.channels ?? 1, H = l.H ?? 1, N = l.N ?? 1;
-    return { what: `float64 reference of layer ${l.name} at L=${L}, batch ${B}`, bytes: 64 * C * H * L * B, seconds: (B * C * H * L * L + 20 * C * H * N * L) / FLOPS_PER_SECOND };
-  })], opts.budget === undefined ? DEFAULT_BUDGET : opts.budget, 'ssmc verify');
-  const layout = conv.io.layout as Layout;
-  const rng = new Rng(intFlag(p, 'verify', 'seed', 0));
-  const shape = conv.io.inputShape(L).map((d) => (d === 'batch' ? B : (d as number)));
-  const x: Tensor = conv.io.inputDtype === 'int64'
-    ? i64(Array.from({ length: B * L }, () => Math.floor(rng.uniform() * (conv.args.num_tokens as number))), shape)
-    : f32(Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => rng.normal()), shape);
+  const conv = compileModel(src.file, src.weights, opts);
+  // What was read, and a random model announced, once every argument has passed its checks.
+  const announce = () => {
+    for (const line of describeSource(src, conv.checkpoint)) console.log(line);
+    const warning = randomInitWarning(src, 'the model verified');
+    if (warning) console.error(warning);
+  };
 
-  const y = (await backend.run(modelToBytes(conv.model), new Map([['input', x]]))).get('output')!.data as Float32Array;
-  const ref = evaluateModel(buildModel(file, weights, opts).model, { input: fromTensor(x) }).get('output')!.data;
-  const rows: [string, Comparison][] = [['conv (onnxruntime) vs float64 reference', compareToReference(y, ref)]];
+  const againstPath = flag(p, 'against');
+  let x: Tensor, references: [string, ArrayLike<number>][], heading: string;
+  const rows: [string, Comparison][] = [];
+  const skipped: string[] = [];
+  if (againstPath) {
+    for (const f of ['len', 'batch', 'seed'] as const) if (flag(p, f) !== undefined) throw new UserError(`ssmc verify: --${f} does not apply with --against (the saved input sets the batch and length)`);
+    const data = readAgainstFile(readInput(againstPath, '--against file'), againstPath, conv.io, { input: flag(p, 'input-name'), outputs: flag(p, 'output-names')?.split(',') });
+    x = data.input;
+    const [B, L] = [x.dims[0]!, conv.io.layout === 'BHL' ? x.dims[2]! : x.dims[1]!];
+    if (L > MAX_VERIFY_LEN || B > MAX_VERIFY_BATCH) {
+      throw new UserError(`ssmc verify: the --against input is [${x.dims.join(', ')}]: at most ${MAX_VERIFY_BATCH} sequences of ${MAX_VERIFY_LEN} positions (the step check runs onnxruntime once per position); save a smaller batch`);
+    }
+    const want = conv.io.outputShape(L).map((d) => (d === 'batch' ? B : (d as number)));
+    for (const o of data.outputs) {
+      if (o.values.length !== want.reduce((a, d) => a * d, 1)) {
+        throw new UserError(`ssmc verify: '${o.name}' in ${againstPath} has shape [${o.dims.join(', ')}], but the model's output for this input is [${want.join(', ')}]; is it the output of this model on this input?`);
+      }
+    }
+    announce();
+    references = data.outputs.map((o) => [`'${o.name}'`, o.values] as [string, ArrayLike<number>]);
+    heading = `against ${againstPath}: input '${data.inputName}' [${x.dims.join(', ')}]${data.notes.length ? ` (${data.notes.join('; ')})` : ''}`;
+    const y = await runConv(backend, conv, x);
+    for (const o of data.outputs) rows.push([`conv vs '${o.name}'`, compareOutput(y, o, tolerance)]);
+    skipped.push(...(await recurrenceRows(backend, src, opts, conv, x, y, references, rows, tolerance)));
+  } else {
+    if (p.flags.has('input-name') || p.flags.has('output-names')) throw new UserError('ssmc verify: --input-name and --output-names name tensors of the --against file; give --against too');
+    const L = intFlag(p, 'verify', 'len', 256, { min: 2, max: MAX_VERIFY_LEN, why: 'prefill takes half, steps the rest, one onnxruntime run per position' });
+    const B = intFlag(p, 'verify', 'batch', 1, { min: 1, max: MAX_VERIFY_BATCH });
+    // The float64 reference sums each convolution directly: B·C·H·L² multiply-adds per layer.
+    checkBudget([...conv.costs, ...conv.layers.map((l) => {
+      const C = l.channels ?? 1, H = l.H ?? 1, N = l.N ?? 1;
+      return { what: `float64 reference of layer ${l.name} at L=${L}, batch ${B}`, bytes: 64 * C * H * L * B, seconds: (B * C * H * L * L + 20 * C * H * N * L) / FLOPS_PER_SECOND };
+    })], opts.budget === undefined ? DEFAULT_BUDGET : opts.budget, 'ssmc verify');
+    announce();
+    x = randomInput(conv, B, L, new Rng(intFlag(p, 'verify', 'seed', 0)));
+    const y = await runConv(backend, conv, x);
+    const ref = evaluateModel(buildModel(src.file, src.weights, opts).model, { input: fromTensor(x) }).get('output')!.data;
+    references = [['float64 reference', ref]];
+    heading = `batch ${B}, length ${L}, random input (seed ${intFlag(p, 'verify', 'seed', 0)})`;
+    rows.push(['conv (onnxruntime) vs float64 reference', compareToReference(y, ref, tolerance)]);
+    skipped.push(...(await recurrenceRows(backend, src, opts, conv, x, y, references, rows, tolerance)));
+  }
 
-  const rec = await checkRecurrence(backend, file, weights, opts, { x, layout, L, B, convOutput: y, reference: ref, outputShape: conv.io.outputShape });
-  rows.push(...rec.rows);
-
-  console.log(`verify ${conv.arch.id} (${conv.arch.official}) in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, batch ${B}, length ${L}, tolerance max|Δ| ≤ ${TOLERANCES.REL_TO_PEAK}·max(1, peak)`);
+  console.log(`verify ${conv.arch.id} in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, ${heading}`);
+  console.log(`  tolerance: max|Δ| ≤ ${tolerance}·max(1, max|reference|)${tolerance === TOLERANCES.REL_TO_PEAK ? ' (REL_TO_PEAK, src/verify/tolerances.ts)' : ' (--tolerance)'}`);
   for (const [name, c] of rows) {
     const rel = c.maxAbs / Math.max(c.peak, Number.MIN_VALUE);
-    console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${name.padEnd(44)} max abs ${c.maxAbs.toExponential(2)}  max rel to peak ${rel.toExponential(2)}`);
+    console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${name.padEnd(48)} max abs ${c.maxAbs.toExponential(2)}  max rel to peak ${rel.toExponential(2)}`);
   }
-  for (const why of rec.skipped) console.log(`  skipped ${why}`);
+  for (const why of skipped) console.log(`  skipped ${why}`);
   if (rows.some(([, c]) => !c.ok)) process.exitCode = 1;
+}
+
+/** The step and prefill graphs' checks (rows appended); returns why any did not run. */
+async function recurrenceRows(
+  backend: Awaited<ReturnType<typeof backendNamed>>, src: ReturnType<typeof modelSourceFrom>, opts: CompileOptions, conv: Compiled, x: Tensor, y: Float32Array,
+  references: [string, ArrayLike<number>][], rows: [string, Comparison][], tolerance: number,
+): Promise<string[]> {
+  const layout = conv.io.layout as Layout;
+  const B = x.dims[0]!, L = layout === 'BHL' ? x.dims[2]! : x.dims[1]!;
+  if (L < 2) return ['step and prefill: the input has one position; the prefill + step check needs at least two'];
+  const rec = await checkRecurrence(backend, src.file, src.weights, opts, {
+    x, layout, L, B, convOutput: y, references, outputShape: conv.io.outputShape, stepRows: conv.io.stepRows,
+  });
+  for (const [name, c] of rec.rows) rows.push([name, tolerance === TOLERANCES.REL_TO_PEAK ? c : rescale(c, tolerance)]);
+  return rec.skipped;
+}
+
+/** A comparison's verdict under another relative tolerance. */
+function rescale(c: Comparison, rel: number): Comparison {
+  const bound = rel * Math.max(1, c.peak);
+  return { ...c, bound, ok: c.maxAbs <= bound };
+}
+
+function compareOutput(y: Float32Array, o: { name: string; values: Float64Array; dims: readonly number[] }, tolerance: number): Comparison {
+  if (o.values.length !== y.length) throw new UserError(`ssmc verify: '${o.name}' has ${o.values.length} values [${o.dims.join(', ')}], but the model's output for this input has ${y.length}; is it the output of this model on this input?`);
+  return compareToReference(y, o.values, tolerance);
+}
+
+async function runConv(backend: Awaited<ReturnType<typeof backendNamed>>, conv: Compiled, x: Tensor): Promise<Float32Array> {
+  return (await backend.run(modelToBytes(conv.model), new Map([['input', x]]))).get('output')!.data as Float32Array;
+}
+
+function randomInput(conv: Compiled, B: number, L: number, rng: Rng): Tensor {
+  const shape = conv.io.inputShape(L).map((d) => (d === 'batch' ? B : (d as number)));
+  if (conv.io.inputDtype !== 'int64') return f32(Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => rng.normal()), shape);
+  const vocab = conv.io.vocab ?? (conv.args.num_tokens as number);
+  return i64(Array.from({ length: B * L }, () => Math.floor(rng.uniform() * vocab)), shape);
+}
+
+function parseTolerance(v: string | undefined): number {
+  if (v === undefined) return TOLERANCES.REL_TO_PEAK;
+  const t = Number(v);
+  if (!Number.isFinite(t) || t <= 0 || t >= 1) throw new UserError(`ssmc verify: --tolerance must be a number in (0, 1), the bound on max|Δ| relative to max(1, max|reference|); got '${v}'`);
+  return t;
 }

@@ -49,7 +49,10 @@ export function formatReportText(r: InspectReport): string {
   append(out, section('inputs', table(r.inputs.map((v) => [v.name, v.type]))));
   append(out, section('outputs', table(r.outputs.map((v) => [v.name, v.type]))));
   const init = r.initializers;
-  out.push('', `initializers: ${init.count} (${bytes(init.bytes)}); parameters: ${human(r.parameters)}`);
+  const params = r.parametersFrom === 'ssmc.parameters'
+    ? `parameters: ${human(r.parameters)} (the checkpoint's tensors, from ssmc.parameters; the initializers hold ${human(r.initializerElements)} elements with the folded constants)`
+    : `parameters: ${human(r.parameters)} (elements of the floating-point initializers)`;
+  out.push('', `initializers: ${init.count} (${bytes(init.bytes)}); ${params}`);
   append(out, table(init.byDtype.map((d) => [d.dtype, `${d.count} tensors`, `${human(d.elements)} elements`, bytes(d.bytes)])));
   if (init.largest.length) out.push('  largest:', ...table(init.largest.map((l) => [l.name, l.type, bytes(l.bytes)]), '    '));
   if (init.external.length) {

@@ -65,8 +65,16 @@ export interface InspectReport {
   inputs: ValueSummary[];
   outputs: ValueSummary[];
   initializers: InitializerSummary;
-  /** Elements of the floating-point initializers (the model's parameters), external ones included; integer constants (shapes, indices) are not counted. */
+  /**
+   * The model's parameters: for graphs made by ssmc, the elements of the checkpoint tensors it was
+   * compiled from (the `ssmc.parameters` metadata; folded constants such as kernels and DFT
+   * matrices are derived, not parameters); for any other model, `initializerElements`.
+   */
   parameters: number;
+  /** Where `parameters` comes from. */
+  parametersFrom: 'ssmc.parameters' | 'initializers';
+  /** Elements of the floating-point initializers, external ones included (integer constants — shapes, indices — are not counted). */
+  initializerElements: number;
   /** Nodes of the main graph, and of every graph (subgraphs and function bodies included). */
   nodes: number;
   allNodes: number;

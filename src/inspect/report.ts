@@ -8,6 +8,7 @@ import { estimateCost, isParameterDtype, tensorSize } from './cost.js';
 import { formatReportText } from './format.js';
 import type { GraphValue, InitializerSummary, InspectOptions, InspectReport, ValueSummary } from './report-types.js';
 import { symbolicDims, type DimValues } from './shapes.js';
+import { readMetadata } from '../metadata.js';
 import { recogniseSsm } from './ssm.js';
 import { allGraphs, domainName, qualifiedName } from './walk.js';
 export type { FunctionSummary, GraphValue, InitializerSummary, InspectOptions, InspectReport, SubgraphSummary, ValueSummary } from './report-types.js';
@@ -80,7 +81,8 @@ export function inspectModel(model: Model, opts: InspectOptions = {}): InspectRe
     inputs: model.graph.inputs.map((v) => valueSummary(v.name, v.type)),
     outputs: model.graph.outputs.map((v) => valueSummary(v.name, v.type)),
     initializers: summary,
-    parameters,
+    ...recordedParameters(model, parameters),
+    initializerElements: parameters,
     nodes: model.graph.nodes.length,
     allNodes: sites.reduce((s, g) => s + g.graph.nodes.length, 0),
     ops: [...byDomain].map(([domain, ops]) => ({ domain, ops: histogram(ops) })).sort((a, b) => a.domain.localeCompare(b.domain)),
@@ -110,4 +112,10 @@ export function inspectBytes(bytes: Uint8Array, opts: InspectOptions = {}): Insp
 /** The report as plain text for people. */
 export function formatReport(r: InspectReport): string {
   return formatReportText(r);
+}
+
+/** The parameter count ssmc recorded at compile time, else the initializers' elements. */
+function recordedParameters(model: Model, initializerElements: number): { parameters: number; parametersFrom: InspectReport['parametersFrom'] } {
+  const recorded = readMetadata(model).meta.parameters;
+  return recorded ? { parameters: recorded.count, parametersFrom: 'ssmc.parameters' } : { parameters: initializerElements, parametersFrom: 'initializers' };
 }

@@ -1,11 +1,10 @@
 import { basename, extname } from 'node:path';
 import { modelToBytes } from '../../export/onnx-write.js';
 import type { Model } from '../../ir/model.js';
-import { compileModel, parseModelFile, type Weights } from '../compile.js';
-import { readCheckpoint } from '../checkpoint-file.js';
+import { compileModel } from '../compile.js';
+import { loadModelSource } from '../model-source.js';
 import { UserError } from '../errors.js';
 import { readModelFile } from '../external-data.js';
-import { readInput } from '../files.js';
 import { compileLmGraphs, lmFromModels, type LmGraphs } from './lm.js';
 import type { TensorSpec } from './v2-tensors.js';
 
@@ -42,9 +41,9 @@ export function loadServedModel(path: string, opts: LoadOptions): ServedModel {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
     throw new UserError(`--name '${name}' cannot be a model name in a URL: use letters, digits, '_', '.' and '-', starting with a letter or digit`);
   }
-  if (path.endsWith('.json')) {
-    const file = parseModelFile(new TextDecoder().decode(readInput(path, 'model file')), path);
-    const weights: Weights | null = opts.weights ? readCheckpoint(readInput(opts.weights, 'checkpoint'), opts.weights) : null;
+  if (!path.endsWith('.onnx')) {
+    // A model file (JSON or a Hydra config), compiled as `ssmc compile` would.
+    const { file, weights } = loadModelSource(path, opts.weights);
     const conv = compileModel(file, weights, { seqLen: null, opset: 17, threads: opts.threads }).model;
     const lm = compileLmGraphs(file, weights, { opset: 17, threads: opts.threads });
     return describe(name, conv, modelToBytes(conv), lm);

@@ -2,6 +2,7 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { f32, type Tensor } from '../../ir/tensor.js';
 import type { Dim } from '../../ir/types.js';
 import { compileModel, type CompileOptions, type ModelFile, type Weights } from '../compile.js';
+import type { ModelIo } from '../models/arch.js';
 import { UserError } from '../errors.js';
 import type { OrtBackend } from '../runtime/backend.js';
 import { readStates } from '../metadata.js';
@@ -15,11 +16,13 @@ export interface RecurrenceInput {
   layout: Layout;
   L: number;
   B: number;
-  /** The convolution graph's output on x (onnxruntime) and the float64 reference's. */
+  /** The convolution graph's output on x (onnxruntime), and the references each graph is also checked against (the float64 reference interpreter's, a PyTorch run's), by name. */
   convOutput: Float32Array;
-  reference: ArrayLike<number>;
+  references: [string, ArrayLike<number>][];
   /** The convolution graph's output shape for a length (io.outputShape). */
   outputShape: (len: Dim) => Dim[];
+  /** Which step outputs the conv output holds (io.stepRows); absent: every position. */
+  stepRows?: ModelIo['stepRows'];
 }
 
 export interface RecurrenceChecks {
@@ -30,13 +33,15 @@ export interface RecurrenceChecks {
 
 /**
  * The step graph from zero states over the whole input (vs conv and vs the float64 reference),
- * then the prefill graph over the first half continued by steps (vs the conv output's second
- * half). Each graph that the model refuses (a UserError: no recurrence, as for DSS-softmax and
+ * then the prefill graph over a first part continued by steps (vs the conv output where the steps
+ * produce it). The conv output holds the step outputs at the positions `stepRows` names (every
+ * position for a per-position model; the last one for a classifier that pools or reads the last
+ * position). Each graph that the model refuses (a UserError: no recurrence, as for DSS-softmax and
  * bidirectional kernels, or a forced --dplr-step diagonal that fails its check) skips only its
  * own checks.
  */
 export async function checkRecurrence(backend: OrtBackend, file: ModelFile, weights: Weights | null, opts: CompileOptions, input: RecurrenceInput): Promise<RecurrenceChecks> {
-  const { x, layout, L, B, convOutput, reference } = input;
+  const { x, layout, L, B, convOutput, references } = input;
   const outLayout: Layout = layout === 'BL' ? 'BLH' : layout; // token ids in, [B,L,V] logits out
   const rows: [string, Comparison][] = [], skipped: string[] = [];
   const attempt = <T>(what: string, f: () => T): T | null => {
@@ -48,6 +53,14 @@ export async function checkRecurrence(backend: OrtBackend, file: ModelFile, weig
       return null;
     }
   };
+  const kept = input.stepRows?.(L) ?? { start: 0, count: L, squeeze: false };
+  /** Step outputs (those of the conv rows' positions, in order) in the conv output's layout. */
+  const gather = (outputs: Tensor[]) => (kept.squeeze ? (outputs[0]!.data as Float32Array) : assemble(outputs, outLayout));
+  const convRows = (from: number, to: number) => {
+    if (kept.squeeze) return convOutput;
+    const shape = input.outputShape(kept.count === L ? L : kept.count).map((d) => (d === 'batch' ? B : (d as number)));
+    return slicePositions(f32(convOutput, shape), outLayout, from - kept.start, to - kept.start).data as Float32Array;
+  };
 
   const step = attempt('step', () => compileModel(file, weights, { ...opts, mode: 'step' }).model);
   if (!step) return { rows, skipped };
@@ -55,18 +68,25 @@ export async function checkRecurrence(backend: OrtBackend, file: ModelFile, weig
   const session = await backend.createSession(modelToBytes(step));
   try {
     const stepped = await runSteps(session, specs, L, (t) => stepInput(x, layout, t), zeroStates(specs, B));
-    const stepY = assemble(stepped.outputs, outLayout);
-    rows.push(['step (from zero state) vs conv', compareToReference(stepY, convOutput)]);
-    rows.push(['step vs float64 reference', compareToReference(stepY, reference)]);
+    const stepY = gather(stepped.outputs.slice(kept.start, kept.start + kept.count));
+    const where = kept.count === L ? '' : kept.squeeze ? ` at position ${kept.start}` : ` at positions ${kept.start}-${kept.start + kept.count - 1}`;
+    rows.push([`step (from zero state${where}) vs conv`, compareToReference(stepY, convOutput)]);
+    for (const [name, ref] of references) rows.push([`step vs ${name}`, compareToReference(stepY, ref)]);
 
     const prefill = attempt('prefill', () => compileModel(file, weights, { ...opts, mode: 'prefill' }).model);
     if (!prefill) return { rows, skipped };
-    const half = Math.floor(L / 2);
-    const pre = await backend.run(modelToBytes(prefill), new Map([['input', slicePositions(x, layout, 0, half)]]));
-    const rest = await runSteps(session, specs, L - half, (t) => stepInput(x, layout, half + t), new Map(specs.map((s) => [s.input, pre.get(s.output)!])));
-    const shape = input.outputShape(L).map((d) => (d === 'batch' ? B : (d as number)));
-    const convTail = slicePositions(f32(convOutput, shape), outLayout, half, L);
-    rows.push([`prefill (${half} positions) + step vs conv`, compareToReference(assemble(rest.outputs, outLayout), convTail.data as Float32Array)]);
+    // Prefill a first part, then step to the end: the steps must reproduce the conv rows after it.
+    const P = Math.max(1, kept.start > 0 ? Math.min(kept.start, Math.floor(L / 2)) : Math.floor(L / 2));
+    const pre = await backend.run(modelToBytes(prefill), new Map([['input', slicePositions(x, layout, 0, P)]]));
+    const rest = await runSteps(session, specs, L - P, (t) => stepInput(x, layout, P + t), new Map(specs.map((s) => [s.input, pre.get(s.output)!])));
+    const from = Math.max(kept.start, P), to = kept.start + kept.count;
+    if (from < to) {
+      const got = gather(rest.outputs.slice(from - P, to - P));
+      rows.push([`prefill (${P} positions) + step vs conv`, compareToReference(got, convRows(from, to))]);
+    } else {
+      // Every conv row lies in the prefilled part (a decoder reading the first positions): the prefill's own output holds them.
+      rows.push([`prefill (${P} positions) vs conv`, compareToReference(pre.get('output')!.data as Float32Array, convOutput)]);
+    }
   } finally {
     await session.release();
   }
