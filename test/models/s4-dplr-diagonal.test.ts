@@ -173,7 +173,7 @@ describe("ssmc verify's recurrence checks for S4 DPLR (src/verify/recurrence.ts)
     const conv = compileModel(goldenFile, weights, opts);
     const convOutput = (await nodeBackend.run(modelToBytes(conv.model), new Map([['input', x]]))).get('output')!.data as Float32Array;
     const reference = evaluateModel(buildModel(goldenFile, weights, opts).model, { input: fromTensor(x) }).get('output')!.data;
-    return checkRecurrence(nodeBackend, goldenFile, weights, opts, { x, layout: 'BLH', L, B, convOutput, reference, outputShape: conv.io.outputShape });
+    return checkRecurrence(nodeBackend, goldenFile, weights, opts, { x, layout: 'BLH', L, B, convOutput, references: [['float64 reference', reference]], outputShape: conv.io.outputShape });
   }
 
   it('HiPPO-LegS: step (linear stepper) and prefill (its half state) + step both pass', async () => {
