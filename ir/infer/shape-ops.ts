@@ -27,8 +27,9 @@ const reshape: InferRule = (node) => {
 
 /**
  * Reshape's −1: the input's size over the other output dims. Symbolic dims cancel by name (a
- * [batch, 1, 32, 64] → [0, 32, −1] keeps its 64 though batch is unknown); a symbolic dim left on
- * either side (e.g. [batch, L, H] → [−1, H]) leaves it unknown.
+ * [batch, 1, 32, 64] → [0, 32, −1] keeps its 64 though batch is unknown, and [batch, 1, 32, L]
+ * → [0, 32, −1] gives L); a symbolic dim the others do not account for (e.g. [batch, L, H] →
+ * [−1, H]) leaves it unknown.
  */
 function inferredMinusOne(input: readonly Dim[] | null, others: Dim[]): Dim {
   if (input === null) return null;
@@ -43,8 +44,11 @@ function inferredMinusOne(input: readonly Dim[] | null, others: Dim[]): Dim {
     if (at < 0) return null;
     left.splice(at, 1);
   }
-  const total = staticSize(left);
-  return total !== null && rest > 0 && total % rest === 0 ? total / rest : null;
+  const symbols = left.filter((d) => typeof d !== 'number');
+  const known = (left.filter((d) => typeof d === 'number') as number[]).reduce((a, d) => a * d, 1);
+  if (symbols.length === 0) return rest > 0 && known % rest === 0 ? known / rest : null;
+  // One symbolic dim left whose numeric companions the other dims account for: it is the −1.
+  return symbols.length === 1 && symbols[0] !== null && known === rest ? symbols[0]! : null;
 }
 
 const unsqueeze: InferRule = (node, opset) => {

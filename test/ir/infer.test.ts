@@ -40,8 +40,10 @@ describe('ONNX ops', () => {
     const x = input('x', [3, 4, 6]);
     expect(shape(b.reshape(x, [0, -1]))).toEqual([3, 24]);
     expect(shape(b.reshape(x, [0, 2, 2, -1]))).toEqual([3, 2, 2, 6]);
-    // −1 beside a symbol: the rule does not cancel symbols, so the dim is unknown
-    expect(shape(b.reshape(input('s', ['batch', 4, 6]), [0, -1]))).toEqual(['batch', null]);
+    // −1 beside a symbol: a symbol on both sides cancels by name; one left over leaves it unknown
+    expect(shape(b.reshape(input('s', ['batch', 4, 6]), [0, -1]))).toEqual(['batch', 24]);
+    expect(shape(b.reshape(input('t', ['batch', 1, 32, 'L']), [0, 32, -1]))).toEqual(['batch', 32, 'L']);
+    expect(shape(b.reshape(input('r', ['batch', 'L', 6]), [-1, 6]))).toEqual([null, 6]);
     const u = input('u', ['batch', 4, 'L']);
     const target = b.concat([b.unsqueeze(b.dim(u, 0), [0]), b.i64([2, 2]), b.unsqueeze(b.dim(u, 2), [0])], 0);
     expect(shape(b.reshape(u, target))).toEqual(['batch', 2, 2, 'L']);
