@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, step-vs-conv, web-vs-node, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, step-vs-conv, web-vs-node, whole-model, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  */
 import { writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
 import { benchStepVsConv } from './step-vs-conv.js';
 import { benchWebVsNode } from './web-vs-node.js';
 import { benchServeLoad } from './serve-load.js';
+import { benchWholeModel } from './whole-model.js';
 
 interface Bench {
   name: string;
@@ -35,6 +36,11 @@ const BENCHES: Bench[] = [
   },
   { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: () => benchStepVsConv() },
   { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: () => benchWebVsNode() },
+  {
+    name: 'whole-model',
+    title: 'A whole official S4 model: LRA-CIFAR (6 layers, d_model 512, bidirectional S4-LegS, batch norm, L = 1024) vs PyTorch eager (issue 12)',
+    run: (quick) => benchWholeModel({ quick, log: (l) => console.error(`  ${l}`) }),
+  },
   {
     name: 'serve-load',
     title: 'ssmc serve under load: 1, 8 and 32 concurrent streams, continuous batching (issue 18)',
