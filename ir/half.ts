@@ -62,3 +62,17 @@ function roundEven(v: number): number {
 /** The value a number takes once stored as float16 / bfloat16. */
 export const roundToHalf = (x: number): number => halfToNumber(numberToHalf(x));
 export const roundToBfloat16 = (x: number): number => bfloat16ToNumber(numberToBfloat16(x));
+
+/** Little-endian float16 bytes → float32 values, exactly (every half value is a float32). */
+export function halfBytesToFloat32(raw: Uint8Array): Float32Array {
+  const out = new Float32Array(raw.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = halfToNumber(raw[2 * i]! | (raw[2 * i + 1]! << 8));
+  return out;
+}
+
+/** Little-endian bfloat16 bytes → float32 values: the bits shifted back into the upper half, exactly. */
+export function bfloat16BytesToFloat32(raw: Uint8Array): Float32Array {
+  const bits = new Uint32Array(raw.length >> 1);
+  for (let i = 0; i < bits.length; i++) bits[i] = ((raw[2 * i]! | (raw[2 * i + 1]! << 8)) << 16) >>> 0;
+  return new Float32Array(bits.buffer);
+}

@@ -1,5 +1,6 @@
 import type { Tensor } from '../ir/tensor.js';
 import { isInteger, type DType } from '../ir/types.js';
+import { bfloat16BytesToFloat32, halfBytesToFloat32 } from '../ir/half.js';
 import { UserError } from './errors.js';
 import type { ConfiguredModel } from './models/arch.js';
 import type { ParamSpec } from './models/layer.js';
@@ -140,7 +141,7 @@ function convertTensor(t: Tensor, spec: ParamSpec, where: string, what: string):
       throw new UserError(`${where} has dtype ${t.dtype}, but ${what} needs a floating-point tensor (float32, float16, bfloat16 or float64); ${FIX_DTYPE}`);
     }
     if (t.dtype === 'float64') return { tensor: t, conversion: 'float64 tensor{s} kept in float64 for the compile-time math (graph initializers are float32)' };
-    const wide = t.dtype === 'float16' ? halfToFloat(rawOf(t)) : t.dtype === 'bfloat16' ? bfloat16ToFloat(rawOf(t)) : (t.data as Float32Array);
+    const wide = t.dtype === 'float16' ? halfBytesToFloat32(rawOf(t)) : t.dtype === 'bfloat16' ? bfloat16BytesToFloat32(rawOf(t)) : (t.data as Float32Array);
     const tensor: Tensor = spec.dtype === 'float64' ? { dtype: 'float64', dims: t.dims, data: Float64Array.from(wide) } : { dtype: 'float32', dims: t.dims, data: wide };
     return { tensor, conversion: `${t.dtype} tensor{s} widened to ${spec.dtype} (exact)` };
   }
@@ -158,26 +159,6 @@ function rawOf(t: Tensor): Uint8Array {
   if (t.raw) return t.raw;
   const d = t.data as Uint16Array;
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-}
-
-/** IEEE binary16 → binary32, exactly (every half value, subnormals and infinities included, is a float32). */
-export function halfToFloat(raw: Uint8Array): Float32Array {
-  const n = raw.length >> 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const h = raw[2 * i]! | (raw[2 * i + 1]! << 8);
-    const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return out;
-}
-
-/** bfloat16 is the upper half of a float32: shifting its bits back is exact. */
-export function bfloat16ToFloat(raw: Uint8Array): Float32Array {
-  const n = raw.length >> 1;
-  const bits = new Uint32Array(n);
-  for (let i = 0; i < n; i++) bits[i] = ((raw[2 * i]! | (raw[2 * i + 1]! << 8)) << 16) >>> 0;
-  return new Float32Array(bits.buffer);
 }
 
 /** The elements as exact integers (bigint), or null when a value is not an integer. */

@@ -134,10 +134,3 @@ export function ints(t: RTensor | null | undefined): number[] {
   return t ? Array.from(t.data, (x) => Math.trunc(x)) : [];
 }
 
-/** Promote a real tensor to complex (imaginary parts 0). */
-export function toComplex(t: RTensor): RTensor {
-  if (isComplex(t.dtype)) return t;
-  const out = rt('complex64', t.dims);
-  for (let i = 0; i < t.data.length; i++) out.data[2 * i] = t.data[i]!;
-  return out;
-}

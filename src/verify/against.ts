@@ -1,5 +1,5 @@
 import type { Tensor } from '../../ir/tensor.js';
-import { bfloat16ToFloat, halfToFloat } from '../checkpoint.js';
+import { bfloat16BytesToFloat32, halfBytesToFloat32 } from '../../ir/half.js';
 import { readCheckpoint } from '../checkpoint-file.js';
 import { UserError } from '../errors.js';
 import type { ModelIo } from '../models/arch.js';
@@ -51,7 +51,7 @@ function isFloat(t: Tensor): boolean {
 function floatValues(t: Tensor): Float64Array {
   if (t.dtype === 'float16' || t.dtype === 'bfloat16') {
     const raw = t.raw ?? new Uint8Array((t.data as Uint16Array).buffer, (t.data as Uint16Array).byteOffset, (t.data as Uint16Array).byteLength);
-    return Float64Array.from(t.dtype === 'float16' ? halfToFloat(raw) : bfloat16ToFloat(raw));
+    return Float64Array.from(t.dtype === 'float16' ? halfBytesToFloat32(raw) : bfloat16BytesToFloat32(raw));
   }
   return Float64Array.from(t.data as Float32Array | Float64Array);
 }

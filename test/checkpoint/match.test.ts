@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { matchCheckpoint, matchTensors, type ParamSpec, readCheckpoint, resolveArgs, UserError, writeSafetensors } from 'ssmc';
 import { Builder, Model, type Tensor } from 'ssmc/ir';
-import { bfloat16ToFloat, halfToFloat } from '../../src/checkpoint.js';
+import { bfloat16BytesToFloat32, halfBytesToFloat32 } from '../../ir/half.js';
 import { ParamStore } from '../../src/models/params.js';
 import { s4Block, s4BlockSchema } from '../../src/models/s4-block.js';
 import { readSystem } from '../../src/models/s4-dplr.js';
@@ -48,9 +48,9 @@ describe('finding and matching a checkpoint', () => {
 
   it('widens float16 and bfloat16 exactly, including subnormals, the largest half and infinities', () => {
     const half = Uint8Array.from([0x01, 0x00, 0xff, 0x7b, 0x00, 0x04, 0x00, 0xfc, 0x00, 0x80, 0x55, 0x35]);
-    expect([...halfToFloat(half)]).toEqual([2 ** -24, 65504, 2 ** -14, -Infinity, -0, 0.333251953125]);
+    expect([...halfBytesToFloat32(half)]).toEqual([2 ** -24, 65504, 2 ** -14, -Infinity, -0, 0.333251953125]);
     const bf = Uint8Array.from([0x80, 0x3f, 0x49, 0x40, 0x80, 0xff]);
-    expect([...bfloat16ToFloat(bf)]).toEqual([1, 3.140625, -Infinity]);
+    expect([...bfloat16BytesToFloat32(bf)]).toEqual([1, 3.140625, -Infinity]);
   });
 
   it('widens the float16 and bfloat16 fixtures to what torch widens them to', () => {
