@@ -17,6 +17,7 @@ export { formTaps, pinTapsLength } from './conv/taps.js';
 export { dftConv, dftLowering, type DftLoweringOptions } from './conv/dft.js';
 export { fourstepConv, fourstepLowering, fourstepPlan, fourstepLengthsUnsupported, fourstepUnsupported, MAX_MATRIX_BYTES, planMatrixBytes, planWithFactors, planWork, type FourstepPlan } from './conv/fourstep.js';
 export { chunkedConv, chunkedLowering, chunkLength } from './conv/chunked.js';
+export { doublingConv, doublingLevels, doublingLowering, MAX_DYNAMIC_POSITIONS } from './conv/doubling.js';
 export { directConv, directLowering } from './conv/direct.js';
 export { csePass, eliminateCommonSubexpressions } from './cse.js';
 export { dcePass, eliminateDeadCode } from './dce.js';

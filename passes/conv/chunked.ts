@@ -46,15 +46,38 @@ function diagSource(side: DiagonalSide, scale: number): DiagSource {
 
 /**
  * What chunkedCausalConv needs: the intra-chunk Toeplitz block [C,H,T,T], toState [H,T,S], the
- * chunk recurrence (the states before each chunk [B,H,nc,S] from the chunks' own end states
- * [B,H,nc,S]), and the output from the state before each chunk: either per-channel weights
- * fromState [C,H,S,T] (one MatMul together with the Toeplitz block) or a function of the states.
+ * transition a state undergoes across one chunk (`recurrence`: how the states before each chunk
+ * follow from the chunks' own end states is the lowering's choice — a Scan here, log-depth
+ * doubling in doubling.ts), and the output from the state before each chunk: either per-channel
+ * weights fromState [C,H,S,T] (one MatMul together with the Toeplitz block) or a function of the
+ * states.
  */
-interface ChunkForm {
+export interface ChunkForm {
   toeplitz: Value;
   toState: Value;
-  statesBefore: (s: Value) => Value;
+  recurrence: ChunkRecurrence;
   carried: { fromState: Value } | { output: (before: Value) => Value };
+}
+
+/**
+ * The map a state undergoes across one chunk of T positions, as the chunk states hold it:
+ *   diagonal  (re | im halves of N complex modes) multiplied by μ^T = exp(λ·T), λ [H,N] or [N]
+ *   dense     S real states, z ← A^T z: `power` is A^T in A's own dtype (float64 when it folds at
+ *             compile time), [H,S,S] in column form
+ */
+export type ChunkRecurrence =
+  | { kind: 'diagonal'; lambda: Value; T: number; N: number }
+  | { kind: 'dense'; power: Value; S: number };
+
+/**
+ * How a lowering turns the chunks' own end states s [B,H,nc,S] into the states before each chunk
+ * g [B,H,nc,S]: g_0 = 0, g_{c+1} = A^T·g_c + s_c. `batch` and `H` are u's dims (for subgraph types).
+ */
+export type StatesBefore = (b: Builder, s: Value, r: ChunkRecurrence, batch: Dim, H: Dim) => Value;
+
+/** The real state size a recurrence carries per channel. */
+export function stateSize(r: ChunkRecurrence): number {
+  return r.kind === 'diagonal' ? 2 * r.N : r.S;
 }
 
 /** Intra-chunk Toeplitz block, as the right factor of u_chunk [.., T] · KtT [T, T]: KtT[j,i] = K_{i−j} (i ≥ j). */
@@ -65,7 +88,7 @@ function toeplitzBlock(b: Builder, taps: Value, T: number): Value {
 }
 
 /** Weights of the chunked form, all functions of (λ, coef) alone. */
-function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim): ChunkForm {
+function chunkWeights(b: Builder, d: DiagSource, T: number): ChunkForm {
   const lamE = b.unsqueeze(d.lambda, [-1]); // [H,N,1]
   const powers = (from: number) => b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => from + j), [T], 'chunk_pos'))); // μ^(from+j)
   const re = (x: Value) => b.ssm('Real', [x]);
@@ -79,7 +102,7 @@ function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim):
   const rank = d.lambda.type.shape!.length;
   const toState = b.transpose(b.concat([re(back), im(back)], rank - 1), rank === 1 ? [1, 0] : [0, 2, 1]); // [H,T,2N]
 
-  const statesBefore = (st: Value) => chunkStateScan(b, st, d.lambda, T, d.N, batch, H);
+  const recurrence: ChunkRecurrence = { kind: 'diagonal', lambda: d.lambda, T, N: d.N };
   if (rank === 1) {
     // Modes shared by every channel (DSS/GSS): y_i = Re Σ_n (coef_n·g_n)·μ_n^{i+1}. Weighting the
     // states by the coefficients first leaves one [2N,T] matrix for all channels, where per-channel
@@ -94,12 +117,12 @@ function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim):
       const qr = b.sub(b.mul(gr, cr), b.mul(gi, ci)), qi = b.add(b.mul(gr, ci), b.mul(gi, cr)); // [B,C,H,nc,N]
       return b.matmul(b.concat([qr, qi], 4), shared); // [B,C,H,nc,T]
     };
-    return { toeplitz, toState, statesBefore, carried: { output } };
+    return { toeplitz, toState, recurrence, carried: { output } };
   }
   // Output from the carried state: Re(S·Z) = [S_re | S_im] · [Re Z ; −Im Z], Z[n,i] = scale·coef_n·μ_n^{i+1}.
   const Z = b.mul(b.mul(b.unsqueeze(d.coef, [-1]), powers(1)), b.f32(d.scale)); // [C,H,N,T]
   const fromState = b.concat([re(Z), b.neg(im(Z))], 2); // [C,H,2N,T]
-  return { toeplitz, toState, statesBefore, carried: { fromState } };
+  return { toeplitz, toState, recurrence, carried: { fromState } };
 }
 
 /**
@@ -109,7 +132,7 @@ function chunkWeights(b: Builder, d: DiagSource, T: number, batch: Dim, H: Dim):
  *   P = [B, A·B, …, A^{T−1}·B] [H,S,T],  Q = [C·A, …, C·A^T] [C,H,T,S],  M = A^T
  * taps K_l = C·P_l, toState row j = P_{T−1−j}, transition (row vectors) Mᵀ, fromState Qᵀ.
  */
-function denseForm(b: Builder, A: Value, B: Value, C: Value, T: number, batch: Dim, H: Dim): ChunkForm {
+function denseForm(b: Builder, A: Value, B: Value, C: Value, T: number): ChunkForm {
   const S = A.type.shape?.[1];
   if (typeof S !== 'number') throw new Error('the state size of a dense kernel must be static');
   if (nextPow2(T) !== T) throw new Error(`internal: the chunk length ${T} must be a power of two`);
@@ -124,19 +147,23 @@ function denseForm(b: Builder, A: Value, B: Value, C: Value, T: number, batch: D
   const float = (v: Value) => b.cast(v, onnxCode('float32'));
   const taps = float(b.reshape(b.matmul(b.unsqueeze(C, [2]), P), [0, 0, T])); // [C,H,T]
   const toState = float(b.transpose(b.slice(P, [-1], [BEGIN_REVERSED], [2], [-1]), [0, 2, 1])); // [H,T,S]
-  const transition = float(b.transpose(M, [0, 2, 1])); // [H,S,S]
   const fromState = float(b.transpose(Q, [0, 1, 3, 2])); // [C,H,S,T]
-  const statesBefore = (st: Value) => {
-    const stepType = tensorType('float32', [batch, H, 1, S]);
-    const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
-    const bb = new Builder(body, b.opset);
-    const g = body.addInput(b.graph.freshName('state'), stepType);
-    const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
-    body.outputs.push(bb.add(bb.matmul(g, transition), sc), bb.op('Identity', [g]));
-    return scanChunks(b, body, b.reshape(st, [0, 0, 0, 1, S]), S);
-  };
-  return { toeplitz: toeplitzBlock(b, taps, T), toState, statesBefore, carried: { fromState } };
+  return { toeplitz: toeplitzBlock(b, taps, T), toState, recurrence: { kind: 'dense', power: M, S }, carried: { fromState } };
 }
+
+/** The chunk recurrence as an ONNX Scan over the chunk axis: one small step per chunk. */
+const scanStatesBefore: StatesBefore = (b, s, r, batch, H) => {
+  if (r.kind === 'diagonal') return chunkStateScan(b, s, r.lambda, r.T, r.N, batch, H);
+  const S = r.S;
+  const transition = b.cast(b.transpose(r.power, [0, 2, 1]), onnxCode('float32')); // [H,S,S], row vectors
+  const stepType = tensorType('float32', [batch, H, 1, S]);
+  const body = new Graph(b.graph.freshName('chunk_scan'), b.graph);
+  const bb = new Builder(body, b.opset);
+  const g = body.addInput(b.graph.freshName('state'), stepType);
+  const sc = body.addInput(b.graph.freshName('chunk_state'), stepType);
+  body.outputs.push(bb.add(bb.matmul(g, transition), sc), bb.op('Identity', [g]));
+  return scanChunks(b, body, b.reshape(s, [0, 0, 0, 1, S]), S);
+};
 
 /** Run a chunk-recurrence body over axis 2 of steps [B,H,nc,…] from zeros; the states before each chunk, [B,H,nc,S]. */
 function scanChunks(b: Builder, body: Graph, steps: Value, S: number): Value {
@@ -179,8 +206,8 @@ function chunkStateScan(b: Builder, s: Value, lambda: Value, T: number, N: numbe
 const END = Number.MAX_SAFE_INTEGER;
 const BEGIN_REVERSED = Number.MIN_SAFE_INTEGER;
 
-/** The causal part: u [B,H,L] ⊛ K → [B,C,H,L]. */
-export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number): Value {
+/** The causal part: u [B,H,L] ⊛ K → [B,C,H,L], the chunk recurrence by `statesBefore`. */
+export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number, statesBefore: StatesBefore): Value {
   const L = u.type.shape?.[2];
   const staticL = typeof L === 'number' ? L : null;
 
@@ -199,7 +226,7 @@ export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number)
   // the chunk axis. A step touches only [B,H,2,N], so the recurrence costs a few small kernels per
   // chunk instead of log2(#chunks) passes over all chunk states (which made a doubling prefix half
   // of the whole lowering's time at 16K), and it serves any number of chunks.
-  const before = w.statesBefore(P); // [B,H,nc,S]
+  const before = statesBefore(b, P, w.recurrence, u.type.shape?.[0] ?? null, u.type.shape?.[1] ?? null); // [B,H,nc,S]
   let both: Value; // [B,C,H,nc,T]
   if ('fromState' in w.carried) {
     // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
@@ -214,25 +241,31 @@ export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number)
   return whole ? y : b.slice(y, [0], staticL !== null ? [staticL] : b.unsqueeze(len, [0]), [3]);
 }
 
-/** LongConv with a diagonal or dense kernel → the chunked form (the anti-causal part runs on the reversed sequence). */
-export function chunkedConv(b: Builder, node: Node): Value {
+/**
+ * LongConv with a diagonal or dense kernel → chunked state passing with chunks of T positions, the
+ * chunk recurrence by `statesBefore` (the anti-causal part runs on the reversed sequence).
+ */
+export function chunkedStatePassing(b: Builder, node: Node, T: number, statesBefore: StatesBefore): Value {
   const conv = readLongConv(node);
   const u = conv.u;
-  const L = u.type.shape?.[2];
-  const batch = u.type.shape?.[0] ?? null, H = u.type.shape?.[1] ?? null;
-  const T = chunkLength(typeof L === 'number' ? L : null);
-  if (conv.kernel === 'dense') return chunkedCausalConv(b, u, denseForm(b, conv.A, conv.B, conv.C, T, batch, H), T);
-  if (conv.kernel !== 'diagonal') throw new Error(`internal: the chunked form reads a state-space description, LongConv '${node.name}' has taps only`);
-  let y = chunkedCausalConv(b, u, chunkWeights(b, diagSource(conv.causal, conv.scale), T, batch, H), T);
+  if (conv.kernel === 'dense') return chunkedCausalConv(b, u, denseForm(b, conv.A, conv.B, conv.C, T), T, statesBefore);
+  if (conv.kernel !== 'diagonal') throw new Error(`internal: chunked state passing reads a state-space description, LongConv '${node.name}' has taps only`);
+  let y = chunkedCausalConv(b, u, chunkWeights(b, diagSource(conv.causal, conv.scale), T), T, statesBefore);
   if (conv.reverse) {
     // y_anti[t] = Σ_m k_rev[m]·u[t+1+m]: a causal convolution of the reversed input, reversed back
     // and shifted by one position.
     const reverse = (x: Value, axis: number) => b.slice(x, [-1], [BEGIN_REVERSED], [axis], [-1]);
-    const z = reverse(chunkedCausalConv(b, reverse(u, 2), chunkWeights(b, diagSource(conv.reverse, conv.scale), T, batch, H), T), 3);
+    const z = reverse(chunkedCausalConv(b, reverse(u, 2), chunkWeights(b, diagSource(conv.reverse, conv.scale), T), T, statesBefore), 3);
     const shifted = b.op('Pad', [b.slice(z, [1], [END], [3]), b.i64([0, 0, 0, 0, 0, 0, 0, 1], undefined, 'pads')]);
     y = b.add(y, shifted);
   }
   return y;
+}
+
+/** LongConv with a diagonal or dense kernel → the chunked form with a Scan over chunks. */
+export function chunkedConv(b: Builder, node: Node): Value {
+  const L = readLongConv(node).u.type.shape?.[2];
+  return chunkedStatePassing(b, node, chunkLength(typeof L === 'number' ? L : null), scanStatesBefore);
 }
 
 /** The chunked form's MatMuls reach about 60 % of the MatMul rate (small [T+S, T] right factors). */
@@ -242,18 +275,34 @@ const DENSE_STEP_MATMUL_EFFICIENCY = 0.45;
 /** Elementwise passes over [H,2N] per diagonal Scan step (0.12 ms a step measured at H=256, N=32). */
 const DIAGONAL_STEP_PASSES = 6;
 
-function whyNot(f: ConvFacts): string | null {
+/** Why chunked state passing cannot take this convolution, or null (shared with doubling.ts). */
+export function whyNotStatePassing(f: ConvFacts): string | null {
   if (f.kernel === 'taps') return 'its kernel is given by its taps alone; the chunked form needs a state-space description (a diagonal SSM, K_l = Re Σ coef·μ^l, or a dense one)';
   if (!f.fullLength) return `its kernel length (${f.Lk ?? '?'}) may be shorter than the input (${f.L ?? '?'}); state passing needs the full-length kernel`;
   return null;
 }
 
-function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): LoweringEstimate {
+/** The real state size of a state-space convolution: 2N for N complex modes, S for a dense one. */
+export function realStateSize(f: ConvFacts): number {
+  return f.kernel === 'dense' ? f.states! : 2 * f.modes!;
+}
+
+/** Flops of chunked state passing's MatMuls at chunk length T: end states, then Toeplitz block and carried part together. */
+export function statePassingMatmulFlops(f: ConvFacts, T: number): number {
+  const S = realStateSize(f);
+  return 2 * plannedLength(f) * f.H * (f.C * T + S + f.C * S) * (f.bidirectional ? 2 : 1);
+}
+
+/** Milliseconds of those MatMuls on a CPU-like target (they reach about 60 % of its MatMul rate). */
+export function statePassingMatmulMs(f: ConvFacts, T: number, t: RuntimeTarget, threads: number): number {
   const par = Math.max(1, Math.min(threads, t.maxThreads));
+  return statePassingMatmulFlops(f, T) / (t.matmulGflops * CHUNK_MATMUL_EFFICIENCY * par * 1e6);
+}
+
+function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): LoweringEstimate {
   const L = plannedLength(f), sides = f.bidirectional ? 2 : 1;
   const T = chunkLength(f.L);
-  const S = f.kernel === 'dense' ? f.states! : 2 * f.modes!; // real state size
-  const matmul = 2 * L * f.H * (f.C * T + S + f.C * S) * sides;
+  const S = realStateSize(f);
   // The Scan over chunks: per step a fixed overhead and either elementwise passes over the state
   // or, with a dense transition, H small [1,S]·[S,S] MatMuls; threads do not help.
   const stepWork = f.kernel === 'dense'
@@ -261,7 +310,7 @@ function estimate(f: ConvFacts, t: RuntimeTarget, threads: number): LoweringEsti
     : (DIAGONAL_STEP_PASSES * f.H * S) / (t.elementwiseGops * 1e6);
   const scanMs = Math.ceil(L / T) * sides * (t.scanStepMs + stepWork);
   const what = f.kernel === 'dense' ? `dense state space with ${S} real states` : `${f.modes} complex modes`;
-  return { ms: matmul / (t.matmulGflops * CHUNK_MATMUL_EFFICIENCY * par * 1e6) + scanMs, note: `chunks of ${T}, ${what}${planningNote(f)}` };
+  return { ms: statePassingMatmulMs(f, T, t, threads) + scanMs, note: `chunks of ${T}, ${what}${planningNote(f)}` };
 }
 
 export const chunkedLowering: ConvLowering = {
@@ -269,7 +318,7 @@ export const chunkedLowering: ConvLowering = {
   description: 'chunked state passing: Toeplitz MatMul inside chunks, chunk end states, a Scan over chunks',
   reads: 'state-space',
   needs: ['Scan', 'MatMul'],
-  whyNot,
+  whyNot: whyNotStatePassing,
   estimate,
   lower: chunkedConv,
 };

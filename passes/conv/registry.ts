@@ -1,6 +1,7 @@
 import { chunkedLowering } from './chunked.js';
 import { dftLowering } from './dft.js';
 import { directLowering } from './direct.js';
+import { doublingLowering } from './doubling.js';
 import { fourstepLowering } from './fourstep.js';
 import type { ConvLowering } from './lowering.js';
 
@@ -12,6 +13,7 @@ export const LOWERINGS: readonly ConvLowering[] = [
   dftLowering, // DFT (radix-2 FFT in onnxruntime): any length, the baseline
   fourstepLowering, // four-step FFT as MatMuls: fixed length
   chunkedLowering, // chunked state passing: kernels with a state-space description
+  doublingLowering, // the same without a loop: log-depth doubling over chunks (GPUs)
   directLowering, // depthwise Conv: short kernels
 ];
 

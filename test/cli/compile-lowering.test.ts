@@ -68,7 +68,7 @@ describe('ssmc compile: lowering choice', () => {
   });
 
   it.each([
-    [['--lowering', 'fast'], /--lowering must be one of auto, dft, fourstep, chunked, direct; got 'fast'/],
+    [['--lowering', 'fast'], /--lowering must be one of auto, dft, fourstep, chunked, doubling, direct; got 'fast'/],
     [['--target', 'gpu'], /--target must be one of ort-cpu, ort-wasm/],
     [['--threads', '0'], /--threads must be an integer from 1 to 256/],
     [['--dplr-step', 'fast'], /--dplr-step must be one of auto, linear, diagonal/],

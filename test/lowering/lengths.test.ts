@@ -3,8 +3,8 @@
  * fixed-length graphs (kernel folded) and one dynamic-length graph per lowering (the four-step FFT
  * takes fixed lengths only and must refuse a dynamic one), each against the
  * float64 reference interpreter on the unlowered model, 1e-4 relative to the output's peak.
- * The chunked form is the one whose correctness depends on the length (how many chunks, how many
- * doubling steps, the padding of the last chunk), so these lengths straddle its chunk sizes.
+ * The chunked forms are the ones whose correctness depends on the length (how many chunks, how many
+ * doubling levels, the padding of the last chunk), so these lengths straddle their chunk sizes.
  */
 import { describe, expect, it } from 'vitest';
 import { buildModel, compareToReference, compileModel, describeComparison, type ModelFile, modelToBytes, UserError, type Weights } from 'ssmc';
@@ -16,12 +16,12 @@ import { randomTensor } from '../helpers/graphs.js';
 const LENGTHS = [1, 2, 7, 31, 64, 97, 1000, 4099, 16384];
 
 const FAMILIES: [string, string[]][] = [
-  ['s4d_minimal', ['dft', 'fourstep', 'chunked', 'direct']],
-  ['s4d_inv_bilinear', ['dft', 'fourstep', 'chunked']],
-  ['s4d_bidirectional', ['dft', 'fourstep', 'chunked', 'direct']],
-  ['s4_dplr_legs', ['dft', 'fourstep', 'chunked', 'direct']],
-  ['dss_exp', ['dft', 'fourstep', 'chunked']],
-  ['gss_layer', ['dft', 'fourstep', 'chunked']],
+  ['s4d_minimal', ['dft', 'fourstep', 'chunked', 'doubling', 'direct']],
+  ['s4d_inv_bilinear', ['dft', 'fourstep', 'chunked', 'doubling']],
+  ['s4d_bidirectional', ['dft', 'fourstep', 'chunked', 'doubling', 'direct']],
+  ['s4_dplr_legs', ['dft', 'fourstep', 'chunked', 'doubling', 'direct']],
+  ['dss_exp', ['dft', 'fourstep', 'chunked', 'doubling']],
+  ['gss_layer', ['dft', 'fourstep', 'chunked', 'doubling']],
 ];
 
 /** Lowerings that need a fixed length: a dynamic compile must be refused, saying how to fix it. */

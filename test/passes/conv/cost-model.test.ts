@@ -64,12 +64,14 @@ describe('the cost model against the measured cases (ort-cpu)', () => {
 describe('the cost model: what it rules out and assumes', () => {
   const p = { target: ORT_CPU, threads: 1, opset: 17 };
 
-  it('a kernel given by its taps alone cannot be chunked; a dense one without taps can only be chunked', () => {
+  it('a kernel given by its taps alone cannot be chunked; a dense one without taps can only be chunked (with a Scan or by doubling)', () => {
     const taps = estimateAll(facts('diagonal', 4096, { kernel: 'taps', modes: null }), LOWERINGS, p);
-    expect(taps.find((e) => e.lowering === 'chunked')!.ms).toBeNull();
-    expect(taps.find((e) => e.lowering === 'chunked')!.note).toMatch(/needs a state-space description/);
+    for (const name of ['chunked', 'doubling']) {
+      expect(taps.find((e) => e.lowering === name)!.ms).toBeNull();
+      expect(taps.find((e) => e.lowering === name)!.note).toMatch(/needs a state-space description/);
+    }
     const dense = estimateAll(facts('dense', 4096, { hasTaps: false }), LOWERINGS, p);
-    expect(dense.filter((e) => e.ms !== null).map((e) => e.lowering)).toEqual(['chunked']);
+    expect(dense.filter((e) => e.ms !== null).map((e) => e.lowering)).toEqual(['chunked', 'doubling']);
   });
 
   it('a kernel shorter than the input cannot be chunked; short kernels go to the direct Conv', () => {

@@ -90,6 +90,7 @@ describe('select-lowering: IR before and after', () => {
       ['dft', 'estimated'],
       ['fourstep', 'the four-step FFT needs a fixed length; compile with --seq-len N'],
       ['chunked', 'estimated'],
+      ['doubling', 'estimated'],
       ['direct', 'estimated'],
     ]);
     expect(d!.reason).toMatch(new RegExp(`^est\\. [\\d.]+ ms on ort-cpu, [\\d.]+× faster than \\w+; .*\\(dynamic length, planned for L=2048\\)$`));

@@ -46,7 +46,7 @@ describe('a toy lowering: one module and one registry line', () => {
   it('the cost model ranks it with the others: at L = 32 its one small MatMul is predicted fastest, and auto takes it', async () => {
     const { compiled } = compileCase('s4d_lin_zoh', {});
     const [d] = compiled.decisions;
-    expect(d!.estimates.map((e) => e.lowering)).toEqual(['dft', 'fourstep', 'chunked', 'direct', 'toeplitz']);
+    expect(d!.estimates.map((e) => e.lowering)).toEqual(['dft', 'fourstep', 'chunked', 'doubling', 'direct', 'toeplitz']);
     expect(d!.lowering).toBe('toeplitz');
     expect(d!.reason).toMatch(/^est\. [\d.]+ ms on ort-cpu, [\d.]+× faster than \w+; Toeplitz MatMul of 32×32$/);
     await matchesReference('s4d_lin_zoh', compiled.model);
