@@ -99,6 +99,14 @@ export class Builder {
   }
   concat(vs: Value[], axis: number): Value { return this.op('Concat', vs, { axis }); }
   cast(a: Value, to: number): Value { return this.op('Cast', [a], { to }); }
+  /**
+   * 0, 1, …, count − 1 as float32 [count], for an int64 scalar `count`: a float Range (exact up to
+   * 2^24). A GPU provider generates it on the device from the count on the host; an int64 Range
+   * cast to float would run on the CPU and copy its result to the device.
+   */
+  positions(count: Value): Value {
+    return this.op('Range', [this.f32(0, [], 'zero'), this.cast(count, 1), this.f32(1, [], 'one')]);
+  }
   /** Slice along given axes with constant starts/ends (and optional steps). */
   slice(a: Value, starts: number[] | Value, ends: number[] | Value, axes: number[], steps?: number[]): Value {
     const s = Array.isArray(starts) ? this.i64(starts, undefined, 'starts') : starts;

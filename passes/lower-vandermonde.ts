@@ -1,6 +1,5 @@
 import type { Builder } from '../ir/builder.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
-import { onnxCode } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { changed, type Pass } from './pass.js';
 import { noneLeft, rewriteNodes } from './rewrite.js';
@@ -14,8 +13,7 @@ import { noneLeft, rewriteNodes } from './rewrite.js';
 function lowerVandermonde(b: Builder, node: Node): Value[] {
   const [lambda, coef, L] = [0, 1, 2].map((i) => node.input(i)) as [Value, Value, Value];
   const scale = node.attrFloat('scale', 1);
-  const float = onnxCode('float32');
-  const positions = b.cast(b.op('Range', [b.i64(0, [], 'zero'), L, b.i64(1, [], 'one')]), float); // [L]
+  const positions = b.positions(L); // [L]
   const lam = lambda.type.shape?.length === 1 ? b.unsqueeze(lambda, [0]) : lambda; // [H|1, N]
   const S = b.exp(b.mul(b.unsqueeze(lam, [2]), positions)); // [H|1, N, L]
   const coefHCN = b.transpose(coef, [1, 0, 2]); // [H, C, N]

@@ -1,5 +1,7 @@
-import type { Node } from '../node.js';
+import { ONNX_DOMAIN, type Node } from '../node.js';
+import { toNumbers } from '../tensor.js';
 import { dtypeFromCode, staticSize, type Dim } from '../types.js';
+import type { Value } from '../value.js';
 import {
   concreteInts, inType, knownInts, normAxis, same, shapeOf, TypeInferenceError, type InferRule,
 } from './context.js';
@@ -189,11 +191,27 @@ const constantOfShape: InferRule = (node) => {
   return [same(dtype, knownInts(node.inputs[0]))];
 };
 
+/**
+ * Range's count from its scalars: integer constants and shape values, float constants, and floats
+ * cast from either (a float Range over a length, Builder.positions). From 0 by 1 to a symbolic
+ * length the count is that symbol.
+ */
 const range: InferRule = (node) => {
-  const [s, l, d] = [0, 1, 2].map((i) => concreteInts(node.inputs[i]));
-  const n = s && l && d ? Math.max(0, Math.ceil((l[0]! - s[0]!) / d[0]!)) : null;
+  const [s, l, d] = [0, 1, 2].map((i) => rangeScalar(node.inputs[i]));
+  let n: Dim = null;
+  if (typeof s === 'number' && typeof l === 'number' && typeof d === 'number') n = Math.max(0, Math.ceil((l - s) / d));
+  else if (s === 0 && d === 1 && typeof l === 'string') n = l;
   return [same(inType(node, 0).dtype, [n])];
 };
+
+function rangeScalar(v: Value | null | undefined): Dim {
+  if (!v) return null;
+  if (v.constant && v.constant.data !== null && !Array.isArray(v.constant.data) && v.constant.dims.length === 0) return Number(toNumbers(v.constant)[0]);
+  const p = v.producer;
+  if (p && p.domain === ONNX_DOMAIN && p.op === 'Cast' && p.inputs[0]) return rangeScalar(p.inputs[0]);
+  const k = knownInts(v);
+  return k && k.length === 1 ? k[0]! : null;
+}
 
 const cast: InferRule = (node) => {
   const to = dtypeFromCode(node.attrInt('to'));

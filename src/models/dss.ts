@@ -148,11 +148,13 @@ function softmaxKernel(b: Builder, sys: DssSystem, args: DssArgs, Lk: Value): Va
   const float = onnxCode('float32');
   const g = b.cast(b.op('Greater', [b.ssm('Real', [lambda]), b.f32(0)]), float); // [N]
   const dNeg = b.mul(dLambda, b.sub(b.f32(1), b.mul(g, b.f32(2)))); // ΔΛ·(1 − 2g)
-  const Lf = b.cast(Lk, float);
+  const l = b.positions(Lk); // [Lk]
+  // L as a float [1] taken from the positions themselves, so it lives where they do (a float cast
+  // from the host-side length would be copied to a GPU on every run).
+  const Lf = b.add(b.slice(l, [-1], [Number.MAX_SAFE_INTEGER], [0]), b.f32(1, [], 'one'));
   const num_ = b.sub(b.exp(dNeg), one);
   const den = b.sub(b.exp(b.mul(dNeg, Lf)), one);
   const coef = b.mul(W, b.mul(num_, reciprocal(b, b.mul(den, lambda), eps))); // [Ck,H,N]
-  const l = b.cast(b.op('Range', [b.i64(0, [], 'zero'), Lk, b.i64(1, [], 'one')]), float); // [Lk]
   const shift = b.mul(b.mul(dLambda, g), b.sub(Lf, b.f32(1))); // [H,N]
   const P = b.sub(b.mul(b.unsqueeze(dLambda, [2]), l), b.unsqueeze(shift, [2])); // [H,N,Lk]
   const K = b.ssm('Real', [b.matmul(b.transpose(coef, [1, 0, 2]), b.exp(P))]); // [H,Ck,Lk]

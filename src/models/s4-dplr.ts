@@ -236,18 +236,25 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   const table = ctildeTable(sys, doublings);
   const float = onnxCode('float32');
 
-  // m = number of doublings for this L: Σ_j [L > l_kernel·2^j]; L_int = l_kernel·2^m.
+  // m = number of doublings for this L: Σ_j [L > l_kernel·2^j] = Σ_j min(max(L − l_kernel·2^j, 0), 1)
+  // (integer arithmetic on the host); L_int = l_kernel·2^m. The tables are indexed by Slice, whose
+  // bounds a GPU reads from the host, and L_int is also taken as a float from a float table, so a
+  // device provider computes the kernel without copying a value across (Gather indices and floats
+  // cast from host integers would be copied to the device on every run).
   const thresholds = Array.from({ length: doublings }, (_, j) => lKernel * 2 ** j);
   const m = doublings === 0
-    ? b.i64(0, [], 'doublings')
-    : b.op('ReduceSum', [b.cast(b.op('Greater', [b.unsqueeze(L, [0]), b.i64(thresholds, undefined, 'thresholds')]), onnxCode('int64')), b.i64([0], undefined, 'axes')], { keepdims: 0 });
-  const Lint = b.op('Gather', [b.i64(Array.from({ length: doublings + 1 }, (_, j) => lKernel * 2 ** j), undefined, 'l_int'), m], { axis: 0 });
-  const Ct = b.op('Gather', [b.initializer(b.graph.freshName(`${prefix}C_tilde_table`), complexTensor(table, [doublings + 1, C, H, N])), m], { axis: 0 }); // [C,H,N]
+    ? b.i64([0], [1], 'doublings')
+    : b.op('ReduceSum', [b.op('Min', [b.op('Max', [b.sub(b.unsqueeze(L, [0]), b.i64(thresholds, undefined, 'thresholds')), b.i64(0, [], 'zero')]), b.i64(1, [], 'one')]), b.i64([0], undefined, 'axes')], { keepdims: 1 }); // [1]
+  const pick = (table: Value) => b.squeeze(b.slice(table, m, b.add(m, b.i64([1], [1], 'one')), [0]), [0]);
+  const lengths = Array.from({ length: doublings + 1 }, (_, j) => lKernel * 2 ** j);
+  const Lint = pick(b.i64(lengths, undefined, 'l_int'));
+  const LintF = pick(b.f32(lengths, undefined, 'l_int_float'));
+  const Ct = pick(b.initializer(b.graph.freshName(`${prefix}C_tilde_table`), complexTensor(table, [doublings + 1, C, H, N]))); // [C,H,N]
 
   // Frequencies ω_k = exp(−2πik/L_int), k = 0..⌊L_int/2⌋, and z_k = 2(1−ω)/(1+ω).
   const bins = b.add(b.div(Lint, b.i64(2, [], 'two')), b.i64(1, [], 'one'));
-  const k = b.op('Range', [b.i64(0, [], 'zero'), bins, b.i64(1, [], 'one')]);
-  const theta = b.div(b.mul(b.cast(k, float), b.f32(2 * Math.PI)), b.cast(Lint, float));
+  const k = b.positions(bins); // [F], float
+  const theta = b.div(b.mul(k, b.f32(2 * Math.PI)), LintF);
   const omega = b.ssm('Complex', [b.op('Cos', [theta]), b.neg(b.op('Sin', [theta]))]); // [F]
   const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
   const z = b.div(b.mul(b.sub(one, omega), b.f32(2)), b.add(one, omega));
@@ -286,7 +293,7 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   // Nyquist bin of an even L_int: ω = −1 makes z infinite; its exact limit is Re Σ_n v[B, C~].
   const nyquist = b.unsqueeze(b.ssm('Real', [b.op('ReduceSum', [b.slice(v, [0, 0], [1, C], [0, 1]), b.i64([3], undefined, 'axes')], { keepdims: 0 })]), [3]); // [1,C,H,1]
   const nyqHC = b.transpose(b.squeeze(nyquist, [0]), [1, 0, 2]); // [H,C,1]
-  const isNyq = b.op('Equal', [b.mul(k, b.i64(2, [], 'two')), Lint]); // [F]
+  const isNyq = b.op('Equal', [b.mul(k, b.f32(2)), LintF]); // [F], exact: integers below 2^24
   const re = b.op('Where', [isNyq, nyqHC, b.ssm('Real', [Khat])]);
   const im = b.op('Where', [isNyq, b.f32(0), b.ssm('Imag', [Khat])]);
   const spectrum = b.concat([b.unsqueeze(re, [3]), b.unsqueeze(im, [3])], 3); // [H,C,F,2]
@@ -294,7 +301,7 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   // Inverse real FFT of length L_int, then the first L taps. ONNX's DFT (17 and 20) defines no
   // one-sided inverse (its shape inference rejects onesided with inverse), so the real part of a
   // full inverse of the weighted, zero-padded one-sided spectrum stands in at every opset.
-  const w = b.sub(b.sub(b.f32(2), b.cast(b.op('Equal', [k, b.i64(0, [], 'zero')]), float)), b.cast(isNyq, float));
+  const w = b.sub(b.sub(b.f32(2), b.cast(b.op('Equal', [k, b.f32(0)]), float)), b.cast(isNyq, float));
   const kernel = b.op('Gather', [dftNode(b, b.mul(spectrum, b.unsqueeze(w, [1])), Lint, 2, true, false), b.i64(0, [], 'part')], { axis: -1 });
   return b.transpose(b.slice(kernel, b.i64([0], undefined, 'start'), b.unsqueeze(L, [0]), [2]), [1, 0, 2]); // [C,H,L]
 }

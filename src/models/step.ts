@@ -19,9 +19,10 @@ export function vandermondeStep(b: Builder, lambda: Value, coef: Value, scale: n
  * λ [H,N] or [N], u [B,H,L] real → complex [B,H,N].
  */
 export function finalState(b: Builder, lambda: Value, u: Value): Value {
-  const L = b.dim(u, 2);
-  const positions = b.cast(b.op('Range', [b.i64(0, [], 'zero'), L, b.i64(1, [], 'one')]), 1);
-  const remaining = b.sub(b.sub(b.cast(L, 1), b.f32(1)), positions); // L−1−j
+  // L−1−j for j = 0..L−1, as a float Range counting down (generated where the graph runs: the
+  // length is host-side shape arithmetic, the sequence device-side).
+  const last = b.cast(b.sub(b.dim(u, 2), b.i64(1, [], 'one')), 1);
+  const remaining = b.op('Range', [last, b.f32(-1, [], 'minus_one'), b.f32(-1, [], 'minus_one')]);
   const lam = lambda.type.shape?.length === 1 ? b.unsqueeze(lambda, [0]) : lambda; // [H|1,N]
   const E = b.exp(b.mul(b.unsqueeze(lam, [2]), remaining)); // [H|1,N,L]
   const x = b.matmul(b.unsqueeze(u, [2]), b.transpose(E, [0, 2, 1])); // [B,H,1,L]·[H|1,L,N] → [B,H,1,N]
