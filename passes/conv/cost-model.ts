@@ -30,7 +30,7 @@ export function unavailable(lowering: ConvLowering, f: ConvFacts, p: Planning): 
   if (lacking) return `${p.target.id} cannot run ${lacking}, which the ${lowering.name} form needs`;
   const tooNew = lowering.needs.map((op) => opsetViolation(op, p.opset)).find((v) => v !== null);
   if (tooNew) return tooNew;
-  return lowering.whyNot(f, p.target);
+  return lowering.whyNot(f, p.target) ?? p.target.refuses?.(lowering, f) ?? null;
 }
 
 /** Every lowering's predicted time for one convolution, in registry order. */

@@ -1,4 +1,5 @@
-import type { ConvFacts, LoweringEstimate } from './lowering.js';
+import type { ConvFacts, ConvLowering, LoweringEstimate } from './lowering.js';
+import { ALU_GFLOPS, BANDWIDTH_GBPS, DISPATCH_MS, dftStructure, directStructure, doublingStructure, fourstepStructure, MATMUL_GFLOPS, webgpuRefuses } from './webgpu-plan.js';
 
 /**
  * The runtimes the cost model plans for (`--target`), each with the throughputs it was measured
@@ -10,7 +11,9 @@ import type { ConvFacts, LoweringEstimate } from './lowering.js';
  *    `needs` include Scan is then refused for it, with that reason);
  *  - `prices` replaces a lowering's estimate on this runtime where the throughput model does not
  *    describe it (a GPU whose cost is kernel launches, not flops), and prices lowerings written for
- *    this runtime alone; a lowering may also refuse a runtime in its own whyNot.
+ *    this runtime alone; a lowering may also refuse a runtime in its own whyNot;
+ *  - `refuses` rules out a lowering for a convolution on this runtime for a reason of its own (a
+ *    GPU whose sin/cos are approximations cannot form a kernel's taps at run time accurately).
  */
 export interface RuntimeTarget {
   /** The --target name. */
@@ -32,6 +35,8 @@ export interface RuntimeTarget {
   readonly lacks: readonly string[];
   /** Estimates of its own, by lowering name, that replace the lowering's throughput-based one. */
   readonly prices?: Readonly<Record<string, (facts: ConvFacts, threads: number) => LoweringEstimate>>;
+  /** Why this runtime cannot run `lowering` well for this convolution, or null. */
+  readonly refuses?: (lowering: ConvLowering, facts: ConvFacts) => string | null;
 }
 
 /** onnxruntime-node CPU: MatMul 55-60 GFLOP/s a thread, DFT 0.9-1.5 (1-2.5 % of MatMul), grouped Conv 3.7. */
@@ -74,7 +79,32 @@ export const ORT_WASM: RuntimeTarget = {
   lacks: [],
 };
 
-export const TARGETS: readonly RuntimeTarget[] = [ORT_CPU, ORT_WASM];
+/**
+ * onnxruntime's WebGPU execution provider (onnxruntime-node's, and onnxruntime-web's in a browser),
+ * planned by structure: see webgpu-plan.ts. It lacks control flow (Scan, Loop and If run on the
+ * CPU with copies every iteration), and it prices every lowering by its kernels, MatMul flops and
+ * bytes at nominal GPU unit costs; the throughputs below only serve a lowering it does not price.
+ */
+export const ORT_WEBGPU: RuntimeTarget = {
+  id: 'ort-webgpu',
+  description: "onnxruntime's WebGPU execution provider (Node or browser), planned by structure",
+  matmulGflops: MATMUL_GFLOPS,
+  dftGflops: ALU_GFLOPS,
+  convGflops: ALU_GFLOPS,
+  elementwiseGops: BANDWIDTH_GBPS / 8,
+  scanStepMs: 10 * DISPATCH_MS,
+  maxThreads: 1,
+  lacks: ['Scan', 'Loop', 'If'],
+  prices: {
+    dft: (f) => dftStructure(f),
+    fourstep: (f) => fourstepStructure(f),
+    doubling: (f) => doublingStructure(f),
+    direct: (f) => directStructure(f),
+  },
+  refuses: webgpuRefuses,
+};
+
+export const TARGETS: readonly RuntimeTarget[] = [ORT_CPU, ORT_WASM, ORT_WEBGPU];
 
 export const DEFAULT_TARGET = ORT_CPU;
 
