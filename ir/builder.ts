@@ -26,7 +26,8 @@ export function toAttr(v: AttrInput): Attr {
 
 /**
  * Builds nodes into a graph, in order, at an insertion point (append, or before a given node), and
- * infers each new node's output types at once so every value always has a type.
+ * infers each new node's output types at once so every value always has a type. Nodes are made
+ * in the builder's current scope (`within`), the module path of the model they belong to.
  */
 export class Builder {
   constructor(
@@ -34,7 +35,29 @@ export class Builder {
     readonly opset: number,
     /** Insert new nodes before this node; null appends. */
     public before: Node | null = null,
+    /**
+     * The scope new nodes get. By default that of the node they are inserted before: a lowering
+     * builds its replacement in the scope of the node it replaces.
+     */
+    private current: string = before?.scope ?? '',
   ) {}
+
+  /** The scope new nodes get: '/'-separated segments, '' at the top. */
+  get scope(): string {
+    return this.current;
+  }
+
+  /** Build with `segment` appended to the scope ('layers.3' then 'dss' → 'layers.3/dss'); restored afterwards. */
+  within<T>(segment: string, build: () => T): T {
+    if (segment === '' || segment.includes('/')) throw new Error(`internal: scope segment '${segment}' must be non-empty and without '/'`);
+    const outer = this.current;
+    this.current = outer ? `${outer}/${segment}` : segment;
+    try {
+      return build();
+    } finally {
+      this.current = outer;
+    }
+  }
 
   /** Create a node with `numOutputs` outputs and return them. */
   node(op: string, inputs: readonly (Value | null)[], attrs: Record<string, AttrInput> = {}, numOutputs = 1, opts: OpOptions = {}): Value[] {
@@ -42,6 +65,7 @@ export class Builder {
     for (const [k, v] of Object.entries(attrs)) typed[k] = toAttr(v);
     const node = this.graph.createNode(opts.domain ?? ONNX_DOMAIN, op, inputs, typed, numOutputs, {
       name: opts.name,
+      scope: this.current,
       before: this.before,
       outputNames: opts.outputNames,
     });

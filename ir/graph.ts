@@ -37,6 +37,8 @@ class NameScope {
 
 export interface CreateNodeOptions {
   name?: string;
+  /** The node's module scope: its name becomes '<scope>/<name>' (see Node.scope). */
+  scope?: string;
   /** Insert before this node instead of appending. */
   before?: Node | null;
   outputNames?: string[];
@@ -103,7 +105,10 @@ export class Graph {
     numOutputs: number,
     opts: CreateNodeOptions = {},
   ): Node {
-    const node = new Node(this, this.nodeScope.claim(opts.name ?? op.toLowerCase()), domain, op);
+    const scope = opts.scope ?? '';
+    const base = opts.name ?? op.toLowerCase();
+    const node = new Node(this, this.nodeScope.claim(scope ? `${scope}/${base}` : base), domain, op);
+    node.scope = scope;
     inputs.forEach((v, i) => node.setInput(i, v));
     const entries = attrs instanceof Map ? [...attrs.entries()] : Object.entries(attrs);
     for (const [k, a] of entries) node.attrs.set(k, a);

@@ -1,6 +1,7 @@
 /**
  * `ssmc/ir`: the IR (models, graphs, nodes, values, tensors, types), its builder, printer,
- * verifier and shape inference, the high-level SSM ops, and the float64 reference interpreter.
+ * verifier and shape inference, the high-level SSM ops, the float64 reference interpreter, and the
+ * progress reports of long work.
  */
 export * from './attr.js';
 export * from './builder.js';
@@ -8,6 +9,7 @@ export * from './graph.js';
 export * from './model.js';
 export * from './node.js';
 export * from './printer.js';
+export * from './progress.js';
 export * from './ssm-ops.js';
 export * from './tensor.js';
 export * from './types.js';

@@ -18,6 +18,12 @@ export class Node {
   readonly attrs = new Map<string, Attr>();
   graph: Graph;
   docString = '';
+  /**
+   * The module path of the model that built the node ('layers.3/dss/conv'; '' outside any):
+   * the builder's scope when it was made, also the prefix of its name. Lowerings inherit it
+   * from the node they replace, so a graph stays grouped by layer through the pipeline.
+   */
+  scope = '';
 
   constructor(graph: Graph, name: string, domain: string, op: string) {
     this.graph = graph;

@@ -267,6 +267,7 @@ class Outliner {
     const operands = site.operands.map((v) => pack(b, v));
     const call = graph.createNode(STAGED_DOMAIN, name, operands, site.attrs, site.results.length, {
       before: site.node,
+      scope: site.node.scope,
       name: name.toLowerCase(),
       outputTypes: site.node.outputs.map((v) => interfaceType(v.type)),
     });

@@ -1,4 +1,5 @@
 import type { Model } from '../ir/model.js';
+import { Progress } from '../ir/progress.js';
 import { printModel } from '../ir/printer.js';
 import { verifyModel, type VerifyOptions } from '../ir/verifier.js';
 import { PassError, type CompileTarget, type Pass } from './pass.js';
@@ -10,6 +11,8 @@ export interface RunOptions {
   print?: (text: string) => void;
   /** Run the verifier after every pass that changed the model (default true). */
   verify?: boolean;
+  /** Each pass is a task of this progress, named by the pass (default: reported nowhere). */
+  progress?: Progress;
 }
 
 /** What a pipeline run did: the passes that changed the model, and each pass's report, by pass. */
@@ -39,7 +42,8 @@ export function runPipeline(model: Model, target: CompileTarget, passes: readonl
   const done: string[] = [];
   const printAfter = new Set((opts.printAfter ?? []).map((name) => findPass(passes, name)));
   const established: VerifyOptions = { checkOpsets: true };
-  for (const pass of passes) {
+  const progress = opts.progress ?? Progress.none;
+  for (const pass of passes) progress.run(pass.name, (task) => {
     const why = pass.requires?.(model, target) ?? null;
     if (why) throw new PassError(pass, done, `precondition failed: ${why}`);
     let outcome;
@@ -61,7 +65,8 @@ export function runPipeline(model: Model, target: CompileTarget, passes: readonl
       }
     }
     done.push(pass.name);
+    if (!outcome.changed) task.detail('unchanged');
     if (printAfter.has(pass)) (opts.print ?? console.log)(`// IR after ${pass.name}${outcome.changed ? '' : ' (unchanged)'}\n${printModel(model)}`);
-  }
+  });
   return result;
 }

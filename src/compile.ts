@@ -1,6 +1,7 @@
 import { Builder } from '../ir/builder.js';
 import { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { Progress } from '../ir/progress.js';
 import type { Tensor } from '../ir/tensor.js';
 import { tensorType, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
@@ -17,7 +18,7 @@ import { UserError } from './errors.js';
 import { writeMetadata, type CompileMode, type LayerInfo, type SsmcMetadata } from './metadata.js';
 import type { Arch, ModelIo } from './models/arch.js';
 import type { ArgValues } from './models/args.js';
-import { hasRecurrence, type DplrStepChoice, type LayerContext, type SsmLayerInfo } from './models/layer.js';
+import { hasRecurrence, inModule, type DplrStepChoice, type LayerContext, type SsmLayerInfo } from './models/layer.js';
 import { ParamStore } from './models/params.js';
 import { findArch } from './models/registry.js';
 import { Rng } from './models/rng.js';
@@ -63,6 +64,8 @@ export interface CompileOptions {
   dplrStep?: DplrStepChoice;
   /** The estimated memory and time a compile may need (default DEFAULT_BUDGET); null: no limit (--allow-large). */
   budget?: Budget | null;
+  /** Where the compile reports its stages: building (per layer), each pass (default: nowhere). */
+  progress?: Progress;
 }
 
 /**
@@ -139,8 +142,16 @@ export function compileModel(file: ModelFile, weights: Weights | null, opts: Com
   });
   built.layers = built.convolutions.map((c) => c.layer);
   built.meta.layers = built.layers;
+  built.meta.scopes = topScopes(built.model);
   writeMetadata(built.model, built.meta);
   return built;
+}
+
+/** The first segment of every main-graph node's scope, in graph order, each once. */
+function topScopes(model: Model): string[] {
+  const seen = new Set<string>();
+  for (const n of model.graph.nodes) if (n.scope) seen.add(n.scope.split('/')[0]!);
+  return [...seen];
 }
 
 /** A fresh model's parameters, like the official initialisation (seeded by the file's `seed`, default 0). */
@@ -166,8 +177,9 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   // Before anything is allocated from the arguments: parameters, graph, and the arch's own work.
   const costs = [...estimateFromParams(layer.params()), ...configured.compileCost({ seqLen: mode0 === 'step' ? null : opts.seqLen, mode: mode0 })];
   checkBudget(costs, budgetOf(opts));
-  const checkpoint = weights ? matchCheckpoint(configured, weights) : null;
-  const tensors = checkpoint ? checkpoint.tensors : new Map(layer.init(new Rng(file.seed ?? 0)));
+  const progress = opts.progress ?? Progress.none;
+  const checkpoint = weights ? progress.run('match checkpoint', () => matchCheckpoint(configured, weights)) : null;
+  const tensors = checkpoint ? checkpoint.tensors : progress.run('initialise', () => new Map(layer.init(new Rng(file.seed ?? 0))));
   const warnings = weights ? nonFiniteWarnings(tensors, weights.source) : [];
 
   const model = new Model(opts.opset);
@@ -185,12 +197,17 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const shapes = mode === 'step' ? io.step : { input: io.inputShape(len), output: io.outputShape(len) };
   const input = model.graph.addInput('input', tensorType(io.inputDtype, shapes.input));
   const ssmLayers: Compiled['ssmLayers'] = [];
-  const ctx: LayerContext = {
-    b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto' },
-    ssmLayer: (y, info) => ssmLayers.push({ info, node: y.producer! }),
-  };
   const states = new StateIo(b);
-  const out = form(ctx, input, states);
+  const out = progress.run('build', (task) => {
+    const ctx: LayerContext = {
+      b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto' },
+      ssmLayer: (y, info) => ssmLayers.push({ info, node: y.producer! }),
+      module: '', progress: task.progress,
+    };
+    const y = inModule(ctx, layer, (c) => form(c, input, states));
+    task.detail(`${model.graph.nodes.length} nodes`);
+    return y;
+  });
   model.graph.renameValue(out, 'output');
   model.graph.outputs.push(out);
   out.type = tensorType(out.type.dtype, shapes.output);
@@ -235,7 +252,11 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
   };
   try {
     const pipeline = buildPipeline({ lowerings: opts.lowerings, targets: opts.targets });
-    const result = runPipeline(model, target, pipeline.passes, { printAfter: opts.printAfter, print: opts.print });
+    const result = (opts.progress ?? Progress.none).run('lower', (task) => {
+      const r = runPipeline(model, target, pipeline.passes, { printAfter: opts.printAfter, print: opts.print, progress: task.progress });
+      task.detail(`${model.graph.nodes.length} nodes`);
+      return r;
+    });
     c.decisions = result.reportOf(pipeline.select) ?? [];
   } catch (e) {
     // A forced lowering that a layer cannot take is the user's choice to fix, not a compiler bug.

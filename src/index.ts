@@ -19,6 +19,7 @@ export { resolveArgs, trainingOnly, type ArgSchema, type ArgSpec, type Args, typ
 export * from './models/layer.js';
 export { ARCHS, archIds, findArch } from './models/registry.js';
 export { Rng } from './models/rng.js';
+export { Progress, type ProgressEvent, type ProgressSink, type TaskHandle } from '../ir/progress.js';
 export { modelFromBytes, OnnxFormatError } from '../export/onnx-read.js';
 export { modelToBytes, ExportError } from '../export/onnx-write.js';
 export { readSafetensors, writeSafetensors } from '../export/safetensors.js';

@@ -18,6 +18,7 @@ export const METADATA_KEYS = {
   layers: 'ssmc.layers',
   states: 'ssmc.states',
   parameters: 'ssmc.parameters',
+  scopes: 'ssmc.scopes',
 } as const;
 
 /** One SSM layer (`ssmc.layers`, a JSON array): what its long convolution is and how it was lowered. */
@@ -73,6 +74,12 @@ export interface SsmcMetadata {
    * checkpoint's or a fresh init's), a tensor tied to another counted once, and how many tensors.
    */
   parameters: { count: number; tensors: number } | null;
+  /**
+   * The top-level module scopes of the graph's nodes in graph order ('token_emb', 'layers.0', …,
+   * 'to_logits'): a node's name is '<its scope>/<op>' ('layers.3/dss/conv/matmul'), so tools can
+   * group the graph by the model's layers. Absent in files made before scopes existed.
+   */
+  scopes?: string[];
 }
 
 /** Write `meta` into the model's metadata (empty lists and a null length are left out). */
@@ -88,6 +95,7 @@ export function writeMetadata(model: Model, meta: SsmcMetadata): void {
   if (meta.layers.length > 0) m.set(K.layers, JSON.stringify(meta.layers));
   if (meta.states.length > 0) m.set(K.states, JSON.stringify(meta.states));
   if (meta.parameters) m.set(K.parameters, JSON.stringify(meta.parameters));
+  if (meta.scopes && meta.scopes.length > 0) m.set(K.scopes, JSON.stringify(meta.scopes));
 }
 
 /** The state entry of a layer's state `name` with dims [H, N] (complex, stored as (re, im) pairs). */
@@ -185,6 +193,11 @@ export function readMetadata(model: Model): MetadataReading {
   if (states) meta.states = states;
   const parameters = readParameters(model, problems);
   if (parameters) meta.parameters = parameters;
+  const scopes = parseList(get(K.scopes), K.scopes, problems);
+  if (scopes) {
+    if (scopes.every(isStr)) meta.scopes = scopes;
+    else problems.push(`metadata '${K.scopes}' is not a list of strings; ignored`);
+  }
   return { meta, problems };
 }
 

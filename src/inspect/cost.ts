@@ -5,7 +5,7 @@ import type { Node } from '../../ir/node.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { typeToString, type DType, type TensorType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { assignLayers, layerOfInitializer } from './layers.js';
+import { layerOfInitializer, layersOf, subgraphOwners } from './layers.js';
 import { onnxOpFlops, shapeOf, ssmcOpFlops } from './op-flops.js';
 import { elementCount, MAX_CALL_DEPTH, withCallTypes, withDims, type DimValues, type FunctionTypes } from './shapes.js';
 import { qualifiedName, subgraphsOf } from './walk.js';
@@ -280,7 +280,7 @@ function layerCosts(model: Model, perNode: Map<Node, { flops: number; unknown: n
     if (!e) layers.set(layer, (e = { layer, nodes: 0, flops: 0, unknownNodes: 0, parameters: 0, parameterBytes: 0 }));
     return e;
   };
-  const byNode = assignLayers(model.graph);
+  const byNode = layersOf(model);
   for (const [node, layer] of byNode) {
     const e = entry(layer);
     const c = perNode.get(node)!;
@@ -288,12 +288,25 @@ function layerCosts(model: Model, perNode: Map<Node, { flops: number; unknown: n
     e.flops += c.flops;
     e.unknownNodes += c.unknown > 0 ? 1 : 0;
   }
+  const owners = subgraphOwners(model.graph);
   for (const v of model.graph.initializers) {
-    const e = entry(layerOfInitializer(v, byNode));
+    const e = entry(layerOfInitializer(v, byNode, owners));
     if (isParameterDtype(v.constant!.dtype)) e.parameters += elementCount(v.constant!.dims) ?? 0;
     e.parameterBytes += tensorSize(v.constant!);
   }
   return [...layers.values()];
+}
+
+/**
+ * FLOPs of each main-graph node for one run with these dim values (a Loop's or Scan's body times its
+ * trips, a function call through its body); `unknown` counts the executions whose FLOPs could not
+ * be told.
+ */
+export function estimateNodeFlops(model: Model, dims: DimValues): Map<Node, { flops: number; unknown: number }> {
+  return withDims(model, dims, (functions) => {
+    const walker = new CostWalker(model, functions);
+    return new Map(model.graph.nodes.map((node) => [node, walker.node(node, 1, 0)]));
+  });
 }
 
 /** FLOPs and memory of one run of the model with these dim values (symbols without a value stay unknown). */

@@ -1,6 +1,8 @@
 import type { Graph } from '../../ir/graph.js';
+import type { Model } from '../../ir/model.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
+import { readMetadata } from '../metadata.js';
 
 /** Nodes no layer claims: those before the first parameter, reading only graph inputs and constants. */
 export const NO_LAYER = '(other)';
@@ -86,10 +88,73 @@ export function assignLayers(graph: Graph): Map<Node, string> {
  * The layer of an initializer: the layer of the first node reading it (so parameters and the nodes
  * using them share one key even when names and node paths are spelt differently), else its name's.
  */
-export function layerOfInitializer(v: Value, byNode: Map<Node, string>): string {
+export function layerOfInitializer(v: Value, byNode: Map<Node, string>, ownerOf: ReadonlyMap<Graph, Node> = new Map()): string {
   for (const u of v.uses) {
-    const l = byNode.get(u.node);
+    // A use inside a subgraph (a Scan body reading an outer constant) counts for the node owning it.
+    let node: Node | undefined = u.node;
+    while (node && !byNode.has(node)) node = ownerOf.get(node.graph);
+    const l = node ? byNode.get(node) : undefined;
     if (l !== undefined) return l;
   }
   return layerOfParameter(v.name) ?? NO_LAYER;
+}
+
+/** The node owning each subgraph of `graph`, at any depth. */
+export function subgraphOwners(graph: Graph, into = new Map<Graph, Node>()): Map<Graph, Node> {
+  for (const n of graph.nodes) {
+    for (const a of n.attrs.values()) {
+      const subs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : [];
+      for (const g of subs) {
+        into.set(g, n);
+        subgraphOwners(g, into);
+      }
+    }
+  }
+  return into;
+}
+
+/**
+ * Whether the model's node names carry module scopes ('layers.3/dss/conv/matmul'): ssmc writes
+ * them, and says so with the `ssmc.scopes` metadata; files of other tools (or older ssmc files)
+ * are grouped by the heuristic above.
+ */
+export function hasScopes(model: Model): boolean {
+  return (readMetadata(model).meta.scopes?.length ?? 0) > 0;
+}
+
+/** A scoped node's scope: its name up to the last '/' ('layers.3/dss/conv/matmul_2' → 'layers.3/dss/conv'; '' for 'add_4'). */
+export function scopeOfName(name: string): string {
+  const i = name.lastIndexOf('/');
+  return i > 0 ? name.slice(0, i) : '';
+}
+
+/**
+ * Every main-graph node's layer: in a scoped model the first segment of its scope (nodes outside
+ * every scope are NO_LAYER), else `assignLayers`' heuristic.
+ */
+export function layersOf(model: Model): Map<Node, string> {
+  if (!hasScopes(model)) return assignLayers(model.graph);
+  return new Map(model.graph.nodes.map((n) => [n, scopeOfName(n.name).split('/')[0] || NO_LAYER]));
+}
+
+/**
+ * The nested groups a drawing puts each node of `graph` in, outermost first: the scope's segments
+ * in a scoped model (['layers.3', 'dss', 'conv']); for other files the path of a path-like name
+ * ('/encoder/layer.0/attn/MatMul' → ['encoder', 'layer.0', 'attn']), else the heuristic layer of
+ * the main graph; nodes of subgraphs and function bodies are not grouped.
+ */
+export function groupPaths(model: Model, graph: Graph): Map<Node, string[]> {
+  const out = new Map<Node, string[]>();
+  if (graph !== model.graph) return out;
+  if (hasScopes(model)) {
+    for (const n of graph.nodes) out.set(n, scopeOfName(n.name).split('/').filter(Boolean));
+    return out;
+  }
+  const layers = assignLayers(graph);
+  for (const n of graph.nodes) {
+    const segments = n.name.includes('/') ? n.name.split('/').slice(0, -1).filter(Boolean) : [];
+    const layer = layers.get(n);
+    out.set(n, segments.length > 0 ? segments : layer && layer !== NO_LAYER ? [layer] : []);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { defineArch } from './arch.js';
 import { checkDtRange, DT_RANGE, trainingOnly, type Args, type ArgSchema } from './args.js';
 import { symmetricEigenvalues } from './eig.js';
 import { fill, logDt, randn, uniformFanIn } from './init.js';
-import { prefixed, type FinalStates, type Layer, type LayerContext, type ParamSpec, type Prefixed, type StepStates } from './layer.js';
+import { prefixed, submodule, type FinalStates, type Layer, type LayerContext, type ParamSpec, type Prefixed, type StepStates } from './layer.js';
 import { ACTIVATIONS, activation, glu, linear } from './layers.js';
 import { finalState, vandermondeStep } from './step.js';
 import type { ParamStore } from './params.js';
@@ -202,44 +202,49 @@ function init(args: DssArgs, p: Prefixed, rng: Rng): [string, Tensor][] {
 function step(ctx: LayerContext, args: DssArgs, p: Prefixed, u: Value, states: StepStates): Value {
   const { b, params } = ctx;
   const { H, N, C, dOut } = dims(args);
-  const { lambda, coef } = diagonalModes(b, dssSystem(b, params, args, p), args);
-  const { y, next } = vandermondeStep(b, lambda, coef, 1, u, states.state(p('kernel'), H, N)); // [B,C,H]
-  states.setOut(p('kernel'), next);
-  const flat = b.reshape(b.add(y, b.mul(b.unsqueeze(u, [1]), params.real(p('D')))), [0, C * H]);
+  const { lambda, coef } = submodule(ctx, 'kernel', () => diagonalModes(b, dssSystem(b, params, args, p), args));
+  const flat = submodule(ctx, 'step', () => {
+    const { y, next } = vandermondeStep(b, lambda, coef, 1, u, states.state(p('kernel'), H, N)); // [B,C,H]
+    states.setOut(p('kernel'), next);
+    return b.reshape(b.add(y, b.mul(b.unsqueeze(u, [1]), params.real(p('D')))), [0, C * H]);
+  });
   const act = activation(b, flat, args.activation);
-  const lin = linearPrefix(args, p);
-  const z = linear(b, act, params.real(`${lin}.weight`), b.reshape(params.real(`${lin}.bias`), [dOut]));
-  return args.postact === 'glu' ? glu(b, z, 1, dOut) : z;
+  return submodule(ctx, 'output_linear', () => {
+    const lin = linearPrefix(args, p);
+    const z = linear(b, act, params.real(`${lin}.weight`), b.reshape(params.real(`${lin}.bias`), [dOut]));
+    return args.postact === 'glu' ? glu(b, z, 1, dOut) : z;
+  });
 }
 
-/** The whole sequence; with `final`, also the state after it (prefill). */
+/** The whole sequence; with `final`, also the state after it (prefill). Scopes: kernel, state (prefill), conv, output_linear. */
 function sequence(ctx: LayerContext, args: DssArgs, p: Prefixed, input: Value, final: FinalStates | null): Value {
   const { b, params } = ctx;
   const { H, N, C, Ck, dOut } = dims(args);
   const u = toChannelsFirst(b, input, args.transposed);
-  if (final) final.set(p('kernel'), H, N, finalState(b, diagonalModes(b, dssSystem(b, params, args, p), args).lambda, u));
-  let Lk = b.dim(u, 2);
-  if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(args.max_kernel_length, [], 'max_kernel_length')]);
-  const sys = dssSystem(b, params, args, p);
-  const sides = (x: Value): [Value, Value | null] => (args.bidirectional ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
-  let conv: LongConv;
-  if (args.version === 'softmax') {
-    const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk));
-    conv = { kernel: 'taps', u, k, kRev };
-  } else {
+  if (final) submodule(ctx, 'state', () => final.set(p('kernel'), H, N, finalState(b, diagonalModes(b, dssSystem(b, params, args, p), args).lambda, u)));
+  const conv = submodule(ctx, 'kernel', (): LongConv => {
+    let Lk = b.dim(u, 2);
+    if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(args.max_kernel_length, [], 'max_kernel_length')]);
+    const sys = dssSystem(b, params, args, p);
+    const sides = (x: Value): [Value, Value | null] => (args.bidirectional ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
+    if (args.version === 'softmax') {
+      const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk));
+      return { kernel: 'taps', u, k, kRev };
+    }
     const { lambda, coef } = diagonalModes(b, sys, args);
     const [causal, reverse] = sides(coef);
-    conv = { kernel: 'diagonal', u, length: Lk, scale: 1, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
-  }
+    return { kernel: 'diagonal', u, length: Lk, scale: 1, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
+  });
   const info = { name: p('kernel'), kernel: args.version === 'softmax' ? 'dss-softmax' : 'vandermonde', H, N, channels: C, bidirectional: args.bidirectional };
-  let y = convWithSkip(ctx, conv, params.real(p('D')), H, C, info); // [B,C·H,L]
-  y = activation(b, y, args.activation);
-  const lin = linearPrefix(args, p);
-  const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);
-  const z = args.transposed
-    ? b.add(b.matmul(W, y), bias) // bias [dOut,1]
-    : b.add(b.matmul(b.transpose(y, [0, 2, 1]), b.transpose(W, [1, 0])), bias);
-  return args.postact === 'glu' ? glu(b, z, args.transposed ? 1 : 2, dOut) : z;
+  const y = activation(b, submodule(ctx, 'conv', (c) => convWithSkip(c, conv, params.real(p('D')), H, C, info)), args.activation); // [B,C·H,L]
+  return submodule(ctx, 'output_linear', () => {
+    const lin = linearPrefix(args, p);
+    const W = params.real(`${lin}.weight`), bias = params.real(`${lin}.bias`);
+    const z = args.transposed
+      ? b.add(b.matmul(W, y), bias) // bias [dOut,1]
+      : b.add(b.matmul(b.transpose(y, [0, 2, 1]), b.transpose(W, [1, 0])), bias);
+    return args.postact === 'glu' ? glu(b, z, args.transposed ? 1 : 2, dOut) : z;
+  });
 }
 
 /** Why this DSS has no recurrence, or null. */

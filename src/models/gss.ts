@@ -4,7 +4,7 @@ import type { Value } from '../../ir/value.js';
 import { defineArch } from './arch.js';
 import type { Args, ArgSchema } from './args.js';
 import { constant, randn, uniformFanIn } from './init.js';
-import type { FinalStates, Layer, LayerContext, ParamSpec, StepStates } from './layer.js';
+import { submodule, type FinalStates, type Layer, type LayerContext, type ParamSpec, type StepStates } from './layer.js';
 import { gelu, layerNorm, linear } from './layers.js';
 import type { Rng } from './rng.js';
 import { finalState, vandermondeStep } from './step.js';
@@ -56,36 +56,41 @@ export function gssLayerInit(prefix: string, d: GssDims, rng: Rng): [string, Ten
   ];
 }
 
-type DssBranch = (u: Value, lambda: Value, coef: Value) => Value;
+/** Applies K to ũ in the form being built (the convolution, or one step of the recurrence). */
+type DssBranch = (ctx: LayerContext, u: Value, lambda: Value, coef: Value) => Value;
 
 /**
  * GSS-lr's simplified DSS (§4.2) on s [B,L,H] (or [B,H] for one position): ũ = LN(s); K[h,l] =
  * Re Σ_n C'[h,n]·exp(Λ_n l) with C' = C·(e^Λ − 1)/Λ, Λ = −exp(Λ_re) + i·exp(Λ_im) shared by all H,
  * Δ = 1, no factor 2; y = K * ũ + D ⊙ ũ, with `run` applying K to ũ in the form being built.
  */
-function dssBranch(ctx: LayerContext, prefix: string, s: Value, imagExp: boolean, run: DssBranch): Value {
-  const { b, params } = ctx;
-  const u = layerNorm(b, s, params.real(`${prefix}dss.norm.weight`), params.real(`${prefix}dss.norm.bias`));
-  const lamRe = b.neg(b.exp(params.real(`${prefix}dss.Lambda_real`)));
-  const lamImRaw = params.real(`${prefix}dss.Lambda_imag`);
-  const lambda = b.ssm('Complex', [lamRe, imagExp ? b.exp(lamImRaw) : lamImRaw]); // [N]
-  const C = params.complexPair(`${prefix}dss.C_real`, `${prefix}dss.C_imag`, `${prefix}dss.C`); // [H,N]
-  const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
-  const coef = b.unsqueeze(b.mul(C, b.div(b.sub(b.exp(lambda), one), lambda)), [0]); // [1,H,N]
-  return b.add(run(u, lambda, coef), b.mul(u, params.real(`${prefix}dss.param_D`)));
+function dssBranch(outer: LayerContext, prefix: string, s: Value, imagExp: boolean, run: DssBranch): Value {
+  return submodule(outer, 'dss', (ctx) => {
+    const { b, params } = ctx;
+    const u = submodule(ctx, 'norm', () => layerNorm(b, s, params.real(`${prefix}dss.norm.weight`), params.real(`${prefix}dss.norm.bias`)));
+    const { lambda, coef } = submodule(ctx, 'kernel', () => {
+      const lamRe = b.neg(b.exp(params.real(`${prefix}dss.Lambda_real`)));
+      const lamImRaw = params.real(`${prefix}dss.Lambda_imag`);
+      const lambda = b.ssm('Complex', [lamRe, imagExp ? b.exp(lamImRaw) : lamImRaw]); // [N]
+      const C = params.complexPair(`${prefix}dss.C_real`, `${prefix}dss.C_imag`, `${prefix}dss.C`); // [H,N]
+      const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
+      return { lambda, coef: b.unsqueeze(b.mul(C, b.div(b.sub(b.exp(lambda), one), lambda)), [0]) }; // [1,H,N]
+    });
+    return b.add(run(ctx, u, lambda, coef), b.mul(u, params.real(`${prefix}dss.param_D`)));
+  });
 }
 
-/** One GSS layer (§4.3) on x [B,L,E] (or [B,E]), its DSS branch given by `run`. */
+/** One GSS layer (§4.3) on x [B,L,E] (or [B,E]), its DSS branch given by `run`; each part in its module's scope. */
 function gssBody(ctx: LayerContext, prefix: string, x: Value, imagExp: boolean, reverse: boolean, run: DssBranch): Value {
   const { b, params } = ctx;
   const flip = (v: Value) => b.slice(v, [-1], [Number.MIN_SAFE_INTEGER], [1], [-1]);
   const inp = reverse ? flip(x) : x;
-  const xn = layerNorm(b, inp, params.real(`${prefix}norm.weight`), params.real(`${prefix}norm.bias`));
-  const gate = gelu(b, linear(b, xn, params.real(`${prefix}to_u.0.weight`), null)); // [B,L,F]
-  const s = gelu(b, linear(b, xn, params.real(`${prefix}to_v.0.weight`), null)); // [B,L,H]
+  const xn = submodule(ctx, 'norm', () => layerNorm(b, inp, params.real(`${prefix}norm.weight`), params.real(`${prefix}norm.bias`)));
+  const gate = submodule(ctx, 'to_u', () => gelu(b, linear(b, xn, params.real(`${prefix}to_u.0.weight`), null))); // [B,L,F]
+  const s = submodule(ctx, 'to_v', () => gelu(b, linear(b, xn, params.real(`${prefix}to_v.0.weight`), null))); // [B,L,H]
   const y = dssBranch(ctx, prefix, s, imagExp, run);
-  const uc = linear(b, y, params.real(`${prefix}to_gate.weight`), null); // [B,L,F]
-  const out = b.add(linear(b, b.mul(uc, gate), params.real(`${prefix}to_out.weight`), params.real(`${prefix}to_out.bias`)), inp);
+  const uc = submodule(ctx, 'to_gate', () => linear(b, y, params.real(`${prefix}to_gate.weight`), null)); // [B,L,F]
+  const out = b.add(submodule(ctx, 'to_out', () => linear(b, b.mul(uc, gate), params.real(`${prefix}to_out.weight`), params.real(`${prefix}to_out.bias`))), inp);
   return reverse ? flip(out) : out;
 }
 
@@ -96,29 +101,29 @@ function gssBody(ctx: LayerContext, prefix: string, x: Value, imagExp: boolean, 
 export function gssLayer(prefix: string, d: GssDims, imagExp: boolean, reverse = false): Layer {
   const stateName = prefix ? prefix.slice(0, -1) : 'dss';
   const info = { name: `${prefix}dss`, kernel: 'vandermonde', H: d.H, N: d.N, channels: 1, bidirectional: false };
-  const sequence = (ctx: LayerContext, final: FinalStates | null): DssBranch => (u, lambda, coef) => {
+  const sequence = (final: FinalStates | null): DssBranch => (outer, u, lambda, coef) => submodule(outer, 'conv', (ctx) => {
     const { b } = ctx;
     const uT = b.transpose(u, [0, 2, 1]); // [B,H,L]
     if (final) final.set(stateName, d.H, d.N, finalState(b, lambda, uT));
     const conv = longConv(b, { kernel: 'diagonal', u: uT, length: b.dim(uT, 2), scale: 1, causal: { lambda, coef }, reverse: null });
     ctx.ssmLayer(conv, info);
     return b.transpose(b.squeeze(conv, [1]), [0, 2, 1]); // [B,L,H]
-  };
+  });
   // One position: x' = e^Λ ⊙ x + ũ, y = Re Σ C'·x' (ssm-math.md §5, GSS row).
-  const step = (ctx: LayerContext, states: StepStates): DssBranch => (u, lambda, coef) => {
-    const { y, next } = vandermondeStep(ctx.b, lambda, coef, 1, u, states.state(stateName, d.H, d.N)); // [B,1,H]
+  const step = (states: StepStates): DssBranch => (outer, u, lambda, coef) => submodule(outer, 'step', ({ b }) => {
+    const { y, next } = vandermondeStep(b, lambda, coef, 1, u, states.state(stateName, d.H, d.N)); // [B,1,H]
     states.setOut(stateName, next);
-    return ctx.b.squeeze(y, [1]);
-  };
+    return b.squeeze(y, [1]);
+  });
   return {
     params: () => gssLayerParams(prefix, d),
     init: (rng) => gssLayerInit(prefix, d, rng),
-    conv: (ctx, x) => gssBody(ctx, prefix, x, imagExp, reverse, sequence(ctx, null)),
+    conv: (ctx, x) => gssBody(ctx, prefix, x, imagExp, reverse, sequence(null)),
     recurrence: reverse
       ? { none: 'a reversed-sequence GSS layer needs the whole sequence (its recurrence runs backwards in time); use --mode conv' }
       : {
-        step: (ctx, x, states) => gssBody(ctx, prefix, x, imagExp, false, step(ctx, states)),
-        prefill: (ctx, x, states) => gssBody(ctx, prefix, x, imagExp, false, sequence(ctx, states)),
+        step: (ctx, x, states) => gssBody(ctx, prefix, x, imagExp, false, step(states)),
+        prefill: (ctx, x, states) => gssBody(ctx, prefix, x, imagExp, false, sequence(states)),
       },
   };
 }

@@ -1,4 +1,5 @@
 import type { Builder } from '../../ir/builder.js';
+import type { Progress } from '../../ir/progress.js';
 import type { Tensor } from '../../ir/tensor.js';
 import type { DType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
@@ -88,6 +89,50 @@ export interface LayerContext {
   readonly options: LayerOptions;
   /** Declare the long convolution `y` (a LongConv's output) as the SSM layer `info`. */
   ssmLayer(y: Value, info: SsmLayerInfo): void;
+  /**
+   * The state_dict prefix of the module being built ('layers.3.'; '' at the top): the combinators
+   * name a child layer's scope by its parameters' prefix relative to this one (see `inModule`).
+   */
+  readonly module: string;
+  /** Where long work reports itself (building a layer, precomputing a kernel). */
+  readonly progress: Progress;
+}
+
+/**
+ * The module path a layer's parameters share, as a state_dict prefix: 'layers.3.' for a GSS layer
+ * of the LM (every name starts 'layers.3.'), 'token_emb.' for its embedding, '' when they share
+ * none (or the layer has no parameters), and never a list without its index ('layers.').
+ */
+export function modulePrefix(params: readonly ParamSpec[]): string {
+  if (params.length === 0) return '';
+  let common = params[0]!.name;
+  for (const p of params) {
+    let i = 0;
+    while (i < common.length && i < p.name.length && common[i] === p.name[i]) i++;
+    common = common.slice(0, i);
+  }
+  // Cut at a module boundary: 'layers.1' and 'layers.10' share 'layers.1' but only the module 'layers.'.
+  common = common.slice(0, common.lastIndexOf('.') + 1);
+  // A list and its index name one module, as PyTorch's scopes do ('layers.0'): the parameters of
+  // 'layers.0' and 'layers.1' share no module of their own.
+  if (common && params.every((p) => /^\d+\./.test(p.name.slice(common.length)))) common = common.slice(0, common.lastIndexOf('.', common.length - 2) + 1);
+  return common;
+}
+
+/**
+ * Build one of `layer`'s forms inside its module: its nodes are named under a scope of their own
+ * (the builder's scope stack: 'layers.3', then 'layers.3/dss' inside it), its building is a
+ * progress task, and its own children are named relative to it. The scope is the layer's
+ * parameter prefix relative to the enclosing module, so every layer composed with `sequential` or
+ * `residual` is grouped without code of its own; a layer whose parameters share no prefix beyond
+ * the enclosing one's builds in the enclosing scope.
+ */
+export function inModule<T>(ctx: LayerContext, layer: Layer, build: (ctx: LayerContext) => T): T {
+  const prefix = modulePrefix(layer.params());
+  if (prefix.length <= ctx.module.length || !prefix.startsWith(ctx.module)) return build(ctx);
+  const segment = prefix.slice(ctx.module.length, -1);
+  if (segment.includes('/')) return build(ctx); // not a module path we can name a scope by
+  return ctx.progress.run(segment, (task) => ctx.b.within(segment, () => build({ ...ctx, module: prefix, progress: task.progress })));
 }
 
 /**
@@ -120,17 +165,17 @@ export interface FinalStates {
   setTensor(name: string, dims: readonly number[], state: Value, meaning: string): void;
 }
 
-/** Layers applied one after the other: parameters and states concatenated, each form chained. */
+/** Layers applied one after the other: parameters and states concatenated, each form chained, each layer in its module scope. */
 export function sequential(layers: readonly Layer[]): Layer {
-  const recurrences = layers.map((l) => l.recurrence).filter(hasRecurrence);
   const none = layers.map((l) => l.recurrence).find((r): r is NoRecurrence => !hasRecurrence(r));
+  const recurrent = layers.flatMap((l) => (hasRecurrence(l.recurrence) ? [{ layer: l, r: l.recurrence }] : []));
   return {
     params: () => layers.flatMap((l) => l.params()),
     init: (rng) => layers.flatMap((l) => l.init(rng)),
-    conv: (ctx, x) => layers.reduce((y, l) => l.conv(ctx, y), x),
+    conv: (ctx, x) => layers.reduce((y, l) => inModule(ctx, l, (c) => l.conv(c, y)), x),
     recurrence: none ?? {
-      step: (ctx, x, states) => recurrences.reduce((y, r) => r.step(ctx, y, states), x),
-      prefill: (ctx, x, states) => recurrences.reduce((y, r) => r.prefill(ctx, y, states), x),
+      step: (ctx, x, states) => recurrent.reduce((y, { layer, r }) => inModule(ctx, layer, (c) => r.step(c, y, states)), x),
+      prefill: (ctx, x, states) => recurrent.reduce((y, { layer, r }) => inModule(ctx, layer, (c) => r.prefill(c, y, states)), x),
     },
   };
 }
@@ -147,6 +192,14 @@ export function positionwise(def: { params(): ParamSpec[]; init(rng: Rng): [stri
     conv: def.apply,
     recurrence: { step: (ctx, x) => def.apply(ctx, x), prefill: (ctx, x) => def.apply(ctx, x) },
   };
+}
+
+/**
+ * Build part of a layer as its sub-module `name` ('kernel', 'conv', 'output_linear', as the
+ * official module names its parts): its nodes under that scope, its building a progress task.
+ */
+export function submodule<T>(ctx: LayerContext, name: string, build: (ctx: LayerContext) => T): T {
+  return ctx.progress.run(name, (task) => ctx.b.within(name, () => build({ ...ctx, progress: task.progress })));
 }
 
 /** A form of a layer with what it reads beside the input (nothing, the step states, the final states). */
@@ -175,15 +228,17 @@ export interface ResidualOptions {
 export function residual(inner: Layer, opts: ResidualOptions = {}): Layer {
   const { norm, placement = 'pre' } = opts;
   const parts = norm ? [norm, inner] : [inner];
-  const conv = around<null>((ctx, x) => inner.conv(ctx, x), norm ? (ctx, x) => norm.conv(ctx, x) : null, placement);
+  // Each part in its module scope ('layers.0/norm', 'layers.0/layer'); the sum in the block's.
+  const scoped = <S>(layer: Layer, form: Form<S>): Form<S> => (ctx, x, s) => inModule(ctx, layer, (c) => form(c, x, s));
+  const conv = around<null>(scoped(inner, (ctx, x) => inner.conv(ctx, x)), norm ? scoped(norm, (ctx, x) => norm.conv(ctx, x)) : null, placement);
   const r = inner.recurrence, n = norm ? norm.recurrence : null;
   let recurrence: Recurrence | NoRecurrence;
   if (!hasRecurrence(r)) recurrence = r;
   else if (n && !hasRecurrence(n)) recurrence = n;
   else {
     recurrence = {
-      step: around(r.step, n ? n.step : null, placement),
-      prefill: around(r.prefill, n ? n.prefill : null, placement),
+      step: around(scoped(inner, r.step), n && norm ? scoped(norm, n.step) : null, placement),
+      prefill: around(scoped(inner, r.prefill), n && norm ? scoped(norm, n.prefill) : null, placement),
     };
   }
   return {

@@ -10,7 +10,7 @@ import { dplrLinearPrefill, dplrStateSpace } from './dplr-chunked.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
 import { legsNplr } from './hippo.js';
 import { complexRandn, logDt, randn, uniformFanIn } from './init.js';
-import type { FinalStates, Layer, LayerContext, ParamSpec, StepStates } from './layer.js';
+import { submodule, type FinalStates, type Layer, type LayerContext, type ParamSpec, type StepStates } from './layer.js';
 import { ACTIVATIONS, activation, glu, GLU_ACTIVATIONS, gluGate, isGlu, linear } from './layers.js';
 import type { Rng } from './rng.js';
 import { complexTensor, DPLR_MAX_DYNAMIC_LENGTH, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
@@ -269,36 +269,45 @@ function system(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames) {
 /**
  * One position u [B,H]: x' = dA·x + dB·u, y = 2 Re(C·x') + D·u (ssm-math.md §2.3), then the head.
  * S4 DPLR uses the diagonalised stepper (Vandermonde form in dA's eigenbasis) or the official O(N)
- * linear stepper on the half state.
+ * linear stepper on the half state. Scopes as the official modules: layer/kernel (the discrete
+ * system), layer/step, output_linear.
  */
 function step(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, u: Value, states: StepStates): Value {
   const { b, params } = ctx;
   const { H, N2, C, Ck, dOut } = dims(args);
-  const { dt, A, BC } = system(ctx, args, n);
-  let y: Value, next: Value;
-  if (isDplr(args)) {
-    const plan = dplrPlan(ctx, args, n, Ck);
-    if (plan.kind === 'diagonal') {
-      const { K, lambda, coef } = plan.form;
-      const state = states.state(n.core, H, K, plan.meaning);
-      ({ y, next } = vandermondeStep(b, complexInit(b, n, 'step_lambda', lambda, [H, K]), complexInit(b, n, 'step_coef', coef, [Ck, H, K]), 2, u, state));
-    } else {
-      const state = states.state(n.core, H, N2, plan.meaning);
-      ({ y, next } = dplrLinearStep(b, plan.sys, u, state, plan.params));
-    }
-  } else {
-    const state = states.state(n.core, H, N2);
-    const diag = discretize(b, dt, A, BC, args.disc);
-    ({ y, next } = vandermondeStep(b, diag.lambda, diag.coef, 2, u, state)); // [B,C,H]
-  }
-  states.setOut(n.core, next);
-  const skip = b.mul(b.unsqueeze(u, [1]), params.real(n.D)); // [B,1,H]·[C,H]
-  let flat = b.reshape(b.add(y, skip), [0, C * H]);
-  if (args.swap_channels && C > 1) flat = b.reshape(b.transpose(b.reshape(flat, [0, C, H]), [0, 2, 1]), [0, C * H]);
-  const act = activation(b, activation(b, flat, args.activation), args.mult_act);
-  if (n.weight === null || n.bias === null) return act;
-  const z = linear(b, act, params.real(n.weight), params.real(n.bias));
-  return args.final_act !== null && isGlu(args.final_act) ? glu(b, z, 1, dOut, gluGate(args.final_act)) : activation(b, z, args.final_act);
+  const flat = submodule(ctx, 'layer', (layer) => {
+    type Stepper = (state: (K: number, meaning?: string) => Value) => { y: Value; next: Value };
+    const stepper = submodule(layer, 'kernel', (k): Stepper => {
+      const { dt, A, BC } = system(k, args, n);
+      if (!isDplr(args)) {
+        const diag = discretize(b, dt, A, BC, args.disc);
+        return (state) => vandermondeStep(b, diag.lambda, diag.coef, 2, u, state(N2)); // [B,C,H]
+      }
+      const plan = dplrPlan(k, args, n, Ck);
+      if (plan.kind === 'diagonal') {
+        const { K, lambda, coef } = plan.form;
+        const lam = complexInit(b, n, 'step_lambda', lambda, [H, K]), co = complexInit(b, n, 'step_coef', coef, [Ck, H, K]);
+        return (state) => vandermondeStep(b, lam, co, 2, u, state(K, plan.meaning));
+      }
+      return (state) => dplrLinearStep(b, plan.sys, u, state(N2, plan.meaning), plan.params);
+    });
+    return submodule(layer, 'step', () => {
+      const { y, next } = stepper((K, meaning) => states.state(n.core, H, K, meaning));
+      states.setOut(n.core, next);
+      const skip = b.mul(b.unsqueeze(u, [1]), params.real(n.D)); // [B,1,H]·[C,H]
+      let flat = b.reshape(b.add(y, skip), [0, C * H]);
+      if (args.swap_channels && C > 1) flat = b.reshape(b.transpose(b.reshape(flat, [0, C, H]), [0, 2, 1]), [0, C * H]);
+      return flat;
+    });
+  });
+  // The activation belongs to the official FFTConv ('layer'); mult_act to the block itself.
+  const act = activation(b, submodule(ctx, 'layer', () => activation(b, flat, args.activation)), args.mult_act);
+  const weight = n.weight, bias = n.bias;
+  if (weight === null || bias === null) return act;
+  return submodule(ctx, 'output_linear', () => {
+    const z = linear(b, act, params.real(weight), params.real(bias));
+    return args.final_act !== null && isGlu(args.final_act) ? glu(b, z, 1, dOut, gluGate(args.final_act)) : activation(b, z, args.final_act);
+  });
 }
 
 /** The state after the whole sequence u [B,H,L], in the basis the step form reads. */
@@ -320,46 +329,58 @@ function finalStateOf(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, u: 
   }
 }
 
-/** The whole sequence (the official FFTConv module, activation, output_linear); with `final`, also the state after it. */
+/**
+ * The whole sequence (the official FFTConv module, activation, output_linear); with `final`, also
+ * the state after it. Scopes as the official modules: layer/kernel (the SSM kernel, precomputed in
+ * float64 where the length is fixed), layer/state (prefill), layer/conv, output_linear.
+ */
 function sequence(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, input: Value, final: FinalStates | null): Value {
   const { b, params } = ctx;
-  const { H, N2, C, Ck, dOut } = dims(args);
+  const { H, C, Ck, dOut } = dims(args);
   const u = toChannelsFirst(b, input, args.transposed); // [B,H,L]
-  const sys = system(ctx, args, n);
-  if (final) finalStateOf(ctx, args, n, u, sys, final);
-  let L = b.dim(u, 2);
-  if (args.l_max !== null) L = b.op('Min', [L, b.i64(args.l_max, [], 'l_max')]);
-  const fixed = u.type.shape?.[2];
-  const bidir = args.bidirectional;
-  const sides = (x: Value): [Value, Value | null] => (bidir ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
-  let conv: LongConv;
-  if (isDplr(args)) {
-    const fixedLength = typeof fixed === 'number' ? fixed : null;
-    const [k, kRev] = sides(dplrKernel(b, params, args, n.kernel, Ck, L, fixedLength)); // [C,H,Lk]
-    const dense = bidir ? null : dplrDenseKernel(ctx, args, n, Ck, fixedLength);
-    conv = dense ? { kernel: 'dense', u, ...dense, taps: k } : { kernel: 'taps', u, k, kRev };
-  } else {
-    const { lambda, coef } = discretizeOp(b, sys.dt, sys.A, sys.BC, args.disc);
-    const [causal, reverse] = sides(coef);
-    conv = { kernel: 'diagonal', u, length: L, scale: 2, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
-  }
-  const info = { name: n.core, kernel: isDplr(args) ? 'dplr' : `diag-${args.disc}`, H, N: N2, channels: C, bidirectional: bidir };
-  let y = convWithSkip(ctx, conv, params.real(n.D), H, C, info); // [B,C·H,L]
-  if (args.swap_channels && C > 1) {
-    y = b.reshape(b.transpose(b.reshape(y, [0, C, H, -1]), [0, 2, 1, 3]), [0, C * H, -1]);
-  }
-  y = activation(b, activation(b, y, args.activation), args.mult_act);
-  if (n.weight === null || n.bias === null) return args.transposed ? y : b.transpose(y, [0, 2, 1]);
-  const W = params.real(n.weight), bias = params.real(n.bias);
-  let z: Value;
-  if (args.transposed) {
-    z = b.add(b.matmul(W, y), b.unsqueeze(bias, [1])); // [B,dOut,L]
-  } else {
-    z = linear(b, b.transpose(y, [0, 2, 1]), W, bias); // [B,L,dOut]
-  }
-  const axis = args.transposed ? 1 : 2;
-  if (args.final_act !== null && isGlu(args.final_act)) return glu(b, z, axis, dOut, gluGate(args.final_act));
-  return activation(b, z, args.final_act);
+  const y = submodule(ctx, 'layer', (layer) => {
+    const { sys, conv } = submodule(layer, 'kernel', (k) => {
+      const sys = system(k, args, n);
+      let L = b.dim(u, 2);
+      if (args.l_max !== null) L = b.op('Min', [L, b.i64(args.l_max, [], 'l_max')]);
+      const fixed = u.type.shape?.[2];
+      const bidir = args.bidirectional;
+      const sides = (x: Value): [Value, Value | null] => (bidir ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
+      let conv: LongConv;
+      if (isDplr(args)) {
+        const fixedLength = typeof fixed === 'number' ? fixed : null;
+        const [kf, kRev] = sides(dplrKernel(b, params, args, n.kernel, Ck, L, fixedLength)); // [C,H,Lk]
+        const dense = bidir ? null : dplrDenseKernel(k, args, n, Ck, fixedLength);
+        conv = dense ? { kernel: 'dense', u, ...dense, taps: kf } : { kernel: 'taps', u, k: kf, kRev };
+      } else {
+        const { lambda, coef } = discretizeOp(b, sys.dt, sys.A, sys.BC, args.disc);
+        const [causal, reverse] = sides(coef);
+        conv = { kernel: 'diagonal', u, length: L, scale: 2, causal: { lambda, coef: causal }, reverse: reverse ? { lambda, coef: reverse } : null };
+      }
+      return { sys, conv };
+    });
+    if (final) submodule(layer, 'state', (s) => finalStateOf(s, args, n, u, sys, final));
+    const info = { name: n.core, kernel: isDplr(args) ? 'dplr' : `diag-${args.disc}`, H, N: dims(args).N2, channels: C, bidirectional: args.bidirectional };
+    const y = submodule(layer, 'conv', (c) => {
+      let y = convWithSkip(c, conv, params.real(n.D), H, C, info); // [B,C·H,L]
+      if (args.swap_channels && C > 1) y = b.reshape(b.transpose(b.reshape(y, [0, C, H, -1]), [0, 2, 1, 3]), [0, C * H, -1]);
+      return y;
+    });
+    return activation(b, y, args.activation);
+  });
+  // The activation belongs to the official FFTConv ('layer'); mult_act to the block itself.
+  const act = activation(b, y, args.mult_act);
+  const weight = n.weight, bias = n.bias;
+  if (weight === null || bias === null) return args.transposed ? act : b.transpose(act, [0, 2, 1]);
+  return submodule(ctx, 'output_linear', () => {
+    const W = params.real(weight), B = params.real(bias);
+    const z = args.transposed
+      ? b.add(b.matmul(W, act), b.unsqueeze(B, [1])) // [B,dOut,L]
+      : linear(b, b.transpose(act, [0, 2, 1]), W, B); // [B,L,dOut]
+    const axis = args.transposed ? 1 : 2;
+    if (args.final_act !== null && isGlu(args.final_act)) return glu(b, z, axis, dOut, gluGate(args.final_act));
+    return activation(b, z, args.final_act);
+  });
 }
 
 /** An S4Block as a layer, its parameters under `prefix` (the block is `S4BlockArgs`: `s4BlockSchema`). */

@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { defineArch } from './arch.js';
 import { checkDtRange, DT_RANGE, trainingOnly, type Args, type ArgSchema } from './args.js';
 import { complexRandn, fill, logDt, randn, uniformFanIn } from './init.js';
-import { prefixed, type FinalStates, type Layer, type LayerContext, type Prefixed, type StepStates } from './layer.js';
+import { prefixed, submodule, type FinalStates, type Layer, type LayerContext, type Prefixed, type StepStates } from './layer.js';
 import { gelu, glu, linear } from './layers.js';
 import { convWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
@@ -30,27 +30,28 @@ function system(ctx: LayerContext, p: Prefixed) {
   return { dt, A, C };
 }
 
-/** D skip, GELU, Conv1d(H→2H, k=1) and GLU over channels on y [B,H,L]. */
+/** GELU, then Conv1d(H→2H, k=1) and GLU over channels (output_linear) on y [B,H,L]. */
 function head(ctx: LayerContext, p: Prefixed, y: Value, H: number): Value {
   const { b, params } = ctx;
   const act = gelu(b, y);
-  const w = b.reshape(params.real(p('output_linear.0.weight')), [2 * H, H]);
-  const z = b.add(b.matmul(w, act), b.unsqueeze(params.real(p('output_linear.0.bias')), [1])); // [B,2H,L]
-  return glu(b, z, 1, 2 * H);
+  return submodule(ctx, 'output_linear', () => {
+    const w = b.reshape(params.real(p('output_linear.0.weight')), [2 * H, H]);
+    const z = b.add(b.matmul(w, act), b.unsqueeze(params.real(p('output_linear.0.bias')), [1])); // [B,2H,L]
+    return glu(b, z, 1, 2 * H);
+  });
 }
 
 /** The whole sequence; with `final`, also the state after it (prefill). */
 function sequence(ctx: LayerContext, args: S4dMinimalArgs, p: Prefixed, input: Value, final: FinalStates | null): Value {
   const { b, params } = ctx;
   const H = args.d_model;
-  const { dt, A, C } = system(ctx, p);
+  const { dt, A, C } = submodule(ctx, 'kernel', (k) => system(k, p));
   const u = toChannelsFirst(b, input, args.transposed); // [B,H,L]
-  if (final) final.set(p('kernel'), H, args.d_state / 2, finalState(b, discretize(b, dt, A, C, 'zoh').lambda, u));
-  const L = b.dim(u, 2);
-  const causal = discretizeOp(b, dt, A, C, 'zoh');
-  const y = convWithSkip(ctx, { kernel: 'diagonal', u, length: L, scale: 2, causal, reverse: null }, b.unsqueeze(params.real(p('D')), [0]), H, 1, {
+  if (final) submodule(ctx, 'state', () => final.set(p('kernel'), H, args.d_state / 2, finalState(b, discretize(b, dt, A, C, 'zoh').lambda, u)));
+  const { L, causal } = submodule(ctx, 'kernel', () => ({ L: b.dim(u, 2), causal: discretizeOp(b, dt, A, C, 'zoh') }));
+  const y = submodule(ctx, 'conv', (c) => convWithSkip(c, { kernel: 'diagonal', u, length: L, scale: 2, causal, reverse: null }, b.unsqueeze(params.real(p('D')), [0]), H, 1, {
     name: p('kernel'), kernel: 'diag-zoh', H, N: args.d_state / 2, channels: 1, bidirectional: false,
-  }); // [B,H,L]
+  })); // [B,H,L]
   const out = head(ctx, p, y, H);
   return args.transposed ? out : b.transpose(out, [0, 2, 1]);
 }
@@ -59,13 +60,20 @@ function sequence(ctx: LayerContext, args: S4dMinimalArgs, p: Prefixed, input: V
 function step(ctx: LayerContext, args: S4dMinimalArgs, p: Prefixed, x: Value, states: StepStates): Value {
   const { b, params } = ctx;
   const H = args.d_model;
-  const { dt, A, C } = system(ctx, p);
-  const { lambda, coef } = discretize(b, dt, A, C, 'zoh');
-  const { y, next } = vandermondeStep(b, lambda, coef, 2, x, states.state(p('kernel'), H, args.d_state / 2));
-  states.setOut(p('kernel'), next);
-  const act = gelu(b, b.add(b.squeeze(y, [1]), b.mul(x, params.real(p('D')))));
-  const z = linear(b, act, b.reshape(params.real(p('output_linear.0.weight')), [2 * H, H]), params.real(p('output_linear.0.bias')));
-  return glu(b, z, 1, 2 * H);
+  const { lambda, coef } = submodule(ctx, 'kernel', (k) => {
+    const { dt, A, C } = system(k, p);
+    return discretize(b, dt, A, C, 'zoh');
+  });
+  const skipped = submodule(ctx, 'step', () => {
+    const { y, next } = vandermondeStep(b, lambda, coef, 2, x, states.state(p('kernel'), H, args.d_state / 2));
+    states.setOut(p('kernel'), next);
+    return b.add(b.squeeze(y, [1]), b.mul(x, params.real(p('D'))));
+  });
+  const act = gelu(b, skipped);
+  return submodule(ctx, 'output_linear', () => {
+    const z = linear(b, act, b.reshape(params.real(p('output_linear.0.weight')), [2 * H, H]), params.real(p('output_linear.0.bias')));
+    return glu(b, z, 1, 2 * H);
+  });
 }
 
 /** The minimal S4D layer, its parameters under `prefix` ('' at the top, 's4_layers.0.' in example.py's S4Model). */

@@ -127,7 +127,8 @@ export function withSequenceControls(step: Model): void {
   }
   const start = g.addInput(CONTROL_INPUTS.start, tensorType('int32', ['batch', 1]));
   g.addInput(CONTROL_INPUTS.ready, tensorType('int32', ['batch', 1]));
-  const b = new Builder(g, step.opsetImports.get('') ?? 17, g.nodes[0] ?? null);
+  // The reset belongs to no layer of the model: top-level scope, whatever the first node's.
+  const b = new Builder(g, step.opsetImports.get('') ?? 17, g.nodes[0] ?? null, '');
   const zero = b.f32(0, [], 'zero_state');
   const starting = b.cast(start, 9); // bool [batch, 1]
   for (const s of states) {
