@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildModel, type Compiled, type CompileOptions, findArch, lowerModel, type ModelFile, modelToBytes, Rng, UserError, type Weights } from 'ssmc';
+import { buildModel, type Compiled, type CompileOptions, findArch, lowerModel, type ModelFile, modelToBytes, Progress, Rng, UserError, type Weights } from 'ssmc';
 import { f32, isLongConv, Model } from 'ssmc/ir';
 import { LOWERINGS } from 'ssmc/passes';
 import { nodeBackend } from 'ssmc/runtime';
@@ -52,6 +52,8 @@ export interface ConvBenchRow {
   note: string;
   /** The cost model's estimate, where the lowering was not run because of it. */
   estimate_ms?: number;
+  /** Nodes of the compiled graph's main graph (where it compiled). */
+  nodes?: number;
 }
 
 export interface ConvBenchOptions {
@@ -63,7 +65,8 @@ export interface ConvBenchOptions {
   threads?: number[];
   /** Run the PyTorch reference at L = 16384 as well (eager takes many seconds there). */
   torchLong?: boolean;
-  log?: (line: string) => void;
+  /** Each case (layer, width, length, part, lowering, threads) is a task of this progress. */
+  progress?: Progress;
 }
 
 function randomInput(dims: number[], seed: number): ReturnType<typeof f32> {
@@ -165,7 +168,7 @@ function torchLatency(spec: LayerSpec, width: number, L: number, threads: number
 }
 
 export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{ table: string; json: unknown }> {
-  const log = opts.log ?? (() => {});
+  const progress = opts.progress ?? Progress.none;
   const widths = opts.widths ?? (opts.quick ? [256] : [256, 512]);
   const lengths = opts.lengths ?? (opts.quick ? [1024, 4096] : [1024, 4096, 16384]);
   const threadCounts = opts.threads ?? (opts.quick ? [1] : [1, 2]);
@@ -182,22 +185,26 @@ export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{
             const base = { layer: spec.id, width, L, part, lowering };
             let compiled: ReturnType<typeof compileFor>;
             try {
-              compiled = compileFor(spec, width, L, lowering, part);
+              compiled = progress.run(`compile ${spec.id} ${width} L=${L} ${part} ${lowering}`, () => compileFor(spec, width, L, lowering, part));
             } catch (e) {
               if (!(e instanceof UserError)) throw e;
               for (const threads of threadCounts) rows.push({ ...base, threads, ms: null, note: `n/a: ${e.message.replace(/^--lowering \w+ cannot lower the long convolution of layer '[^']*': /, '').replace(/; use --lowering auto.*$/, '')}` });
               continue;
             }
             const fastest = Math.min(...compiled.decisions.flatMap((d) => d.estimates.map((e) => e.ms ?? Infinity)));
+            const nodes = compiled.model.graph.nodes.length;
             for (const threads of threadCounts) {
               const est = compiled.estimate;
               if (est !== null && est > SKIP_FLOOR_MS && est > SKIP_FACTOR * fastest) {
-                rows.push({ ...base, threads, ms: null, note: `not run: the cost model expects it over ${SKIP_FACTOR}× slower than the fastest lowering and over ${SKIP_FLOOR_MS / 1000} s per pass`, estimate_ms: Math.round(est) });
+                rows.push({ ...base, threads, ms: null, note: `not run: the cost model expects it over ${SKIP_FACTOR}× slower than the fastest lowering and over ${SKIP_FLOOR_MS / 1000} s per pass`, estimate_ms: Math.round(est), nodes });
                 continue;
               }
-              const ms = await timeModel(compiled.bytes, compiled.inputDims, threads);
-              rows.push({ ...base, threads, ms: +ms.toFixed(2), note: '' });
-              log(`${spec.id} ${width} L=${L} ${part} ${lowering} ${threads}t: ${ms.toFixed(1)} ms`);
+              const ms = await progress.run(`${spec.id} ${width} L=${L} ${part} ${lowering} ${threads}t`, async (task) => {
+                const t = await timeModel(compiled.bytes, compiled.inputDims, threads);
+                task.detail(`${t.toFixed(1)} ms`);
+                return t;
+              });
+              rows.push({ ...base, threads, ms: +ms.toFixed(2), note: '', nodes });
             }
           }
         }
@@ -207,9 +214,12 @@ export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{
           if (!torch) rows.push({ ...base, ms: null, note: 'python3 with torch not found' });
           else if (L > 4096 && !opts.torchLong) rows.push({ ...base, ms: null, note: 'not run at L > 4096 (eager takes many seconds; --torch-long runs it)' });
           else {
-            const ms = torchLatency(spec, width, L, threads);
+            const ms = progress.run(`${spec.id} ${width} L=${L} torch-eager ${threads}t`, (task) => {
+              const t = torchLatency(spec, width, L, threads);
+              task.detail(t === null ? 'failed' : `${t.toFixed(1)} ms`);
+              return t;
+            });
             rows.push({ ...base, ms, note: ms === null ? 'the torch reference failed' : `torch ${torch}` });
-            log(`${spec.id} ${width} L=${L} torch ${threads}t: ${ms?.toFixed(1)} ms`);
           }
         }
       }
@@ -264,7 +274,7 @@ export function gridOptions(argv: string[]): Pick<ConvBenchOptions, 'layers' | '
   return { layers: layers as LayerSpec['id'][] | undefined, widths: ints('widths'), lengths: ints('lengths'), threads: ints('threads') };
 }
 
-printWhenMain(import.meta.url, () => {
+printWhenMain(import.meta.url, (progress) => {
   const argv = process.argv.slice(2);
-  return benchConvLowerings({ quick: argv.includes('--quick'), torchLong: argv.includes('--torch-long'), ...gridOptions(argv), log: (l) => console.error(l) });
+  return benchConvLowerings({ quick: argv.includes('--quick'), torchLong: argv.includes('--torch-long'), ...gridOptions(argv), progress });
 });

@@ -6,7 +6,7 @@
  * after a warm-up. Machines are noisy: compare the variants of one row, as ratios.
  *   node dist/bench/fftconv-lowerings.js [--H 256] [--L 1024,4096,16384] [--threads 1] [--factors 64x32,32x64]
  */
-import { modelToBytes, Rng } from 'ssmc';
+import { modelToBytes, Progress, Rng } from 'ssmc';
 import { Builder, f32, LONG_CONV, longConv, Model, type Node, SSMC_DOMAIN, type Tensor, tensorType, type Value } from 'ssmc/ir';
 import { csePass, dcePass, dftConv, foldConstantsPass, fourstepConv, fourstepPlan, lowerComplexPass, planWithFactors, rewriteNodes } from 'ssmc/passes';
 import { nodeBackend } from 'ssmc/runtime';
@@ -24,7 +24,8 @@ export interface FftConvBenchOptions {
   factors?: number[][];
   /** Timed runs per variant, at most (default 9), within about 3 s. */
   repeats?: number;
-  log?: (line: string) => void;
+  /** Each (length, variant) is a task of this progress. */
+  progress?: Progress;
 }
 
 export interface FftConvBenchRow {
@@ -101,7 +102,7 @@ function variants(opts: FftConvBenchOptions): Variant[] {
 /** Time every variant at every length; rows in order of length, then variant. */
 export async function benchFftConvLowerings(opts: FftConvBenchOptions = {}): Promise<FftConvBenchRow[]> {
   const H = opts.H ?? 256, threads = opts.threads ?? 1, repeats = opts.repeats ?? 9;
-  const log = opts.log ?? (() => {});
+  const progress = opts.progress ?? Progress.none;
   const rows: FftConvBenchRow[] = [];
   for (const L of opts.lengths ?? [1024, 4096, 16384]) {
     for (const v of variants(opts)) {
@@ -111,12 +112,15 @@ export async function benchFftConvLowerings(opts: FftConvBenchOptions = {}): Pro
       } catch {
         continue; // a forced factorisation too short for this length
       }
-      const t0 = performance.now();
-      const { bytes, kernelFolded } = lowered(H, L, v.lower);
-      const built = performance.now() - t0;
-      if (!kernelFolded) note += '; kernel transform not folded (over the fold-constants size limit), runs every call';
-      const ms = await time(bytes, H, L, threads, repeats);
-      log(`L=${L} ${v.name}: ${ms.toFixed(1)} ms (${note}; built in ${(built / 1000).toFixed(1)} s, ${(bytes.length / 2 ** 20).toFixed(1)} MiB)`);
+      const ms = await progress.run(`L=${L} ${v.name}`, async (task) => {
+        const t0 = performance.now();
+        const { bytes, kernelFolded } = lowered(H, L, v.lower);
+        const built = performance.now() - t0;
+        if (!kernelFolded) note += '; kernel transform not folded (over the fold-constants size limit), runs every call';
+        const t = await time(bytes, H, L, threads, repeats);
+        task.detail(`${t.toFixed(1)} ms (${note}; built in ${(built / 1000).toFixed(1)} s, ${(bytes.length / 2 ** 20).toFixed(1)} MiB)`);
+        return t;
+      });
       rows.push({ L, H, threads, variant: v.name, ms, note });
     }
   }
@@ -137,14 +141,14 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-printWhenMain(import.meta.url, async () => {
+printWhenMain(import.meta.url, async (progress) => {
   const list = (s: string | undefined) => s?.split(',').map(Number);
   const opts: FftConvBenchOptions = {
     H: Number(argValue('--H') ?? 256),
     lengths: list(argValue('--L')),
     threads: Number(argValue('--threads') ?? 1),
     factors: argValue('--factors')?.split(',').map((f) => f.split('x').map(Number)),
-    log: (l) => console.error(l),
+    progress,
   };
   const rows = await benchFftConvLowerings(opts);
   return { table: formatRows(rows), json: rows };

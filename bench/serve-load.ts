@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Progress } from 'ssmc';
 import { printWhenMain } from './standalone.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -21,7 +22,8 @@ export interface ServeLoadOptions {
   quick?: boolean;
   /** onnxruntime threads of the server's engine (each row of the table runs a server of its own). */
   threads?: number[];
-  log?: (line: string) => void;
+  /** Each load level is a task of this progress. */
+  progress?: Progress;
 }
 
 interface LevelResult {
@@ -42,12 +44,13 @@ export async function benchServeLoad(opts: ServeLoadOptions = {}): Promise<{ tab
   const quick = opts.quick ?? false;
   const tokensPerRequest = quick ? 48 : 128;
   const rows: LevelResult[] = [];
+  const progress = opts.progress ?? Progress.none;
   for (const threads of opts.threads ?? [1, 2]) {
-    const server = await startServer(threads);
+    const server = await progress.run(`start server (${threads} engine thread${threads > 1 ? 's' : ''})`, () => startServer(threads));
     try {
       // Warm-up: the first batch-32 steps grow onnxruntime's arena.
-      await Promise.all(prompts(32).map((p) => stream(server.url, p, 16)));
-      for (const streams of LEVELS) {
+      await progress.run('warm-up', () => Promise.all(prompts(32).map((p) => stream(server.url, p, 16))));
+      for (const streams of LEVELS) await progress.run(`threads ${threads}, ${streams} streams`, async (task) => {
         // Each client runs requests back to back; about the same number of tokens per level.
         const rounds = Math.max(1, Math.round((quick ? 2 : 4) * (8 / Math.max(streams, 8))));
         const before = await stepMetrics(server.url);
@@ -72,8 +75,8 @@ export async function benchServeLoad(opts: ServeLoadOptions = {}): Promise<{ tab
           server_batch: +((after.batchSum - before.batchSum) / Math.max(steps, 1)).toFixed(1),
           load_avg: +((load + loadavg()[0]!) / 2).toFixed(2),
         });
-        opts.log?.(`threads ${threads}, ${streams} streams: ${rows[rows.length - 1]!.tokens_per_s} tokens/s`);
-      }
+        task.detail(`${rows[rows.length - 1]!.tokens_per_s} tokens/s`);
+      });
     } finally {
       await server.stop();
     }
@@ -146,7 +149,7 @@ async function stepMetrics(url: string): Promise<{ sum: number; count: number; b
 
 async function startServer(threads: number): Promise<{ url: string; stop(): Promise<void> }> {
   const proc: ChildProcess = spawn(process.execPath, [CLI, 'serve', `${DIR}model.json`, '--weights', `${DIR}gss_code.weights.safetensors`,
-    '--name', 'gss-code', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads), '--max-batch', '32'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--name', 'gss-code', '--host', '127.0.0.1', '--port', '0', '--threads', String(threads), '--max-batch', '32', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -165,4 +168,4 @@ async function startServer(threads: number): Promise<{ url: string; stop(): Prom
   };
 }
 
-printWhenMain(import.meta.url, () => benchServeLoad({ quick: process.argv.includes('--quick'), log: (l) => console.error(`  ${l}`) }));
+printWhenMain(import.meta.url, (progress) => benchServeLoad({ quick: process.argv.includes('--quick'), progress }));

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, zeroStates } from 'ssmc';
+import { compileModel, modelToBytes, parseModelFile, Progress, readSafetensors, readStates, runSteps, zeroStates } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { createSession } from 'ssmc/runtime';
 import { median } from './timing.js';
@@ -16,7 +16,7 @@ const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
 const POSITIONS = [256, 1024, 4096];
 const THREADS = Number(process.env.SSMC_BENCH_THREADS ?? 1);
 
-export async function benchStepVsConv(): Promise<{ table: string; json: unknown }> {
+export async function benchStepVsConv(progress = Progress.none): Promise<{ table: string; json: unknown }> {
   const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'model.json');
   const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`))), source: 'gss-code' };
   const opts = { seqLen: null, opset: 17 } as const;
@@ -29,7 +29,7 @@ export async function benchStepVsConv(): Promise<{ table: string; json: unknown 
   const rows: { positions: number; conv_ms: number; step_ms: number; speedup: number }[] = [];
   let states = zeroStates(specs, 1);
   let t = 0;
-  for (const P of POSITIONS) {
+  for (const P of POSITIONS) await progress.run(`${P} positions`, async (task) => {
     // The step graph's cost does not depend on the position; time steps around position P.
     while (t < P - 64) {
       states = (await runSteps(step, specs, 1, () => i64([tokens[t]!], [1]), states)).states;
@@ -50,7 +50,8 @@ export async function benchStepVsConv(): Promise<{ table: string; json: unknown 
     }
     const c = median(convTimes), s = median(stepTimes);
     rows.push({ positions: P, conv_ms: +c.toFixed(3), step_ms: +s.toFixed(3), speedup: +(c / s).toFixed(1) });
-  }
+    task.detail(`conv ${c.toFixed(1)} ms, step ${s.toFixed(2)} ms a token`);
+  });
   await conv.release();
   await step.release();
 

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, type StateInfo, zeroStates } from 'ssmc';
+import { compileModel, modelToBytes, parseModelFile, Progress, readSafetensors, readStates, runSteps, type StateInfo, zeroStates } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { nodeBackend, type OrtBackend } from 'ssmc/runtime';
 import { wasmBackend } from 'ssmc/runtime/web';
@@ -55,7 +55,7 @@ function convLatency(backend: OrtBackend, bytes: Uint8Array, positions: number):
   return timeSession(backend, bytes, new Map([['input', input]]), 1, { repeats: CONV_REPEATS, minRuns: CONV_REPEATS, budgetMs: 0 });
 }
 
-export async function benchWebVsNode(): Promise<{ table: string; json: unknown }> {
+export async function benchWebVsNode(progress = Progress.none): Promise<{ table: string; json: unknown }> {
   const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'examples/gss-code/model.json');
   const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`)), 'gss_code.weights.safetensors'), source: 'gss-code' };
   const opts = { seqLen: null, opset: 17 } as const;
@@ -67,8 +67,13 @@ export async function benchWebVsNode(): Promise<{ table: string; json: unknown }
   const row = (graph: WebVsNodeRow['graph'], positions: number, node: number, wasm: number): WebVsNodeRow => ({
     graph, positions, node_ms: +node.toFixed(3), wasm_ms: +wasm.toFixed(3), wasm_over_node: +(wasm / node).toFixed(2),
   });
-  const rows: WebVsNodeRow[] = [row('step', 1, await stepLatency(nodeBackend, stepBytes, specs), await stepLatency(wasmBackend, stepBytes, specs))];
-  for (const L of CONV_LENGTHS) rows.push(row('conv', L, await convLatency(nodeBackend, convBytes, L), await convLatency(wasmBackend, convBytes, L)));
+  const timed = (label: string, ms: () => Promise<number>) => progress.run(label, async (task) => {
+    const t = await ms();
+    task.detail(`${t.toFixed(2)} ms`);
+    return t;
+  });
+  const rows: WebVsNodeRow[] = [row('step', 1, await timed('step node', () => stepLatency(nodeBackend, stepBytes, specs)), await timed('step wasm', () => stepLatency(wasmBackend, stepBytes, specs)))];
+  for (const L of CONV_LENGTHS) rows.push(row('conv', L, await timed(`conv L=${L} node`, () => convLatency(nodeBackend, convBytes, L)), await timed(`conv L=${L} wasm`, () => convLatency(wasmBackend, convBytes, L))));
 
   const lines = [
     'gss-code (6 GSS layers, E=256, H=64, N=256): onnxruntime-web (wasm) vs onnxruntime-node (CPU), 1 thread each; medians',

@@ -2,13 +2,14 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
 import { LOWERINGS } from '../../passes/conv/registry.js';
 import { TARGETS } from '../../passes/conv/targets.js';
-import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, type CompileMode, type Compiled } from '../compile.js';
+import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, type CompileMode, type CompileOptions, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/layer.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 import { describeSource, MODEL_SOURCE_FLAGS, modelSourceFrom, randomInitWarning } from './model-flags.js';
+import { cliProgress } from './progress-terminal.js';
 
 const USAGE = 'ssmc compile <model.json|config.yaml> [--weights ckpt] -o out.onnx, or ssmc compile --weights last.ckpt -o out.onnx';
 
@@ -26,6 +27,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     'custom-ops': { value: false },
     'dplr-step': { value: true },
     'allow-large': { value: false },
+    quiet: { value: false, alias: 'q' },
     out: { value: true, alias: 'o' },
   });
   if (p.flags.has('print-passes')) {
@@ -47,7 +49,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     throw new UserError(`--mode must be one of ${COMPILE_MODES.join(', ')}, got '${mode}'`);
   }
   if (mode === 'step' && flag(p, 'seq-len') !== undefined) throw new UserError('--seq-len does not apply to --mode step (a step graph takes one position)');
-  const compiled = compileModel(src.file, src.weights, {
+  const opts: CompileOptions = {
     mode: mode as CompileMode,
     seqLen: parseSeqLen(flag(p, 'seq-len')),
     opset: intFlag(p, 'compile', 'opset', 17),
@@ -58,9 +60,21 @@ export async function compileCommand(argv: string[]): Promise<void> {
     customOps: p.flags.has('custom-ops'),
     dplrStep: parseDplrStep(flag(p, 'dplr-step')),
     budget: p.flags.has('allow-large') ? null : undefined,
-  });
-  for (const w of compiled.warnings) console.error(`warning: ${w}`);
-  await writeAtomic(outPath, modelToBytes(compiled.model), inputs);
+  };
+  // Progress on stderr (a terminal only) until the file is written; the results go to stdout after it.
+  const { progress, stop } = cliProgress(p.flags.has('quiet'));
+  let compiled: Compiled;
+  try {
+    compiled = compileModel(src.file, src.weights, { ...opts, progress });
+    for (const w of compiled.warnings) console.error(`warning: ${w}`);
+    await progress.run(`write ${outPath}`, async (task) => {
+      const bytes = modelToBytes(compiled.model);
+      task.detail(`${(bytes.byteLength / 1e6).toFixed(1)} MB`);
+      await writeAtomic(outPath, bytes, inputs);
+    });
+  } finally {
+    stop();
+  }
   console.log(`compiled ${compiled.arch.id} (${compiled.arch.official}) → ${outPath}`);
   for (const line of describeSource(src, compiled.checkpoint)) console.log(line);
   const warning = randomInitWarning(src, outPath);

@@ -1,10 +1,11 @@
 import { UserError } from '../errors.js';
 import { BACKEND_NAMES } from '../runtime/select.js';
 import type { BackendName } from '../runtime/backend.js';
-import { loadServedModel } from '../serve/load.js';
-import { DEFAULT_SERVE_OPTIONS, startServer, type ServeOptions } from '../serve/server.js';
+import { loadServedModel, type ServedModel } from '../serve/load.js';
+import { DEFAULT_SERVE_OPTIONS, startServer, type RunningServer, type ServeOptions } from '../serve/server.js';
 import { flag, parseArgv, type Parsed } from './argv.js';
 import { parseThreads } from './compile-command.js';
+import { cliProgress } from './progress-terminal.js';
 
 /**
  * `ssmc serve <model>`: the KServe/Triton v2 inference API for the model and, for a language
@@ -15,7 +16,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     weights: { value: true }, host: { value: true }, port: { value: true }, name: { value: true }, backend: { value: true },
     threads: { value: true }, 'max-batch': { value: true }, 'max-queue': { value: true }, 'max-body': { value: true },
     'max-prompt': { value: true }, 'max-tokens': { value: true }, timeout: { value: true }, 'receive-timeout': { value: true },
-    'max-stream-buffer': { value: true }, 'shutdown-grace': { value: true },
+    'max-stream-buffer': { value: true }, 'shutdown-grace': { value: true }, quiet: { value: false, alias: 'q' },
   });
   if (p.positionals.length !== 1) throw new UserError('ssmc serve: give one model: ssmc serve <model.json|model.onnx> [--weights ckpt.safetensors] [--port N]');
   const backend = flag(p, 'backend') ?? 'node';
@@ -40,8 +41,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
   };
   const path = p.positionals[0]!;
   const t0 = performance.now();
-  const model = loadServedModel(path, { weights: flag(p, 'weights'), name: flag(p, 'name'), threads: opts.threads });
-  const server = await startServer(model, opts);
+  // Start-up progress on stderr (a terminal only), done before the server says it is listening.
+  const { progress, stop: stopProgress } = cliProgress(p.flags.has('quiet'));
+  let model: ServedModel, server: RunningServer;
+  try {
+    model = loadServedModel(path, { weights: flag(p, 'weights'), name: flag(p, 'name'), threads: opts.threads, progress });
+    server = await progress.run(`start engines (${opts.backend}) and listen`, () => startServer(model, opts));
+  } finally {
+    stopProgress();
+  }
   const what = model.lm ? `language model, vocabulary ${model.lm.vocab}, ${model.lm.prefill ? 'prefill + step graphs' : 'step graph (prompts fed step by step)'}` : `not a language model (${model.noLm})`;
   console.log(`ssmc serve: '${model.name}' (${what}) ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`listening on ${server.url}`);

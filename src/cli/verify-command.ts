@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
 import { backendNamed } from '../runtime/select.js';
-import { compareToReference, type Comparison } from '../verify/compare.js';
+import { compareToReference, verdict, type Comparison } from '../verify/compare.js';
 import { readAgainstFile } from '../verify/against.js';
 import { checkRecurrence } from '../verify/recurrence.js';
 import type { Layout } from '../verify/sequence.js';
@@ -16,6 +16,8 @@ import { TOLERANCES } from '../verify/tolerances.js';
 import { flag, intFlag, parseArgv } from './argv.js';
 import { parseDplrStep } from './compile-command.js';
 import { describeSource, MODEL_SOURCE_FLAGS, modelSourceFrom, randomInitWarning } from './model-flags.js';
+import { cliProgress } from './progress-terminal.js';
+import type { Progress } from '../../ir/progress.js';
 
 const USAGE = 'ssmc verify <model.json|config.yaml> [--weights ckpt] [--against io.safetensors], or ssmc verify --weights last.ckpt [--against io.safetensors]';
 
@@ -32,60 +34,82 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const p = parseArgv('verify', argv, {
     ...MODEL_SOURCE_FLAGS, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true },
     against: { value: true }, 'input-name': { value: true }, 'output-names': { value: true }, tolerance: { value: true }, 'allow-large': { value: false },
+    quiet: { value: false, alias: 'q' },
   });
   const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc verify: --backend');
   const src = modelSourceFrom(p, 'verify', USAGE);
   const tolerance = parseTolerance(flag(p, 'tolerance'));
   const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')), budget: p.flags.has('allow-large') ? null : undefined };
-  const conv = compileModel(src.file, src.weights, opts);
-  // What was read, and a random model announced, once every argument has passed its checks.
-  const announce = () => {
-    for (const line of describeSource(src, conv.checkpoint)) console.log(line);
-    const warning = randomInitWarning(src, 'the model verified');
-    if (warning) console.error(warning);
-  };
-
-  const againstPath = flag(p, 'against');
-  let x: Tensor, references: [string, ArrayLike<number>][], heading: string;
+  // Progress on stderr (a terminal only) while the checks run; the table goes to stdout after them.
+  const { progress, stop } = cliProgress(p.flags.has('quiet'));
+  let conv: Compiled, heading: string;
   const rows: [string, Comparison][] = [];
   const skipped: string[] = [];
-  if (againstPath) {
-    for (const f of ['len', 'batch', 'seed'] as const) if (flag(p, f) !== undefined) throw new UserError(`ssmc verify: --${f} does not apply with --against (the saved input sets the batch and length)`);
-    const data = readAgainstFile(readInput(againstPath, '--against file'), againstPath, conv.io, { input: flag(p, 'input-name'), outputs: flag(p, 'output-names')?.split(',') });
-    x = data.input;
-    const [B, L] = [x.dims[0]!, conv.io.layout === 'BHL' ? x.dims[2]! : x.dims[1]!];
-    if (L > MAX_VERIFY_LEN || B > MAX_VERIFY_BATCH) {
-      throw new UserError(`ssmc verify: the --against input is [${x.dims.join(', ')}]: at most ${MAX_VERIFY_BATCH} sequences of ${MAX_VERIFY_LEN} positions (the step check runs onnxruntime once per position); save a smaller batch`);
-    }
-    const want = conv.io.outputShape(L).map((d) => (d === 'batch' ? B : (d as number)));
-    for (const o of data.outputs) {
-      if (o.values.length !== want.reduce((a, d) => a * d, 1)) {
-        throw new UserError(`ssmc verify: '${o.name}' in ${againstPath} has shape [${o.dims.join(', ')}], but the model's output for this input is [${want.join(', ')}]; is it the output of this model on this input?`);
+  try {
+    conv = progress.run('compile conv graph', (task) => compileModel(src.file, src.weights, { ...opts, progress: task.progress }));
+    // What was read, and a random model announced, once every argument has passed its checks.
+    const announce = () => {
+      for (const line of describeSource(src, conv.checkpoint)) console.log(line);
+      const warning = randomInitWarning(src, 'the model verified');
+      if (warning) console.error(warning);
+    };
+
+    const againstPath = flag(p, 'against');
+    let references: [string, ArrayLike<number>][];
+    if (againstPath) {
+      for (const f of ['len', 'batch', 'seed'] as const) if (flag(p, f) !== undefined) throw new UserError(`ssmc verify: --${f} does not apply with --against (the saved input sets the batch and length)`);
+      const data = readAgainstFile(readInput(againstPath, '--against file'), againstPath, conv.io, { input: flag(p, 'input-name'), outputs: flag(p, 'output-names')?.split(',') });
+      const x = data.input;
+      const [B, L] = [x.dims[0]!, conv.io.layout === 'BHL' ? x.dims[2]! : x.dims[1]!];
+      if (L > MAX_VERIFY_LEN || B > MAX_VERIFY_BATCH) {
+        throw new UserError(`ssmc verify: the --against input is [${x.dims.join(', ')}]: at most ${MAX_VERIFY_BATCH} sequences of ${MAX_VERIFY_LEN} positions (the step check runs onnxruntime once per position); save a smaller batch`);
       }
+      const want = conv.io.outputShape(L).map((d) => (d === 'batch' ? B : (d as number)));
+      for (const o of data.outputs) {
+        if (o.values.length !== want.reduce((a, d) => a * d, 1)) {
+          throw new UserError(`ssmc verify: '${o.name}' in ${againstPath} has shape [${o.dims.join(', ')}], but the model's output for this input is [${want.join(', ')}]; is it the output of this model on this input?`);
+        }
+      }
+      announce();
+      references = data.outputs.map((o) => [`'${o.name}'`, o.values] as [string, ArrayLike<number>]);
+      heading = `against ${againstPath}: input '${data.inputName}' [${x.dims.join(', ')}]${data.notes.length ? ` (${data.notes.join('; ')})` : ''}`;
+      const y = await progress.run(`run conv graph (onnxruntime-${backend.name})`, async (task) => {
+        const y = await runConv(backend, conv, x);
+        const verdicts: string[] = [];
+        for (const o of data.outputs) {
+          const c = compareOutput(y, o, tolerance);
+          rows.push([`conv vs '${o.name}'`, c]);
+          verdicts.push(`vs '${o.name}' ${verdict(c)}`);
+        }
+        task.detail(verdicts.join(', '));
+        return y;
+      });
+      skipped.push(...(await recurrenceRows(backend, src, opts, conv, x, y, references, rows, tolerance, progress)));
+    } else {
+      if (p.flags.has('input-name') || p.flags.has('output-names')) throw new UserError('ssmc verify: --input-name and --output-names name tensors of the --against file; give --against too');
+      const L = intFlag(p, 'verify', 'len', 256, { min: 2, max: MAX_VERIFY_LEN, why: 'prefill takes half, steps the rest, one onnxruntime run per position' });
+      const B = intFlag(p, 'verify', 'batch', 1, { min: 1, max: MAX_VERIFY_BATCH });
+      // The float64 reference sums each convolution directly: B·C·H·L² multiply-adds per layer.
+      checkBudget([...conv.costs, ...conv.layers.map((l) => {
+        const C = l.channels ?? 1, H = l.H ?? 1, N = l.N ?? 1;
+        return { what: `float64 reference of layer ${l.name} at L=${L}, batch ${B}`, bytes: 64 * C * H * L * B, seconds: (B * C * H * L * L + 20 * C * H * N * L) / FLOPS_PER_SECOND };
+      })], opts.budget === undefined ? DEFAULT_BUDGET : opts.budget, 'ssmc verify');
+      announce();
+      const x = randomInput(conv, B, L, new Rng(intFlag(p, 'verify', 'seed', 0)));
+      const y = await progress.run(`run conv graph (onnxruntime-${backend.name})`, () => runConv(backend, conv, x));
+      const ref = progress.run('float64 reference', (task) => {
+        const r = evaluateModel(buildModel(src.file, src.weights, { ...opts, progress: task.progress }).model, { input: fromTensor(x) }).get('output')!.data;
+        const c = compareToReference(y, r, tolerance);
+        rows.push(['conv (onnxruntime) vs float64 reference', c]);
+        task.detail(`conv vs reference: ${verdict(c)}`);
+        return r;
+      });
+      references = [['float64 reference', ref]];
+      heading = `batch ${B}, length ${L}, random input (seed ${intFlag(p, 'verify', 'seed', 0)})`;
+      skipped.push(...(await recurrenceRows(backend, src, opts, conv, x, y, references, rows, tolerance, progress)));
     }
-    announce();
-    references = data.outputs.map((o) => [`'${o.name}'`, o.values] as [string, ArrayLike<number>]);
-    heading = `against ${againstPath}: input '${data.inputName}' [${x.dims.join(', ')}]${data.notes.length ? ` (${data.notes.join('; ')})` : ''}`;
-    const y = await runConv(backend, conv, x);
-    for (const o of data.outputs) rows.push([`conv vs '${o.name}'`, compareOutput(y, o, tolerance)]);
-    skipped.push(...(await recurrenceRows(backend, src, opts, conv, x, y, references, rows, tolerance)));
-  } else {
-    if (p.flags.has('input-name') || p.flags.has('output-names')) throw new UserError('ssmc verify: --input-name and --output-names name tensors of the --against file; give --against too');
-    const L = intFlag(p, 'verify', 'len', 256, { min: 2, max: MAX_VERIFY_LEN, why: 'prefill takes half, steps the rest, one onnxruntime run per position' });
-    const B = intFlag(p, 'verify', 'batch', 1, { min: 1, max: MAX_VERIFY_BATCH });
-    // The float64 reference sums each convolution directly: B·C·H·L² multiply-adds per layer.
-    checkBudget([...conv.costs, ...conv.layers.map((l) => {
-      const C = l.channels ?? 1, H = l.H ?? 1, N = l.N ?? 1;
-      return { what: `float64 reference of layer ${l.name} at L=${L}, batch ${B}`, bytes: 64 * C * H * L * B, seconds: (B * C * H * L * L + 20 * C * H * N * L) / FLOPS_PER_SECOND };
-    })], opts.budget === undefined ? DEFAULT_BUDGET : opts.budget, 'ssmc verify');
-    announce();
-    x = randomInput(conv, B, L, new Rng(intFlag(p, 'verify', 'seed', 0)));
-    const y = await runConv(backend, conv, x);
-    const ref = evaluateModel(buildModel(src.file, src.weights, opts).model, { input: fromTensor(x) }).get('output')!.data;
-    references = [['float64 reference', ref]];
-    heading = `batch ${B}, length ${L}, random input (seed ${intFlag(p, 'verify', 'seed', 0)})`;
-    rows.push(['conv (onnxruntime) vs float64 reference', compareToReference(y, ref, tolerance)]);
-    skipped.push(...(await recurrenceRows(backend, src, opts, conv, x, y, references, rows, tolerance)));
+  } finally {
+    stop();
   }
 
   console.log(`verify ${conv.arch.id} in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, ${heading}`);
@@ -101,22 +125,16 @@ export async function verifyCommand(argv: string[]): Promise<void> {
 /** The step and prefill graphs' checks (rows appended); returns why any did not run. */
 async function recurrenceRows(
   backend: Awaited<ReturnType<typeof backendNamed>>, src: ReturnType<typeof modelSourceFrom>, opts: CompileOptions, conv: Compiled, x: Tensor, y: Float32Array,
-  references: [string, ArrayLike<number>][], rows: [string, Comparison][], tolerance: number,
+  references: [string, ArrayLike<number>][], rows: [string, Comparison][], tolerance: number, progress: Progress,
 ): Promise<string[]> {
   const layout = conv.io.layout as Layout;
   const B = x.dims[0]!, L = layout === 'BHL' ? x.dims[2]! : x.dims[1]!;
   if (L < 2) return ['step and prefill: the input has one position; the prefill + step check needs at least two'];
   const rec = await checkRecurrence(backend, src.file, src.weights, opts, {
-    x, layout, L, B, convOutput: y, references, outputShape: conv.io.outputShape, stepRows: conv.io.stepRows,
-  });
-  for (const [name, c] of rec.rows) rows.push([name, tolerance === TOLERANCES.REL_TO_PEAK ? c : rescale(c, tolerance)]);
+    x, layout, L, B, convOutput: y, references, outputShape: conv.io.outputShape, stepRows: conv.io.stepRows, tolerance,
+  }, progress);
+  rows.push(...rec.rows);
   return rec.skipped;
-}
-
-/** A comparison's verdict under another relative tolerance. */
-function rescale(c: Comparison, rel: number): Comparison {
-  const bound = rel * Math.max(1, c.peak);
-  return { ...c, bound, ok: c.maxAbs <= bound };
 }
 
 function compareOutput(y: Float32Array, o: { name: string; values: Float64Array; dims: readonly number[] }, tolerance: number): Comparison {

@@ -1,6 +1,7 @@
 import { basename, extname } from 'node:path';
 import { modelToBytes } from '../../export/onnx-write.js';
 import type { Model } from '../../ir/model.js';
+import { Progress } from '../../ir/progress.js';
 import { compileModel } from '../compile.js';
 import { loadModelSource } from '../model-source.js';
 import { UserError } from '../errors.js';
@@ -27,6 +28,8 @@ export interface LoadOptions {
   name?: string;
   /** Threads the compile's cost model plans for (as `ssmc compile --threads`). */
   threads?: number;
+  /** Where the compiles report their progress (default: nowhere). */
+  progress?: Progress;
 }
 
 /**
@@ -44,8 +47,9 @@ export function loadServedModel(path: string, opts: LoadOptions): ServedModel {
   if (!path.endsWith('.onnx')) {
     // A model file (JSON or a Hydra config), compiled as `ssmc compile` would.
     const { file, weights } = loadModelSource(path, opts.weights);
-    const conv = compileModel(file, weights, { seqLen: null, opset: 17, threads: opts.threads }).model;
-    const lm = compileLmGraphs(file, weights, { opset: 17, threads: opts.threads });
+    const progress = opts.progress ?? Progress.none;
+    const conv = progress.run('compile conv graph', (task) => compileModel(file, weights, { seqLen: null, opset: 17, threads: opts.threads, progress: task.progress }).model);
+    const lm = compileLmGraphs(file, weights, { opset: 17, threads: opts.threads, progress });
     return describe(name, conv, modelToBytes(conv), lm);
   }
   if (opts.weights) throw new UserError(`--weights applies to a model file (.json); '${path}' is a compiled graph that already holds its weights`);

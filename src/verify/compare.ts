@@ -35,3 +35,8 @@ export function describeComparison(name: string, c: Comparison): string {
   const verdict = c.ok ? 'PASS' : `FAIL (first bad index ${c.firstBad})`;
   return `${name}: max|Δ| = ${c.maxAbs.toExponential(3)} (bound ${c.bound.toExponential(1)} = ${c.rel.toExponential(0)}·max(1, peak ${c.peak.toPrecision(4)})) ${verdict}`;
 }
+
+/** A comparison in a few words, for a progress line: 'PASS (max|Δ| 1.2e-6)'. */
+export function verdict(c: Comparison): string {
+  return `${c.ok ? 'PASS' : 'FAIL'} (max|Δ| ${c.maxAbs.toExponential(1)})`;
+}
