@@ -5,81 +5,95 @@
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
  *   --only NAME     one of: conv-lowerings, fftconv-lowerings, step-vs-conv, web-vs-node, whole-model, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
+ *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
+ * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
+ * makes it again from a saved bench-results.json).
  */
 import { writeFileSync } from 'node:fs';
+import type { Progress } from 'ssmc';
+import { cliProgress } from 'ssmc/terminal';
 import { benchConvLowerings } from './conv-lowerings.js';
 import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
 import { benchStepVsConv } from './step-vs-conv.js';
 import { benchWebVsNode } from './web-vs-node.js';
 import { benchServeLoad } from './serve-load.js';
 import { benchWholeModel } from './whole-model.js';
+import { machine } from './machine.js';
+import { benchReportHtml } from './report.js';
 
 interface Bench {
   name: string;
   title: string;
-  run(quick: boolean, torchLong: boolean): Promise<{ table: string; json: unknown }>;
+  run(quick: boolean, torchLong: boolean, progress: Progress): Promise<{ table: string; json: unknown }>;
 }
 
 const BENCHES: Bench[] = [
   {
     name: 'conv-lowerings',
     title: 'Long-convolution lowerings: one layer in conv mode (issue 5)',
-    run: (quick, torchLong) => benchConvLowerings({ quick, torchLong, log: (l) => console.error(`  ${l}`) }),
+    run: (quick, torchLong, progress) => benchConvLowerings({ quick, torchLong, progress }),
   },
   {
     name: 'fftconv-lowerings',
     title: 'FFT lowerings head to head: plain DFT, packed DFT, four-step MatMul FFT (H=256, 1 thread)',
-    run: async (quick) => {
-      const rows = await benchFftConvLowerings(quick ? { lengths: [1024, 4096] } : {});
+    run: async (quick, _torchLong, progress) => {
+      const rows = await benchFftConvLowerings({ ...(quick ? { lengths: [1024, 4096] } : {}), progress });
       return { table: formatRows(rows), json: { bench: 'fftconv-lowerings', rows } };
     },
   },
-  { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: () => benchStepVsConv() },
-  { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: () => benchWebVsNode() },
+  { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: (_q, _t, progress) => benchStepVsConv(progress) },
+  { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: (_q, _t, progress) => benchWebVsNode(progress) },
   {
     name: 'whole-model',
     title: 'A whole official S4 model: LRA-CIFAR (6 layers, d_model 512, bidirectional S4-LegS, batch norm, L = 1024) vs PyTorch eager (issue 12)',
-    run: (quick) => benchWholeModel({ quick, log: (l) => console.error(`  ${l}`) }),
+    run: (quick, _torchLong, progress) => benchWholeModel({ quick, progress }),
   },
   {
     name: 'serve-load',
     title: 'ssmc serve under load: 1, 8 and 32 concurrent streams, continuous batching (issue 18)',
-    run: (quick) => benchServeLoad({ quick, log: (l) => console.error(`  ${l}`) }),
+    run: (quick, _torchLong, progress) => benchServeLoad({ quick, progress }),
   },
 ];
 
-function parseArgs(argv: string[]): { quick: boolean; torchLong: boolean; only: string[] } {
+function parseArgs(argv: string[]): { quick: boolean; torchLong: boolean; quiet: boolean; only: string[] } {
   const only: string[] = [];
-  let quick = false, torchLong = false;
+  let quick = false, torchLong = false, quiet = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
     else if (a === '--torch-long') torchLong = true;
+    else if (a === '--quiet' || a === '-q') quiet = true;
     else if (a === '--only') {
       const name = argv[++i];
       if (!name || !BENCHES.some((b) => b.name === name)) throw new Error(`--only needs one of ${BENCHES.map((b) => b.name).join(', ')}`);
       only.push(name);
-    } else throw new Error(`unknown option '${a}'; options: --quick, --only NAME, --torch-long`);
+    } else throw new Error(`unknown option '${a}'; options: --quick, --only NAME, --torch-long, --quiet`);
   }
-  return { quick, torchLong, only };
+  return { quick, torchLong, quiet, only };
 }
 
 async function main(): Promise<void> {
-  const { quick, torchLong, only } = parseArgs(process.argv.slice(2));
+  const { quick, torchLong, quiet, only } = parseArgs(process.argv.slice(2));
   const results: Record<string, unknown> = {};
-  for (const b of BENCHES) {
-    if (only.length > 0 && !only.includes(b.name)) continue;
-    console.log(`\n## ${b.title}`);
-    const t0 = performance.now();
-    const { table, json } = await b.run(quick, torchLong);
-    console.log(table);
-    console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    results[b.name] = json;
+  const { progress, stop } = cliProgress(quiet);
+  try {
+    for (const b of BENCHES) {
+      if (only.length > 0 && !only.includes(b.name)) continue;
+      console.log(`\n## ${b.title}`);
+      const t0 = performance.now();
+      const { table, json } = await progress.run(b.name, (task) => b.run(quick, torchLong, task.progress));
+      console.log(table);
+      console.log(`(${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      results[b.name] = json;
+    }
+  } finally {
+    stop();
   }
-  const all = { date: new Date().toISOString(), quick, node: process.version, results };
+  const all = { date: new Date().toISOString(), quick, node: process.version, machine: machine(), results };
   writeFileSync('bench-results.json', JSON.stringify(all, null, 2) + '\n');
+  writeFileSync('bench-report.html', benchReportHtml(all));
   console.log(JSON.stringify(all));
-  console.log('\nwrote bench-results.json');
+  console.log('\nwrote bench-results.json and bench-report.html');
 }
 
 main().catch((e: unknown) => {

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { f32 } from 'ssmc/ir';
-import { compileModel, modelToBytes, readMetadata, Rng, type ModelFile } from 'ssmc';
+import { compileModel, modelToBytes, Progress, readMetadata, Rng, type ModelFile } from 'ssmc';
 import { nodeBackend } from 'ssmc/runtime';
 // Reading model files is Node-only, so it is not in the browser-safe entry point.
 import { loadModelSource } from '../src/model-source.js';
@@ -59,18 +59,18 @@ function torchWhole(threads: number, reps: number): TorchResult | string {
   return why;
 }
 
-export async function benchWholeModel(opts: { quick?: boolean; log?: (line: string) => void } = {}): Promise<{ table: string; json: unknown }> {
-  const log = opts.log ?? (() => {});
+/** `progress`: each compile, each thread count's timing and the PyTorch run are its tasks. */
+export async function benchWholeModel(opts: { quick?: boolean; progress?: Progress } = {}): Promise<{ table: string; json: unknown }> {
+  const progress = opts.progress ?? Progress.none;
   const file = lraCifarConfig();
   const threadCounts = opts.quick ? [1] : [1, 2];
   const t0 = performance.now();
-  const fixed = compileModel(file, null, { seqLen: L, opset: 17, threads: 1 });
+  const fixed = progress.run(`compile at fixed L=${L}`, (task) => compileModel(file, null, { seqLen: L, opset: 17, threads: 1, progress: task.progress }));
   const compileFixed = performance.now() - t0;
   const t1 = performance.now();
-  const dynamic = compileModel(file, null, { seqLen: null, opset: 17, threads: 1 });
+  const dynamic = progress.run('compile at dynamic length', (task) => compileModel(file, null, { seqLen: null, opset: 17, threads: 1, progress: task.progress }));
   const compileDynamic = performance.now() - t1;
   const params = readMetadata(fixed.model).meta.parameters?.count ?? 0;
-  log(`compiled: fixed L=${L} ${(compileFixed / 1000).toFixed(1)} s, dynamic ${(compileDynamic / 1000).toFixed(1)} s; lowerings ${fixed.decisions.map((d) => d.lowering).join(', ')}`);
   const rng = new Rng(0);
   const x = f32(Array.from({ length: L }, () => rng.normal()), [1, L, 1]);
   const feeds = new Map([['input', x]]);
@@ -80,10 +80,17 @@ export async function benchWholeModel(opts: { quick?: boolean; log?: (line: stri
   let torchConfigSame: boolean | null = null;
   for (const threads of threadCounts) {
     const plan = { repeats: opts.quick ? 5 : 15, minRuns: 3, budgetMs: 20_000 };
-    const a = await timeSession(nodeBackend, fixedBytes, feeds, threads, plan);
-    const b = await timeSession(nodeBackend, dynamicBytes, feeds, threads, plan);
-    log(`threads ${threads}: ssmc ${a.toFixed(1)} ms (fixed), ${b.toFixed(1)} ms (dynamic); PyTorch eager …`);
-    const t = torchWhole(threads, opts.quick ? 2 : 3);
+    const [a, b] = await progress.run(`ssmc ${threads}t`, async (task) => {
+      const a = await timeSession(nodeBackend, fixedBytes, feeds, threads, plan);
+      const b = await timeSession(nodeBackend, dynamicBytes, feeds, threads, plan);
+      task.detail(`${a.toFixed(1)} ms (fixed), ${b.toFixed(1)} ms (dynamic)`);
+      return [a, b];
+    });
+    const t = progress.run(`PyTorch eager ${threads}t`, (task) => {
+      const t = torchWhole(threads, opts.quick ? 2 : 3);
+      task.detail(typeof t === 'string' ? 'failed' : `${t.ms.toFixed(1)} ms`);
+      return t;
+    });
     if (typeof t === 'string') torchNote = t;
     else {
       torchNote = `PyTorch ${t.torch}, BLAS ${t.blas}, ${(t.params / 1e6).toFixed(2)} M parameters`;
@@ -113,4 +120,4 @@ export async function benchWholeModel(opts: { quick?: boolean; log?: (line: stri
   };
 }
 
-printWhenMain(import.meta.url, () => benchWholeModel({ log: (l) => console.error(`  ${l}`) }));
+printWhenMain(import.meta.url, (progress) => benchWholeModel({ progress }));
