@@ -50,9 +50,12 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   const dims = parseDims(p, [model]);
   // Everything is computed before anything is written: a failure leaves no file behind, and a
   // report on stdout followed by a failed write would look like success.
-  const report = flag(p, 'graph') ? printModel(model) : flag(p, 'json') ? JSON.stringify(inspectModel(model, { dims }), null, 2) : formatReport(inspectModel(model, { dims }));
+  const inspected = flag(p, 'graph') ? null : inspectModel(model, { dims });
+  const text = inspected ? formatReport(inspected) : '';
+  const report = flag(p, 'graph') ? printModel(model) : flag(p, 'json') ? JSON.stringify(inspected, null, 2) : text;
   const dot = dotPath ? graphDot(model) : null;
-  const html = htmlPath ? graphHtml(model, path.split(/[\\/]/).pop() ?? path) : null;
+  // The page draws the graph first, the text report below it.
+  const html = htmlPath ? graphHtml(model, path.split(/[\\/]/).pop() ?? path, { dims, report: text || formatReport(inspectModel(model, { dims })) }) : null;
   if (dotPath) await writeAtomic(dotPath, dot!, [path]);
   if (htmlPath) await writeAtomic(htmlPath, html!, [path]);
   console.log(report);

@@ -83,7 +83,7 @@ export function inspectOnnx(bytes: Uint8Array, name: string, dimsText = ''): Ins
     symbols: report.symbols,
     unresolved: report.unresolved,
     irText,
-    graphPage: graphHtml(model, name),
+    graphPage: graphHtml(model, name, { dims }),
     report,
   };
 }
