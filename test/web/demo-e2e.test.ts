@@ -144,10 +144,13 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(expected.cost.flops).toBeGreaterThan(1e9); // 6 layers of 256×1024 projections over 1024 positions
     expect(await page.textContent('#ir')).toMatch(/^model ir=\d+ opsets/);
 
-    // The drawing is the library's page: one box per main-graph node, details on click.
+    // The drawing is the library's page: the layers as groups, every node when unfolded, details on click.
     const srcdoc = (await page.getAttribute('#graph', 'srcdoc')) ?? '';
     expect(srcdoc).toContain('<svg');
     const frame = page.frameLocator('#graph');
+    expect(await frame.locator('#g0 svg g.group.depth-1').count()).toBe(8); // token_emb, layers.0-5, to_logits
+    expect(await frame.locator('#g0 g.ghead.depth-1', { hasText: 'layers.3' }).locator('.gstats').textContent()).toMatch(/^\d+ nodes · [\d.]+ [kMG]? ?FLOPs · [\d.]+ k params$/);
+    await frame.locator('#g0 .tools button[data-fold="none"]').click();
     expect(await frame.locator('#g0 svg g.op').count()).toBe(expected.nodes);
     expect(await frame.locator('#g0 svg g.input').count()).toBe(1);
     expect(await frame.locator('#g0 svg g.output').count()).toBe(1);

@@ -29,11 +29,13 @@ describe('web inspector view', () => {
     expect(r.irText).toMatch(/^model ir=\d+ opsets/);
   });
 
-  it('draws the graph with the library page: one box per node, escaped title', () => {
+  it('draws the graph with the library page: the layers as groups, one box per node, escaped title', () => {
     const r = inspectOnnx(bytes, 'model <1>.onnx');
-    expect(r.graphPage).toBe(graphHtml(modelFromBytes(bytes), 'model <1>.onnx'));
+    expect(r.graphPage).toBe(graphHtml(modelFromBytes(bytes), 'model <1>.onnx', { dims: {} }));
     const main = r.graphPage.slice(r.graphPage.indexOf('<section id="g0">'), r.graphPage.indexOf('</section>'));
-    expect(main.match(/<g class="op"/g)?.length).toBe(model.graph.nodes.length);
+    const drawing = (JSON.parse(/id="drawing-data">(.*?)<\/script>/s.exec(r.graphPage)![1]!) as Record<string, { drawing: { units: { kind: string; depth?: number; path?: string }[] } }>)['0']!.drawing;
+    expect(drawing.units.filter((u) => u.kind === 'op')).toHaveLength(model.graph.nodes.length);
+    expect(drawing.units.filter((u) => u.kind === 'group' && u.depth === 1).map((u) => u.path)).toEqual(['token_emb', ...compiled.layers.map((l) => l.name.replace(/\.dss$/, '')), 'to_logits']);
     expect(main.match(/<g class="input"/g)?.length).toBe(model.graph.inputs.length);
     expect(main.match(/<g class="output"/g)?.length).toBe(model.graph.outputs.length);
     expect(r.graphPage).toContain('model &lt;1&gt;.onnx'); // the file name is escaped, not markup
