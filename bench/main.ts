@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, step-vs-conv, web-vs-node, whole-model, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, web-vs-node, whole-model, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
  * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
@@ -14,6 +14,7 @@ import type { Progress } from 'ssmc';
 import { cliProgress } from 'ssmc/terminal';
 import { benchConvLowerings } from './conv-lowerings.js';
 import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
+import { benchGssVariants } from './gss-variants.js';
 import { benchStepVsConv } from './step-vs-conv.js';
 import { benchWebVsNode } from './web-vs-node.js';
 import { benchServeLoad } from './serve-load.js';
@@ -40,6 +41,11 @@ const BENCHES: Bench[] = [
       const rows = await benchFftConvLowerings({ ...(quick ? { lengths: [1024, 4096] } : {}), progress });
       return { table: formatRows(rows), json: { bench: 'fftconv-lowerings', rows } };
     },
+  },
+  {
+    name: 'gss-variants',
+    title: "lucidrains' GatedDsConv (input-dependent convolution: Toeplitz vs DFT) and GatedExponentialSmoothingLM (step vs conv) (issue 15)",
+    run: (quick) => benchGssVariants(quick),
   },
   { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: (_q, _t, progress) => benchStepVsConv(progress) },
   { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: (_q, _t, progress) => benchWebVsNode(progress) },

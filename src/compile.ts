@@ -200,7 +200,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const states = new StateIo(b);
   const out = progress.run('build', (task) => {
     const ctx: LayerContext = {
-      b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto' },
+      b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto', lowering: opts.lowering ?? 'auto' },
       ssmLayer: (y, info) => ssmLayers.push({ info, node: y.producer! }),
       module: '', progress: task.progress,
     };

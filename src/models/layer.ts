@@ -66,6 +66,11 @@ export interface LayerOptions {
    * the basis of the stepper chosen.
    */
   dplrStep: DplrStepChoice;
+  /**
+   * --lowering ('auto' by default), for convolutions that are not LongConv nodes and so never
+   * meet select-lowering (GatedDsConv's input-dependent kernel picks its form from it).
+   */
+  lowering?: string;
 }
 
 /** What an SSM layer's convolution is, for the `ssmc.layers` metadata and the lowering report. */

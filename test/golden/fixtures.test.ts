@@ -62,14 +62,23 @@ describe('reference fixtures from the official code', () => {
   });
 
   it.each(variantCases)('variants/%s: model file, weights, io shapes, float32 vs float64', (name) => {
-    const spec = JSON.parse(readFileSync(`${VARIANTS}${name}.json`, 'utf8')) as { arch: string; args: { num_tokens: number } };
-    expect(['gss-mhesa-lm', 'gss-dsconv-lm']).toContain(spec.arch);
+    const spec = JSON.parse(readFileSync(`${VARIANTS}${name}.json`, 'utf8')) as { arch: string; args: { num_tokens: number; dim: number } };
+    expect(['gss-mhesa-lm', 'gss-dsconv-lm', 'gss-mhesa', 'gss-dsconv']).toContain(spec.arch);
     const weights = readSafetensors(readFileSync(`${VARIANTS}${name}.weights.safetensors`), `${name}.weights.safetensors`);
-    expect(weights.get('token_emb.weight')!.dims[0]).toBe(spec.args.num_tokens);
     const io = readSafetensors(readFileSync(`${VARIANTS}${name}.io.safetensors`), `${name}.io.safetensors`);
     const input = io.get('input')!;
-    expect(input.dtype).toBe('int64');
-    expect(io.get('output')!.dims).toEqual([...input.dims, spec.args.num_tokens]);
+    if (spec.arch.endsWith('-lm')) {
+      // A language model: token ids in, logits out.
+      expect(weights.get('token_emb.weight')!.dims[0]).toBe(spec.args.num_tokens);
+      expect(input.dtype).toBe('int64');
+      expect(io.get('output')!.dims).toEqual([...input.dims, spec.args.num_tokens]);
+    } else {
+      // A block alone: [B, L, dim] in and out.
+      expect(weights.get('norm.weight')!.dims).toEqual([spec.args.dim]);
+      expect(input.dtype).toBe('float32');
+      expect(input.dims[2]).toBe(spec.args.dim);
+      expect(io.get('output')!.dims).toEqual(input.dims);
+    }
     checkOutputs(io, name);
   });
 });

@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import official  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GSS_CLASSES = {"gss-mhesa-lm": "GatedExponentialSmoothingLM", "gss-dsconv-lm": "GatedDsConvLM"}
+GSS_CLASSES = {"gss-mhesa-lm": "GatedExponentialSmoothingLM", "gss-dsconv-lm": "GatedDsConvLM",
+               "gss-mhesa": "GatedMHESA", "gss-dsconv": "GatedDsConv"}
 
 
 def state_dict_of(torch, path, fname, prefix):
@@ -88,7 +89,8 @@ def check_variant(gss, base):
         m.load_state_dict({k: v.to(dtype) for k, v in weights.items()}, strict=True)
         m.eval()
         with torch.no_grad():
-            out = m(io["input"])
+            x = io["input"]
+            out = m(x if x.dtype == torch.int64 else x.to(dtype))
         if dtype == torch.float32:
             assert torch.equal(out, io[key]), "float32 output differs"
         else:

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
-"""Reference cases for the other language models of lucidrains/gated-state-spaces-pytorch (d484cf5):
-GatedExponentialSmoothingLM (mhesa.py) and GatedDsConvLM (dsconv.py), in the layout of
-../shared/golden/variants.
+"""Reference cases for the other models of lucidrains/gated-state-spaces-pytorch (d484cf5):
+GatedExponentialSmoothingLM / GatedMHESA (mhesa.py) and GatedDsConvLM / GatedDsConv (dsconv.py), in the
+layout of ../shared/golden/variants.
 
     /usr/bin/python3 tools/reference/make_variant_cases.py --gss-repo <checkout> --einops <checkout> \
         [--out test/fixtures/variants]
 
 Per case: `<case>.json` (ssmc model file: arch id and the official constructor arguments),
 `<case>.weights.safetensors` (the official state_dict names, float32), `<case>.io.safetensors`
-(`input` int64 token ids [B, L], the official float32 `output` logits [B, L, V], `output_f64`).
+(`input`: int64 token ids [B, L] for an LM, float32 [B, L, dim] for a block; the official float32 `output`
+[B, L, V] or [B, L, dim]; `output_f64`).
 Every parameter is moved off its initial value; the weights file is read back and re-run.
 """
 import argparse
@@ -40,6 +41,19 @@ CASES = [
      {"num_tokens": 20, "dim": 16, "depth": 1, "heads": 8, "dim_dsconv": 32, "max_seq_len": 64,
       "dim_expansion_factor": 1.5}, 64,
      "8 heads, one layer, dim_expansion_factor 1.5, input length = max_seq_len (the longest it accepts)"),
+    ("gss_dsconv_lm_long", "gss-dsconv-lm", "GatedDsConvLM",
+     {"num_tokens": 12, "dim": 8, "depth": 1, "heads": 2, "dim_dsconv": 8, "max_seq_len": 2048,
+      "dim_expansion_factor": 2}, 1100,
+     "a length past the Toeplitz form's limit (1024), so a fixed length takes the DFT form; batch 1"),
+    ("gss_mhesa_block", "gss-mhesa", "GatedMHESA",
+     {"dim": 16, "heads": 4, "dim_mhesa": 24, "dim_expansion_factor": 2}, 40,
+     "the block alone (float input [B, L, dim]): 4 heads of 6 channels, dim_mhesa 24 > dim 16"),
+    ("gss_dsconv_block", "gss-dsconv", "GatedDsConv",
+     {"dim": 16, "heads": 2, "dim_dsconv": 16, "dim_expansion_factor": 2}, 40,
+     "the block alone (float input [B, L, dim]): 2 heads of 8 channels"),
+    ("gss_dsconv_block_reverse", "gss-dsconv", "GatedDsConv",
+     {"dim": 12, "heads": 3, "dim_dsconv": 12, "dim_expansion_factor": 1.5, "reverse_seq": True}, 37,
+     "the block with reverse_seq (flipped before the norm, output flipped back: anti-causal), odd length"),
 ]
 
 
@@ -71,20 +85,24 @@ def main():
 
         # Outputs from the weights as written (read back through our own reader of the format).
         weights = read_safetensors(base + ".weights.safetensors")
-        x = torch.randint(0, kwargs["num_tokens"], (2, length), generator=gen)
+        batch = 1 if length > 1024 else 2
+        if "num_tokens" in kwargs:
+            x = torch.randint(0, kwargs["num_tokens"], (batch, length), generator=gen)
+        else:
+            x = torch.randn(batch, length, kwargs["dim"], generator=gen)
         outs = {}
         for dtype in (torch.float32, torch.float64):
             m = getattr(gss, cls)(**kwargs).to(dtype)
             m.load_state_dict({k: v.to(dtype) for k, v in weights.items()}, strict=True)
             m.eval()
             with torch.no_grad():
-                outs[dtype] = m(x)
+                outs[dtype] = m(x if x.dtype == torch.int64 else x.to(dtype))
         err, tol = max_abs(outs[torch.float32], outs[torch.float64]), tolerance(outs[torch.float64])
         assert err <= tol, f"{name}: float32 vs float64 differ by {err:.3g} > {tol:.3g}"
         write_safetensors(base + ".io.safetensors", OrderedDict(
             [("input", x), ("output", outs[torch.float32]), ("output_f64", outs[torch.float64])]))
         size = sum(os.path.getsize(base + s) for s in (".json", ".weights.safetensors", ".io.safetensors"))
-        rows.append(f"| `{name}` | `{cls}` ({arch}) | {covers}; input [2, {length}] | {size / 1024:.0f} KiB |")
+        rows.append(f"| `{name}` | `{cls}` ({arch}) | {covers}; input {list(x.shape)} | {size / 1024:.0f} KiB |")
         print(f"{name:24s} max|out32-out64| = {err:.2e}  (peak {float(outs[torch.float64].abs().max()):.3g})")
 
     with open(os.path.join(args.out, "README.md"), "w") as f:
@@ -93,8 +111,9 @@ def main():
             "",
             "Made by `tools/reference/make_variant_cases.py` (see README.md there), in the layout of",
             "`../shared/golden/variants`: `<case>.json` (ssmc model file), `<case>.weights.safetensors` (official",
-            "state_dict names, float32), `<case>.io.safetensors` (`input` int64 [B, L], the official float32 `output`",
-            "logits [B, L, V], `output_f64`: the value to compare against).",
+            "state_dict names, float32), `<case>.io.safetensors` (`input`: int64 token ids [B, L] for an LM, float32",
+            "[B, L, dim] for a block; the official float32 `output` [B, L, V] or [B, L, dim]; `output_f64`: the value to",
+            "compare against).",
             "",
             "| case | official class | what it adds | size |",
             "|---|---|---|---|",

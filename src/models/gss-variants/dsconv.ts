@@ -70,8 +70,8 @@ function fixedLength(x: Value): number | null {
   return typeof L === 'number' ? L : null;
 }
 
-/** One GatedDsConv block; `form` forces the convolution's form (default: by length, chooseInputConvForm). */
-export function dsconvLayer(prefix: string, d: DsconvDims, reverse = false, maxSeqLen: number | null = null, form?: InputConvForm): Layer {
+/** One GatedDsConv block; its convolution's form comes from the length and --lowering (chooseInputConvForm). */
+export function dsconvLayer(prefix: string, d: DsconvDims, reverse = false, maxSeqLen: number | null = null): Layer {
   return {
     params: () => dsconvParams(prefix, d),
     init: (rng) => dsconvInit(prefix, d, rng),
@@ -80,7 +80,7 @@ export function dsconvLayer(prefix: string, d: DsconvDims, reverse = false, maxS
       if (maxSeqLen !== null && L !== null && L > maxSeqLen) {
         throw new UserError(`--seq-len ${L} is longer than max_seq_len ${maxSeqLen}: GatedDsConvLM asserts x.shape[1] <= max_seq_len; compile with --seq-len ${maxSeqLen} or less, or raise "max_seq_len" in the model file`);
       }
-      return gatedBlock(ctx, prefix, x, reverse, (v) => dsconvMixer(ctx, prefix, d, v, form ?? chooseInputConvForm(L)));
+      return gatedBlock(ctx, prefix, x, reverse, (v) => dsconvMixer(ctx, prefix, d, v, chooseInputConvForm(L, ctx.options.lowering)));
     },
     recurrence: { none: NO_STEP },
   };

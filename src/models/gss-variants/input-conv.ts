@@ -2,6 +2,7 @@ import type { Builder } from '../../../ir/builder.js';
 import { dftNode } from '../../../ir/ops/dft.js';
 import { onnxCode } from '../../../ir/types.js';
 import type { Value } from '../../../ir/value.js';
+import { UserError } from '../../errors.js';
 
 /**
  * The causal convolution of a signal with a kernel that is itself computed from the input
@@ -13,7 +14,7 @@ import type { Value } from '../../../ir/value.js';
  * its state-space weights) into constants. Here the kernel has a batch axis and exists only at run
  * time, and a depthwise Conv cannot take per-row weights. So it is built in one of two forms:
  *
- *   toeplitz  T[b,g,t,s] = k[b,g,t−s]·[t ≥ s] (one Gather of k by the lag matrix, a mask), then
+ *   toeplitz  T[b,g,t,s] = k[b,g,t−s]·[t ≥ s] (one Gather of k, a zero tap appended, by the lag matrix), then
  *             y = T · u, one batched MatMul: 2·L²·D flops per head and an L×L matrix per head —
  *             the fast form for short sequences, where a MatMul beats any FFT on onnxruntime.
  *   fft       both u and k through ONNX DFT (one-sided, size n = a power of two ≥ 2L, computed in
@@ -31,8 +32,18 @@ export const INPUT_CONV_FORMS: readonly InputConvForm[] = ['toeplitz', 'fft'];
  */
 export const TOEPLITZ_UP_TO = 1024;
 
-export function chooseInputConvForm(L: number | null): InputConvForm {
-  return L !== null && L <= TOEPLITZ_UP_TO ? 'toeplitz' : 'fft';
+/**
+ * The form for a length (null: dynamic) and --lowering: 'auto' picks by length, 'direct' is the
+ * Toeplitz form, 'dft' the FFT form; the LongConv-only lowerings are refused with the reason.
+ */
+export function chooseInputConvForm(L: number | null, lowering = 'auto'): InputConvForm {
+  switch (lowering) {
+    case 'auto': return L !== null && L <= TOEPLITZ_UP_TO ? 'toeplitz' : 'fft';
+    case 'direct': return 'toeplitz';
+    case 'dft': return 'fft';
+    default:
+      throw new UserError(`--lowering ${lowering} cannot lower GatedDsConv's input-dependent convolution: its kernel exists only at run time, one per batch row, and '${lowering}' needs a kernel known from the parameters; use --lowering auto, direct (Toeplitz MatMul) or dft`);
+  }
 }
 
 /** u [B,L,G·D], k [B,L,G] → y [B,L,G·D] in the form given (see above). */
@@ -43,24 +54,19 @@ export function inputConv(b: Builder, u: Value, k: Value, G: number, D: number, 
   return b.reshape(b.transpose(y, [0, 2, 1, 3]), [0, 0, G * D]);
 }
 
-/** The lags t − s of an L×L matrix (clamped at 0 above the diagonal) and the causal mask t ≥ s. */
-function lagsAndMask(b: Builder, L: Value, staticL: number | null): { lags: Value; mask: Value } {
+/**
+ * The lag t − s of every (t, s) of an L×L matrix, and L (a zero tap appended to k) above the
+ * diagonal: one Gather then forms the masked Toeplitz matrix in a single pass.
+ */
+function lags(b: Builder, L: Value, staticL: number | null): Value {
   if (staticL !== null) {
-    const lags: number[] = [], mask: number[] = [];
-    for (let t = 0; t < staticL; t++) {
-      for (let s = 0; s < staticL; s++) {
-        lags.push(Math.max(t - s, 0));
-        mask.push(t >= s ? 1 : 0);
-      }
-    }
-    return { lags: b.i64(lags, [staticL, staticL], 'toeplitz_lags'), mask: b.f32(mask, [staticL, staticL], 'toeplitz_mask') };
+    const lag: number[] = [];
+    for (let t = 0; t < staticL; t++) for (let s = 0; s < staticL; s++) lag.push(t >= s ? t - s : staticL);
+    return b.i64(lag, [staticL, staticL], 'toeplitz_lags');
   }
   const positions = b.op('Range', [b.i64(0, [], 'zero'), L, b.i64(1, [], 'one')]);
   const diff = b.sub(b.unsqueeze(positions, [1]), b.unsqueeze(positions, [0])); // [L,L] t − s
-  return {
-    lags: b.op('Max', [diff, b.i64(0, [], 'zero')]),
-    mask: b.cast(b.op('GreaterOrEqual', [diff, b.i64(0, [], 'zero')]), onnxCode('float32')),
-  };
+  return b.op('Where', [b.op('GreaterOrEqual', [diff, b.i64(0, [], 'zero')]), diff, L]);
 }
 
 function staticDim(v: Value, axis: number): number | null {
@@ -70,9 +76,8 @@ function staticDim(v: Value, axis: number): number | null {
 
 /** uh [B,G,L,D], kh [B,G,L] → [B,G,L,D] by one Toeplitz MatMul per (b, g). */
 function toeplitz(b: Builder, uh: Value, kh: Value): Value {
-  const staticL = staticDim(kh, 2);
-  const { lags, mask } = lagsAndMask(b, b.dim(kh, 2), staticL);
-  const T = b.mul(b.op('Gather', [kh, lags], { axis: 2 }), mask); // [B,G,L,L]
+  const padded = b.op('Pad', [kh, b.i64([0, 0, 0, 0, 0, 1], [6], 'pads')]); // [B,G,L+1], tap L = 0
+  const T = b.op('Gather', [padded, lags(b, b.dim(kh, 2), staticDim(kh, 2))], { axis: 2 }); // [B,G,L,L]
   return b.matmul(T, uh);
 }
 
