@@ -9,6 +9,7 @@ export * from './metadata.js';
 export * from './step-runner.js';
 export * from './errors.js';
 export * from './lm.js';
+export { checkSamplingParams, GREEDY, sampleToken, Sampler, type SamplingParams } from './sampling.js';
 export * from './summary.js';
 export { compareToReference, describeComparison, type Comparison } from './verify/compare.js';
 export { TOLERANCES } from './verify/tolerances.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argmaxRow, generateTokens, modelToBytes } from 'ssmc';
+import { argmaxRow, generateTokens, modelToBytes, Sampler } from 'ssmc';
 import { formatReport, human, inspectBytes } from 'ssmc/inspect';
 import { nodeBackend } from 'ssmc/runtime';
 import { buildWeb, type WebBuild } from '../../web/build.js';
@@ -45,7 +45,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     built = await buildWeb(outDir);
     server = await serveStatic(outDir, 0);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
   }, 60_000);
@@ -81,10 +81,106 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(rate).toContain(`${TOKENS} tokens`);
     expect(perSecond).toBeGreaterThan(0);
     console.log(`web demo: ${rate}`);
+    // The live figures: tokens/s as a number, the backend in use, the count.
+    expect(Number(await page.textContent('#tokens-per-second'))).toBeCloseTo(perSecond, 0);
+    expect(await page.textContent('#stat-tokens')).toBe(String(TOKENS));
+    expect(await page.textContent('#backend')).toBe('wasm');
+    expect(await page.textContent('#model-badge-text')).toBe('ready');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-demo.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('samples with a temperature and top-k, seeded: the same bytes as the library\'s sampler in Node', async () => {
+    const session = await nodeBackend.createSession(new Uint8Array(readFileSync(join(outDir, built.manifest.stepModel))));
+    const promptBytes = [...new TextEncoder().encode(PROMPT)];
+    const V = built.manifest.vocab;
+    const sampler = new Sampler({ temperature: 0.8, topK: 8, topP: 1, seed: 3 });
+    const ids = await generateTokens(session, built.manifest.states, promptBytes, 24, (logits) => sampler.pick(logits.subarray(0, V)));
+    await session.release();
+    const expected = new TextDecoder().decode(Uint8Array.from(ids.slice(promptBytes.length)));
+    await page.fill('#temperature', '0.8');
+    await page.fill('#top-k', '8');
+    await page.fill('#seed', '3');
+    expect(await page.textContent('#temperature-value')).toBe('0.80');
+    expect(await page.textContent('#top-k-value')).toBe('8');
+    await page.fill('#max-tokens', '24');
+    await page.click('#generate');
+    await page.waitForFunction(() => document.body.dataset.state === 'done' || document.body.dataset.state === 'error', null, { timeout: 30_000 });
+    expect(await page.textContent('#output-generated')).toBe(expected);
+    expect(expected).not.toBe(firstGenerated.slice(0, expected.length)); // sampling, not greedy
+    // A long generation stops on request, keeping what it made.
+    await page.fill('#max-tokens', '2000');
+    await page.click('#generate');
+    await page.waitForFunction(() => Number(document.getElementById('stat-tokens')?.textContent) >= 5, null, { timeout: 30_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 30_000 });
+    expect(await page.textContent('#status')).toBe('stopped');
+    expect(Number(await page.textContent('#stat-tokens'))).toBeLessThan(2000);
+    await page.click('#greedy');
+    expect(await page.inputValue('#temperature')).toBe('0');
+    await page.fill('#max-tokens', String(TOKENS));
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('looks right at phone width: one column, nothing wider than the screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const errors: string[] = [];
+    phone.on('pageerror', (e) => errors.push(e.message));
+    await phone.goto(server.url);
+    await phone.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
+    await phone.fill('#max-tokens', '24');
+    await phone.click('#generate');
+    await phone.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 30_000 });
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    const box = (sel: string) => phone.locator(sel).boundingBox();
+    const [play, side, button] = [await box('.playground'), await box('.side'), await box('#generate')];
+    expect(side!.y).toBeGreaterThan(play!.y + play!.height - 1); // the side cards stack below
+    expect(button!.width).toBeGreaterThan(150);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await phone.screenshot({ path: join(ARTIFACTS, 'web-demo-phone.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await phone.close();
+  }, 60_000);
+
+  it('shows loading and failure as what they are, and recovers on a retry', async () => {
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    let block = true, delayMs = 0;
+    await p.route('**/gss-code.step.onnx', async (route) => {
+      if (block) return route.fulfill({ status: 404, body: 'gone' });
+      await new Promise((r) => setTimeout(r, delayMs));
+      return route.continue();
+    });
+    await p.goto(server.url);
+    expect(await p.evaluate(() => document.body.dataset.state)).toMatch(/^(loading|error)$/);
+    await p.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30_000 });
+    expect(await p.isVisible('#error')).toBe(true);
+    expect(await p.textContent('#error-message')).toMatch(/cannot fetch gss-code\.step\.onnx: HTTP 404/);
+    expect(await p.textContent('#model-badge-text')).toBe('error');
+    expect(await p.isDisabled('#generate')).toBe(true);
+    const colour = await p.locator('#error').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(colour).not.toBe(await p.locator('.model-card').evaluate((el) => getComputedStyle(el).backgroundColor)); // not the grey of success
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await p.screenshot({ path: join(ARTIFACTS, 'web-demo-error.png') });
+    expect(await p.isVisible('#model-facts')).toBe(false); // no empty facts beside the error
+    expect(await p.textContent('#backend')).toBe('…'); // no backend claimed before one runs
+    // Loading (held a moment): a spinner and a badge saying so, the button waiting, no error.
+    block = false;
+    delayMs = 1500;
+    await p.click('#retry');
+    expect(await p.evaluate(() => document.body.dataset.state)).toBe('loading');
+    expect(await p.isVisible('#model-loading')).toBe(true);
+    expect(await p.isVisible('#error')).toBe(false);
+    expect(await p.textContent('#model-badge-text')).toBe('loading');
+    expect(await p.isDisabled('#generate')).toBe(true);
+    await p.screenshot({ path: join(ARTIFACTS, 'web-demo-loading.png') });
+    await p.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 30_000 });
+    expect(await p.isVisible('#model-loading')).toBe(false);
+    expect(await p.isVisible('#model-facts')).toBe(true);
+    expect(await p.isVisible('#error')).toBe(false);
+    expect(await p.isDisabled('#generate')).toBe(false);
+    await p.close();
   }, 60_000);
 
   it('compiles the step graph in the browser to the same bytes as the build, and generates the same text', async () => {
@@ -144,7 +240,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(expected.cost.flops).toBeGreaterThan(1e9); // 6 layers of 256×1024 projections over 1024 positions
     expect(await page.textContent('#ir')).toMatch(/^model ir=\d+ opsets/);
 
-    // The drawing is the library's page: the layers as groups, every node when unfolded, details on click.
+    // The drawing is the library's page, above the report: the layers as groups, every node when unfolded, details on click.
+    expect(await page.evaluate(() => document.getElementById('graph')!.compareDocumentPosition(document.getElementById('summary')!) & Node.DOCUMENT_POSITION_FOLLOWING)).toBeTruthy();
     const srcdoc = (await page.getAttribute('#graph', 'srcdoc')) ?? '';
     expect(srcdoc).toContain('<svg');
     const frame = page.frameLocator('#graph');

@@ -1,7 +1,11 @@
 import { describeInspectError, inspectOnnx } from './inspect-view.js';
-import type { DemoManifest, FromWorker, ModelSource, ToWorker } from './protocol.js';
+import type { DemoManifest, DemoSampling, FromWorker, ModelSource, ToWorker } from './protocol.js';
 
-/** The demo page: a generation view (worker-driven) and an inspector view. Vanilla DOM, no framework. */
+/**
+ * The demo page: a generation view (worker-driven) and an inspector view. Vanilla DOM, no
+ * framework. The page's state is `body[data-state]` — loading, ready, generating, done, error —
+ * and the styles make each look like what it is; scripts and tests read the same attribute.
+ */
 
 function $<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -13,7 +17,11 @@ function $<T extends HTMLElement>(id: string): T {
 
 for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
   tab.addEventListener('click', () => {
-    for (const t of document.querySelectorAll<HTMLButtonElement>('.tab')) t.classList.toggle('active', t === tab);
+    for (const t of document.querySelectorAll<HTMLButtonElement>('.tab')) {
+      t.classList.toggle('active', t === tab);
+      if (t === tab) t.setAttribute('aria-current', 'page');
+      else t.removeAttribute('aria-current');
+    }
     for (const view of document.querySelectorAll<HTMLElement>('.view')) view.hidden = view.id !== `view-${tab.dataset.view}`;
   });
 }
@@ -23,13 +31,70 @@ for (const tab of document.querySelectorAll<HTMLButtonElement>('.tab')) {
 const promptBox = $<HTMLTextAreaElement>('prompt');
 const maxTokensBox = $<HTMLInputElement>('max-tokens');
 const generateButton = $<HTMLButtonElement>('generate');
+const generateLabel = generateButton.querySelector<HTMLElement>('.btn-label')!;
+const stopButton = $<HTMLButtonElement>('stop');
 const status = $<HTMLElement>('status');
+const output = $<HTMLElement>('output');
 const outPrompt = $<HTMLElement>('output-prompt');
 const outGenerated = $<HTMLElement>('output-generated');
+const progressBar = $<HTMLElement>('progress-bar');
 const rate = $<HTMLElement>('rate');
-const output = $<HTMLElement>('output');
 const sourceBox = $<HTMLSelectElement>('source');
+const badge = $<HTMLElement>('model-badge');
+const badgeText = $<HTMLElement>('model-badge-text');
+const loadingTitle = $<HTMLElement>('loading-title');
+const facts = $<HTMLElement>('model-facts');
+const errorBox = $<HTMLElement>('error');
+const errorMessage = $<HTMLElement>('error-message');
+const backendLabel = $<HTMLElement>('backend');
+const tokensPerSecond = $<HTMLElement>('tokens-per-second');
+const statTokens = $<HTMLElement>('stat-tokens');
+const statFirst = $<HTMLElement>('stat-first');
+const statPrompt = $<HTMLElement>('stat-prompt');
+const temperature = $<HTMLInputElement>('temperature');
+const temperatureValue = $<HTMLOutputElement>('temperature-value');
+const topK = $<HTMLInputElement>('top-k');
+const topKValue = $<HTMLOutputElement>('top-k-value');
+const seedBox = $<HTMLInputElement>('seed');
 
+type PageState = 'loading' | 'ready' | 'generating' | 'done' | 'error';
+
+/** One place that moves the page between states: the body attribute, the badge, the buttons. */
+function setState(state: PageState): void {
+  document.body.dataset.state = state;
+  const busy = state === 'loading' || state === 'generating';
+  generateButton.disabled = busy || (state === 'error' && !document.body.dataset.modelSha256);
+  sourceBox.disabled = busy; // no model swap in the middle of a generation
+  stopButton.hidden = state !== 'generating';
+  generateLabel.textContent = state === 'loading' ? 'Loading the model…' : state === 'generating' ? 'Generating…' : 'Generate';
+  badge.className = `badge ${state === 'loading' ? 'loading' : state === 'generating' ? 'busy' : state === 'error' ? 'error' : 'ready'}`;
+  badgeText.textContent = state === 'loading' ? 'loading' : state === 'generating' ? 'generating' : state === 'error' ? 'error' : 'ready';
+  if (state !== 'error') errorBox.hidden = true;
+}
+
+function showError(message: string): void {
+  errorMessage.textContent = message;
+  errorBox.hidden = false;
+  status.textContent = `error: ${message}`;
+  setState('error');
+}
+
+const ms = (t: number) => (t >= 1000 ? `${(t / 1000).toFixed(1)} s` : `${Math.round(t)} ms`);
+
+/** The live figure: redrawn once per animation frame however fast tokens come. */
+let pendingRate: { tps: number; generated: number; firstTokenMs: number } | null = null;
+function showRate(r: { tps: number; generated: number; firstTokenMs: number }): void {
+  if (pendingRate === null) requestAnimationFrame(() => {
+    const p = pendingRate!;
+    pendingRate = null;
+    tokensPerSecond.textContent = p.generated > 1 ? p.tps.toFixed(1) : '…';
+    statTokens.textContent = String(p.generated);
+    statFirst.textContent = p.generated > 0 ? ms(p.firstTokenMs) : '—';
+  });
+  pendingRate = r;
+}
+
+let maxTokens = 0;
 const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
 const send = (msg: ToWorker) => worker.postMessage(msg);
 
@@ -39,70 +104,123 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'loaded': {
       const how = msg.source === 'compile' ? 'compiled in the browser' : 'fetched';
       status.textContent = `model loaded (${msg.layers} layers, ${(msg.modelBytes / 1e6).toFixed(1)} MB ${how} in ${(msg.loadMs / 1000).toFixed(1)} s, sha256 ${msg.sha256.slice(0, 12)}…)`;
-      generateButton.disabled = false;
-      sourceBox.disabled = false;
-      document.body.dataset.state = 'ready';
+      $('fact-layers').textContent = `${msg.layers} GSS`;
+      $('fact-size').textContent = `${(msg.modelBytes / 1e6).toFixed(1)} MB`;
+      $('fact-load').textContent = `${(msg.loadMs / 1000).toFixed(1)} s (${msg.source === 'compile' ? 'compiled here' : 'fetched'})`;
+      $('fact-sha').innerHTML = '';
+      const code = document.createElement('code');
+      code.textContent = `${msg.sha256.slice(0, 12)}…`;
+      code.title = msg.sha256;
+      $('fact-sha').appendChild(code);
+      facts.hidden = false;
+      backendLabel.textContent = msg.backend;
+      backendLabel.title = msg.backendWhy;
+      document.body.dataset.backend = msg.backend;
       document.body.dataset.modelSha256 = msg.sha256;
+      setState('ready');
       break;
     }
     case 'token':
       outGenerated.textContent += msg.text;
+      output.scrollTop = output.scrollHeight;
+      progressBar.style.width = `${(100 * msg.generated) / Math.max(1, maxTokens)}%`;
+      showRate({ tps: msg.tokensPerSecond, generated: msg.generated, firstTokenMs: msg.firstTokenMs });
       rate.textContent = `${msg.generated} tokens, ${msg.tokensPerSecond.toFixed(1)} tokens/s`;
       break;
     case 'done':
       outGenerated.textContent = msg.text; // the whole text, with the decoder's trailing partial character flushed
-      rate.textContent = `${msg.generated} tokens, ${msg.tokensPerSecond.toFixed(1)} tokens/s (after a prompt of ${msg.promptBytes} bytes fed step by step)`;
-      status.textContent = 'done';
-      generateButton.disabled = false;
-      sourceBox.disabled = false;
-      document.body.dataset.state = 'done';
+      showRate({ tps: msg.tokensPerSecond, generated: msg.generated, firstTokenMs: msg.firstTokenMs });
+      rate.textContent = `${msg.generated} tokens, ${msg.tokensPerSecond.toFixed(1)} tokens/s (after a prompt of ${msg.promptBytes} bytes fed step by step)${msg.stopped ? ', stopped' : ''}`;
+      status.textContent = msg.stopped ? 'stopped' : 'done';
+      progressBar.style.width = '100%';
       output.dataset.generated = msg.text;
+      setState('done');
       break;
     case 'error':
-      status.textContent = `error: ${msg.message}`;
-      generateButton.disabled = false;
-      sourceBox.disabled = false;
-      document.body.dataset.state = 'error';
+      showError(msg.message);
       break;
   }
 };
+worker.onerror = (e) => showError(`the worker failed: ${e.message || 'it could not start (is the page served over http?)'}`);
+
+/** The sampling controls as the worker takes them, or a sentence saying what to fix. */
+function readSampling(): DemoSampling | string {
+  const t = Number(temperature.value), k = Number(topK.value), seed = Number(seedBox.value);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) return 'the seed must be a whole number from 0 to 4294967295';
+  return { temperature: t, topK: k, seed };
+}
+
+function describeSampling(): void {
+  const t = Number(temperature.value), k = Number(topK.value);
+  temperatureValue.textContent = t === 0 ? '0 · greedy' : t.toFixed(2);
+  topKValue.textContent = k === 0 ? 'off' : String(k);
+  topK.disabled = t === 0; // greedy ignores top-k
+}
+temperature.addEventListener('input', describeSampling);
+topK.addEventListener('input', describeSampling);
+$('greedy').addEventListener('click', () => {
+  temperature.value = '0';
+  topK.value = '0';
+  describeSampling();
+});
+describeSampling();
 
 generateButton.addEventListener('click', () => {
-  const maxTokens = Number(maxTokensBox.value);
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 2000) {
+  const tokens = Number(maxTokensBox.value);
+  if (!Number.isInteger(tokens) || tokens < 1 || tokens > 2000) {
     status.textContent = 'tokens to generate must be a whole number from 1 to 2000';
+    maxTokensBox.focus();
     return;
   }
   if (promptBox.value.length === 0) {
     status.textContent = 'type a prompt first: the model needs at least one byte to condition on';
+    promptBox.focus();
     return;
   }
-  generateButton.disabled = true;
-  sourceBox.disabled = true; // no model swap in the middle of a generation
-  document.body.dataset.state = 'generating';
+  const sampling = readSampling();
+  if (typeof sampling === 'string') {
+    status.textContent = sampling;
+    seedBox.focus();
+    return;
+  }
+  maxTokens = tokens;
   delete output.dataset.generated;
   outPrompt.textContent = promptBox.value;
   outGenerated.textContent = '';
+  output.classList.add('has-text');
+  progressBar.style.width = '0%';
   rate.textContent = '';
+  tokensPerSecond.textContent = '…';
+  statTokens.textContent = '0';
+  statFirst.textContent = '—';
+  statPrompt.textContent = String(new TextEncoder().encode(promptBox.value).length);
   status.textContent = 'generating…';
-  send({ kind: 'generate', prompt: promptBox.value, maxTokens });
+  setState('generating');
+  send({ kind: 'generate', prompt: promptBox.value, maxTokens: tokens, sampling });
+});
+stopButton.addEventListener('click', () => send({ kind: 'stop' }));
+promptBox.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !generateButton.disabled) generateButton.click();
 });
 
 let manifest: DemoManifest | null = null;
 fetch('gss-code.json').then(async (res) => {
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
   manifest = (await res.json()) as DemoManifest;
   if (promptBox.value === '') promptBox.value = manifest.prompt;
-}).catch((e: unknown) => (status.textContent = `cannot load gss-code.json: ${String(e)}`));
+}).catch((e: unknown) => showError(`cannot load gss-code.json: ${e instanceof Error ? e.message : String(e)}`));
+
 function loadModel(): void {
-  generateButton.disabled = true;
-  sourceBox.disabled = true;
-  document.body.dataset.state = 'loading';
   delete document.body.dataset.modelSha256;
   const source = sourceBox.value as ModelSource;
   status.textContent = source === 'compile' ? 'compiling the step graph from the checkpoint…' : 'loading the model…';
+  loadingTitle.textContent = source === 'compile' ? 'Compiling the step graph in your browser…' : 'Loading the model…';
+  facts.hidden = true;
+  setState('loading');
   send({ kind: 'load', source });
 }
 sourceBox.addEventListener('change', loadModel);
+$('retry').addEventListener('click', loadModel);
 loadModel();
 
 // --- inspector --------------------------------------------------------------------------------
@@ -139,7 +257,7 @@ function clearInspection(): void {
   irText.textContent = '';
 }
 
-/** For scripts and tests driving the page: 'busy' while reading, then 'shown' or 'error'. */
+/** For scripts and tests driving the page, and the status line's look: 'busy' while reading, then 'shown' or 'error'. */
 function setInspectState(state: 'busy' | 'shown' | 'error'): void {
   document.body.dataset.inspect = state;
 }
@@ -153,7 +271,7 @@ function showInspection(bytes: Uint8Array, name: string): void {
     summary.textContent = result.summary;
     valuesText.textContent = result.values;
     irText.textContent = result.irText;
-    // The library's page runs in a sandboxed frame: its own styles and script stay out of this page's.
+    // The library's page runs in a sandboxed frame, above the report: its own styles and script stay out of this page's.
     showGraphPage(result.graphPage);
     dimsBox.placeholder = result.symbols.length ? result.symbols.map((s) => `${s}=…`).join(' ') : 'this model has no symbolic dims';
     inspectStatus.textContent = `inspected ${name} in ${(performance.now() - t0).toFixed(0)} ms: ${result.highlights}`;
@@ -198,6 +316,7 @@ dimsBox.addEventListener('change', () => {
 $<HTMLButtonElement>('inspect-bundled').addEventListener('click', async () => {
   if (!manifest) {
     inspectStatus.textContent = 'gss-code.json is not loaded yet; try again in a moment';
+    setInspectState('error');
     return;
   }
   const url = manifest.convModel;

@@ -22,12 +22,23 @@ export interface DemoManifest {
 /** 'prebuilt': fetch the step graph compiled at build time; 'compile': compile it here from the checkpoint. */
 export type ModelSource = 'prebuilt' | 'compile';
 
+/** How the next byte is chosen: temperature 0 is greedy (as `ssmc generate`), else softmax over the top-k (0: all). */
+export interface DemoSampling {
+  temperature: number;
+  topK: number;
+  seed: number;
+}
+
 export type ToWorker =
   | { kind: 'load'; source: ModelSource }
-  | { kind: 'generate'; prompt: string; maxTokens: number };
+  | { kind: 'generate'; prompt: string; maxTokens: number; sampling: DemoSampling }
+  /** End the running generation after the token in flight (handled at once, not queued). */
+  | { kind: 'stop' };
 
 export type FromWorker =
-  | { kind: 'loaded'; source: ModelSource; layers: number; loadMs: number; modelBytes: number; sha256: string }
-  | { kind: 'token'; text: string; generated: number; tokensPerSecond: number }
-  | { kind: 'done'; text: string; generated: number; tokensPerSecond: number; promptBytes: number }
+  /** `backend`: the onnxruntime-web backend running the step graph ('wasm', …), as pickBackend chose it, and why. */
+  | { kind: 'loaded'; source: ModelSource; layers: number; loadMs: number; modelBytes: number; sha256: string; backend: string; backendWhy: string }
+  /** `firstTokenMs`: from the request to the first generated token (the prompt is fed step by step first). */
+  | { kind: 'token'; text: string; generated: number; tokensPerSecond: number; firstTokenMs: number }
+  | { kind: 'done'; text: string; generated: number; tokensPerSecond: number; promptBytes: number; firstTokenMs: number; stopped: boolean }
   | { kind: 'error'; message: string };
