@@ -29,6 +29,7 @@ const TITLES: Record<string, string> = {
   'step-vs-conv': 'Generation: step graph vs re-running the conv graph',
   'web-vs-node': 'onnxruntime-web (wasm) vs onnxruntime-node',
   'serve-load': 'ssmc serve under load',
+  'whole-model': 'A whole official S4 model against PyTorch eager',
 };
 
 const isObj = (x: unknown): x is Row => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -189,8 +190,26 @@ function serveLoad(section: unknown): Section | null {
   };
 }
 
+function wholeModel(section: unknown): Section | null {
+  const rows = rowsWith(section, { threads: 'number', ssmc_fixed_ms: 'number', ssmc_dynamic_ms: 'number', torch_ms: 'number|null', torch_cached_kernels_ms: 'number|null' });
+  if (!rows || !isObj(section)) return null;
+  const cats = rows.map((r) => `${r.threads} thread${(r.threads as number) > 1 ? 's' : ''}`);
+  const values = (key: string) => rows.map((r) => num(r[key]));
+  const params = num(section.params), fixed = num(section.compile_fixed_s), dynamic = num(section.compile_dynamic_s);
+  const compile = fixed !== null && dynamic !== null ? ` Compile: ${shortNumber(fixed)} s at fixed length, ${shortNumber(dynamic)} s dynamic.` : '';
+  return {
+    title: TITLES['whole-model']!,
+    lead: `${escapeHtml(str(section.model) ?? 'the model')}${params !== null ? `, ${shortCount(params)} parameters` : ''}, batch 1, L = ${num(section.L) ?? '?'}: ssmc's graph at a fixed length (kernels folded) and a dynamic one, beside PyTorch eager of the same model built by the official code (its kernels recomputed every forward, and cached).${compile} ${escapeHtml(str(section.torch) ?? '')}`,
+    // Short series names: four legend entries fit the chart's width.
+    blocks: [{ charts: [barChart({ kind: 'whole-model', title: 'One forward pass: ssmc (fixed, dynamic L) vs PyTorch eager', yLabel: 'ms (log)', categories: cats, yLog: true, yFormat: ms, series: [
+      { name: 'fixed L', values: values('ssmc_fixed_ms') }, { name: 'dynamic L', values: values('ssmc_dynamic_ms') },
+      { name: 'PyTorch', values: values('torch_ms') }, { name: 'PyTorch cached', values: values('torch_cached_kernels_ms') },
+    ] })] }],
+  };
+}
+
 const KNOWN: Record<string, (section: unknown) => Section | null> = {
-  'conv-lowerings': convLowerings, 'fftconv-lowerings': fftconvLowerings, 'step-vs-conv': stepVsConv, 'web-vs-node': webVsNode, 'serve-load': serveLoad,
+  'conv-lowerings': convLowerings, 'fftconv-lowerings': fftconvLowerings, 'step-vs-conv': stepVsConv, 'web-vs-node': webVsNode, 'serve-load': serveLoad, 'whole-model': wholeModel,
 };
 
 function cell(v: unknown): string {

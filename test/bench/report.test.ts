@@ -28,6 +28,15 @@ const extended: Json = {
     'webgpu-targets': { bench: 'webgpu-targets', rows: [{ target: 'webgpu', graph: 'step', ms: 0.84 }, { target: 'wasm', graph: 'step', ms: 7.9 }] },
     'compile-time': [{ family: 'gss-lm', seconds: 1.25, nodes: 338 }, { family: 's4-dplr', seconds: 18.2, nodes: 28 }],
     'whole-lra-cifar': { bench: 'whole-lra-cifar', accuracy: 0.874, note: '<b>not markup</b>' },
+    // bench/whole-model.ts's shape; PyTorch did not run at 2 threads.
+    'whole-model': {
+      bench: 'whole-model', model: 'lra/s4-cifar', L: 1024, batch: 1, params: 3_570_000, compile_fixed_s: 21.4, compile_dynamic_s: 9.8, lowerings: ['fourstep'],
+      rows: [
+        { threads: 1, ssmc_fixed_ms: 180.5, ssmc_dynamic_ms: 240.2, torch_ms: 610.3, torch_cached_kernels_ms: 420.1 },
+        { threads: 2, ssmc_fixed_ms: 101.2, ssmc_dynamic_ms: 139.9, torch_ms: null, torch_cached_kernels_ms: null },
+      ],
+      torch: 'PyTorch 1.13.1, BLAS <openblas>',
+    },
   },
 };
 
@@ -67,6 +76,15 @@ describe('bench report from bench-results.json', () => {
     const points = charts('latency-layer').concat(charts('latency-conv')).join('').match(/<circle /g)!.length;
     expect(points).toBe(timed.length);
     expect(html).toContain(`<title>chunked, L=1K: ${convRows.find((r) => r.layer === 's4d' && r.L === 1024 && r.part === 'layer' && r.lowering === 'chunked')!.ms!.toFixed(2).replace(/\.?0+$/, '')} ms</title>`);
+  });
+
+  it('charts the whole model beside PyTorch per thread count, a bar for each figure there is', () => {
+    const svg = /<svg class="chart" data-chart="whole-model"[\s\S]*?<\/svg>/.exec(html)![0];
+    expect([...svg.matchAll(/<g class="series" data-series="([^"]+)"/g)].map((m) => m[1])).toEqual(['fixed L', 'dynamic L', 'PyTorch', 'PyTorch cached']);
+    expect(svg.match(/<rect [^>]*><title>/g)).toHaveLength(6); // 4 bars at 1 thread, the 2 of ssmc at 2 threads (legend swatches have no title)
+    expect(svg).toContain('<title>PyTorch, 1 thread: 610 ms</title>');
+    expect(html).toContain('BLAS &lt;openblas&gt;'); // the JSON's text escaped in the lead
+    expect(html).toMatch(/<section id="bench-whole-model" class="bench"/);
   });
 
   it('shows sections it does not know as tables, so new benchmarks appear before anyone draws them', () => {
