@@ -98,6 +98,14 @@ describe('ssmc compile rejects bad input with exit code 2 and no output', () => 
     const dir = workdir();
     expectRejected(dir, ['compile', join(dir, 'nope.json'), '-o', join(dir, 'o.onnx')], /no such file/);
   });
+  it('GatedDsConv in step mode, a length beyond max_seq_len, a LongConv-only lowering (public gss_dsconv_lm)', () => {
+    const dir = workdir();
+    const variants = `${GOLDEN_DIR}variants/`;
+    const base = ['compile', `${variants}gss_dsconv_lm.json`, '--weights', `${variants}gss_dsconv_lm.weights.safetensors`, '-o', join(dir, 'o.onnx')];
+    expectRejected(dir, [...base, '--mode', 'step'], /--mode step: GatedDsConv has no recurrence/, /use --mode conv/);
+    expectRejected(dir, [...base, '--seq-len', '600'], /--seq-len 600 is longer than max_seq_len 512/);
+    expectRejected(dir, [...base, '--seq-len', '64', '--lowering', 'chunked'], /--lowering chunked cannot lower GatedDsConv's input-dependent convolution/);
+  });
 });
 
 describe('ssmc compile and run end to end', () => {

@@ -3,6 +3,7 @@ import { compareToReference, compileModel, describeComparison, modelToBytes } fr
 import { wasmBackend } from 'ssmc/runtime/web';
 import { goldenCase, goldenIo, goldenWeights, modelFileFor, loadManifest, LENGTHS_AND_OPSETS } from '../helpers/golden.js';
 import { GOLDEN_STEP_CASES, runGoldenSteps } from '../helpers/golden-step.js';
+import { PUBLIC_DIR, variantCase } from '../gss-variants/cases.js';
 
 /**
  * The golden cases of test/golden/golden.test.ts and step.test.ts, run in onnxruntime-web's wasm
@@ -39,5 +40,16 @@ describe.each(GOLDEN_STEP_CASES)('step graph, golden %s in onnxruntime-web (wasm
       const cmp = compareToReference(y, io.get(key)!.data as Float32Array);
       expect(cmp.ok, describeComparison(`wasm steps vs ${key}`, cmp)).toBe(true);
     }
+  });
+});
+
+describe.each(['gss_mhesa_lm', 'gss_dsconv_lm'])('public GSS-repository case %s in onnxruntime-web (wasm)', (name) => {
+  it.each([['fixed length', 'fixed'], ['dynamic length', 'dynamic']] as const)('%s', async (_label, length) => {
+    const c = variantCase(PUBLIC_DIR, name);
+    const { model } = compileModel(c.file, c.weights(), { seqLen: length === 'fixed' ? c.input.dims[1]! : null, opset: 17 });
+    const y = (await wasmBackend.run(modelToBytes(model), new Map([['input', c.input]]))).get('output')!;
+    expect(y.dims).toEqual(c.dims);
+    const cmp = compareToReference(y.data as Float32Array, c.ref);
+    expect(cmp.ok, describeComparison(`${name} (wasm)`, cmp)).toBe(true);
   });
 });
