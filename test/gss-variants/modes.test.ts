@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareToReference, compileModel, describeComparison, modelToBytes, readStates, runSteps, UserError, zeroStates } from 'ssmc';
-import { i64, type Model, type Tensor } from 'ssmc/ir';
+import { buildModel, compareToReference, compileModel, describeComparison, modelToBytes, readStates, runSteps, UserError, zeroStates } from 'ssmc';
+import { evaluateModel, fromTensor, i64, type Model, type Tensor } from 'ssmc/ir';
 import { createSession, runOnnx } from 'ssmc/runtime';
 import { randomTensor } from '../helpers/graphs.js';
 import { OWN_DIR, PUBLIC_DIR, variantCase } from './cases.js';
@@ -81,6 +81,37 @@ describe('GatedMHESA: conv = step = prefill + step over 512 positions', () => {
       await session.release();
     }
   }, 120_000);
+});
+
+describe('GatedMHESA: a head whose decay rounds to zero', () => {
+  it('stays finite (λ = −softplus(a) − softplus(−d), never log 0) and step = conv = the float64 interpreter', async () => {
+    const c = variantCase(OWN_DIR, 'gss_mhesa_block');
+    const tensors = c.weights().tensors;
+    // σ(60) = 1 and σ(−800) = 0 in float64: r = (1 − α)·σ(d) is exactly 0 for heads 0 and 1.
+    const alphas = Float32Array.from(tensors.get('mhesa.alphas')!.data as Float32Array);
+    const damp = Float32Array.from(tensors.get('mhesa.dampen_factors')!.data as Float32Array);
+    alphas[0] = 60;
+    damp[1] = -800;
+    tensors.set('mhesa.alphas', { dtype: 'float32', dims: [alphas.length], data: alphas });
+    tensors.set('mhesa.dampen_factors', { dtype: 'float32', dims: [damp.length], data: damp });
+    const weights = { tensors, source: 'extreme' };
+    const opts = { seqLen: null, opset: 17 } as const;
+    const ref = evaluateModel(buildModel(c.file, weights, opts).model, { input: fromTensor(c.input) }).get('output')!;
+    expect(Array.from(ref.data).every(Number.isFinite)).toBe(true);
+    const y = (await runOnnx(modelToBytes(compileModel(c.file, weights, opts).model), new Map([['input', c.input]]))).get('output')!;
+    const cmp = compareToReference(y.data as Float32Array, ref.data);
+    expect(cmp.ok, describeComparison('conv vs float64 interpreter', cmp)).toBe(true);
+    const step = compileModel(c.file, weights, { ...opts, mode: 'step' }).model;
+    const specs = readStates(step);
+    const session = await createSession(modelToBytes(step));
+    try {
+      const { outputs } = await runSteps(session, specs, 5, (t) => at(c.input, t), zeroStates(specs, 2));
+      const cmpStep = compareToReference(outputs[4]!.data as Float32Array, at(y, 4).data as Float32Array);
+      expect(cmpStep.ok, describeComparison('step vs conv at position 4', cmpStep)).toBe(true);
+    } finally {
+      await session.release();
+    }
+  });
 });
 
 describe('GatedMHESA: every long-convolution lowering serves the smoothing kernel', () => {

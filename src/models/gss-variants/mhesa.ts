@@ -60,9 +60,12 @@ function smoothing(ctx: LayerContext, prefix: string, d: MhesaDims, v: Value, ru
   const m = `${prefix}mhesa.`;
   const u = layerNorm(b, v, params.real(`${m}norm.weight`), params.real(`${m}norm.bias`));
   const perChannel = (g: Value) => b.reshape(b.op('Expand', [b.unsqueeze(g, [1]), b.i64([d.G, d.M / d.G], [2], 'head_width')]), [d.M, 1]); // [G] → [M,1]
-  const alpha = b.op('Sigmoid', [params.real(`${m}alphas`)]);
-  const r = b.mul(b.sub(b.f32(1), alpha), b.op('Sigmoid', [params.real(`${m}dampen_factors`)]));
-  const lambda = b.ssm('Complex', [perChannel(b.op('Log', [r])), b.f32(0)]); // [M,1]
+  const a = params.real(`${m}alphas`), damp = params.real(`${m}dampen_factors`);
+  const alpha = b.op('Sigmoid', [a]);
+  // log r = log(1 − σ(a)) + log σ(d) = −softplus(a) − softplus(−d): finite where r itself would
+  // round to 0 (then the official r^0 = 1 keeps the first tap α, and exp(λ·0) must too).
+  const logR = b.neg(b.add(b.op('Softplus', [a]), b.op('Softplus', [b.neg(damp)])));
+  const lambda = b.ssm('Complex', [perChannel(logR), b.f32(0)]); // [M,1]
   const coef = b.unsqueeze(b.ssm('Complex', [perChannel(alpha), b.f32(0)]), [0]); // [1,M,1]
   return b.add(run(u, lambda, coef), b.mul(u, params.real(`${m}param_D`)));
 }
