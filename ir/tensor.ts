@@ -38,11 +38,12 @@ export function sizeOf(dims: readonly number[]): number {
 }
 
 export function f32(data: ArrayLike<number>, dims: readonly number[]): Tensor {
-  return checked({ dtype: 'float32', dims: [...dims], data: Float32Array.from(data) });
+  // The constructor converts typed arrays natively (`from` walks its source's iterator).
+  return checked({ dtype: 'float32', dims: [...dims], data: new Float32Array(data) });
 }
 
 export function f64(data: ArrayLike<number>, dims: readonly number[]): Tensor {
-  return checked({ dtype: 'float64', dims: [...dims], data: Float64Array.from(data) });
+  return checked({ dtype: 'float64', dims: [...dims], data: new Float64Array(data) });
 }
 
 export function i64(data: ArrayLike<number | bigint>, dims: readonly number[]): Tensor {

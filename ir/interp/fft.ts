@@ -1,5 +1,26 @@
-/** In-place radix-2 FFT of interleaved (re, im) data; `sign` −1 forward, +1 inverse (unscaled). */
-function fftPow2(re: Float64Array, im: Float64Array, sign: number): void {
+/** cos/sin of 2πk/n for k < n/2, per power-of-two size: one table serves every transform of that size. */
+const twiddles = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+function twiddleTable(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = twiddles.get(n);
+  if (!t) {
+    const half = n >> 1, cos = new Float64Array(half), sin = new Float64Array(half);
+    for (let k = 0; k < half; k++) {
+      cos[k] = Math.cos((2 * Math.PI * k) / n);
+      sin[k] = Math.sin((2 * Math.PI * k) / n);
+    }
+    t = { cos, sin };
+    if (twiddles.size > 64) twiddles.clear();
+    twiddles.set(n, t);
+  }
+  return t;
+}
+
+/**
+ * In-place radix-2 FFT of separate (re, im) arrays; `sign` −1 forward, +1 inverse (unscaled).
+ * O(n log n), twiddles from a table (the stage of length len uses every (n/len)-th entry).
+ */
+export function fftPow2(re: Float64Array, im: Float64Array, sign: number): void {
   const n = re.length;
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;
@@ -10,12 +31,13 @@ function fftPow2(re: Float64Array, im: Float64Array, sign: number): void {
       [im[i], im[j]] = [im[j]!, im[i]!];
     }
   }
+  const { cos, sin } = twiddleTable(n);
   for (let len = 2; len <= n; len <<= 1) {
-    const ang = (sign * 2 * Math.PI) / len;
+    const half = len >> 1, stride = n / len;
     for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(ang * k), wi = Math.sin(ang * k);
-        const a = i + k, b = a + len / 2;
+      for (let k = 0, t = 0; k < half; k++, t += stride) {
+        const wr = cos[t]!, wi = sign * sin[t]!;
+        const a = i + k, b = a + half;
         const xr = re[b]! * wr - im[b]! * wi, xi = re[b]! * wi + im[b]! * wr;
         re[b] = re[a]! - xr;
         im[b] = im[a]! - xi;

@@ -1,6 +1,7 @@
 import { isComplex } from '../types.js';
 import { need, type Kernel } from './kernel.js';
-import { ints, normAxis, rt, size, strides } from './rtensor.js';
+import { forEachRun } from './elementwise.js';
+import { ints, normAxis, rt, size } from './rtensor.js';
 
 export interface Reducer {
   init: number;
@@ -27,13 +28,20 @@ export function reduceKernel(r: Reducer, inputFrom: number): Kernel {
     const w = isComplex(x.dtype) ? 2 : 1;
     const out = rt(x.dtype, outDimsKeep);
     out.data.fill(r.init);
-    const inS = strides(x.dims), outS = strides(outDimsKeep);
     const n = size(x.dims);
-    for (let k = 0; k < n; k++) {
-      let dst = 0;
-      for (let d = 0; d < rank; d++) if (!norm.includes(d)) dst += (Math.floor(k / inS[d]!) % x.dims[d]!) * outS[d]!;
-      for (let c = 0; c < w; c++) out.data[dst * w + c] = r.step(out.data[dst * w + c]!, x.data[k * w + c]!);
-    }
+    // x walked in flat order against its output broadcast back over the reduced axes (stride 0):
+    // the same accumulation order as element by element, in runs.
+    const X = x.data, O = out.data, step = r.step;
+    forEachRun(x.dims, outDimsKeep, x.dims, (_o, ix, sx, io, so, len) => {
+      if (w === 1) {
+        for (let k = 0; k < len; k++, ix += sx, io += so) O[io] = step(O[io]!, X[ix]!);
+      } else {
+        for (let k = 0; k < len; k++, ix += sx, io += so) {
+          O[2 * io] = step(O[2 * io]!, X[2 * ix]!);
+          O[2 * io + 1] = step(O[2 * io + 1]!, X[2 * ix + 1]!);
+        }
+      }
+    });
     const count = n / size(outDimsKeep);
     if (r.finish) for (let i = 0; i < out.data.length; i++) out.data[i] = r.finish(out.data[i]!, count);
     return [{ ...out, dims: keep ? outDimsKeep : x.dims.filter((_, i) => !norm.includes(i)) }];

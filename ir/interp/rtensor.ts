@@ -30,6 +30,8 @@ export function fromTensor(t: Tensor): RTensor {
     throw new Error(`the reference interpreter cannot compute with ${t.dtype} tensors`);
   }
   const src = t.data;
+  // Typed arrays of numbers convert natively; 64-bit integers one by one.
+  if (!(src instanceof BigInt64Array || src instanceof BigUint64Array)) return { dtype: t.dtype, dims: [...t.dims], data: new Float64Array(src) };
   const data = new Float64Array(src.length);
   for (let i = 0; i < src.length; i++) data[i] = Number(src[i]!);
   return { dtype: t.dtype, dims: [...t.dims], data };
@@ -41,10 +43,10 @@ export function toTensor(r: RTensor, dtype: DType = r.dtype): Tensor {
   switch (dtype) {
     case 'float32':
     case 'complex64':
-      return { dtype, dims: [...r.dims], data: Float32Array.from(r.data) };
+      return { dtype, dims: [...r.dims], data: new Float32Array(r.data) };
     case 'float64':
     case 'complex128':
-      return { dtype, dims: [...r.dims], data: Float64Array.from(r.data) };
+      return { dtype, dims: [...r.dims], data: new Float64Array(r.data) };
     case 'int64': {
       const a = new BigInt64Array(n);
       for (let i = 0; i < n; i++) a[i] = BigInt(Math.trunc(r.data[i]!));

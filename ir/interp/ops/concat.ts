@@ -20,7 +20,11 @@ export const Concat = onnxKernel('Concat', (inputs, node) => {
   const rowOut = sizeOf(dims.slice(axis)) * w;
   for (const t of parts) {
     const row = sizeOf(t.dims.slice(axis)) * w;
-    for (let o = 0; o < outer; o++) out.data.set(t.data.subarray(o * row, (o + 1) * row), o * rowOut + off);
+    for (let o = 0; o < outer; o++) {
+      // Short rows by hand: a subarray view per row costs more than the copy.
+      if (row < 64) for (let c = 0, src = o * row, dst = o * rowOut + off; c < row; c++) out.data[dst + c] = t.data[src + c]!;
+      else out.data.set(t.data.subarray(o * row, (o + 1) * row), o * rowOut + off);
+    }
     off += row;
   }
   return [out];

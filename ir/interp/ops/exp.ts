@@ -2,4 +2,12 @@ import { unaryKernel } from '../elementwise.js';
 import { onnxKernel } from '../kernel.js';
 
 /** Exp: eˣ (complex: e^re · (cos im, sin im)). */
-export const Exp = onnxKernel('Exp', unaryKernel(Math.exp, (r, i) => [Math.exp(r) * Math.cos(i), Math.exp(r) * Math.sin(i)]));
+export const Exp = onnxKernel('Exp', unaryKernel(Math.exp, {
+  loop: (out, a) => {
+    for (let k = 0; k < a.length; k += 2) {
+      const m = Math.exp(a[k]!), t = a[k + 1]!;
+      out[k] = m * Math.cos(t);
+      out[k + 1] = m * Math.sin(t);
+    }
+  },
+}));

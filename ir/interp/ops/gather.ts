@@ -18,7 +18,10 @@ export const Gather = onnxKernel('Gather', (inputs, node) => {
       let i = idx.data[j]!;
       if (i < 0) i += d;
       if (i < 0 || i >= d) throw new Error(`node '${node.name}' (Gather): index ${idx.data[j]} is out of range for a dim of ${d}`);
-      out.data.set(x.data.subarray((o * d + i) * inner, (o * d + i + 1) * inner), (o * m + j) * inner);
+      const src = (o * d + i) * inner, dst = (o * m + j) * inner;
+      // Short slices by hand: a subarray view per element costs more than the copy.
+      if (inner < 64) for (let c = 0; c < inner; c++) out.data[dst + c] = x.data[src + c]!;
+      else out.data.set(x.data.subarray(src, src + inner), dst);
     }
   }
   return [out];

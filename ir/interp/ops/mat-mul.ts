@@ -1,10 +1,16 @@
+import { gemm } from '../../linalg.js';
 import { isComplex } from '../../types.js';
 import { need, onnxKernel } from '../kernel.js';
 import { broadcastDims, broadcastIndex, rt, size } from '../rtensor.js';
+import { promoteComplex } from '../strided.js';
 
-/** numpy matmul semantics (1-D operands promoted and squeezed), real or complex. */
+/**
+ * numpy matmul semantics (1-D operands promoted and squeezed), real or complex: real products by
+ * the blocked kernel of ir/linalg.ts, complex ones row by row (i, k, j order); both sum each
+ * output over k in order, as the definition does.
+ */
 export const MatMul = onnxKernel('MatMul', (inputs, node) => {
-  const a0 = need(inputs, 0, node), b0 = need(inputs, 1, node);
+  let a0 = need(inputs, 0, node), b0 = need(inputs, 1, node);
   const aDims = a0.dims.length === 1 ? [1, a0.dims[0]!] : a0.dims;
   const bDims = b0.dims.length === 1 ? [b0.dims[0]!, 1] : b0.dims;
   const M = aDims[aDims.length - 2]!, K = aDims[aDims.length - 1]!, N = bDims[bDims.length - 1]!;
@@ -13,25 +19,30 @@ export const MatMul = onnxKernel('MatMul', (inputs, node) => {
   }
   const batch = broadcastDims(aDims.slice(0, -2), bDims.slice(0, -2), `node '${node.name}' (MatMul)`);
   const ia = broadcastIndex(aDims.slice(0, -2), batch), ib = broadcastIndex(bDims.slice(0, -2), batch);
-  const ca = isComplex(a0.dtype), cb = isComplex(b0.dtype), cplx = ca || cb;
+  const cplx = isComplex(a0.dtype) || isComplex(b0.dtype);
+  if (cplx) {
+    a0 = promoteComplex(a0);
+    b0 = promoteComplex(b0);
+  }
   const out = rt(cplx ? 'complex64' : a0.dtype, [...batch, M, N]);
+  const A = a0.data, B = b0.data, O = out.data;
   const nb = size(batch);
   for (let q = 0; q < nb; q++) {
     const aOff = ia[q]! * M * K, bOff = ib[q]! * K * N, oOff = q * M * N;
+    if (!cplx) {
+      gemm(M, K, N, A, aOff, B, bOff, O, oOff);
+      continue;
+    }
     for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let re = 0, im = 0;
-        for (let k = 0; k < K; k++) {
-          const ai = aOff + i * K + k, bi = bOff + k * N + j;
-          const ar = ca ? a0.data[2 * ai]! : a0.data[ai]!, aim = ca ? a0.data[2 * ai + 1]! : 0;
-          const br = cb ? b0.data[2 * bi]! : b0.data[bi]!, bim = cb ? b0.data[2 * bi + 1]! : 0;
-          re += ar * br - aim * bim;
-          im += ar * bim + aim * br;
+      const row = oOff + i * N;
+      for (let k = 0; k < K; k++) {
+        const ai = aOff + i * K + k, bRow = bOff + k * N;
+        const xr = A[2 * ai]!, xi = A[2 * ai + 1]!;
+        for (let j = 0; j < N; j++) {
+          const br = B[2 * (bRow + j)]!, bi = B[2 * (bRow + j) + 1]!;
+          O[2 * (row + j)] += xr * br - xi * bi;
+          O[2 * (row + j) + 1] += xr * bi + xi * br;
         }
-        if (cplx) {
-          out.data[2 * (oOff + i * N + j)] = re;
-          out.data[2 * (oOff + i * N + j) + 1] = im;
-        } else out.data[oOff + i * N + j] = re;
       }
     }
   }

@@ -1,5 +1,5 @@
-import { binaryKernel, cmul } from '../elementwise.js';
+import { cmulRun, mulRun, runKernel } from '../elementwise.js';
 import { onnxKernel } from '../kernel.js';
 
 /** Mul: a · b (numpy broadcasting, complex products). */
-export const Mul = onnxKernel('Mul', binaryKernel((a, b) => a * b, cmul));
+export const Mul = onnxKernel('Mul', runKernel(mulRun, cmulRun));

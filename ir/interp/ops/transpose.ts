@@ -12,12 +12,21 @@ export const Transpose = onnxKernel('Transpose', (inputs, node) => {
   const inS = strides(x.dims);
   const out = rt(x.dtype, dims);
   const n = size(dims);
-  const counter = new Array<number>(rank).fill(0);
-  for (let k = 0; k < n; k++) {
+  if (n === 0) return [out];
+  // Runs along the last output axis, whose input stride is fixed; the outer axes by counter.
+  const last = rank - 1, len = rank === 0 ? 1 : dims[last]!, step = rank === 0 ? 0 : inS[perm[last]!]! * w;
+  const counter = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  const X = x.data, O = out.data;
+  for (let k = 0; k < n; k += len) {
     let src = 0;
-    for (let d = 0; d < rank; d++) src += counter[d]! * inS[perm[d]!]!;
-    for (let c = 0; c < w; c++) out.data[k * w + c] = x.data[src * w + c]!;
-    for (let d = rank - 1; d >= 0; d--) {
+    for (let d = 0; d < last; d++) src += counter[d]! * inS[perm[d]!]!;
+    src *= w;
+    if (w === 1) for (let j = 0, s = src; j < len; j++, s += step) O[k + j] = X[s]!;
+    else for (let j = 0, s = src; j < len; j++, s += step) {
+      O[2 * (k + j)] = X[s]!;
+      O[2 * (k + j) + 1] = X[s + 1]!;
+    }
+    for (let d = last - 1; d >= 0; d--) {
       if (++counter[d]! < dims[d]!) break;
       counter[d] = 0;
     }
