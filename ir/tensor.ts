@@ -62,6 +62,28 @@ export function c64(re: ArrayLike<number>, im: ArrayLike<number>, dims: readonly
   return checked({ dtype: 'complex64', dims: [...dims], data });
 }
 
+/**
+ * A constant whose data is computed when first read: compile-time work (an S4 kernel's taps, a
+ * dense state space) that only some lowerings need is never done when the chosen one reads
+ * neither — a constant nothing reads is dropped before anything asks for its values. Its dtype
+ * and dims are known up front; `compute` runs at most once.
+ */
+export function lazyTensor(dtype: DType, dims: readonly number[], compute: () => TensorData): Tensor {
+  let data: TensorData | null = null;
+  const t = {
+    dtype,
+    dims: [...dims],
+    get data(): TensorData {
+      if (data === null) {
+        data = compute();
+        checked({ dtype, dims: t.dims, data });
+      }
+      return data;
+    },
+  };
+  return t;
+}
+
 function checked(t: Tensor): Tensor {
   const want = sizeOf(t.dims) * (t.dtype === 'complex64' || t.dtype === 'complex128' ? 2 : 1);
   if (t.data !== null && t.data.length !== want) {

@@ -5,6 +5,7 @@ import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { f32, type Tensor } from '../ir/tensor.js';
 import { isComplex, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
+import { eliminateDeadCode } from './dce.js';
 import { changed, type Pass } from './pass.js';
 
 /**
@@ -68,8 +69,10 @@ class ComplexLowering {
   run(): boolean {
     const graph = this.graph;
     this.checkPreconditions();
+    // What no output needs is not lowered (its complex constants — a kernel table a lowering
+    // made dead — are never split, nor computed where they are lazy).
+    let changed = eliminateDeadCode(graph);
     const complexProducers: Node[] = [];
-    let changed = false;
     for (const node of [...graph.nodes]) {
       if (!touchesComplex(node)) continue;
       changed = true;

@@ -30,8 +30,9 @@ export function knownInts(v: Value | null | undefined): Dim[] | null {
 }
 
 export function constInts(t: Tensor): number[] | null {
-  if (t.data === null || Array.isArray(t.data)) return null;
+  // The dtype first: a float constant's data may be computed on first read (lazyTensor).
   if (t.dtype !== 'int64' && t.dtype !== 'int32') return null;
+  if (t.data === null || Array.isArray(t.data)) return null;
   return toNumbers(t);
 }
 

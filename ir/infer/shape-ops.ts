@@ -206,7 +206,7 @@ const range: InferRule = (node) => {
 
 function rangeScalar(v: Value | null | undefined): Dim {
   if (!v) return null;
-  if (v.constant && v.constant.data !== null && !Array.isArray(v.constant.data) && v.constant.dims.length === 0) return Number(toNumbers(v.constant)[0]);
+  if (v.constant && v.constant.dims.length === 0 && v.constant.data !== null && !Array.isArray(v.constant.data)) return Number(toNumbers(v.constant)[0]);
   const p = v.producer;
   if (p && p.domain === ONNX_DOMAIN && p.op === 'Cast' && p.inputs[0]) return rangeScalar(p.inputs[0]);
   const k = knownInts(v);
