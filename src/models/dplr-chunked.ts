@@ -3,8 +3,9 @@ import { Graph } from '../../ir/graph.js';
 import { f32 } from '../../ir/tensor.js';
 import { tensorType } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
-import { cMatVec } from './cmatrix.js';
-import { dAPower, denseDA, denseDB, linearStepParams, type DplrSystem } from './s4-dplr.js';
+import { matvec } from '../../ir/linalg.js';
+import { featurePower, realFeature, untruncatedRows } from './dplr-real.js';
+import type { DplrSystem } from './s4-dplr.js';
 
 /**
  * S4 DPLR in the linear stepper's half-state basis with the dense transition: the prefill state by
@@ -31,32 +32,19 @@ export const PREFILL_CHUNK = 64;
  * transition over one chunk for row vectors (x_row' = x_row·R, x_row = (Re x | Im x)).
  */
 export function linearPrefillWeights(sys: DplrSystem, T: number): { W: Float32Array; R: Float32Array } {
-  const { H, N } = sys, M = 2 * N, S = 2 * N;
+  // In the real half-state basis z = (Re x, Im x) of dplr-real.ts: row j of W is A^(T−1−j) B, and
+  // R = (A^T)ᵀ. O(T·M² + M³ log T) per feature.
+  const { H, N } = sys, S = 2 * N;
   const W = new Float32Array(H * T * S), R = new Float32Array(H * S * S);
   for (let h = 0; h < H; h++) {
-    const dA = denseDA(sys, h);
-    let g = denseDB(sys, h); // dA^0 dB
+    const { A, B } = realFeature(sys, h);
+    let g = B; // A^0 B
     for (let p = 0; p < T; p++) {
-      const row = T - 1 - p; // u at chunk position T−1−p meets dA^p dB
-      for (let n = 0; n < N; n++) {
-        W[(h * T + row) * S + n] = g[2 * n]!;
-        W[(h * T + row) * S + N + n] = g[2 * n + 1]!;
-      }
-      g = cMatVec(dA, g, M);
+      W.set(g, (h * T + T - 1 - p) * S); // u at chunk position T−1−p meets A^p B
+      if (p < T - 1) g = matvec(A, g, S);
     }
-    const P = dAPower(sys, h, T);
-    for (let i = 0; i < N; i++) {
-      for (let k = 0; k < N; k++) {
-        const a = P[2 * (i * M + k)]!, b = P[2 * (i * M + k) + 1]!; // P11[i,k]
-        const c = P[2 * (i * M + N + k)]!, d = P[2 * (i * M + N + k) + 1]!; // P12[i,k]
-        // Column form: Re x'_i = (a+c)·Re x_k + (d−b)·Im x_k, Im x'_i = (b+d)·Re x_k + (a−c)·Im x_k;
-        // R is its transpose (row vectors).
-        R[(h * S + k) * S + i] = a + c;
-        R[(h * S + N + k) * S + i] = d - b;
-        R[(h * S + k) * S + N + i] = b + d;
-        R[(h * S + N + k) * S + N + i] = a - c;
-      }
-    }
+    const P = featurePower(sys, h, T);
+    for (let i = 0; i < S; i++) for (let k = 0; k < S; k++) R[(h * S + k) * S + i] = P[i * S + k]!;
   }
   return { W, R };
 }
@@ -112,32 +100,23 @@ export interface DplrStateSpace {
   C: Float64Array;
 }
 
+const stateSpaces = new WeakMap<DplrSystem, DplrStateSpace>();
+
 export function dplrStateSpace(sys: DplrSystem): DplrStateSpace {
-  const { H, N, C: Ck } = sys, M = 2 * N, S = 2 * N;
-  const { dC } = linearStepParams(sys);
+  const hit = stateSpaces.get(sys);
+  if (hit) return hit;
+  // A and B are dplr-real.ts's real forms (O(M²r²) per feature); C is the untruncated output row
+  // in the same basis (O(M³ log l_kernel) per feature: one power and one LU).
+  const { H, N, C: Ck } = sys, S = 2 * N;
+  const rows = untruncatedRows(sys);
   const A = new Float64Array(H * S * S), B = new Float64Array(H * S), C = new Float64Array(Ck * H * S);
   for (let h = 0; h < H; h++) {
-    const P = denseDA(sys, h), dB = denseDB(sys, h);
-    for (let i = 0; i < N; i++) {
-      for (let k = 0; k < N; k++) {
-        const a = P[2 * (i * M + k)]!, b = P[2 * (i * M + k) + 1]!; // P11[i,k]
-        const c = P[2 * (i * M + N + k)]!, d = P[2 * (i * M + N + k) + 1]!; // P12[i,k]
-        // Re x'_i = (a+c)·Re x_k + (d−b)·Im x_k, Im x'_i = (b+d)·Re x_k + (a−c)·Im x_k.
-        A[(h * S + i) * S + k] = a + c;
-        A[(h * S + i) * S + N + k] = d - b;
-        A[(h * S + N + i) * S + k] = b + d;
-        A[(h * S + N + i) * S + N + k] = a - c;
-      }
-      B[h * S + i] = dB[2 * i]!;
-      B[h * S + N + i] = dB[2 * i + 1]!;
-    }
-    for (let c = 0; c < Ck; c++) {
-      for (let n = 0; n < N; n++) {
-        // y = Re(C_full x_full) = 2 Re(c·x), c = dC/2: Re dC·Re x − Im dC·Im x.
-        C[(c * H + h) * S + n] = dC[2 * ((c * H + h) * N + n)]!;
-        C[(c * H + h) * S + N + n] = -dC[2 * ((c * H + h) * N + n) + 1]!;
-      }
-    }
+    const f = realFeature(sys, h);
+    A.set(f.A, h * S * S);
+    B.set(f.B, h * S);
+    for (let c = 0; c < Ck; c++) C.set(rows[c]![h]!, (c * H + h) * S);
   }
-  return { A, B, C };
+  const d = { A, B, C };
+  stateSpaces.set(sys, d);
+  return d;
 }

@@ -1,12 +1,12 @@
 import type { Builder } from '../../ir/builder.js';
 import { discretize, discretizeOp, DISCRETIZATIONS } from '../../ir/ops/discretize.js';
 import type { LongConv } from '../../ir/ops/long-conv.js';
-import { f32, f64, type Tensor } from '../../ir/tensor.js';
+import { f32, lazyTensor, type Tensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { UserError } from '../errors.js';
 import { defineArch } from './arch.js';
 import { checkDtRange, DT_RANGE, trainingOnly, type Args, type ArgSchema } from './args.js';
-import { dplrLinearPrefill, dplrStateSpace } from './dplr-chunked.js';
+import { dplrLinearPrefill, dplrStateSpace, type DplrStateSpace } from './dplr-chunked.js';
 import { planDplrStep, type DplrStepPlan } from './dplr-diagonal.js';
 import { legsNplr } from './hippo.js';
 import { complexRandn, logDt, randn, uniformFanIn } from './init.js';
@@ -238,9 +238,11 @@ function dplrDenseKernel(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, 
   if (args.l_max !== null && (fixedLength === null || fixedLength > args.l_max)) return null;
   const sys = readSystem(ctx.params, args, n.kernel, Ck);
   const { H, N } = sys, S = 2 * N;
-  const d = dplrStateSpace(sys);
-  const init = (name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`${n.kernel}${name}`), f64(data, dims));
-  return { A: init('dense_A', d.A, [H, S, S]), B: init('dense_B', d.B, [H, S]), C: init('dense_C', d.C, [Ck, H, S]) };
+  // Computed only if the chosen lowering reads the state space (chunked): a lowering that reads
+  // the taps leaves these constants unread and they are dropped.
+  const init = (name: string, pick: (d: DplrStateSpace) => Float64Array, dims: number[]) =>
+    b.initializer(b.graph.freshName(`${n.kernel}${name}`), lazyTensor('float64', dims, () => pick(dplrStateSpace(sys))));
+  return { A: init('dense_A', (d) => d.A, [H, S, S]), B: init('dense_B', (d) => d.B, [H, S]), C: init('dense_C', (d) => d.C, [Ck, H, S]) };
 }
 
 const complexInit = (b: Builder, n: S4BlockNames, name: string, data: Float64Array, dims: number[]) => b.initializer(b.graph.freshName(`${n.kernel}${name}`), complexTensor(data, dims));

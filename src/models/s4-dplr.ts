@@ -1,10 +1,11 @@
 import type { Builder } from '../../ir/builder.js';
-import { c64, f32, type Tensor } from '../../ir/tensor.js';
+import { c64, f32, lazyTensor, type Tensor } from '../../ir/tensor.js';
 import { onnxCode } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
 import { dftNode } from '../../ir/ops/dft.js';
 import { UserError } from '../errors.js';
-import { cIdentity, cMatMul, cMatVec, cPow, cSolve, cVecMat } from './cmatrix.js';
+import { ctildeTable, fromRealRow, rowTimesPower, toRealRow, untruncatedRows } from './dplr-real.js';
+import { dplrTaps } from './dplr-taps.js';
 import type { ParamStore } from './params.js';
 import type { ParamTransform } from './transforms.js';
 
@@ -152,57 +153,6 @@ function once<T>(sys: DplrSystem, key: string, compute: () => T): T {
   return m.get(key) as T;
 }
 
-/** The bilinear dA of feature h on the conj-expanded state: dA = (I − Δ/2·A)⁻¹(I + Δ/2·A). Shared: do not modify. */
-export function denseDA(sys: DplrSystem, h: number): Float64Array {
-  return once(sys, `dA ${h}`, () => computeDenseDA(sys, h));
-}
-
-/** dA^e of feature h (repeated squaring, float64). Shared: do not modify. */
-export function dAPower(sys: DplrSystem, h: number, e: number): Float64Array {
-  return once(sys, `dA ${h} ^${e}`, () => cPow(denseDA(sys, h), e, 2 * sys.N));
-}
-
-/** The bilinear dB of feature h on the conj-expanded state: (I − Δ/2·A)⁻¹ Δ B = (I + dA)/2 · Δ B. Shared: do not modify. */
-export function denseDB(sys: DplrSystem, h: number): Float64Array {
-  return once(sys, `dB ${h}`, () => {
-    const M = 2 * sys.N, dA = denseDA(sys, h), dt = sys.dt[h]!;
-    return cMatVec(cIdentity(M).map((v, k) => (v + dA[k]!) / 2), expandedB(sys, h).map((v) => v * dt), M);
-  });
-}
-
-function computeDenseDA(sys: DplrSystem, h: number): Float64Array {
-  const M = 2 * sys.N, d = sys.dt[h]!;
-  const A = continuousA(sys, h);
-  const I = cIdentity(M);
-  const left = I.map((x, k) => x - (d / 2) * A[k]!), right = I.map((x, k) => x + (d / 2) * A[k]!);
-  return cSolve(left, right, M);
-}
-
-/**
- * C~ for every kernel length the official doubling rule can reach: row m holds C~ for
- * L_int = l_kernel·2^m, from C~_{m+1} = C~_m (I + dA^{l_kernel·2^m}) (ssm-math.md §2.4), in float64.
- */
-function ctildeTable(sys: DplrSystem, doublings: number): Float64Array {
-  const { H, N, C } = sys, M = 2 * N;
-  const table = new Float64Array(2 * (doublings + 1) * C * H * N);
-  table.set(sys.Ctilde, 0);
-  if (doublings === 0) return table;
-  for (let h = 0; h < H; h++) {
-    let X = dAPower(sys, h, sys.lKernel);
-    const rows = Array.from({ length: C }, (_, c) => expandedCtilde(sys, c, h));
-    for (let m = 1; m <= doublings; m++) {
-      for (let c = 0; c < C; c++) {
-        const prod = cVecMat(rows[c]!, X, M);
-        const v = rows[c]!.map((x, k) => x + prod[k]!);
-        rows[c] = v;
-        table.set(v.subarray(0, 2 * N), 2 * (((m * C + c) * H + h) * N));
-      }
-      if (m < doublings) X = cMatMul(X, X, M);
-    }
-  }
-  return table;
-}
-
 /** Channel c of feature h's C~ on the conj-expanded state: (C~, conj C~), length 2N'. */
 export function expandedCtilde(sys: DplrSystem, c: number, h: number): Float64Array {
   const { H, N } = sys;
@@ -215,16 +165,18 @@ export function expandedCtilde(sys: DplrSystem, c: number, h: number): Float64Ar
   return row;
 }
 
+/** complex64 from interleaved float64 (re, im) pairs. */
 export function complexTensor(data: Float64Array, dims: number[]): Tensor {
-  const n = data.length / 2;
-  return c64(Array.from({ length: n }, (_, i) => data[2 * i]!), Array.from({ length: n }, (_, i) => data[2 * i + 1]!), dims);
+  return { dtype: 'complex64', dims: [...dims], data: new Float32Array(data) };
 }
 
 /**
  * The S4 DPLR kernel K [C,H,L] in ONNX ops (complex values lowered later): Cauchy sums at the roots
  * of unity of L_int, the Woodbury correction (rank 1 or 2), the bilinear factor 2/(1+ω) and the
  * inverse real FFT, with L_int and C~ chosen in the graph by the official doubling rule. With a
- * fixed length everything is constant and folds into the kernel.
+ * fixed length the taps are one constant, computed in float64 by dplrTaps (dplr-taps.ts) the
+ * same way, only when a lowering reads them. The C~ table holds a row per doubling up to the
+ * longest length served (dynamic: 2^20 positions): O(M³) per doubling and feature (dplr-real.ts).
  */
 export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefix: string, Ck: number, L: Value, fixedLength: number | null): Value {
   const sys = readSystem(params, args, prefix, Ck);
@@ -233,7 +185,17 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   const maxLen = fixedLength ?? DPLR_MAX_DYNAMIC_LENGTH;
   let doublings = 0;
   while (lKernel * 2 ** doublings < maxLen) doublings++;
-  const table = ctildeTable(sys, doublings);
+  if (fixedLength !== null) {
+    // A fixed length needs one row of the table and the taps, computed directly when a lowering
+    // reads them (lazily: one that reads the dense state space never forms them).
+    const Lint = lKernel * 2 ** doublings;
+    const taps = lazyTensor('float32', [C, H, fixedLength], () => {
+      const row = ctildeTable(sys, doublings).subarray(2 * doublings * C * H * N);
+      return dplrTaps(sys, row, Lint, fixedLength);
+    });
+    return b.initializer(b.graph.freshName(`${prefix}kernel_taps`), taps);
+  }
+  const table = lazyTensor('complex64', [doublings + 1, C, H, N], () => new Float32Array(ctildeTable(sys, doublings)));
   const float = onnxCode('float32');
 
   // m = number of doublings for this L: Σ_j [L > l_kernel·2^j] = Σ_j min(max(L − l_kernel·2^j, 0), 1)
@@ -249,7 +211,7 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   const lengths = Array.from({ length: doublings + 1 }, (_, j) => lKernel * 2 ** j);
   const Lint = pick(b.i64(lengths, undefined, 'l_int'));
   const LintF = pick(b.f32(lengths, undefined, 'l_int_float'));
-  const Ct = pick(b.initializer(b.graph.freshName(`${prefix}C_tilde_table`), complexTensor(table, [doublings + 1, C, H, N]))); // [C,H,N]
+  const Ct = pick(b.initializer(b.graph.freshName(`${prefix}C_tilde_table`), table)); // [C,H,N]
 
   // Frequencies ω_k = exp(−2πik/L_int), k = 0..⌊L_int/2⌋, and z_k = 2(1−ω)/(1+ω).
   const bins = b.add(b.div(Lint, b.i64(2, [], 'two')), b.i64(1, [], 'one'));
@@ -313,19 +275,18 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
 export function toCtilde(tensors: Map<string, Tensor>, args: DplrArgs, prefix: string, Ck: number, lKernel: number): void {
   tensors.set(`${prefix}l_kernel`, { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(lKernel)) });
   const sys = readSystem({ tensor: (name) => tensors.get(name)! }, args, prefix, Ck);
-  const { H, N, C } = sys, M = 2 * N;
-  const out = new Float32Array(2 * C * H * N);
+  const { H, N, C } = sys;
+  // In the real half-state basis (dplr-real.ts): C~ = C − C·dA^lKernel, O(M³ log lKernel) per feature.
+  const ct = new Float64Array(2 * C * H * N);
   for (let h = 0; h < H; h++) {
-    const X = dAPower(sys, h, lKernel);
     for (let c = 0; c < C; c++) {
-      const row = expandedCtilde(sys, c, h);
-      const prod = cVecMat(row, X, M);
-      for (let n = 0; n < N; n++) {
-        out[2 * ((c * H + h) * N + n)] = row[2 * n]! - prod[2 * n]!;
-        out[2 * ((c * H + h) * N + n) + 1] = row[2 * n + 1]! - prod[2 * n + 1]!;
-      }
+      const row = toRealRow(sys.Ctilde, c * H * N + h * N, N);
+      const prod = rowTimesPower(sys, h, row, lKernel);
+      for (let k = 0; k < row.length; k++) row[k] -= prod[k]!;
+      fromRealRow(row, ct, c * H * N + h * N, N);
     }
   }
+  const out = new Float32Array(ct);
   tensors.set(`${prefix}C`, { dtype: 'float32', dims: [C, H, N, 2], data: out });
 }
 
@@ -338,21 +299,6 @@ export function dplrExtraParams(args: DplrArgs, prefix: string): { name: string;
   ];
 }
 
-
-/** row · M⁻¹ for a complex row vector (length n) and matrix M (n×n): solves Mᵀ zᵀ = rowᵀ. */
-function rowTimesInverse(row: Float64Array, M: Float64Array, n: number): Float64Array {
-  const Mt = new Float64Array(2 * n * n), rhs = new Float64Array(2 * n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    Mt[2 * (i * n + j)] = M[2 * (j * n + i)]!;
-    Mt[2 * (i * n + j) + 1] = M[2 * (j * n + i) + 1]!;
-  }
-  for (let i = 0; i < n; i++) {
-    rhs[2 * (i * n)] = row[2 * i]!;
-    rhs[2 * (i * n) + 1] = row[2 * i + 1]!;
-  }
-  const z = cSolve(Mt, rhs, n);
-  return Float64Array.from({ length: 2 * n }, (_, k) => z[2 * (Math.floor(k / 2) * n) + (k % 2)]!);
-}
 
 /**
  * The float64 parameters of the official O(N) "linear" stepper (ssm-math.md §2.4) on the half
@@ -375,7 +321,7 @@ export function linearStepParams(sys: DplrSystem): LinearStepParams {
 }
 
 function computeLinearStepParams(sys: DplrSystem): LinearStepParams {
-  const { H, N, rank, C } = sys, M = 2 * N;
+  const { H, N, rank, C } = sys;
   if (rank > 2) throw new UserError(`model file: arch 's4-block': "rank" ${rank} is not supported by the linear DPLR stepper (it inverts the r×r Woodbury matrix for rank 1 and 2)`);
   const Dv = new Float64Array(2 * H * N), E = new Float64Array(2 * H * N), R = new Float64Array(2 * rank * H * N);
   const dC = new Float64Array(2 * C * H * N), B2 = sys.B.map((v) => 2 * v);
@@ -413,17 +359,11 @@ function computeLinearStepParams(sys: DplrSystem): LinearStepParams {
       R[2 * (i * H * N + h * N + n)] = rr;
       R[2 * (i * H * N + h * N + n) + 1] = ri;
     }
-    // C = C~ (I − dA^l_kernel)⁻¹ on the conj-expanded state; the half stepper reads 2·C[:N'].
-    const X = dAPower(sys, h, sys.lKernel);
-    const IminusX = cIdentity(M).map((v, k) => v - X[k]!);
-    for (let c = 0; c < C; c++) {
-      const full = rowTimesInverse(expandedCtilde(sys, c, h), IminusX, M);
-      for (let n = 0; n < N; n++) {
-        dC[2 * ((c * H + h) * N + n)] = 2 * full[2 * n]!;
-        dC[2 * ((c * H + h) * N + n) + 1] = 2 * full[2 * n + 1]!;
-      }
-    }
   }
+  // C = C~ (I − dA^l_kernel)⁻¹ (dplr-real.ts); the half stepper reads dC = 2·C[:N'].
+  const rows = untruncatedRows(sys), half = new Float64Array(2 * C * H * N);
+  for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) fromRealRow(rows[c]![h]!, half, c * H * N + h * N, N);
+  for (let k = 0; k < dC.length; k++) dC[k] = 2 * half[k]!;
   return { Dv, E, R, B2, dC };
 }
 
