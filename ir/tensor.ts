@@ -70,15 +70,19 @@ export function c64(re: ArrayLike<number>, im: ArrayLike<number>, dims: readonly
  */
 export function lazyTensor(dtype: DType, dims: readonly number[], compute: () => TensorData): Tensor {
   let data: TensorData | null = null;
+  // Dropped once it has run: what it holds (a float64 result, a system) is not kept with the data.
+  let pending: (() => TensorData) | null = compute;
   const t = {
     dtype,
     dims: [...dims],
     get data(): TensorData {
-      if (data === null) {
-        data = compute();
-        checked({ dtype, dims: t.dims, data });
+      if (pending !== null) {
+        const d = pending();
+        pending = null;
+        checked({ dtype, dims: t.dims, data: d });
+        data = d;
       }
-      return data;
+      return data!;
     },
   };
   return t;

@@ -4,7 +4,7 @@ import { KERNELS } from '../ir/interp/registry.js';
 import { fromTensor, toTensor, type RTensor } from '../ir/interp/rtensor.js';
 import { inferNode } from '../ir/infer/index.js';
 import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
-import { i64, type Tensor } from '../ir/tensor.js';
+import { i64, lazyTensor, type Tensor } from '../ir/tensor.js';
 import { staticSize, type DType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { eliminateDeadCode } from './dce.js';
@@ -61,6 +61,8 @@ export function foldConstants(graph: Graph, opset: number): boolean {
   // rounded to its dtype only where it is stored (2^24 + 1 − 2^24 folds to 1, not to 0).
   const exact = new ExactValues();
   while (foldSweep(graph, opset, exact)) changed = true;
+  // What is left of the folded values is stored in its dtype now, and the float64 copies go.
+  for (const v of graph.initializers) void v.constant?.data;
   if (changed) {
     for (const v of [...graph.initializers]) if (v.uses.length === 0 && !graph.isOutput(v)) graph.removeInitializer(v);
   }
@@ -99,8 +101,16 @@ function foldSweep(graph: Graph, opset: number, exact: ExactValues): boolean {
       continue;
     }
     const inputs = node.inputs.filter((v): v is Value => v !== null);
-    const stored = replaceWithConstants(graph, node, results.map((r, i) => toTensor(r, node.outputs[i]!.type.dtype)));
-    stored.forEach((c, i) => exact.set(c, results[i]!));
+    // Stored in the output's dtype only when read as such (most intermediates are read from their
+    // float64 values by the next fold, then dropped, and never need a float32 copy).
+    const stored = replaceWithConstants(graph, node, results.map((r, i) => {
+      const dtype = node.outputs[i]!.type.dtype;
+      return lazyTensor(dtype, r.dims, () => toTensor(r, dtype).data!);
+    }));
+    stored.forEach((c, i) => {
+      // Past the limit on float64 copies, the stored dtype now (the closure would keep the copy).
+      if (!exact.set(c, results[i]!)) void c.constant!.data;
+    });
     // What nothing reads any more goes now, not at the end: a chain of large intermediates
     // (a kernel, its spectrum) would otherwise all be held at once, float64 copies included.
     for (const v of new Set(inputs)) {
@@ -129,12 +139,14 @@ class ExactValues {
     return this.values.get(v);
   }
 
-  set(v: Value, t: RTensor): void {
+  /** Whether the copy is kept (false past the limit). */
+  set(v: Value, t: RTensor): boolean {
     const b = t.data.byteLength;
-    if (this.bytes + b > EXACT_LIMIT_BYTES) return;
+    if (this.bytes + b > EXACT_LIMIT_BYTES) return false;
     this.delete(v);
     this.values.set(v, t);
     this.bytes += b;
+    return true;
   }
 
   delete(v: Value): void {

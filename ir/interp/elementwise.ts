@@ -112,22 +112,29 @@ export function runKernel(real: Run, cplx?: Run, outDtype?: 'bool'): Kernel {
   };
 }
 
+/** A whole real unary op: out[k] = f(a[k]) for every element. */
+export type RealUnaryLoop = (out: Float64Array, a: Float64Array) => void;
+
+/**
+ * A unary op's real form: a function of one element, or its own loop (`{ loop }`) where it is hot
+ * (folding an S4D layer's chunk weights runs Exp, Cos and Sin over millions of elements; one loop
+ * shared by every op calls its function megamorphically, 2-8× slower than a loop of its own).
+ */
+export type RealUnary = ((x: number) => number) | { loop: RealUnaryLoop };
+
 /** A whole complex unary op: out[2k], out[2k+1] from a[2k], a[2k+1] for every element (one loop per hot op). */
 export type ComplexUnaryLoop = (out: Float64Array, a: Float64Array) => void;
 
 /** A unary op's complex form: per element (re, im) → (re, im), or its own loop (`{ loop }`) where it is hot. */
 export type ComplexUnary = ((re: number, im: number) => [number, number]) | { loop: ComplexUnaryLoop };
 
-/** Elementwise unary op; `f` may read the node (attributes such as Elu's alpha). */
-export function unaryKernel(real: (x: number) => number, cplx?: ComplexUnary): Kernel {
+/** Elementwise unary op. */
+export function unaryKernel(real: RealUnary, cplx?: ComplexUnary): Kernel {
   return unaryWithAttrs(() => real, cplx);
 }
 
-/** Unary op whose function depends on the node's attributes, read once per call. */
-export function unaryWithAttrs(
-  make: (node: Parameters<Kernel>[1]) => (x: number) => number,
-  cplx?: ComplexUnary,
-): Kernel {
+/** Unary op whose function depends on the node's attributes (such as Elu's alpha), read once per call. */
+export function unaryWithAttrs(make: (node: Parameters<Kernel>[1]) => RealUnary, cplx?: ComplexUnary): Kernel {
   const loop: ComplexUnaryLoop | undefined = cplx === undefined ? undefined : typeof cplx === 'function' ? tupleLoop(cplx) : cplx.loop;
   return (inputs, node) => {
     const a = need(inputs, 0, node);
@@ -139,7 +146,9 @@ export function unaryWithAttrs(
     }
     const real = make(node);
     const out = rt(a.dtype, a.dims);
-    for (let k = 0; k < a.data.length; k++) out.data[k] = real(a.data[k]!);
+    const O = out.data, A = a.data;
+    if (typeof real === 'function') for (let k = 0; k < A.length; k++) O[k] = real(A[k]!);
+    else real.loop(O, A);
     return [out];
   };
 }
