@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, web-vs-node, whole-model, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, web-vs-node, whole-model, compile-time, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
  * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
@@ -12,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Progress } from 'ssmc';
 import { cliProgress } from 'ssmc/terminal';
+import { benchCompileTime } from './compile-time.js';
 import { benchConvLowerings } from './conv-lowerings.js';
 import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
 import { benchGssVariants } from './gss-variants.js';
@@ -53,6 +54,11 @@ const BENCHES: Bench[] = [
     name: 'whole-model',
     title: 'A whole official S4 model: LRA-CIFAR (6 layers, d_model 512, bidirectional S4-LegS, batch norm, L = 1024) vs PyTorch eager (issue 12)',
     run: (quick, _torchLong, progress) => benchWholeModel({ quick, progress }),
+  },
+  {
+    name: 'compile-time',
+    title: 'Compile time and peak memory per layer family and size, fixed and dynamic length (issue 16)',
+    run: (quick, _torchLong, progress) => benchCompileTime({ quick, progress }),
   },
   {
     name: 'serve-load',

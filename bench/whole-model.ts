@@ -12,29 +12,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { f32 } from 'ssmc/ir';
-import { compileModel, modelToBytes, Progress, readMetadata, Rng, type ModelFile } from 'ssmc';
+import { compileModel, modelToBytes, Progress, readMetadata, Rng } from 'ssmc';
 import { nodeBackend } from 'ssmc/runtime';
-// Reading model files is Node-only, so it is not in the browser-safe entry point.
-import { loadModelSource } from '../src/model-source.js';
+import { lraCifarConfig } from './lra-cifar.js';
 import { printWhenMain } from './standalone.js';
 import { timeSession } from './timing.js';
 
 const L = 1024;
 const PYTHONS = ['python3', '/usr/bin/python3'];
-
-/**
- * The experiment's config as the official composition resolves it: the repo's lra_cifar_small
- * fixture is lra/s4-cifar composed by the official code with d_model 32, 2 layers and d_state 16;
- * set back to the experiment's 512, 6 and 64 (the fixture's other keys are the experiment's).
- */
-function lraCifarConfig(): ModelFile {
-  const fixture = fileURLToPath(new URL('../../test/fixtures/whole/lra_cifar_small/last.ckpt', import.meta.url));
-  const args = structuredClone(loadModelSource(undefined, fixture).file.args) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  Object.assign(args.model, { d_model: 512, n_layers: 6 });
-  args.model.layer.d_state = 64;
-  for (const k of ['d_input', 'd_output', 'l_output']) delete args[k];
-  return { arch: 's4-sequence', args, seed: 0 };
-}
 
 interface TorchResult {
   ms: number;
