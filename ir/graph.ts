@@ -62,6 +62,8 @@ export class Graph {
   readonly scope: NameScope;
   /** Node names: a namespace of their own, so a node and its output can share a name. */
   readonly nodeScope: NameScope;
+  /** The origin stamped on nodes created now (see withOrigin); kept by the root graph. */
+  private currentOrigin: string | null = null;
 
   constructor(name = 'main', parent: Graph | null = null) {
     this.name = name;
@@ -93,6 +95,29 @@ export class Graph {
     this.scope.release(v.name);
   }
 
+  /** The outermost graph: nested bodies share its name scopes and its current origin. */
+  get root(): Graph {
+    let g: Graph = this;
+    while (g.parent) g = g.parent;
+    return g;
+  }
+
+  /**
+   * Run `build` with every node it creates (in this graph or its nested bodies) stamped with
+   * `origin`, unless an enclosing call set one already: a node lowered from a node lowered from
+   * a LongConv still comes from the LongConv.
+   */
+  withOrigin<T>(origin: string | null, build: () => T): T {
+    const root = this.root;
+    const saved = root.currentOrigin;
+    if (saved === null) root.currentOrigin = origin;
+    try {
+      return build();
+    } finally {
+      root.currentOrigin = saved;
+    }
+  }
+
   freshName(base: string): string {
     return this.scope.fresh(base);
   }
@@ -109,6 +134,7 @@ export class Graph {
     const base = opts.name ?? op.toLowerCase();
     const node = new Node(this, this.nodeScope.claim(scope ? `${scope}/${base}` : base), domain, op);
     node.scope = scope;
+    node.origin = this.root.currentOrigin;
     inputs.forEach((v, i) => node.setInput(i, v));
     const entries = attrs instanceof Map ? [...attrs.entries()] : Object.entries(attrs);
     for (const [k, a] of entries) node.attrs.set(k, a);

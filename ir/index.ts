@@ -20,5 +20,5 @@ export { inferNode, TypeInferenceError, type InferOptions } from './infer/index.
 export { discretize, discretizeOp, DISCRETIZATIONS, type Discretization } from './ops/discretize.js';
 export { dftNode } from './ops/dft.js';
 export * from './ops/long-conv.js';
-export { evaluateGraph, evaluateModel, evaluateNode } from './interp/evaluate.js';
+export { evaluateGraph, evaluateModel, evaluateNode, type ModelEvalOptions } from './interp/evaluate.js';
 export { fromTensor, toTensor, type RTensor } from './interp/rtensor.js';

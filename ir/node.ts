@@ -4,6 +4,8 @@ import type { Value } from './value.js';
 
 export const ONNX_DOMAIN = '';
 export const SSMC_DOMAIN = 'ai.ssmc';
+/** Node.origin of the real nodes that complex arithmetic becomes (lower-complex), where no high-level op made it. */
+export const COMPLEX_ORIGIN = 'complex';
 
 /**
  * One operation. Inputs may be null for an omitted optional input (ONNX's empty name).
@@ -24,6 +26,13 @@ export class Node {
    * from the node they replace, so a graph stays grouped by layer through the pipeline.
    */
   scope = '';
+  /**
+   * The high-level op this node was lowered from ('ai.ssmc.LongConv', 'complex' for complex
+   * arithmetic split into real pairs), or null for a node the model built as it is. Set while a
+   * pass rewrites a node (Graph.withOrigin); compile-time only, never exported. lower-precision
+   * reads it to keep the SSM math in float32.
+   */
+  origin: string | null = null;
 
   constructor(graph: Graph, name: string, domain: string, op: string) {
     this.graph = graph;

@@ -1,5 +1,6 @@
 import type { Attr } from './attr.js';
 import type { Graph } from './graph.js';
+import { bfloat16ToNumber, halfToNumber } from './half.js';
 import type { Model } from './model.js';
 import type { Node } from './node.js';
 import type { Tensor } from './tensor.js';
@@ -86,6 +87,13 @@ const INLINE_LIMIT = 8;
 
 export function printTensorValue(t: Tensor): string {
   if (t.external) return `<external ${t.external.location}@${t.external.offset}>`;
+  if (t.data === null && t.raw && (t.dtype === 'float16' || t.dtype === 'bfloat16')) {
+    // 16-bit floats have no typed array: their values, decoded, like any float's.
+    const n = t.raw.byteLength >> 1;
+    if (n > INLINE_LIMIT) return `<${n} values>`;
+    const decode = t.dtype === 'float16' ? halfToNumber : bfloat16ToNumber;
+    return `[${Array.from({ length: n }, (_, i) => formatFloat(decode(t.raw![2 * i]! | (t.raw![2 * i + 1]! << 8)))).join(', ')}]`;
+  }
   if (t.data === null) return `<${t.dtype} raw ${t.raw?.byteLength ?? 0} bytes>`;
   const n = t.data.length;
   if (n > INLINE_LIMIT) return `<${n} values>`;

@@ -27,3 +27,7 @@ export { lowerDiagStepPass } from './lower-diag-step.js';
 export { lowerDiscretizePass } from './lower-discretize.js';
 export { lowerVandermondePass } from './lower-vandermonde.js';
 export { outlineCustomOpsPass, sealCustomOpsPass, STAGED_DOMAIN } from './outline-custom-ops.js';
+export * from './precision/formats.js';
+export { classifyNodes, NUMERIC_CLASSES, type NumericClass, type RecurrentState } from './precision/classify.js';
+export { PRECISION_POLICY, withClasses, type ClassPolicy, type PrecisionPolicy } from './precision/policy.js';
+export { lowerPrecisionPass, type LowerPrecisionOptions, type PrecisionReport } from './precision/lower-precision.js';

@@ -1,7 +1,7 @@
 import { Builder } from '../ir/builder.js';
 import type { Graph } from '../ir/graph.js';
 import type { Model } from '../ir/model.js';
-import { ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { COMPLEX_ORIGIN, ONNX_DOMAIN, SSMC_DOMAIN, type Node } from '../ir/node.js';
 import { f32, type Tensor } from '../ir/tensor.js';
 import { isComplex, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
@@ -77,7 +77,8 @@ class ComplexLowering {
       if (!touchesComplex(node)) continue;
       changed = true;
       const b = new Builder(graph, this.model.opset, node);
-      const result = this.lowerNode(b, node);
+      // The real pairs are SSM math (kernels, spectra, states): they keep where they came from.
+      const result = graph.withOrigin(node.origin ?? COMPLEX_ORIGIN, () => this.lowerNode(b, node));
       node.outputs.forEach((out, i) => {
         const r = result[i]!;
         if (isComplex(out.type.dtype)) this.pairs.set(out, r);

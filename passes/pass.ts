@@ -1,4 +1,6 @@
 import type { Model } from '../ir/model.js';
+import type { RecurrentState } from './precision/classify.js';
+import type { Precision } from './precision/formats.js';
 
 /** What the pipeline knows about the compile: fixed by the user, read by the passes. */
 export interface CompileTarget {
@@ -14,6 +16,13 @@ export interface CompileTarget {
    * execution provider with a fused kernel can claim them, every runtime runs their bodies.
    */
   customOps?: boolean;
+  /**
+   * fp32 (default), fp16 or bf16 (--precision): lower-precision stores the weights in 16 bits and
+   * computes in float16 where the runtime has float16 kernels and the policy allows.
+   */
+  precision?: Precision;
+  /** The graph's recurrent states (from the model's build): lower-precision keeps their update in float32. */
+  recurrentStates?: readonly RecurrentState[];
 }
 
 /** What a pass did: whether it changed the model, and what it has to tell (select-lowering: its decisions). */

@@ -12,18 +12,24 @@ import { lowerDiscretizePass } from './lower-discretize.js';
 import { lowerVandermondePass } from './lower-vandermonde.js';
 import { outlineCustomOpsPass, sealCustomOpsPass } from './outline-custom-ops.js';
 import type { Pass } from './pass.js';
+import { lowerPrecisionPass, type PrecisionReport } from './precision/lower-precision.js';
+import type { PrecisionPolicy } from './precision/policy.js';
 
 export interface PipelineOptions {
   /** The long-convolution lowerings to choose from (default: passes/conv/registry.ts). */
   lowerings?: readonly ConvLowering[];
   /** The runtimes the cost model may plan for (default: passes/conv/targets.ts). */
   targets?: readonly RuntimeTarget[];
+  /** Which classes of nodes a 16-bit graph stores and computes in 16 bits (default: passes/precision/policy.ts). */
+  precisionPolicy?: PrecisionPolicy;
 }
 
 export interface Pipeline {
   passes: Pass<unknown>[];
   /** The pass whose report holds the lowering decisions. */
   select: Pass<LoweringDecision[]>;
+  /** The pass whose report says what a 16-bit graph stores and computes in 16 bits. */
+  precision: Pass<PrecisionReport>;
 }
 
 /** The pipeline's passes, top to bottom (see buildPipeline). */
@@ -38,6 +44,7 @@ export function defaultPipeline(opts: PipelineOptions = {}): Pass<unknown>[] {
 export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   const lowerings = opts.lowerings ?? LOWERINGS;
   const select = selectLoweringPass(lowerings, opts.targets);
+  const precision = lowerPrecisionPass({ targets: opts.targets, policy: opts.precisionPolicy });
   // What a custom op's body goes through: the lowering passes after outlining, up to sealing.
   const lowering: Pass<unknown>[] = [
     lowerDiagStepPass, // DiagSSMStep (step graphs) → exp(λ)·x + u and the coefficient sum in complex ops
@@ -50,6 +57,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
     foldConstantsPass, // fixed L: the whole kernel and its spectrum become initializers
     csePass, // merge identical nodes and identical constants
     dcePass, // drop what no output needs
+    precision, // --precision fp16|bf16: weights in 16 bits, float16 compute where runtime and policy allow
   ];
   const passes = [
     lowerDiscretizePass, // Discretize → ZOH/bilinear discretisation in complex ops
@@ -58,5 +66,5 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
     ...lowering,
     sealCustomOpsPass, // --custom-ops: the calls take their final domain ai.ssmc
   ];
-  return { passes, select };
+  return { passes, select, precision };
 }

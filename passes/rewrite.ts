@@ -5,7 +5,8 @@ import type { Value } from '../ir/value.js';
 
 /**
  * Replace every node of (domain, op) by what `lower` builds in its place (inserted just before it,
- * so topological order holds). Returns whether anything was rewritten.
+ * so topological order holds), each new node keeping where it came from (Node.origin: the
+ * replaced node's origin, or its op). Returns whether anything was rewritten.
  */
 export function rewriteNodes(
   model: Model,
@@ -22,7 +23,7 @@ export function rewriteNodes(
     const b = new Builder(graph, model.opset, node);
     let replacements: Value[];
     try {
-      replacements = lower(b, node);
+      replacements = graph.withOrigin(node.origin ?? node.qualifiedOp, () => lower(b, node));
     } catch (e) {
       throw new Error(`lowering node '${node.name}' (${node.qualifiedOp}): ${(e as Error).message}`, { cause: e });
     }

@@ -10,6 +10,9 @@ import type { ConvLowering } from '../passes/conv/lowering.js';
 import type { RuntimeTarget } from '../passes/conv/targets.js';
 import { LoweringRefusedError, type LoweringDecision } from '../passes/conv/select.js';
 import { PassError, type CompileTarget } from '../passes/pass.js';
+import type { Precision } from '../passes/precision/formats.js';
+import type { PrecisionReport } from '../passes/precision/lower-precision.js';
+import type { PrecisionPolicy } from '../passes/precision/policy.js';
 import { buildPipeline } from '../passes/pipeline.js';
 import { runPipeline } from '../passes/run-pipeline.js';
 import { checkBudget, DEFAULT_BUDGET, estimateConvolutions, estimateFromParams, type Budget, type CostPart } from './budget.js';
@@ -66,6 +69,10 @@ export interface CompileOptions {
   budget?: Budget | null;
   /** Where the compile reports its stages: building (per layer), each pass (default: nowhere). */
   progress?: Progress;
+  /** fp32 (default), fp16 or bf16 (--precision): 16-bit weights, float16 compute where the runtime has kernels. */
+  precision?: Precision;
+  /** Which classes of nodes a 16-bit graph stores and computes in 16 bits (default: passes/precision/policy.ts). */
+  precisionPolicy?: PrecisionPolicy;
 }
 
 /**
@@ -85,6 +92,8 @@ export interface Compiled {
   ssmLayers: { info: SsmLayerInfo; node: Node }[];
   /** What select-lowering chose for each long convolution (after lowering). */
   decisions: LoweringDecision[];
+  /** What lower-precision did (after lowering; null for fp32). */
+  precision: PrecisionReport | null;
   /** Each SSM layer with the decision for its convolution, after compileModel. */
   convolutions: { layer: LayerInfo; decision: LoweringDecision | null }[];
   /** The SSM layers (also in the `ssmc.layers` metadata), after compileModel. */
@@ -216,10 +225,11 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
     layout: mode === 'step' ? `${io.layout} without L (one position)` : io.layout,
     seqLen: mode === 'step' ? null : opts.seqLen ?? 'dynamic',
     weights: weights ? 'checkpoint' : `init(seed=${file.seed ?? 0})`,
+    precision: opts.precision ?? 'fp32',
     layers: [], states: states.finish(model), parameters: countParameters(tensors),
   };
   writeMetadata(model, meta);
-  return { model, arch, args: configured.args, io, meta, ssmLayers, decisions: [], convolutions: [], layers: [], checkpoint, costs, warnings };
+  return { model, arch, args: configured.args, io, meta, ssmLayers, decisions: [], precision: null, convolutions: [], layers: [], checkpoint, costs, warnings };
 }
 
 function budgetOf(opts: CompileOptions): Budget | null {
@@ -249,15 +259,17 @@ export function lowerModel(c: Compiled, opts: CompileOptions): void {
   const declared = model.graph.outputs.map((v) => v.type);
   const target: CompileTarget = {
     opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false,
+    precision: opts.precision ?? 'fp32', recurrentStates: c.meta.states.map((s) => ({ input: c.meta.mode === 'step' ? s.input : null, output: s.output })),
   };
   try {
-    const pipeline = buildPipeline({ lowerings: opts.lowerings, targets: opts.targets });
+    const pipeline = buildPipeline({ lowerings: opts.lowerings, targets: opts.targets, precisionPolicy: opts.precisionPolicy });
     const result = (opts.progress ?? Progress.none).run('lower', (task) => {
       const r = runPipeline(model, target, pipeline.passes, { printAfter: opts.printAfter, print: opts.print, progress: task.progress });
       task.detail(`${model.graph.nodes.length} nodes`);
       return r;
     });
     c.decisions = result.reportOf(pipeline.select) ?? [];
+    c.precision = result.reportOf(pipeline.precision) ?? null;
   } catch (e) {
     // A forced lowering that a layer cannot take is the user's choice to fix, not a compiler bug.
     if (e instanceof PassError && e.cause instanceof LoweringRefusedError) {

@@ -1,4 +1,5 @@
 import type { Model } from '../ir/model.js';
+import { isPrecision, type Precision } from '../passes/precision/formats.js';
 import { UserError } from './errors.js';
 import type { ArgValues } from './models/args.js';
 
@@ -15,6 +16,7 @@ export const METADATA_KEYS = {
   layout: 'ssmc.layout',
   seqLen: 'ssmc.seq_len',
   weights: 'ssmc.weights',
+  precision: 'ssmc.precision',
   layers: 'ssmc.layers',
   states: 'ssmc.states',
   parameters: 'ssmc.parameters',
@@ -65,6 +67,11 @@ export interface SsmcMetadata {
   seqLen: number | 'dynamic' | null;
   /** 'checkpoint' or 'init(seed=N)'. */
   weights: string;
+  /**
+   * fp32, fp16 or bf16 (--precision): how the weights are stored and whether the graph computes
+   * in float16 (only fp16 may; see readPrecision). The interface is float32 whatever it says.
+   */
+  precision: Precision;
   /** Empty for step graphs, which carry no long convolution. */
   layers: LayerInfo[];
   /** Empty for convolution graphs. */
@@ -92,6 +99,7 @@ export function writeMetadata(model: Model, meta: SsmcMetadata): void {
   m.set(K.layout, meta.layout);
   if (meta.seqLen !== null) m.set(K.seqLen, String(meta.seqLen));
   m.set(K.weights, meta.weights);
+  m.set(K.precision, meta.precision);
   if (meta.layers.length > 0) m.set(K.layers, JSON.stringify(meta.layers));
   if (meta.states.length > 0) m.set(K.states, JSON.stringify(meta.states));
   if (meta.parameters) m.set(K.parameters, JSON.stringify(meta.parameters));
@@ -187,6 +195,9 @@ export function readMetadata(model: Model): MetadataReading {
   const seqLen = get(K.seqLen);
   if (seqLen !== undefined) meta.seqLen = seqLen === 'dynamic' ? 'dynamic' : Number.isInteger(Number(seqLen)) && Number(seqLen) > 0 ? Number(seqLen) : null;
   if (get(K.weights) !== undefined) meta.weights = get(K.weights);
+  const precision = get(K.precision);
+  if (precision !== undefined && isPrecision(precision)) meta.precision = precision;
+  else if (precision !== undefined) problems.push(`metadata '${K.precision}' is '${precision.slice(0, 40)}', not fp32, fp16 or bf16; ignored`);
   const layers = readLayers(model, problems);
   if (layers) meta.layers = layers;
   const states = readStateList(model, problems);
@@ -212,6 +223,20 @@ function readParameters(model: Model, problems: string[]): { count: number; tens
   }
   problems.push(`metadata '${key}' is not {"count": n, "tensors": n}; ignored`);
   return undefined;
+}
+
+/**
+ * The precision a graph was compiled for: the one thing a runtime reads before choosing where to
+ * run it. 'fp16' may compute in float16 (a WebGPU adapter needs `shader-f16` for it); 'bf16' and
+ * 'fp32' compute in float32 everywhere ('bf16' only stores its weights in bfloat16, cast to
+ * float32 when the session loads). A graph without the entry (an older ssmc's, another
+ * exporter's) is 'fp32'; an entry that is none of the three is refused.
+ */
+export function readPrecision(model: Model): Precision {
+  const value = model.metadata.get(METADATA_KEYS.precision);
+  if (value === undefined) return 'fp32';
+  if (!isPrecision(value)) throw new UserError(`metadata ${METADATA_KEYS.precision} is '${value.slice(0, 40)}'; it must be fp32, fp16 or bf16`);
+  return value;
 }
 
 /** The mode a model was compiled in, or null when it carries no (valid) ssmc.mode. */

@@ -5,17 +5,27 @@ import type { Value } from '../value.js';
 import type { KernelContext } from './kernel.js';
 import { KERNELS } from './registry.js';
 import { fromTensor, type RTensor } from './rtensor.js';
+import { castTo } from './ops/cast.js';
 
 export interface EvalOptions {
   opset: number;
   functions?: readonly FunctionDef[];
+  /**
+   * Round every op's float results to their dtype (float32, float16, bfloat16), as a device that
+   * computes each op exactly and stores its result in the graph's types would: the oracle of a
+   * graph that computes in float16. Off (the default), only Cast and stored constants round.
+   */
+  roundResults?: boolean;
 }
+
+/** What evaluateModel may be asked beyond its feeds. */
+export type ModelEvalOptions = Pick<EvalOptions, 'roundResults'>;
 
 type Env = Map<Value, RTensor>;
 
 /** Run a whole model on named feeds; returns every graph output by name. */
-export function evaluateModel(model: Model, feeds: Map<string, RTensor> | Record<string, RTensor>): Map<string, RTensor> {
-  return evaluateGraph(model.graph, feeds, { opset: model.opset, functions: model.functions });
+export function evaluateModel(model: Model, feeds: Map<string, RTensor> | Record<string, RTensor>, opts: ModelEvalOptions = {}): Map<string, RTensor> {
+  return evaluateGraph(model.graph, feeds, { opset: model.opset, functions: model.functions, ...opts });
 }
 
 export function evaluateGraph(graph: Graph, feeds: Map<string, RTensor> | Record<string, RTensor>, opts: EvalOptions): Map<string, RTensor> {
@@ -41,6 +51,7 @@ function runGraph(graph: Graph, env: Env, opts: EvalOptions): RTensor[] {
       return t;
     });
     const results = evaluateNodeIn(node, inputs, env, opts);
+    if (opts.roundResults) for (const r of results) roundToDtype(r);
     node.outputs.forEach((v, i) => env.set(v, results[i]!));
   }
   return graph.outputs.map((v) => {
@@ -93,11 +104,20 @@ function callFunction(fn: FunctionDef, caller: Node, inputs: (RTensor | null)[],
     }
   }
   try {
-    return runGraph(fn.body, env, { opset: fn.opsetImports.get('') ?? opts.opset, functions: opts.functions });
+    return runGraph(fn.body, env, { ...opts, opset: fn.opsetImports.get('') ?? opts.opset });
   } finally {
     for (const [n, attrs] of saved) {
       n.attrs.clear();
       for (const [k, v] of attrs) n.attrs.set(k, v);
     }
   }
+}
+
+const ROUNDED = new Set(['float32', 'float16', 'bfloat16']);
+
+/** A result's values rounded to its dtype, in place (float64 and integer results are left alone). */
+function roundToDtype(r: RTensor | null | undefined): void {
+  if (!r || !ROUNDED.has(r.dtype)) return;
+  const f = castTo(r.dtype);
+  for (let i = 0; i < r.data.length; i++) r.data[i] = f(r.data[i]!);
 }

@@ -37,6 +37,13 @@ export interface RuntimeTarget {
   readonly prices?: Readonly<Record<string, (facts: ConvFacts, threads: number) => LoweringEstimate>>;
   /** Why this runtime cannot run `lowering` well for this convolution, or null. */
   readonly refuses?: (lowering: ConvLowering, facts: ConvFacts) => string | null;
+  /**
+   * ONNX ops it computes in float16 with kernels of its own (absent: none). An fp16 graph
+   * computes those in float16 where passes/precision/policy.ts allows; everything else, and
+   * every op on a runtime without float16 kernels, computes in float32 on 16-bit weights cast
+   * up when the session loads.
+   */
+  readonly float16Ops?: readonly string[];
 }
 
 /** onnxruntime-node CPU: MatMul 55-60 GFLOP/s a thread, DFT 0.9-1.5 (1-2.5 % of MatMul), grouped Conv 3.7. */
@@ -65,6 +72,11 @@ export const ORT_CPU: RuntimeTarget = {
   scanStepMs: ORT_CPU_SCAN_STEP_MS,
   maxThreads: 64,
   lacks: [],
+  // Measured (README, "16-bit graphs"): onnxruntime 1.30's CPU provider has float16 kernels for
+  // data movement, LayerNormalization, Max and Min only (LayerNormalization 5.8× slower than in
+  // float32); for every arithmetic op it inserts casts and computes in float32, dropping the
+  // graph's own float16 roundings. No bfloat16 arithmetic at all.
+  float16Ops: [],
 };
 
 export const ORT_WASM: RuntimeTarget = {
@@ -77,6 +89,8 @@ export const ORT_WASM: RuntimeTarget = {
   scanStepMs: ORT_WASM_SCAN_STEP_MS,
   maxThreads: 1,
   lacks: [],
+  // Measured: onnxruntime-web's wasm build has the CPU provider's kernels (the same float16 gaps).
+  float16Ops: [],
 };
 
 /**

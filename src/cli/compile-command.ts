@@ -2,6 +2,7 @@ import { modelToBytes } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
 import { LOWERINGS } from '../../passes/conv/registry.js';
 import { TARGETS } from '../../passes/conv/targets.js';
+import { FORMATS, isPrecision, PRECISIONS, type Precision } from '../../passes/precision/formats.js';
 import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, type CompileMode, type CompileOptions, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/layer.js';
@@ -26,6 +27,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     threads: { value: true },
     'custom-ops': { value: false },
     'dplr-step': { value: true },
+    precision: { value: true },
     'allow-large': { value: false },
     quiet: { value: false, alias: 'q' },
     out: { value: true, alias: 'o' },
@@ -59,6 +61,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     threads: parseThreads(flag(p, 'threads')),
     customOps: p.flags.has('custom-ops'),
     dplrStep: parseDplrStep(flag(p, 'dplr-step')),
+    precision: parsePrecision(flag(p, 'precision')),
     budget: p.flags.has('allow-large') ? null : undefined,
   };
   // Progress on stderr (a terminal only) until the file is written; the results go to stdout after it.
@@ -82,6 +85,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
   console.log(summarizeModel(compiled.model));
   for (const line of describeDecisions(compiled)) console.log(line);
   for (const line of describeFunctions(compiled)) console.log(line);
+  for (const line of describePrecision(compiled)) console.log(line);
   const { states } = compiled.meta;
   if (states.length > 0) {
     console.log('states (zeros at the start of a sequence; feed each step the previous step\'s state_out):');
@@ -106,6 +110,30 @@ function describeFunctions(compiled: Compiled): string[] {
     'custom ops (each carries an ONNX function body, so every runtime runs it):',
     ...fns.map((f) => `  ${f.domain}.${f.name}: ${calls.get(`${f.domain}.${f.name}`) ?? 0} call(s), body of ${f.body.nodes.length} nodes`),
   ];
+}
+
+/** With --precision fp16|bf16: what is stored and computed in 16 bits, and what stays float32. */
+export function describePrecision(compiled: Compiled): string[] {
+  const r = compiled.precision;
+  if (!r) return [];
+  const { storage } = FORMATS[r.precision];
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+  const kept = Object.entries(r.kept).map(([why, k]) => `${k.tensors} (${mib(k.bytes)}) for ${why}`);
+  const computed = Object.entries(r.computed16).map(([c, n]) => `${c} ×${n}`);
+  const missing = Object.keys(r.noKernel);
+  return [
+    `precision ${r.precision} (interface float32):`,
+    `  weights: ${r.stored.tensors} tensors in ${storage}, ${mib(r.stored.bytesBefore)} → ${mib(r.stored.bytesAfter)}${kept.length > 0 ? `; kept float32: ${kept.join(', ')}` : ''}`,
+    computed.length > 0
+      ? `  float16 compute: ${computed.join(', ')} nodes; the rest in float32`
+      : `  compute: float32 (${r.precision === 'bf16' ? 'no runtime has bfloat16 arithmetic kernels' : `${r.runtime} has no float16 kernels for these ops${missing.length > 0 ? ` (${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', …' : ''})` : ''}`}); 16-bit weights cast to float32 when the session loads`,
+  ];
+}
+
+export function parsePrecision(v: string | undefined): Precision {
+  if (v === undefined) return 'fp32';
+  if (isPrecision(v)) return v;
+  throw new UserError(`--precision must be one of ${PRECISIONS.join(', ')} (how the weights are stored and computed); got '${v.slice(0, 40)}'`);
 }
 
 export function parseDplrStep(v: string | undefined): DplrStepChoice {

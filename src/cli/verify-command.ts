@@ -12,9 +12,10 @@ import { compareToReference, verdict, type Comparison } from '../verify/compare.
 import { readAgainstFile } from '../verify/against.js';
 import { checkRecurrence } from '../verify/recurrence.js';
 import type { Layout } from '../verify/sequence.js';
-import { TOLERANCES } from '../verify/tolerances.js';
+import { precisionTolerance, TOLERANCES } from '../verify/tolerances.js';
+import { FORMATS, type Precision } from '../../passes/precision/formats.js';
 import { flag, intFlag, parseArgv } from './argv.js';
-import { parseDplrStep } from './compile-command.js';
+import { parseDplrStep, parsePrecision } from './compile-command.js';
 import { describeSource, MODEL_SOURCE_FLAGS, modelSourceFrom, randomInitWarning } from './model-flags.js';
 import { cliProgress } from './progress-terminal.js';
 import type { Progress } from '../../ir/progress.js';
@@ -33,13 +34,16 @@ const MAX_VERIFY_BATCH = 1024;
 export async function verifyCommand(argv: string[]): Promise<void> {
   const p = parseArgv('verify', argv, {
     ...MODEL_SOURCE_FLAGS, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true },
-    against: { value: true }, 'input-name': { value: true }, 'output-names': { value: true }, tolerance: { value: true }, 'allow-large': { value: false },
+    against: { value: true }, 'input-name': { value: true }, 'output-names': { value: true }, tolerance: { value: true }, precision: { value: true }, 'allow-large': { value: false },
     quiet: { value: false, alias: 'q' },
   });
   const backend = await backendNamed(flag(p, 'backend') ?? 'node', 'ssmc verify: --backend');
   const src = modelSourceFrom(p, 'verify', USAGE);
-  const tolerance = parseTolerance(flag(p, 'tolerance'));
-  const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')), budget: p.flags.has('allow-large') ? null : undefined };
+  const toleranceFlag = parseTolerance(flag(p, 'tolerance'));
+  const precision = parsePrecision(flag(p, 'precision'));
+  // The tolerance of the graph's precision unless --tolerance says otherwise: float32's, plus the 16-bit roundings of an fp16 or bf16 graph (set once the conv graph is compiled).
+  let tolerance = toleranceFlag ?? TOLERANCES.REL_TO_PEAK;
+  const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')), precision, budget: p.flags.has('allow-large') ? null : undefined };
   // Progress on stderr (a terminal only) while the checks run; the table goes to stdout after them.
   const { progress, stop } = cliProgress(p.flags.has('quiet'));
   let conv: Compiled, heading: string;
@@ -47,6 +51,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const skipped: string[] = [];
   try {
     conv = progress.run('compile conv graph', (task) => compileModel(src.file, src.weights, { ...opts, progress: task.progress }));
+    tolerance = toleranceFlag ?? precisionTolerance(precision, Object.keys(conv.precision?.computed16 ?? {}).length > 0);
     // What was read, and a random model announced, once every argument has passed its checks.
     const announce = () => {
       for (const line of describeSource(src, conv.checkpoint)) console.log(line);
@@ -98,7 +103,8 @@ export async function verifyCommand(argv: string[]): Promise<void> {
       const x = randomInput(conv, B, L, new Rng(intFlag(p, 'verify', 'seed', 0)));
       const y = await progress.run(`run conv graph (onnxruntime-${backend.name})`, () => runConv(backend, conv, x));
       const ref = progress.run('float64 reference', (task) => {
-        const r = evaluateModel(buildModel(src.file, src.weights, { ...opts, progress: task.progress }).model, { input: fromTensor(x) }).get('output')!.data;
+        // The reference is the float32 model's meaning in float64, whatever the precision compiled.
+        const r = evaluateModel(buildModel(src.file, src.weights, { ...opts, precision: 'fp32', progress: task.progress }).model, { input: fromTensor(x) }).get('output')!.data;
         const c = compareToReference(y, r, tolerance);
         rows.push(['conv (onnxruntime) vs float64 reference', c]);
         task.detail(`conv vs reference: ${verdict(c)}`);
@@ -112,8 +118,10 @@ export async function verifyCommand(argv: string[]): Promise<void> {
     stop();
   }
 
-  console.log(`verify ${conv.arch.id} in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, ${heading}`);
-  console.log(`  tolerance: max|Δ| ≤ ${tolerance}·max(1, max|reference|)${tolerance === TOLERANCES.REL_TO_PEAK ? ' (REL_TO_PEAK, src/verify/tolerances.ts)' : ' (--tolerance)'}`);
+  console.log(`verify ${conv.arch.id} in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, precision ${precision}, ${heading}`);
+  const why = toleranceFlag !== undefined ? '--tolerance'
+    : precision === 'fp32' ? 'REL_TO_PEAK, src/verify/tolerances.ts' : `${describeTolerance(precision, tolerance)}, src/verify/tolerances.ts`;
+  console.log(`  tolerance: max|Δ| ≤ ${Number(tolerance.toPrecision(3))}·max(1, max|reference|) (${why})`);
   for (const [name, c] of rows) {
     const rel = c.maxAbs / Math.max(c.peak, Number.MIN_VALUE);
     console.log(`  ${c.ok ? 'PASS' : 'FAIL'}  ${name.padEnd(48)} max abs ${c.maxAbs.toExponential(2)}  max rel to peak ${rel.toExponential(2)}`);
@@ -153,9 +161,15 @@ function randomInput(conv: Compiled, B: number, L: number, rng: Rng): Tensor {
   return i64(Array.from({ length: B * L }, () => Math.floor(rng.uniform() * vocab)), shape);
 }
 
-function parseTolerance(v: string | undefined): number {
-  if (v === undefined) return TOLERANCES.REL_TO_PEAK;
+function parseTolerance(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
   const t = Number(v);
   if (!Number.isFinite(t) || t <= 0 || t >= 1) throw new UserError(`ssmc verify: --tolerance must be a number in (0, 1), the bound on max|Δ| relative to max(1, max|reference|); got '${v}'`);
   return t;
+}
+
+/** '8 u + float32's 1e-4, u = 2^-11 (float16)'. */
+function describeTolerance(precision: Precision, rel: number): string {
+  const { unitRoundoff: u, storage } = FORMATS[precision];
+  return `${Math.round((rel - TOLERANCES.REL_TO_PEAK) / u)} u + float32's ${TOLERANCES.REL_TO_PEAK}, u = 2^${Math.log2(u)} (${storage})`;
 }

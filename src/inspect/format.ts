@@ -75,7 +75,7 @@ export function formatReportText(r: InspectReport): string {
 function formatSsm(r: InspectReport): string[] {
   const s = r.ssm;
   if (!s.madeBySsmc && s.layers.length === 0) return [];
-  const head = [`  made by ssmc: ${s.madeBySsmc ? 'yes' : 'no'}${s.arch ? `; arch ${s.arch}` : ''}${s.mode ? `; mode ${s.mode}` : ''}${s.seqLen ? `; seq_len ${s.seqLen}` : ''}`];
+  const head = [`  made by ssmc: ${s.madeBySsmc ? 'yes' : 'no'}${s.arch ? `; arch ${s.arch}` : ''}${s.mode ? `; mode ${s.mode}` : ''}${s.seqLen ? `; seq_len ${s.seqLen}` : ''}${s.precision ? `; precision ${s.precision}` : ''}`];
   if (s.official) head.push(`  official module: ${s.official}`);
   const rows = s.layers.map((l) => [
     l.name, l.kernel ?? '?', `lowering ${l.lowering ?? '-'}`, `H=${l.H ?? '?'}`, `N=${l.N ?? '?'}`, `channels=${l.channels ?? '?'}`,

@@ -26,6 +26,8 @@ export interface SsmSummary {
   official: string | null;
   mode: string | null;
   seqLen: string | null;
+  /** fp32, fp16 or bf16 (`ssmc.precision`): how its weights are stored and whether it computes in float16; null when the file does not say. */
+  precision: string | null;
   layers: SsmLayer[];
   /** Where the layer list came from: the `ssmc.layers` metadata, or the ai.ssmc nodes of the graph. */
   source: 'metadata' | 'graph' | 'none';
@@ -87,6 +89,7 @@ export function recogniseSsm(model: Model): SsmSummary {
     official: meta.official ?? null,
     mode: raw(METADATA_KEYS.mode),
     seqLen: raw(METADATA_KEYS.seqLen),
+    precision: meta.precision ?? null,
     layers,
     source: fromMeta ? 'metadata' : layers.length > 0 ? 'graph' : 'none',
     states: unclaimed,

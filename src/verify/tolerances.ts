@@ -1,3 +1,5 @@
+import { FORMATS, type Precision } from '../../passes/precision/formats.js';
+
 /**
  * Every numeric tolerance of the project, named, with why it is what it is.
  */
@@ -24,4 +26,31 @@ export const TOLERANCES = {
    * recurrence); 100 keeps that near 1e-5, again a tenth of REL_TO_PEAK.
    */
   DPLR_DIAGONAL_AMPLIFICATION: 100,
+  /**
+   * A 16-bit graph (--precision fp16|bf16) computing in float32 vs the float64 reference:
+   * max|Δ| ≤ (STORAGE_ROUNDINGS·u + REL_TO_PEAK)·max(1, peak), u the format's unit roundoff
+   * (2^-11 float16, 2^-8 bfloat16). Each weight is rounded once, by at most u relatively; an
+   * output depends on its weights through a few stages (kernel or spectrum, skip, projection,
+   * bias; a norm and the logits in a language model), each adding at most u times its terms'
+   * magnitudes, which stay within twice its peak in these models: 4 stages × 2 = 8 u. Measured
+   * (README): at most 1.6 u on the golden cases, 1.0 u on the 6-layer gss-code model. The float32
+   * compute error is REL_TO_PEAK's, added.
+   */
+  STORAGE_ROUNDINGS: 8,
+  /**
+   * The same for an fp16 graph that computes in float16 (a runtime with float16 kernels): each
+   * float16 op also rounds its result by u — a layer's dense chain is up to 8 such ops
+   * (projection, bias, GELU's four, gate) on top of the 8 u of its weights: 16 u. Measured on a
+   * device that rounds every op's result (the interpreter's roundResults): at most 3.5 u.
+   */
+  COMPUTE_ROUNDINGS: 16,
 } as const;
+
+/**
+ * The tolerance (relative to max(1, peak)) of a graph of this precision against the float64
+ * reference: REL_TO_PEAK for fp32, plus the 16-bit roundings for fp16 and bf16.
+ */
+export function precisionTolerance(precision: Precision, computes16 = false): number {
+  if (precision === 'fp32') return TOLERANCES.REL_TO_PEAK;
+  return TOLERANCES.REL_TO_PEAK + (computes16 ? TOLERANCES.COMPUTE_ROUNDINGS : TOLERANCES.STORAGE_ROUNDINGS) * FORMATS[precision].unitRoundoff;
+}
