@@ -99,6 +99,8 @@ class PrecisionLowering {
   private readonly owner = new Map<Graph, Node>();
   private readonly half: ReadonlySet<string>;
   private readonly report: PrecisionReport;
+  /** Where the casts of stored weights go. */
+  private head: Node | null = null;
 
   constructor(
     private readonly model: Model,
@@ -124,6 +126,8 @@ class PrecisionLowering {
     for (const node of this.graph.nodes) this.decide(node);
     for (const node of [...this.graph.nodes]) this.retype(node);
     this.retypeOutputs();
+    // Casts of stored weights go first, in the initializers' order.
+    this.head = this.graph.nodes[0] ?? null;
     for (const v of [...this.graph.initializers]) this.store(v);
     for (const [node, dtype] of this.computeIn) {
       if (dtype !== 'float16' || this.classes.get(node) === 'movement') continue;
@@ -250,7 +254,7 @@ class PrecisionLowering {
     const s = this.graph.addInitializer(this.graph.freshName(name), stored);
     for (const u of half) u.node.setInput(u.index, s);
     if (full.length > 0) {
-      const up = new Builder(this.graph, this.model.opset, this.graph.nodes[0] ?? null).cast(s, onnxCode('float32'));
+      const up = new Builder(this.graph, this.model.opset, this.head).cast(s, onnxCode('float32'));
       up.type = tensorType('float32', v.type.shape);
       for (const u of full) u.node.setInput(u.index, up);
     }

@@ -28,6 +28,12 @@ export const TEST_TOLERANCES = {
   F32_PI: 2e-7,
   /** onnxruntime's float32 result of a few ops on values of order 1 against their float64 value: tens of ulps, absolute. */
   ORT_F32_FEW_OPS: 1e-5,
+  /**
+   * A float16 graph of a few ops on values of order 1-20 against its float32 original, relative
+   * to max(1, peak): each weight and each float16 result is rounded once, by at most
+   * u = 2^-11 relatively, and a handful of them chain: 8 u.
+   */
+  F16_FEW_OPS: 8 * 2 ** -11,
   /** Decimal digits toBeCloseTo compares float32 values near 1 with (their resolution is ~1e-7). */
   F32_DIGITS: 6,
   /** Decimal digits toBeCloseTo compares float64 values near 1 computed in a few operations with. */
