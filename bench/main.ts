@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, web-vs-node, whole-model, compile-time, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, web-vs-node, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
  * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
@@ -22,6 +22,8 @@ import { benchServeLoad } from './serve-load.js';
 import { benchWholeModel } from './whole-model.js';
 import { machine } from './machine.js';
 import { benchReportHtml } from './report.js';
+import { benchPrecision } from './precision.js';
+import { benchPrecisionAccuracy } from './precision-accuracy.js';
 
 interface Bench {
   name: string;
@@ -59,6 +61,16 @@ const BENCHES: Bench[] = [
     name: 'compile-time',
     title: 'Compile time and peak memory per layer family and size, fixed and dynamic length (issue 16)',
     run: (quick, _torchLong, progress) => benchCompileTime({ quick, progress }),
+  },
+  {
+    name: 'precision',
+    title: '--precision fp32|fp16|bf16: file size, error, load and run time (onnxruntime-node and -web, 1 thread)',
+    run: (quick) => benchPrecision(quick),
+  },
+  {
+    name: 'precision-accuracy',
+    title: '--precision: every golden case against its float64 output, worst mode, per precision (the README table)',
+    run: () => benchPrecisionAccuracy(),
   },
   {
     name: 'serve-load',

@@ -3,8 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { type ModelFile, readSafetensors } from 'ssmc';
 import { f32, type Tensor } from 'ssmc/ir';
 
-/** The golden cases live beside the project: ../shared/golden. */
-export const GOLDEN_DIR = fileURLToPath(new URL('../../../shared/golden/', import.meta.url));
+/**
+ * The golden cases live beside the project: ../shared/golden — three levels up from here in
+ * test/helpers, four from the compiled copy the benchmarks import (dist/test/helpers).
+ */
+export const GOLDEN_DIR = fileURLToPath(new URL(fileURLToPath(import.meta.url).includes('/dist/test/') ? '../../../../shared/golden/' : '../../../shared/golden/', import.meta.url));
 
 export interface GoldenCase {
   name: string;
