@@ -6,7 +6,7 @@ export interface ClassPolicy {
   readonly compute16: boolean;
   /** Store the weights only this class reads in 16 bits (cast up to float32 when the session loads). */
   readonly store16: boolean;
-  /** Why, from the measurements (README, "16-bit graphs"; `npm run bench -- --only precision-classes`). */
+  /** Why, from the measurements (see PRECISION_POLICY). */
   readonly why: string;
 }
 
@@ -14,9 +14,11 @@ export type PrecisionPolicy = Readonly<Record<NumericClass, ClassPolicy>>;
 
 /**
  * The policy of fp16 and bf16 graphs, per class, decided from errors measured against the float64
- * reference (README, "16-bit graphs": the golden cases, and an S4D block at L = 2048-4096 in
- * conv, step and prefill form, with one class at a time in 16 bits; `npm run bench -- --only
- * precision-classes` reproduces them). u is the format's unit roundoff (2^-11 for float16).
+ * reference with one class at a time in 16 bits (`withClasses`, the harness of
+ * src/verify/precision.ts): the golden cases, and an S4D block at L = 2048-4096 in conv, step and
+ * prefill form. Those one-class runs were made while the pass was written and are not a committed
+ * script; what the policy gives is: `node dist/bench/precision-accuracy.js` (README, "16-bit
+ * graphs"). u is the format's unit roundoff (2^-11 for float16).
  */
 export const PRECISION_POLICY: PrecisionPolicy = {
   dense: {
