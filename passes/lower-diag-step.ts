@@ -1,27 +1,60 @@
 import type { Builder } from '../ir/builder.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
 import type { Value } from '../ir/value.js';
+import { packedSource } from './packed-complex.js';
 import { changed, type Pass } from './pass.js';
 import { noneLeft, rewriteNodes } from './rewrite.js';
 
 /**
- * DiagSSMStep(x, u, λ, coef){scale} → (y, x_next) in complex elementwise ops (lower-complex then
- * splits them into real pairs):
+ * DiagSSMStep(x, u, λ, coef){scale} → (y, x_next):
  *   x_next = x ⊙ exp(λ) + u            u [B,H] broadcast over the modes
  *   y      = scale · Re Σ_n coef ⊙ x_next   coef [C,H,N] against x_next [B,1,H,N]
+ * A state read from a planar interface tensor [B,H,2,N] (src/state-layout.ts) is updated as that
+ * tensor (lowerPlanar); any other state in complex elementwise ops (lower-complex then splits
+ * them into real pairs).
  */
 function lowerDiagStep(b: Builder, node: Node): Value[] {
   const [x, u, lambda, coef] = [0, 1, 2, 3].map((i) => node.input(i)) as [Value, Value, Value, Value];
   const scale = node.attrFloat('scale', 1);
+  const packed = packedSource(x);
+  if (packed && packed.axis === 2 && packed.source.type.shape?.length === 4) return lowerPlanar(b, packed.source, u, lambda, coef, scale);
   const next = b.add(b.mul(x, b.exp(lambda)), b.unsqueeze(u, [2])); // [B,H,N]
   const prod = b.mul(b.unsqueeze(coef, [0]), b.unsqueeze(next, [1])); // [B,C,H,N]
   const y = b.ssm('Real', [b.op('ReduceSum', [prod, b.i64([3], undefined, 'axes')], { keepdims: 0 })]); // [B,C,H]
   return [scale === 1 ? y : b.mul(y, b.f32(scale)), next];
 }
 
+/**
+ * The step on the planar state s [B,H,2,N] (the real parts of a channel's modes, then their
+ * imaginary parts) in real whole-tensor ops, with μ = exp(λ):
+ *   s' = s ⊙ P + swap(s) ⊙ Q + (u, 0)      P = (Re μ, Re μ), Q = (−Im μ, Im μ) per plane,
+ *                                          swap(s) = the planes exchanged (a reversed Slice)
+ *   y  = Σ_{plane, n} s' ⊙ W                W = scale · (Re coef, −Im coef)
+ * P, Q and W depend on the parameters only and fold into constants. Every op reads or writes the
+ * state whole (no split into parts, no Concat back): five passes over it where the complex form
+ * takes a dozen, and the exchange copies rows of N contiguous values.
+ */
+function lowerPlanar(b: Builder, s: Value, u: Value, lambda: Value, coef: Value, scale: number): Value[] {
+  const planes = (re: Value, im: Value) => b.concat([b.unsqueeze(re, [-2]), b.unsqueeze(im, [-2])], -2); // [...,2,N]
+  const mu = b.exp(lambda); // [H,N] or [N]
+  const muRe = b.ssm('Real', [mu]), muIm = b.ssm('Imag', [mu]);
+  const P = planes(muRe, muRe), Q = planes(b.neg(muIm), muIm);
+  const swapped = b.slice(s, [-1], [Number.MIN_SAFE_INTEGER], [2], [-1]);
+  const input = b.op('Pad', [b.unsqueeze(u, [2, 3]), b.i64([0, 0, 0, 0, 0, 0, 1, 0], undefined, 'pads')]); // [B,H,2,1]: (u, 0)
+  const next = b.add(b.add(b.mul(s, P), b.mul(swapped, Q)), input); // [B,H,2,N]
+  const W = planes(b.mul(b.ssm('Real', [coef]), b.f32(scale)), b.mul(b.ssm('Imag', [coef]), b.f32(-scale))); // [C,H,2,N]
+  const C = coef.type.shape?.[0];
+  const axes = (a: number[]) => b.i64(a, undefined, 'axes');
+  const y = C === 1
+    ? b.unsqueeze(b.op('ReduceSum', [b.mul(next, b.squeeze(W, [0])), axes([2, 3])], { keepdims: 0 }), [1]) // [B,1,H]
+    : b.op('ReduceSum', [b.mul(b.unsqueeze(next, [1]), W), axes([3, 4])], { keepdims: 0 }); // [B,C,H]
+  const part = (i: number) => b.op('Gather', [next, b.i64(i, [], 'part')], { axis: 2 });
+  return [y, b.ssm('Complex', [part(0), part(1)])];
+}
+
 export const lowerDiagStepPass: Pass = {
   name: 'lower-diag-step',
-  description: 'DiagSSMStep → exp(λ)·x + u and the complex coefficient sum (step graphs)',
+  description: 'DiagSSMStep → exp(λ)·x + u and the coefficient sum (step graphs; on a planar state, real whole-tensor ops)',
   run: (model) => changed(rewriteNodes(model, SSMC_DOMAIN, 'DiagSSMStep', lowerDiagStep)),
   ensures: (model) => noneLeft(model, SSMC_DOMAIN, 'DiagSSMStep'),
 };

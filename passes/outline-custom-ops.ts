@@ -10,6 +10,7 @@ import type { Value } from '../ir/value.js';
 import { isLongConv, longConv, readLongConv } from '../ir/ops/long-conv.js';
 import { LOWERING_ATTR, loweringOf } from './conv/lowering.js';
 import { eliminateDeadCode } from './dce.js';
+import { packedSource } from './packed-complex.js';
 import { changed, type CompileTarget, type Pass } from './pass.js';
 import { runPipeline } from './run-pipeline.js';
 
@@ -141,19 +142,13 @@ function pack(b: Builder, v: Value): Value {
   return b.concat([part('Real'), part('Imag')], -1);
 }
 
-/** v = Complex(Gather(s, 0, axis −1), Gather(s, 1, axis −1)) → s (how step graphs read their states). */
+/**
+ * v = Complex(Gather(s, 0, axis −1), Gather(s, 1, axis −1)) → s: an interleaved state
+ * (src/state-layout.ts) is already the call's packed form.
+ */
 function splitSource(v: Value): Value | null {
-  const p = v.producer;
-  if (!p || p.domain !== SSMC_DOMAIN || p.op !== 'Complex') return null;
-  const parts = [0, 1].map((i) => {
-    const g = p.inputs[i]?.producer;
-    const idx = g?.inputs[1]?.constant;
-    if (!g || g.op !== 'Gather' || g.domain !== ONNX_DOMAIN || !idx || idx.dims.length !== 0 || Number((idx.data as BigInt64Array)[0]) !== i) return null;
-    const rank = g.input(0).type.shape?.length;
-    const axis = g.attrInt('axis', 0);
-    return rank !== undefined && (axis === -1 || axis === rank - 1) && g.input(0).type.shape![rank - 1] === 2 ? g.input(0) : null;
-  });
-  return parts[0] && parts[0] === parts[1] ? parts[0] : null;
+  const packed = packedSource(v);
+  return packed && packed.axis === packed.source.type.shape!.length - 1 ? packed.source : null;
 }
 
 function unpack(b: Builder, v: Value): Value {

@@ -11,6 +11,7 @@ import { lowerDiagStepPass } from './lower-diag-step.js';
 import { lowerDiscretizePass } from './lower-discretize.js';
 import { lowerVandermondePass } from './lower-vandermonde.js';
 import { outlineCustomOpsPass, sealCustomOpsPass } from './outline-custom-ops.js';
+import { simplifyViewsPass } from './simplify-views.js';
 import type { Pass } from './pass.js';
 import { lowerPrecisionPass, type PrecisionReport } from './precision/lower-precision.js';
 import type { PrecisionPolicy } from './precision/policy.js';
@@ -54,6 +55,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
     // Lowerings that read taps (dft, fourstep, direct): select-lowering formed them
     ...lowerings.filter((l) => l.reads === 'taps').map(lowerConvPass),
     lowerComplexPass, // every complex64 value → a (re, im) pair of float32 tensors
+    simplifyViewsPass, // views that undo each other, a state split into parts and packed back → the value
     foldConstantsPass, // fixed L: the whole kernel and its spectrum become initializers
     csePass, // merge identical nodes and identical constants
     dcePass, // drop what no output needs

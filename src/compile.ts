@@ -26,6 +26,7 @@ import { ParamStore } from './models/params.js';
 import { findArch } from './models/registry.js';
 import { Rng } from './models/rng.js';
 import { StateIo } from './state-io.js';
+import type { StateLayout } from './state-layout.js';
 
 /** A model file: `{"arch": "<id>", "args": {<official constructor arguments>}, "seed"?: n}`. */
 export interface ModelFile {
@@ -65,6 +66,8 @@ export interface CompileOptions {
   customOps?: boolean;
   /** S4 DPLR step graphs: 'auto' (default: diagonal when its check passes, else linear), 'linear' or 'diagonal'. */
   dplrStep?: DplrStepChoice;
+  /** How step and prefill graphs lay out a complex state (state-layout.ts): 'planar' (default) or 'interleaved'. */
+  stateLayout?: StateLayout;
   /** The estimated memory and time a compile may need (default DEFAULT_BUDGET); null: no limit (--allow-large). */
   budget?: Budget | null;
   /** Where the compile reports its stages: building (per layer), each pass (default: nowhere). */
@@ -206,7 +209,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const shapes = mode === 'step' ? io.step : { input: io.inputShape(len), output: io.outputShape(len) };
   const input = model.graph.addInput('input', tensorType(io.inputDtype, shapes.input));
   const ssmLayers: Compiled['ssmLayers'] = [];
-  const states = new StateIo(b);
+  const states = new StateIo(b, opts.stateLayout ?? 'planar');
   const out = progress.run('build', (task) => {
     const ctx: LayerContext = {
       b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto', lowering: opts.lowering ?? 'auto' },

@@ -7,6 +7,7 @@
 export * from './compile.js';
 export * from './metadata.js';
 export * from './step-runner.js';
+export * from './state-layout.js';
 export * from './errors.js';
 export * from './lm.js';
 export { checkSamplingParams, GREEDY, sampleToken, Sampler, type SamplingParams } from './sampling.js';

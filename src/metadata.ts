@@ -2,6 +2,7 @@ import type { Model } from '../ir/model.js';
 import { isPrecision, type Precision } from '../passes/precision/formats.js';
 import { UserError } from './errors.js';
 import type { ArgValues } from './models/args.js';
+import { complexStateDims, layoutWords, type StateLayout } from './state-layout.js';
 
 /**
  * The `ssmc.*` metadata of a model ssmc made: its one schema (types, writer, readers). The compile
@@ -47,7 +48,7 @@ export interface StateInfo {
   input: string;
   /** The graph output that returns its next value (`state_out.<layer>`). */
   output: string;
-  /** [batch, H, N, 2] with the symbolic 'batch'. */
+  /** [batch, H, 2, N] (or [batch, H, N, 2], state-layout.ts) with the symbolic 'batch'; a real state [batch, ...dims]. */
   shape: (string | number)[];
   dtype: 'float32';
   /** What the numbers mean: the basis, the layout, the value at the start of a sequence. */
@@ -106,11 +107,11 @@ export function writeMetadata(model: Model, meta: SsmcMetadata): void {
   if (meta.scopes && meta.scopes.length > 0) m.set(K.scopes, JSON.stringify(meta.scopes));
 }
 
-/** The state entry of a layer's state `name` with dims [H, N] (complex, stored as (re, im) pairs). */
-export function stateInfo(name: string, H: number, N: number, meaning: string | undefined): StateInfo {
+/** The state entry of a layer's complex state `name` with dims [H, N], as float32 in `layout`. */
+export function stateInfo(name: string, H: number, N: number, meaning: string | undefined, layout: StateLayout = 'planar'): StateInfo {
   return {
-    input: `state.${name}`, output: `state_out.${name}`, shape: ['batch', H, N, 2], dtype: 'float32',
-    meaning: `${meaning ?? 'complex diagonal SSM state'}, (re, im) in the last dim; zeros at the start of a sequence`,
+    input: `state.${name}`, output: `state_out.${name}`, shape: ['batch', ...complexStateDims(layout, H, N)], dtype: 'float32',
+    meaning: `${meaning ?? 'complex diagonal SSM state'}, ${layoutWords(layout)}; zeros at the start of a sequence`,
   };
 }
 

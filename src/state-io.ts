@@ -4,6 +4,7 @@ import { tensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { stateInfo, tensorStateInfo, type StateInfo } from './metadata.js';
 import type { FinalStates, StepStates } from './models/layer.js';
+import { complexStateDims, partAxis, type StateLayout } from './state-layout.js';
 
 /** A declared state: complex [batch, H, N] (an SSM's), or real float32 [batch, ...dims]. */
 type Declared = { name: string; next: Value | null } & ({ kind: 'complex'; H: number; N: number; meaning?: string } | { kind: 'real'; dims: readonly number[]; meaning: string });
@@ -11,17 +12,20 @@ type Declared = { name: string; next: Value | null } & ({ kind: 'complex'; H: nu
 /**
  * The recurrent states of a step or prefill graph: a step graph reads `state.<name>` inputs and
  * writes `state_out.<name>` outputs, a prefill graph writes the outputs only. A complex state is
- * float32 [batch, H, N, 2] at the interface, (re, im) pairs; a real one float32 [batch, ...dims].
+ * float32 at the interface in `layout` (state-layout.ts: [batch, H, 2, N] planar by default); a
+ * real one float32 [batch, ...dims]. The complex value a layer sees is the Complex of the two
+ * planes (Gather on the part axis) and its new value goes out as their Concat: lower-diag-step
+ * reads the interface tensor through that pattern, and simplify-views removes the round trip.
  */
 export class StateIo implements StepStates, FinalStates {
   private readonly states: Declared[] = [];
 
-  constructor(private readonly b: Builder) {}
+  constructor(private readonly b: Builder, readonly layout: StateLayout = 'planar') {}
 
   state(name: string, H: number, N: number, meaning?: string): Value {
-    const v = this.b.graph.addInput(`state.${name}`, tensorType('float32', ['batch', H, N, 2]));
+    const v = this.b.graph.addInput(`state.${name}`, tensorType('float32', ['batch', ...complexStateDims(this.layout, H, N)]));
     this.declare({ kind: 'complex', name, H, N, next: null, meaning });
-    const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: -1 });
+    const part = (i: number) => this.b.op('Gather', [v, this.b.i64(i, [], 'part')], { axis: partAxis(this.layout) });
     return this.b.ssm('Complex', [part(0), part(1)]);
   }
 
@@ -49,8 +53,9 @@ export class StateIo implements StepStates, FinalStates {
       entry.next = this.b.op('Identity', [next]); // its own value: the interface names it
       return;
     }
-    const pair = [this.b.ssm('Real', [next]), this.b.ssm('Imag', [next])].map((x) => this.b.unsqueeze(x, [3]));
-    entry.next = this.b.concat(pair, 3);
+    const axis = partAxis(this.layout);
+    const pair = [this.b.ssm('Real', [next]), this.b.ssm('Imag', [next])].map((x) => this.b.unsqueeze(x, [axis]));
+    entry.next = this.b.concat(pair, axis);
   }
 
   private declare(d: Declared): void {
@@ -63,9 +68,9 @@ export class StateIo implements StepStates, FinalStates {
     for (const l of this.states) {
       if (!l.next) throw new Error(`internal: state '${l.name}' has no new value`);
       model.graph.renameValue(l.next, `state_out.${l.name}`);
-      l.next.type = tensorType('float32', l.kind === 'complex' ? ['batch', l.H, l.N, 2] : ['batch', ...l.dims]);
+      l.next.type = tensorType('float32', l.kind === 'complex' ? ['batch', ...complexStateDims(this.layout, l.H, l.N)] : ['batch', ...l.dims]);
       model.graph.outputs.push(l.next);
     }
-    return this.states.map((l) => (l.kind === 'complex' ? stateInfo(l.name, l.H, l.N, l.meaning) : tensorStateInfo(l.name, l.dims, l.meaning)));
+    return this.states.map((l) => (l.kind === 'complex' ? stateInfo(l.name, l.H, l.N, l.meaning, this.layout) : tensorStateInfo(l.name, l.dims, l.meaning)));
   }
 }
