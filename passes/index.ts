@@ -24,6 +24,7 @@ export { dcePass, eliminateDeadCode } from './dce.js';
 export { foldConstants, foldConstantsPass, MAX_FOLD_BYTES } from './fold-constants.js';
 export { lowerComplexPass } from './lower-complex.js';
 export { lowerDiagStepPass } from './lower-diag-step.js';
+export { simplifyViewsPass } from './simplify-views.js';
 export { lowerDiscretizePass } from './lower-discretize.js';
 export { lowerVandermondePass } from './lower-vandermonde.js';
 export { outlineCustomOpsPass, sealCustomOpsPass, STAGED_DOMAIN } from './outline-custom-ops.js';

@@ -242,7 +242,7 @@ describe('inspectModel on models ssmc made', () => {
     const r = inspectBytes(modelToBytes(p.model));
     expect(r.ssm.layers.map((l) => [l.name, l.state?.output])).toEqual([['layers.0.dss', 'state_out.layers.0'], ['layers.1.dss', 'state_out.layers.1']]);
     expect(r.ssm.states).toEqual([]);
-    expect(r.ssm.layers[0]!.state!.shape).toEqual(['batch', 4, 16, 2]);
+    expect(r.ssm.layers[0]!.state!.shape).toEqual(['batch', 4, 2, 16]);
   });
 
   it('reports malformed ssmc metadata as a note instead of failing', () => {

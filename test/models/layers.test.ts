@@ -119,9 +119,9 @@ describe('a model composed of layers under prefixes, in every mode', () => {
     expect(conv.layers.map((l) => [l.name, l.family, l.kernel])).toEqual([['layers.0.layer', 'two-s4d-blocks', 'diag-bilinear'], ['layers.1.layer', 'two-s4d-blocks', 'diag-bilinear']]);
     const step = compileModel(file, weights, { ...opts, mode: 'step' }).model;
     expect(readStates(step).map((s) => [s.input, s.output, s.shape])).toEqual([
-      ['state.layers.0.layer', 'state_out.layers.0.layer', ['batch', H, 4, 2]],
+      ['state.layers.0.layer', 'state_out.layers.0.layer', ['batch', H, 2, 4]],
       ['state.mix', 'state_out.mix', ['batch', H]],
-      ['state.layers.1.layer', 'state_out.layers.1.layer', ['batch', H, 4, 2]],
+      ['state.layers.1.layer', 'state_out.layers.1.layer', ['batch', H, 2, 4]],
     ]);
     expect(readStates(step)[1]!.meaning).toBe('the previous input position; zeros at the start of a sequence');
   });

@@ -73,7 +73,7 @@ describe('S4 DPLR with HiPPO-LegS: the diagonal basis is refused', () => {
 
   it('golden s4_dplr_legs: auto falls back to the linear stepper and says why in ssmc.states', () => {
     const [spec] = readStates(step('auto').model);
-    expect(spec!.shape).toEqual(['batch', 4, 8, 2]);
+    expect(spec!.shape).toEqual(['batch', 4, 2, 8]);
     expect(spec!.meaning).toMatch(/half state .* linear stepper.*diagonal stepper was not used: its eigenvector basis is too ill-conditioned/);
   });
 
@@ -102,7 +102,7 @@ describe('S4 DPLR with a near-normal A (golden weights, P halved): the diagonal 
     const diagonal = compileModel(goldenFile, weights, { seqLen: null, opset, mode: 'step' }).model;
     const [spec] = readStates(diagonal);
     expect(spec!.meaning).toMatch(/eigenbasis of dA \(diagonal stepper\).*8 modes/);
-    expect(spec!.shape).toEqual(['batch', H, 8, 2]);
+    expect(spec!.shape).toEqual(['batch', H, 2, 8]);
     const linear = compileModel(goldenFile, weights, { seqLen: null, opset, mode: 'step', dplrStep: 'linear' }).model;
     expect(readStates(linear)[0]!.meaning).toMatch(/^S4 DPLR half state/);
     const yDiag = await stepThrough(diagonal, x, B, L, H);

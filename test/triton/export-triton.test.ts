@@ -141,7 +141,7 @@ describe('ssmc export-triton', () => {
       ['START', 'CONTROL_SEQUENCE_START'], ['READY', 'CONTROL_SEQUENCE_READY'],
     ]);
     expect((seq.state as Msg[]).map((s) => [str(s, 'input_name'), str(s, 'output_name'), dimsOf(s).join('x')])).toEqual(
-      Array.from({ length: 6 }, (_, i) => [`state.layers.${i}`, `state_out.layers.${i}`, '64x256x2']),
+      Array.from({ length: 6 }, (_, i) => [`state.layers.${i}`, `state_out.layers.${i}`, '64x2x256']),
     );
     expect(step.dynamic_batching).toBeUndefined();
   });
@@ -169,7 +169,7 @@ describe('ssmc export-triton', () => {
     const session = await createSession(modelToBytes(exported));
     const ids = [...prompt];
     // Triton hands the first request of a sequence uninitialised state when initial_state is not set: use garbage.
-    let states = new Map<string, Tensor>(specs.map((s) => [s.input, { dtype: 'float32', dims: [1, 64, 256, 2], data: Float32Array.from({ length: 64 * 256 * 2 }, (_, i) => Math.sin(i)) }]));
+    let states = new Map<string, Tensor>(specs.map((s) => [s.input, { dtype: 'float32', dims: [1, 64, 2, 256], data: Float32Array.from({ length: 64 * 256 * 2 }, (_, i) => Math.sin(i)) }]));
     for (let t = 0; ids.length < expected.length; t++) {
       const feeds = new Map<string, Tensor>([
         ['input', { dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(ids[t]!)) }],
