@@ -6,6 +6,7 @@ import { FORMATS, isPrecision, PRECISIONS, type Precision } from '../../passes/p
 import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, type CompileMode, type CompileOptions, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/layer.js';
+import { STATE_LAYOUTS, type StateLayout } from '../state-layout.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
 import { summarizeModel } from '../summary.js';
 import { flag, intFlag, parseArgv } from './argv.js';
@@ -28,6 +29,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     'custom-ops': { value: false },
     'dplr-step': { value: true },
     precision: { value: true },
+    'state-layout': { value: true },
     'allow-large': { value: false },
     quiet: { value: false, alias: 'q' },
     out: { value: true, alias: 'o' },
@@ -62,6 +64,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     customOps: p.flags.has('custom-ops'),
     dplrStep: parseDplrStep(flag(p, 'dplr-step')),
     precision: parsePrecision(flag(p, 'precision')),
+    stateLayout: parseStateLayout(flag(p, 'state-layout')),
     budget: p.flags.has('allow-large') ? null : undefined,
   };
   // Progress on stderr (a terminal only) until the file is written; the results go to stdout after it.
@@ -134,6 +137,12 @@ export function parsePrecision(v: string | undefined): Precision {
   if (v === undefined) return 'fp32';
   if (isPrecision(v)) return v;
   throw new UserError(`--precision must be one of ${PRECISIONS.join(', ')} (how the weights are stored and computed); got '${v.slice(0, 40)}'`);
+}
+
+export function parseStateLayout(v: string | undefined): StateLayout {
+  if (v === undefined) return 'planar';
+  if ((STATE_LAYOUTS as readonly string[]).includes(v)) return v as StateLayout;
+  throw new UserError(`--state-layout must be one of ${STATE_LAYOUTS.join(', ')} (how step and prefill graphs lay out a complex state: planar [batch, H, 2, N], interleaved [batch, H, N, 2]); got '${v}'`);
 }
 
 export function parseDplrStep(v: string | undefined): DplrStepChoice {

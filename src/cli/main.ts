@@ -10,7 +10,7 @@ const COMMAND_USAGE: Record<string, string> = {
 ssmc compile --weights last.ckpt -o out.onnx          (the config from the checkpoint's hyper_parameters)
              [--mode conv|step|prefill] [--seq-len N|dynamic] [--lowering auto|dft|fourstep|chunked|direct]
              [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops] [--dplr-step auto|linear|diagonal]
-             [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] [--quiet]
+             [--state-layout planar|interleaved] [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] [--quiet]
              [--d-input N] [--d-output N|none] [--n-tokens N] [--l-output N|none]   (what a config leaves to the dataset)`,
   run: `ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]`,
   generate: `ssmc generate <model.json|config.yaml|step.onnx> [--weights ckpt] (--prompt "…" | --prompt-file F | --prompt-ids 1,2,3)

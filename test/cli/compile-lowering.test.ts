@@ -68,10 +68,28 @@ describe('ssmc compile: lowering choice', () => {
   });
 
   it.each([
+    ['planar', ['batch', 64, 2, 32], 'Concat'],
+    ['interleaved', ['batch', 64, 32, 2], null],
+  ] as const)('--mode step --custom-ops --state-layout %s: the state shape in the graph and ssmc.states; interleaved feeds the DiagSSMStep call its state as is', (layout, shape, repack) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
+    const out = join(dir, 'step.onnx');
+    const r = ssmc(['compile', join(EXAMPLES, 's4d-block.json'), '--mode', 'step', '--custom-ops', '--state-layout', layout, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const model = modelFromBytes(new Uint8Array(readFileSync(out)));
+    const state = model.graph.inputs.find((v) => v.name.startsWith('state.'))!;
+    expect(state.type.shape).toEqual(shape);
+    expect(JSON.parse(model.metadata.get('ssmc.states')!)[0].shape).toEqual(shape);
+    const call = model.graph.nodes.find((n) => n.op === 'DiagSSMStep')!;
+    // The call's contract is interleaved (ir/ssm-ops.ts): a planar state is repacked for it.
+    expect(call.inputs[0] === state ? null : call.inputs[0]!.producer!.op).toBe(repack);
+  });
+
+  it.each([
     [['--lowering', 'fast'], /--lowering must be one of auto, dft, fourstep, chunked, doubling, direct; got 'fast'/],
     [['--target', 'gpu'], /--target must be one of ort-cpu, ort-wasm/],
     [['--threads', '0'], /--threads must be an integer from 1 to 256/],
     [['--dplr-step', 'fast'], /--dplr-step must be one of auto, linear, diagonal/],
+    [['--mode', 'step', '--state-layout', 'packed'], /--state-layout must be one of planar, interleaved .*got 'packed'/],
     [['--lowering', 'fourstep'], /--lowering fourstep cannot lower the long convolution of layer 'layer': the four-step FFT needs a fixed length; compile with --seq-len N; use --lowering auto/],
   ])('refuses %j with exit code 2 and no output', (flags, message) => {
     const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
