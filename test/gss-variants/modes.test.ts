@@ -47,11 +47,11 @@ describe('GatedMHESA: conv = step = prefill + step over 512 positions', () => {
     const conv = compileModel(c.file, c.weights(), opts).model;
     const step = compileModel(c.file, c.weights(), { ...opts, mode: 'step' }).model;
     const prefill = compileModel(c.file, c.weights(), { ...opts, mode: 'prefill' }).model;
-    // One state per block: each channel's smoothed value, complex [batch, dim_mhesa, 1].
+    // One state per block: each channel's smoothed value, complex [batch, dim_mhesa, 1], planar at the interface ([batch, dim_mhesa, 2, 1]).
     const specs = readStates(step);
     const depth = typeof c.file.args.depth === 'number' ? c.file.args.depth : 1;
     expect(specs.map((s) => s.input)).toEqual(depth > 1 || lm ? Array.from({ length: depth }, (_, i) => `state.layers.${i}`) : ['state.mhesa']);
-    expect(specs.every((s) => s.shape.join() === `batch,${c.file.args.dim_mhesa},1,2`)).toBe(true);
+    expect(specs.every((s) => s.shape.join() === `batch,${c.file.args.dim_mhesa},2,1`)).toBe(true);
     expect(readStates(prefill).map((s) => s.output)).toEqual(specs.map((s) => s.output));
 
     const full = (await runOnnx(modelToBytes(conv), new Map([['input', x]]))).get('output')!;
