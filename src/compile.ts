@@ -7,7 +7,7 @@ import { tensorType, type Dim } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
 import type { ConvLowering } from '../passes/conv/lowering.js';
-import type { RuntimeTarget } from '../passes/conv/targets.js';
+import { DEFAULT_TARGET, findTarget, type RuntimeTarget } from '../passes/conv/targets.js';
 import { LoweringRefusedError, type LoweringDecision } from '../passes/conv/select.js';
 import { PassError, type CompileTarget } from '../passes/pass.js';
 import type { Precision } from '../passes/precision/formats.js';
@@ -76,6 +76,12 @@ export interface CompileOptions {
   precision?: Precision;
   /** Which classes of nodes a 16-bit graph stores and computes in 16 bits (default: passes/precision/policy.ts). */
   precisionPolicy?: PrecisionPolicy;
+}
+
+/** Whether the runtime a compile plans for runs no loops (its target lacks Scan and Loop): layers then build loop-free forms. */
+function runtimeLacksLoops(opts: CompileOptions): boolean {
+  const target = findTarget(opts.runtime ?? DEFAULT_TARGET.id, opts.targets);
+  return target !== undefined && ['Scan', 'Loop'].every((op) => target.lacks.includes(op));
 }
 
 /**
@@ -212,7 +218,10 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const states = new StateIo(b, opts.stateLayout ?? 'planar');
   const out = progress.run('build', (task) => {
     const ctx: LayerContext = {
-      b, params: new ParamStore(b, tensors), options: { dplrStep: opts.dplrStep ?? 'auto', lowering: opts.lowering ?? 'auto' },
+      b, params: new ParamStore(b, tensors), options: {
+        dplrStep: opts.dplrStep ?? 'auto', lowering: opts.lowering ?? 'auto',
+        loopFree: runtimeLacksLoops(opts), approximateTrig: findTarget(opts.runtime ?? DEFAULT_TARGET.id, opts.targets)?.approximateTrig ?? false,
+      },
       ssmLayer: (y, info) => ssmLayers.push({ info, node: y.producer! }),
       module: '', progress: task.progress,
     };

@@ -35,6 +35,11 @@ export interface RuntimeTarget {
   readonly lacks: readonly string[];
   /** Estimates of its own, by lowering name, that replace the lowering's throughput-based one. */
   readonly prices?: Readonly<Record<string, (facts: ConvFacts, threads: number) => LoweringEstimate>>;
+  /**
+   * Its sin and cos are approximations (a GPU's shader math): kernels and states are not formed at
+   * run time from exp of a complex argument where a form built from folded constants exists.
+   */
+  readonly approximateTrig?: boolean;
   /** Why this runtime cannot run `lowering` well for this convolution, or null. */
   readonly refuses?: (lowering: ConvLowering, facts: ConvFacts) => string | null;
   /**
@@ -115,6 +120,7 @@ export const ORT_WEBGPU: RuntimeTarget = {
     doubling: (f) => doublingStructure(f),
     direct: (f) => directStructure(f),
   },
+  approximateTrig: true,
   refuses: webgpuRefuses,
 };
 

@@ -1,4 +1,5 @@
 import type { Builder } from '../../ir/builder.js';
+import { powersByProducts } from '../../ir/ops/powers.js';
 import { c64, f32, type Tensor } from '../../ir/tensor.js';
 import { onnxCode } from '../../ir/types.js';
 import type { LongConv } from '../../ir/ops/long-conv.js';
@@ -140,14 +141,16 @@ function diagonalModes(b: Builder, sys: DssSystem, args: DssArgs): { lambda: Val
 
 /**
  * The DSS-softmax kernel K [Ck,H,Lk] (ssm-math.md §3.1), which depends on its length: modes with
- * Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows.
+ * Re Λ > 0 are shifted by −ΔΛ(L−1) so nothing overflows. `approximateTrig` (a GPU's shader math)
+ * builds the powers from products of constants (softmaxPowers) instead of exp of run-time phases.
  */
-function softmaxKernel(b: Builder, sys: DssSystem, args: DssArgs, Lk: Value): Value {
+function softmaxKernel(b: Builder, sys: DssSystem, args: DssArgs, Lk: Value, approximateTrig: boolean): Value {
   const { lambda, dLambda, W, one } = sys;
   const eps = args.epsilon;
   const float = onnxCode('float32');
   const g = b.cast(b.op('Greater', [b.ssm('Real', [lambda]), b.f32(0)]), float); // [N]
   const dNeg = b.mul(dLambda, b.sub(b.f32(1), b.mul(g, b.f32(2)))); // ΔΛ·(1 − 2g)
+  if (approximateTrig) return softmaxPowers(b, sys, args, Lk, g, dNeg);
   const l = b.positions(Lk); // [Lk]
   // L as a float [1] taken from the positions themselves, so it lives where they do (a float cast
   // from the host-side length would be copied to a GPU on every run).
@@ -160,6 +163,28 @@ function softmaxKernel(b: Builder, sys: DssSystem, args: DssArgs, Lk: Value): Va
   const K = b.ssm('Real', [b.matmul(b.transpose(coef, [1, 0, 2]), b.exp(P))]); // [H,Ck,Lk]
   return b.transpose(K, [1, 0, 2]);
 }
+
+/**
+ * The DSS-softmax kernel from one power table of ΔΛ' = ΔΛ·(1 − 2g) (Re ΔΛ' ≤ 0, so nothing
+ * overflows): T_l = exp(ΔΛ'·l) for l = 0..L by products of constants (ir/ops/powers.ts). Then
+ * exp(ΔΛ·l − g·ΔΛ·(L−1)) is T_l for g = 0 and T_(L−1−l) for g = 1, and exp(ΔΛ'·L) = T_L: the
+ * same kernel as softmaxKernel's with no run-time sin or cos.
+ */
+function softmaxPowers(b: Builder, sys: DssSystem, args: DssArgs, Lk: Value, g: Value, dNeg: Value): Value {
+  const { lambda, W, one } = sys;
+  const table = powersByProducts(b, dNeg, b.add(Lk, b.i64(1, [], 'one')), DSS_MAX_POSITIONS + 1); // [H,N,L+1]
+  const forward = b.slice(table, [0], b.unsqueeze(Lk, [0]), [2]); // [H,N,L]
+  const backward = b.slice(forward, [-1], [Number.MIN_SAFE_INTEGER], [2], [-1]);
+  const gE = b.unsqueeze(g, [1]); // [N,1]
+  const E = b.add(b.mul(forward, b.sub(b.f32(1), gE)), b.mul(backward, gE)); // [H,N,L]
+  const atL = b.squeeze(b.slice(table, b.unsqueeze(Lk, [0]), b.unsqueeze(b.add(Lk, b.i64(1, [], 'one')), [0]), [2]), [2]); // [H,N]
+  const coef = b.mul(W, b.mul(b.sub(b.exp(dNeg), one), reciprocal(b, b.mul(b.sub(atL, one), lambda), args.epsilon))); // [Ck,H,N]
+  const K = b.ssm('Real', [b.matmul(b.transpose(coef, [1, 0, 2]), E)]); // [H,Ck,L]
+  return b.transpose(K, [1, 0, 2]);
+}
+
+/** The longest input a DSS-softmax graph for a device with approximate sin/cos serves (its power table's levels). */
+const DSS_MAX_POSITIONS = 2 ** 20;
 
 function params(args: DssArgs, p: Prefixed): ParamSpec[] {
   const { H, N, C, Ck, dOut } = dims(args);
@@ -221,14 +246,14 @@ function sequence(ctx: LayerContext, args: DssArgs, p: Prefixed, input: Value, f
   const { b, params } = ctx;
   const { H, N, C, Ck, dOut } = dims(args);
   const u = toChannelsFirst(b, input, args.transposed);
-  if (final) submodule(ctx, 'state', () => final.set(p('kernel'), H, N, finalState(b, diagonalModes(b, dssSystem(b, params, args, p), args).lambda, u)));
+  if (final) submodule(ctx, 'state', () => final.set(p('kernel'), H, N, finalState(ctx, diagonalModes(b, dssSystem(b, params, args, p), args).lambda, u)));
   const conv = submodule(ctx, 'kernel', (): LongConv => {
     let Lk = b.dim(u, 2);
     if (args.max_kernel_length !== null) Lk = b.op('Min', [Lk, b.i64(args.max_kernel_length, [], 'max_kernel_length')]);
     const sys = dssSystem(b, params, args, p);
     const sides = (x: Value): [Value, Value | null] => (args.bidirectional ? [b.slice(x, [0], [C], [0]), b.slice(x, [C], [Ck], [0])] : [x, null]);
     if (args.version === 'softmax') {
-      const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk));
+      const [k, kRev] = sides(softmaxKernel(b, sys, args, Lk, ctx.options.approximateTrig));
       return { kernel: 'taps', u, k, kRev };
     }
     const { lambda, coef } = diagonalModes(b, sys, args);

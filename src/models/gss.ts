@@ -104,7 +104,7 @@ export function gssLayer(prefix: string, d: GssDims, imagExp: boolean, reverse =
   const sequence = (final: FinalStates | null): DssBranch => (outer, u, lambda, coef) => submodule(outer, 'conv', (ctx) => {
     const { b } = ctx;
     const uT = b.transpose(u, [0, 2, 1]); // [B,H,L]
-    if (final) final.set(stateName, d.H, d.N, finalState(b, lambda, uT));
+    if (final) final.set(stateName, d.H, d.N, finalState(ctx, lambda, uT));
     const conv = longConv(b, { kernel: 'diagonal', u: uT, length: b.dim(uT, 2), scale: 1, causal: { lambda, coef }, reverse: null });
     ctx.ssmLayer(conv, info);
     return b.transpose(b.squeeze(conv, [1]), [0, 2, 1]); // [B,L,H]

@@ -71,6 +71,18 @@ export interface LayerOptions {
    * meet select-lowering (GatedDsConv's input-dependent kernel picks its form from it).
    */
   lowering?: string;
+  /**
+   * The runtime has no control flow worth using (a GPU provider runs Scan and Loop on the CPU,
+   * copying their state to the device and back every iteration): forms that would loop use a
+   * loop-free equivalent (S4 DPLR's prefill state). From the compile target's `lacks`.
+   */
+  loopFree: boolean;
+  /**
+   * The runtime's sin and cos are approximations (GPU shader math: WGSL allows 2^-11 absolute
+   * error): values a form would compute at run time as exp of a complex argument are built from
+   * products of constants instead (the prefill state). From the compile target.
+   */
+  approximateTrig: boolean;
 }
 
 /** What an SSM layer's convolution is, for the `ssmc.layers` metadata and the lowering report. */

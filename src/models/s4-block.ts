@@ -317,17 +317,17 @@ function finalStateOf(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, u: 
   const { b } = ctx;
   const { H, N2, Ck } = dims(args);
   if (!isDplr(args)) {
-    final.set(n.core, H, N2, finalState(b, discretize(b, sys.dt, sys.A, sys.BC, args.disc).lambda, u));
+    final.set(n.core, H, N2, finalState(ctx, discretize(b, sys.dt, sys.A, sys.BC, args.disc).lambda, u));
     return;
   }
   const plan = dplrPlan(ctx, args, n, Ck);
   if (plan.kind === 'diagonal') {
     // The final state in the diagonal stepper's basis: w_L = Σ_j μ^(L−1−j) u_j.
     const { K, lambda } = plan.form;
-    final.set(n.core, H, K, finalState(b, complexInit(b, n, 'prefill_lambda', lambda, [H, K]), u), plan.meaning);
+    final.set(n.core, H, K, finalState(ctx, complexInit(b, n, 'prefill_lambda', lambda, [H, K]), u), plan.meaning);
   } else {
     // The linear stepper's half state x_L[:N'] (dense transition, chunked: dplr-chunked.ts).
-    final.set(n.core, H, N2, dplrLinearPrefill(b, plan.sys, u), plan.meaning);
+    final.set(n.core, H, N2, dplrLinearPrefill(b, plan.sys, u, ctx.options.loopFree), plan.meaning);
   }
 }
 

@@ -47,7 +47,7 @@ function sequence(ctx: LayerContext, args: S4dMinimalArgs, p: Prefixed, input: V
   const H = args.d_model;
   const { dt, A, C } = submodule(ctx, 'kernel', (k) => system(k, p));
   const u = toChannelsFirst(b, input, args.transposed); // [B,H,L]
-  if (final) submodule(ctx, 'state', () => final.set(p('kernel'), H, args.d_state / 2, finalState(b, discretize(b, dt, A, C, 'zoh').lambda, u)));
+  if (final) submodule(ctx, 'state', () => final.set(p('kernel'), H, args.d_state / 2, finalState(ctx, discretize(b, dt, A, C, 'zoh').lambda, u)));
   const { L, causal } = submodule(ctx, 'kernel', () => ({ L: b.dim(u, 2), causal: discretizeOp(b, dt, A, C, 'zoh') }));
   const y = submodule(ctx, 'conv', (c) => convWithSkip(c, { kernel: 'diagonal', u, length: L, scale: 2, causal, reverse: null }, b.unsqueeze(params.real(p('D')), [0]), H, 1, {
     name: p('kernel'), kernel: 'diag-zoh', H, N: args.d_state / 2, channels: 1, bidirectional: false,

@@ -24,7 +24,9 @@ function positions(x: Tensor, layout: Layout, from: number, to: number): Tensor 
   return f32(out, layout === 'BHL' ? [B, H, n] : [B, n, H]);
 }
 
-describe('prefill + step equals the convolution graph over 1024 positions', () => {
+// ort-webgpu: the forms for a runtime without control flow or exact sin/cos (loop-free prefill,
+// powers from folded constants), run here on the CPU: no Scan, Loop or If in any of the three graphs.
+describe.each(['ort-cpu', 'ort-webgpu'])('prefill + step equals the convolution graph over 1024 positions, compiled for %s', (runtime) => {
   it.each([
     ['s4d-minimal', { arch: 's4d-minimal', args: { d_model: 3, d_state: 8 } }, null, 'BHL'],
     ['s4-block zoh', { arch: 's4-block', args: { d_model: 3, d_state: 8, mode: 'diag', init: 'diag-lin', transposed: false } }, null, 'BLH'],
@@ -38,10 +40,13 @@ describe('prefill + step equals the convolution graph over 1024 positions', () =
     ['s4 dplr (golden weights, P halved, diagonal stepper)', modelFileFor(goldenCase('s4_dplr_legs')), 's4_dplr_legs:P/2', 'BLH'],
   ] as const)('%s', async (_name, file, weightsOf, layout) => {
     const weights: Weights | null = weightsOf ? { tensors: goldenCheckpoint(weightsOf), source: weightsOf } : null;
-    const opts = { seqLen: null, opset: 17 } as const;
+    const opts = { seqLen: null, opset: 17, runtime } as const;
     const conv = compileModel(file as ModelFile, weights, opts).model;
     const prefill = compileModel(file as ModelFile, weights, { ...opts, mode: 'prefill' }).model;
     const step = compileModel(file as ModelFile, weights, { ...opts, mode: 'step' }).model;
+    if (runtime === 'ort-webgpu') {
+      for (const m of [conv, prefill, step]) expect(m.graph.nodes.filter((n) => ['Scan', 'Loop', 'If'].includes(n.op)).map((n) => n.name)).toEqual([]);
+    }
     const H = conv.graph.inputs[0]!.type.shape![layout === 'BHL' ? 1 : 2] as number;
     const x = layout === 'BL'
       ? i64(Array.from({ length: B * TOTAL }, (_, i) => (i * 7919) % 32), [B, TOTAL])

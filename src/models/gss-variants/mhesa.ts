@@ -81,7 +81,7 @@ export function mhesaLayer(prefix: string, d: MhesaDims): Layer {
   const sequence = (ctx: LayerContext, final: FinalStates | null): Smoothing => (u, lambda, coef) => {
     const { b } = ctx;
     const uT = b.transpose(u, [0, 2, 1]); // [B,M,L]
-    if (final) final.set(stateName, d.M, 1, finalState(b, lambda, uT));
+    if (final) final.set(stateName, d.M, 1, finalState(ctx, lambda, uT));
     const conv = longConv(b, { kernel: 'diagonal', u: uT, length: b.dim(uT, 2), scale: 1, causal: { lambda, coef }, reverse: null });
     ctx.ssmLayer(conv, info);
     return b.transpose(b.squeeze(conv, [1]), [0, 2, 1]); // [B,L,M]
