@@ -8,23 +8,23 @@ import { SERVER_VERSION as VERSION } from '../serve/version.js';
 const COMMAND_USAGE: Record<string, string> = {
   compile: `ssmc compile <model.json|config.yaml> [--weights ckpt.safetensors|.pt|.pth|.ckpt] -o out.onnx
 ssmc compile --weights last.ckpt -o out.onnx          (the config from the checkpoint's hyper_parameters)
-             [--mode conv|step|prefill] [--seq-len N|dynamic] [--lowering auto|dft|fourstep|chunked|direct]
-             [--target ort-cpu|ort-wasm] [--threads N] [--custom-ops] [--dplr-step auto|linear|diagonal]
+             [--mode conv|step|prefill] [--seq-len N|dynamic] [--lowering auto|dft|fourstep|chunked|doubling|direct]
+             [--target ort-cpu|ort-wasm|ort-webgpu] [--threads N] [--custom-ops] [--dplr-step auto|linear|diagonal]
              [--state-layout planar|interleaved] [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] [--quiet]
              [--d-input N] [--d-output N|none] [--n-tokens N] [--l-output N|none]   (what a config leaves to the dataset)`,
-  run: `ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm]`,
+  run: `ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm|webgpu]`,
   generate: `ssmc generate <model.json|config.yaml|step.onnx> [--weights ckpt] (--prompt "…" | --prompt-file F | --prompt-ids 1,2,3)
-              [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N]
+              [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N] [--backend node|wasm|webgpu]
 ssmc generate --weights last.ckpt --prompt-ids 1,2,3 …
               a language model's step graph: text prompts for byte-level vocabularies, token ids for any`,
   serve: `ssmc serve <model.json|config.yaml|model.onnx> [--weights ckpt] [--host H] [--port N] [--name NAME]
-              [--backend node|wasm] [--threads N] [--max-batch N] [--max-queue N] [--max-body BYTES]
+              [--backend node|wasm|webgpu] [--threads N] [--max-batch N] [--max-queue N] [--max-body BYTES]
               [--max-prompt N] [--max-tokens N] [--timeout S] [--receive-timeout S] [--shutdown-grace S] [--quiet]
               KServe/Triton v2 inference API; OpenAI /v1/completions with continuous batching for LMs`,
   'export-triton': `ssmc export-triton <model.json|config.yaml|model.onnx> --out <dir> [--weights ckpt] [--name NAME]
               [--max-batch N] [--sequence-idle S]
               a Triton model repository: the conv graph, and the step graph with sequence batching and implicit state`,
-  verify: `ssmc verify <model.json|config.yaml> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm] [--allow-large] [--quiet]
+  verify: `ssmc verify <model.json|config.yaml> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm|webgpu] [--allow-large] [--quiet]
 ssmc verify --weights last.ckpt …
               conv vs step vs prefill+step vs the float64 reference on a random input, with pass/fail
               [--against io.safetensors|io.pt [--input-name NAME] [--output-names A,B] [--tolerance R]]

@@ -13,7 +13,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     threads: { value: true },
     backend: { value: true },
   });
-  if (p.positionals.length !== 1) throw new UserError('ssmc run: give exactly one model: ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--backend node|wasm]');
+  if (p.positionals.length !== 1) throw new UserError('ssmc run: give exactly one model: ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--backend node|wasm|webgpu]');
   const inputsPath = flag(p, 'inputs');
   const outPath = flag(p, 'out');
   if (!inputsPath) throw new UserError('ssmc run: missing --inputs <in.safetensors>');
@@ -40,7 +40,8 @@ export async function runCommand(argv: string[]): Promise<void> {
     }
     feeds.set(v.name, t);
   }
-  const outputs = await backend.run(file.runnable(), feeds, { threads: flag(p, 'threads') === undefined ? undefined : intFlag(p, 'run', 'threads', 1, { min: 1, max: 256, why: 'intra-op threads of onnxruntime' }) });
+  const threads = flag(p, 'threads') === undefined ? undefined : intFlag(p, 'run', 'threads', 1, { min: 1, max: 256, why: 'intra-op threads of onnxruntime' });
+  const outputs = await backend.run(file.runnable(), feeds, { threads, onNote: (line) => console.error(`ssmc run: ${line}`) });
   await writeAtomic(outPath, writeSafetensors(outputs), [modelPath, inputsPath]);
   for (const [name, t] of outputs) console.log(`${name}: ${t.dtype}[${t.dims.join(',')}]`);
   console.log(`wrote ${outPath}`);

@@ -1,6 +1,5 @@
 import { UserError } from '../errors.js';
-import { BACKEND_NAMES } from '../runtime/select.js';
-import type { BackendName } from '../runtime/backend.js';
+import { backendName, COMPILE_TARGET, prepareBackend } from '../runtime/select.js';
 import { loadServedModel, type ServedModel } from '../serve/load.js';
 import { DEFAULT_SERVE_OPTIONS, startServer, type RunningServer, type ServeOptions } from '../serve/server.js';
 import { flag, parseArgv, type Parsed } from './argv.js';
@@ -19,14 +18,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
     'max-stream-buffer': { value: true }, 'shutdown-grace': { value: true }, quiet: { value: false, alias: 'q' },
   });
   if (p.positionals.length !== 1) throw new UserError('ssmc serve: give one model: ssmc serve <model.json|model.onnx> [--weights ckpt.safetensors] [--port N]');
-  const backend = flag(p, 'backend') ?? 'node';
-  if (!(BACKEND_NAMES as readonly string[]).includes(backend)) throw new UserError(`ssmc serve: --backend must be one of ${BACKEND_NAMES.join(', ')}, got '${backend}'`);
+  const backend = backendName(flag(p, 'backend') ?? 'node', 'ssmc serve: --backend');
+  // On this thread: the engines' worker threads cannot set the environment native code reads.
+  await prepareBackend(backend);
   const d = DEFAULT_SERVE_OPTIONS;
   const seconds = (name: string, dflt: number) => 1000 * num(p, name, dflt / 1000, 0.001, 86_400);
   const opts: ServeOptions = {
     host: flag(p, 'host') ?? d.host,
     port: num(p, 'port', d.port, 0, 65535, true),
-    backend: backend as BackendName,
+    backend,
     threads: flag(p, 'threads') === undefined ? d.threads : parseThreads(flag(p, 'threads')),
     maxBatch: num(p, 'max-batch', d.maxBatch, 1, 4096, true),
     maxQueue: num(p, 'max-queue', d.maxQueue, 0, 1_000_000, true),
@@ -45,7 +45,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const { progress, stop: stopProgress } = cliProgress(p.flags.has('quiet'));
   let model: ServedModel, server: RunningServer;
   try {
-    model = loadServedModel(path, { weights: flag(p, 'weights'), name: flag(p, 'name'), threads: opts.threads, progress });
+    model = loadServedModel(path, { weights: flag(p, 'weights'), name: flag(p, 'name'), threads: opts.threads, runtime: COMPILE_TARGET[backend], progress });
     server = await progress.run(`start engines (${opts.backend}) and listen`, () => startServer(model, opts));
   } finally {
     stopProgress();

@@ -7,7 +7,7 @@ import { buildModel, compileModel, type CompileOptions, type Compiled } from '..
 import { UserError } from '../errors.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
-import { backendNamed } from '../runtime/select.js';
+import { backendNamed, COMPILE_TARGET } from '../runtime/select.js';
 import { compareToReference, verdict, type Comparison } from '../verify/compare.js';
 import { readAgainstFile } from '../verify/against.js';
 import { checkRecurrence } from '../verify/recurrence.js';
@@ -43,7 +43,8 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const precision = parsePrecision(flag(p, 'precision'));
   // The tolerance of the graph's precision unless --tolerance says otherwise: float32's, plus the 16-bit roundings of an fp16 or bf16 graph (set once the conv graph is compiled).
   let tolerance = toleranceFlag ?? TOLERANCES.REL_TO_PEAK;
-  const opts: CompileOptions = { seqLen: null, opset: 17, dplrStep: parseDplrStep(flag(p, 'dplr-step')), precision, budget: p.flags.has('allow-large') ? null : undefined };
+  // Compiled for the runtime it is checked on (a GPU target plans loop-free graphs).
+  const opts: CompileOptions = { seqLen: null, opset: 17, runtime: COMPILE_TARGET[backend.name], dplrStep: parseDplrStep(flag(p, 'dplr-step')), precision, budget: p.flags.has('allow-large') ? null : undefined };
   // Progress on stderr (a terminal only) while the checks run; the table goes to stdout after them.
   const { progress, stop } = cliProgress(p.flags.has('quiet'));
   let conv: Compiled, heading: string;
@@ -118,7 +119,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
     stop();
   }
 
-  console.log(`verify ${conv.arch.id} in onnxruntime-${backend.name === 'node' ? 'node' : 'web (wasm)'}, precision ${precision}, ${heading}`);
+  console.log(`verify ${conv.arch.id} in ${backend.description ?? backend.name}, precision ${precision}, ${heading}`);
   const why = toleranceFlag !== undefined ? '--tolerance'
     : precision === 'fp32' ? 'REL_TO_PEAK, src/verify/tolerances.ts' : `${describeTolerance(precision, tolerance)}, src/verify/tolerances.ts`;
   console.log(`  tolerance: max|Δ| ≤ ${Number(tolerance.toPrecision(3))}·max(1, max|reference|) (${why})`);
@@ -151,7 +152,8 @@ function compareOutput(y: Float32Array, o: { name: string; values: Float64Array;
 }
 
 async function runConv(backend: Awaited<ReturnType<typeof backendNamed>>, conv: Compiled, x: Tensor): Promise<Float32Array> {
-  return (await backend.run(modelToBytes(conv.model), new Map([['input', x]]))).get('output')!.data as Float32Array;
+  const onNote = (line: string) => console.error(`ssmc verify: ${line}`);
+  return (await backend.run(modelToBytes(conv.model), new Map([['input', x]]), { onNote })).get('output')!.data as Float32Array;
 }
 
 function randomInput(conv: Compiled, B: number, L: number, rng: Rng): Tensor {

@@ -4,8 +4,9 @@ import { UserError } from '../errors.js';
 import { rejection } from './ort-errors.js';
 
 /**
- * A runtime-neutral view of onnxruntime: the same interface over onnxruntime-node (native CPU) and
- * onnxruntime-web (wasm). This module imports neither package; `node.ts` and `web.ts` hand their
+ * A runtime-neutral view of onnxruntime: the same interface over onnxruntime-node (native CPU, or
+ * its WebGPU execution provider) and onnxruntime-web (wasm, or WebGPU in a browser). This module
+ * imports neither package; `node.ts`, `node-webgpu.ts`, `web.ts` and `web-gpu.ts` hand their
  * module to `ortBackend`.
  */
 
@@ -14,6 +15,13 @@ export interface RunOptions {
   threads?: number;
   /** Graph optimisations: 'all' (default) or 'disabled' to run the graph exactly as written. */
   optimizations?: 'all' | 'disabled';
+  /**
+   * A float16 graph on a WebGPU device without shader-f16 (precision.ts): run it on the CPU
+   * backend instead (true, the default) or refuse it (false).
+   */
+  f16Fallback?: boolean;
+  /** Told, in one line, when a backend runs a graph somewhere other than asked (the fp16 fallback). */
+  onNote?: (line: string) => void;
 }
 
 /** A loaded model for repeated runs (generation, benchmarks). Release it when done. */
@@ -30,10 +38,13 @@ export interface Session {
   release(): Promise<void>;
 }
 
-export type BackendName = 'node' | 'wasm';
+/** 'node': onnxruntime-node's CPU provider; 'wasm': onnxruntime-web's wasm; 'webgpu': WebGPU (Node or browser). */
+export type BackendName = 'node' | 'wasm' | 'webgpu';
 
 export interface OrtBackend {
   readonly name: BackendName;
+  /** The runtime in words ('onnxruntime-node (CPU)'), for messages and reports. */
+  readonly description?: string;
   /** Load, run once, release. */
   run(modelBytes: Uint8Array, feeds: Map<string, Tensor>, opts?: RunOptions): Promise<Map<string, Tensor>>;
   createSession(modelBytes: Uint8Array, opts?: RunOptions): Promise<Session>;
@@ -177,12 +188,15 @@ export function ortBackend(
   name: BackendName,
   ort: OrtModuleLike,
   sessionOptions: (opts: RunOptions) => Record<string, unknown>,
-  prepare: (opts: RunOptions) => void = () => {},
+  prepare: (opts: RunOptions) => void | Promise<void> = () => {},
+  description?: string,
+  /** Turns a load failure into the backend's own message (a missing GPU adapter), or returns null. */
+  explainLoadFailure: (e: unknown) => Error | null = () => null,
 ): OrtBackend {
   const createSession = async (modelBytes: Uint8Array, opts: RunOptions = {}): Promise<Session> => {
-    prepare(opts);
+    await prepare(opts);
     const session = await ort.InferenceSession.create(modelBytes, sessionOptions(opts)).catch((e: unknown) => {
-      throw rejection(e, 'load');
+      throw explainLoadFailure(e) ?? rejection(e, 'load');
     });
     return {
       backend: name,
@@ -222,6 +236,7 @@ export function ortBackend(
   };
   return {
     name,
+    description,
     createSession,
     async run(modelBytes, feeds, opts = {}) {
       const session = await createSession(modelBytes, opts);

@@ -10,7 +10,7 @@ export const nodeBackend: OrtBackend = ortBackend('node', ort as unknown as OrtM
   // lines on stderr would make a second, raw message.
   logSeverityLevel: 4,
   ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-}));
+}), undefined, 'onnxruntime-node (CPU)');
 
 /** Run an .onnx model once in onnxruntime-node (CPU) and return every output by name. */
 export function runNode(modelBytes: Uint8Array, feeds: Map<string, Tensor>, opts: RunOptions = {}): Promise<Map<string, Tensor>> {

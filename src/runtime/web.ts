@@ -1,6 +1,9 @@
 import * as ort from 'onnxruntime-web';
 import { ortBackend, type OrtBackend, type OrtModuleLike } from './backend.js';
 
+// The types a page needs, from here: `ssmc/runtime` also holds Node-only code (WebGPU set-up, placement).
+export type { OrtBackend, RunOptions, Session } from './backend.js';
+
 /**
  * onnxruntime-web's wasm backend. It runs in browsers and in Node (the package's Node build loads
  * its .wasm from node_modules). Threads: wasm threading needs workers and cross-origin isolation,
@@ -32,4 +35,5 @@ export const wasmBackend: OrtBackend = ortBackend(
     ort.env.wasm.proxy = false;
     initialised = true;
   },
+  'onnxruntime-web (wasm)',
 );

@@ -17,12 +17,13 @@ const post = (m: FromWorker) => port.postMessage(m);
 
 async function main(): Promise<void> {
   const backend = await backendNamed(setup.backend);
+  const opts = { threads: setup.threads, onNote: (line: string) => console.error(`ssmc serve: ${line}`) };
   if (setup.kind === 'lm') {
-    const step = await backend.createSession(setup.lm.step, { threads: setup.threads });
-    const prefill = setup.lm.prefill ? await backend.createSession(setup.lm.prefill, { threads: setup.threads }) : null;
+    const step = await backend.createSession(setup.lm.step, opts);
+    const prefill = setup.lm.prefill ? await backend.createSession(setup.lm.prefill, opts) : null;
     await runBatcher(new ContinuousBatcher(setup.lm, step, prefill, { maxBatch: setup.maxBatch, prefillBudget: setup.prefillBudget }));
   } else {
-    await runInfer(await backend.createSession(setup.model, { threads: setup.threads }));
+    await runInfer(await backend.createSession(setup.model, opts));
   }
 }
 

@@ -30,6 +30,8 @@ export interface LoadOptions {
   threads?: number;
   /** Where the compiles report their progress (default: nowhere). */
   progress?: Progress;
+  /** The runtime target it plans for (as `ssmc compile --target`; default ort-cpu). */
+  runtime?: string;
 }
 
 /**
@@ -48,8 +50,8 @@ export function loadServedModel(path: string, opts: LoadOptions): ServedModel {
     // A model file (JSON or a Hydra config), compiled as `ssmc compile` would.
     const { file, weights } = loadModelSource(path, opts.weights);
     const progress = opts.progress ?? Progress.none;
-    const conv = progress.run('compile conv graph', (task) => compileModel(file, weights, { seqLen: null, opset: 17, threads: opts.threads, progress: task.progress }).model);
-    const lm = compileLmGraphs(file, weights, { opset: 17, threads: opts.threads, progress });
+    const conv = progress.run('compile conv graph', (task) => compileModel(file, weights, { seqLen: null, opset: 17, threads: opts.threads, runtime: opts.runtime, progress: task.progress }).model);
+    const lm = compileLmGraphs(file, weights, { opset: 17, threads: opts.threads, runtime: opts.runtime, progress });
     return describe(name, conv, modelToBytes(conv), lm);
   }
   if (opts.weights) throw new UserError(`--weights applies to a model file (.json); '${path}' is a compiled graph that already holds its weights`);

@@ -1,5 +1,4 @@
-import type { OrtBackend } from 'ssmc/runtime';
-import { configureWasm, wasmBackend } from 'ssmc/runtime/web';
+import { configureWasm, wasmBackend, type OrtBackend } from 'ssmc/runtime/web';
 
 /** The onnxruntime-web backend the demo runs its step graph on, and why it was chosen. */
 export interface PickedBackend {

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import { argmaxRow, compileModel, generateTokens, modelToBytes, parseModelFile, readSafetensors, readStates, Sampler, type StateInfo } from 'ssmc';
-import type { Session } from 'ssmc/runtime';
+import type { Session } from 'ssmc/runtime/web';
 import { pickBackend } from './backend.js';
 import type { DemoManifest, DemoSampling, FromWorker, ModelSource, ToWorker } from './protocol.js';
 

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { compareToReference, compileModel, describeComparison, modelToBytes } from 'ssmc';
+import { webgpuBackend } from 'ssmc/runtime';
+import { goldenCase, goldenIo, goldenWeights, loadManifest, modelFileFor } from '../helpers/golden.js';
+import { GOLDEN_STEP_CASES, runGoldenSteps } from '../helpers/golden-step.js';
+import { webgpuTestsRun } from '../helpers/webgpu.js';
+
+/**
+ * Every golden case compiled with `--target ort-webgpu` (loop-free lowerings, kernels formed on
+ * the device) and run on onnxruntime-node's WebGPU provider — on this machine SwiftShader,
+ * Chromium's Vulkan driver on the CPU — against the official float64 outputs with the usual
+ * tolerance (compareToReference: src/verify/tolerances.ts). Step graphs likewise.
+ */
+const CONV_CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional', 's4_dplr_legs', 'dss_exp', 'dss_softmax', 'gss_layer', 'gss_lm'];
+
+describe.runIf(webgpuTestsRun('the WebGPU golden tests'))('golden cases on WebGPU (onnxruntime-node)', () => {
+  it('covers every golden case of the manifest', () => {
+    expect([...CONV_CASES].sort()).toEqual(loadManifest().map((c) => c.name).sort());
+  });
+
+  describe.each(CONV_CASES)('golden %s, --target ort-webgpu', (name) => {
+    it.each([['fixed length', 'fixed'], ['dynamic length', 'dynamic']] as const)('%s', async (_label, length) => {
+      const c = goldenCase(name);
+      const io = goldenIo(c);
+      const ref = Float64Array.from(io.get('output_f64')!.data as Float64Array | Float32Array);
+      const L = c.input.layout === 'BHL' ? c.input.shape[2]! : c.input.shape[1]!;
+      const { model } = compileModel(modelFileFor(c), { tensors: goldenWeights(c), source: name }, { seqLen: length === 'fixed' ? L : null, opset: 17, runtime: 'ort-webgpu' });
+      const ops = model.graph.nodes.map((n) => n.op);
+      expect(ops.filter((o) => ['Scan', 'Loop', 'If'].includes(o))).toEqual([]);
+      const y = (await webgpuBackend.run(modelToBytes(model), new Map([['input', io.get('input')!]]))).get('output')!;
+      expect(y.dims).toEqual(c.outputs.output);
+      const cmp = compareToReference(y.data as Float32Array, ref);
+      expect(cmp.ok, describeComparison(`${name} (webgpu)`, cmp)).toBe(true);
+    }, 120_000);
+  });
+
+  describe.each(GOLDEN_STEP_CASES)('step graph, golden %s, --target ort-webgpu', (name, stepKey) => {
+    it('matches the official step outputs and the float64 conv output', async () => {
+      const { y, io, backendName, model } = await runGoldenSteps(webgpuBackend, name, 17, 'ort-webgpu');
+      expect(backendName).toBe('webgpu');
+      expect(model.graph.nodes.filter((n) => ['Scan', 'Loop', 'If'].includes(n.op))).toEqual([]);
+      for (const key of [stepKey, 'output_f64']) {
+        const cmp = compareToReference(y, io.get(key)!.data as Float32Array);
+        expect(cmp.ok, describeComparison(`webgpu steps vs ${key}`, cmp)).toBe(true);
+      }
+    }, 120_000);
+  });
+});
