@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, step-latency, web-vs-node, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, step-latency, web-vs-node, targets, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
  * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
@@ -20,6 +20,7 @@ import { benchStepVsConv } from './step-vs-conv.js';
 import { benchStepLatency } from './step-latency.js';
 import { benchWebVsNode } from './web-vs-node.js';
 import { benchServeLoad } from './serve-load.js';
+import { benchTargets } from './targets.js';
 import { benchWholeModel } from './whole-model.js';
 import { machine } from './machine.js';
 import { benchReportHtml } from './report.js';
@@ -54,6 +55,11 @@ const BENCHES: Bench[] = [
   { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: (_q, _t, progress) => benchStepVsConv(progress) },
   { name: 'step-latency', title: 'Step graph latency per token: planar vs interleaved state layout, batch 1 and 32 (issue 16)', run: (quick) => benchStepLatency({ quick }) },
   { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: (_q, _t, progress) => benchWebVsNode(progress) },
+  {
+    name: 'targets',
+    title: 'Per runtime target: ort-cpu on onnxruntime-node CPU, ort-webgpu on its WebGPU provider (SwiftShader here: no GPU speed claim); conv and step latency, node placement (issue 14)',
+    run: (quick) => benchTargets({ quick }),
+  },
   {
     name: 'whole-model',
     title: 'A whole official S4 model: LRA-CIFAR (6 layers, d_model 512, bidirectional S4-LegS, batch norm, L = 1024) vs PyTorch eager (issue 12)',
