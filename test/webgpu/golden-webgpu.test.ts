@@ -4,12 +4,14 @@ import { webgpuBackend } from 'ssmc/runtime';
 import { goldenCase, goldenIo, goldenWeights, loadManifest, modelFileFor } from '../helpers/golden.js';
 import { GOLDEN_STEP_CASES, runGoldenSteps } from '../helpers/golden-step.js';
 import { webgpuTestsRun } from '../helpers/webgpu.js';
+import { WHOLE_CASES, wholeIo } from '../helpers/whole.js';
 
 /**
  * Every golden case compiled with `--target ort-webgpu` (loop-free lowerings, kernels formed on
  * the device) and run on onnxruntime-node's WebGPU provider — on this machine SwiftShader,
  * Chromium's Vulkan driver on the CPU — against the official float64 outputs with the usual
- * tolerance (compareToReference: src/verify/tolerances.ts). Step graphs likewise.
+ * tolerance (compareToReference: src/verify/tolerances.ts). Step graphs likewise, and the official
+ * whole state-spaces/s4 models (../shared/golden/whole) from their first file form at a dynamic length.
  */
 const CONV_CASES = ['s4d_minimal', 's4d_lin_zoh', 's4d_inv_bilinear', 's4d_bidirectional', 's4_dplr_legs', 'dss_exp', 'dss_softmax', 'gss_layer', 'gss_lm'];
 
@@ -44,5 +46,21 @@ describe.runIf(webgpuTestsRun('the WebGPU golden tests'))('golden cases on WebGP
         expect(cmp.ok, describeComparison(`webgpu steps vs ${key}`, cmp)).toBe(true);
       }
     }, 120_000);
+  });
+
+  // The official whole models of ../shared/golden/whole. Not yet the test fixtures of
+  // test/fixtures/whole: 8 of them (S4 DPLR kernels formed at run time at a dynamic length, whose
+  // Cauchy kernel takes its phases from the device's sin/cos) exceed the bound on SwiftShader.
+  describe.each(WHOLE_CASES.filter((c) => c.name.startsWith('golden/') && c.refused === null).map((c) => [c.name, c] as const))('whole model %s, --target ort-webgpu', (_name, c) => {
+    it(`${c.forms[0]!.label}, dynamic length`, async () => {
+      const io = wholeIo(c);
+      const src = c.forms[0]!.load();
+      const { model } = compileModel(src.file, src.weights, { seqLen: null, opset: 17, runtime: 'ort-webgpu' });
+      expect(model.graph.nodes.filter((n) => ['Scan', 'Loop', 'If'].includes(n.op))).toEqual([]);
+      const y = (await webgpuBackend.run(modelToBytes(model), new Map([['input', io.input]]))).get('output')!;
+      expect(y.dims).toEqual(io.outputF64.dims);
+      const cmp = compareToReference(y.data as Float32Array, io.reference);
+      expect(cmp.ok, describeComparison(`${c.name} (webgpu)`, cmp)).toBe(true);
+    }, 180_000);
   });
 });
