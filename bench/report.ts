@@ -28,6 +28,7 @@ const TITLES: Record<string, string> = {
   'fftconv-lowerings': 'FFT lowerings head to head',
   'step-vs-conv': 'Generation: step graph vs re-running the conv graph',
   'web-vs-node': 'onnxruntime-web (wasm) vs onnxruntime-node',
+  targets: 'Per runtime target: ort-cpu on the CPU, ort-webgpu on WebGPU (SwiftShader here: no GPU speed claim)',
   'serve-load': 'ssmc serve under load',
   'whole-model': 'A whole official S4 model against PyTorch eager',
 };
