@@ -1,4 +1,5 @@
 import { metadataFromBytes } from '../../export/onnx-metadata.js';
+import { isPrecision, type Precision } from '../../passes/precision/formats.js';
 import { UserError } from '../errors.js';
 import type { OrtBackend, RunOptions, Session } from './backend.js';
 
@@ -11,15 +12,15 @@ import type { OrtBackend, RunOptions, Session } from './backend.js';
  * (saying so), or, when the caller asked for WebGPU or nothing, is refused with the reason.
  */
 
-export type GraphPrecision = 'fp32' | 'fp16' | 'bf16';
+export type GraphPrecision = Precision;
 
-/** The metadata key `ssmc compile --precision` writes. */
+/** The metadata key `ssmc compile --precision` writes (METADATA_KEYS.precision; read here from the bytes, before onnxruntime decodes them). */
 const PRECISION_KEY = 'ssmc.precision';
 
 /** The precision a graph was compiled for (`ssmc.precision`; graphs without it are float32). */
 export function graphPrecision(modelBytes: Uint8Array): GraphPrecision {
   const value = metadataFromBytes(modelBytes).get(PRECISION_KEY);
-  return value === 'fp16' || value === 'bf16' ? value : 'fp32';
+  return value !== undefined && isPrecision(value) ? value : 'fp32';
 }
 
 /** Whether a graph of this precision computes in float16 on the GPU (bf16 is storage only: widened to float32). */
