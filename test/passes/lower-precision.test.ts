@@ -156,9 +156,13 @@ describe('lower-precision: the classes of compiled graphs', () => {
     const c = goldenAccuracyCase('s4d_lin_zoh');
     const { model, meta } = compileModel(c.file, c.weights(), { seqLen: null, opset: 17, mode: 'step' });
     const classes = classesOf(model, meta.states.map((s) => ({ input: s.input, output: s.output })));
-    // x' = exp(λ)·x + u on (re, im): complex multiply and add, gathered from and concatenated to the state.
-    // (the input u is real: it adds to the real part only).
-    expect(classes.get('recurrence')!.sort()).toEqual(['Add', 'Add', 'Concat', 'Gather', 'Gather', 'Mul', 'Mul', 'Mul', 'Mul', 'Sub', 'Unsqueeze', 'Unsqueeze']);
+    // The planar state [re | im] is updated as one tensor: x' = x⊙P + swap(x)⊙Q + (u, 0), swap a
+    // reversed Slice (the input u is real: it adds to the real half only).
+    expect(classes.get('recurrence')!.sort()).toEqual(['Add', 'Add', 'Mul', 'Mul', 'Slice']);
+    // The interleaved layout keeps the complex form: gathered (re, im), multiplied and added, concatenated back.
+    const interleaved = compileModel(c.file, c.weights(), { seqLen: null, opset: 17, mode: 'step', stateLayout: 'interleaved' });
+    const interleavedClasses = classesOf(interleaved.model, interleaved.meta.states.map((s) => ({ input: s.input, output: s.output })));
+    expect(interleavedClasses.get('recurrence')!.sort()).toEqual(['Add', 'Add', 'Concat', 'Gather', 'Gather', 'Mul', 'Mul', 'Mul', 'Mul', 'Sub', 'Unsqueeze', 'Unsqueeze']);
     expect(classes.get('ssm')).toContain('ReduceSum');
     expect(classes.get('dense')).toContain('MatMul');
     expect(classes.get('dense')).toContain('Erf');
