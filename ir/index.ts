@@ -19,6 +19,7 @@ export * from './opsets.js';
 export { inferNode, TypeInferenceError, type InferOptions } from './infer/index.js';
 export { discretize, discretizeOp, DISCRETIZATIONS, type Discretization } from './ops/discretize.js';
 export { dftNode } from './ops/dft.js';
+export { causalAttention } from './ops/attention.js';
 export * from './ops/long-conv.js';
 export { evaluateGraph, evaluateModel, evaluateNode, type ModelEvalOptions } from './interp/evaluate.js';
 export { fromTensor, toTensor, type RTensor } from './interp/rtensor.js';

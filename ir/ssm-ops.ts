@@ -36,6 +36,12 @@
  *     x_next = exp(lambda) ⊙ x + u        (u broadcast over the N modes)
  *     y[b,c,h] = scale · Re Σ_n coef[c,h,n] · x_next[b,h,n]
  *   Run from x = 0 over u_0..u_{L−1}, y equals LongConv(u, Vandermonde(lambda, coef, L)) position by position.
+ *
+ *   CausalAttention(q f32 [B,nh,L,dk], k f32 [B,nh,L,dk], v f32 [B,nh,L,dv]) → y f32 [B,nh,L,dv]
+ *   attrs: scale, chunk (0: full). Causal scaled dot-product attention per head (ir/ops/attention.ts):
+ *     y[t] = Σ_{s ∈ A(t)} softmax_s(scale · q_t·k_s) · v_s,   A(t) = {s ≤ t}, and with chunk > 0
+ *     only s in t's chunk (⌊s/chunk⌋ = ⌊t/chunk⌋: attention inside non-overlapping chunks).
+ *   lower-attention writes it as MatMul / Softmax with a causal mask (chunk-local: per chunk).
  */
 
 /**

@@ -21,6 +21,19 @@ const FOLDABLE_DTYPES: Partial<Record<DType, number>> = {
 /** Ops whose every run gives new values: folding them would freeze one draw. */
 const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
 
+/**
+ * A boolean result this large (an attention mask, L² of them) computed from inputs this much
+ * smaller is cheaper to compute in the graph than to store: it stays a node.
+ */
+export const KEEP_COMPUTED_MASK_BYTES = 1 << 20;
+const MASK_EXPANSION = 64;
+
+function computedMask(node: Node, bytes: number): boolean {
+  if (bytes <= KEEP_COMPUTED_MASK_BYTES || !node.outputs.every((v) => v.type.dtype === 'bool')) return false;
+  const inputBytes = node.inputs.reduce((n, v) => n + (v?.constant?.data && !Array.isArray(v.constant.data) ? v.constant.data.length * 8 : 0), 0);
+  return inputBytes * MASK_EXPANSION < bytes;
+}
+
 function readable(v: Value | null): boolean {
   if (v === null) return true;
   const t = v.constant;
@@ -88,6 +101,7 @@ function foldSweep(graph: Graph, opset: number, exact: ExactValues): boolean {
       node.docString = tooLargeNote(largest);
       continue;
     }
+    if (computedMask(node, largest)) continue;
     let results;
     try {
       results = evaluateNode(node, node.inputs.map((v) => (v ? exact.get(v) ?? fromTensor(v.constant!) : null)), opset);
@@ -100,6 +114,7 @@ function foldSweep(graph: Graph, opset: number, exact: ExactValues): boolean {
       node.docString = tooLargeNote(bytes);
       continue;
     }
+    if (computedMask(node, bytes)) continue;
     const inputs = node.inputs.filter((v): v is Value => v !== null);
     // Stored in the output's dtype only when read as such (most intermediates are read from their
     // float64 values by the next fold, then dropped, and never need a float32 copy).

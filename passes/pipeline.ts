@@ -6,6 +6,7 @@ import type { RuntimeTarget } from './conv/targets.js';
 import { csePass } from './cse.js';
 import { dcePass } from './dce.js';
 import { foldConstantsPass } from './fold-constants.js';
+import { lowerAttentionPass } from './lower-attention.js';
 import { lowerComplexPass } from './lower-complex.js';
 import { lowerDiagStepPass } from './lower-diag-step.js';
 import { lowerDiscretizePass } from './lower-discretize.js';
@@ -48,6 +49,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   const precision = lowerPrecisionPass({ targets: opts.targets, policy: opts.precisionPolicy });
   // What a custom op's body goes through: the lowering passes after outlining, up to sealing.
   const lowering: Pass<unknown>[] = [
+    lowerAttentionPass, // CausalAttention → MatMul / Softmax with a causal mask
     lowerDiagStepPass, // DiagSSMStep (step graphs) → exp(λ)·x + u and the coefficient sum in complex ops
     // Lowerings that read a state-space description (chunked) → graphs that may hold Vandermonde taps
     ...lowerings.filter((l) => l.reads === 'state-space').map(lowerConvPass),

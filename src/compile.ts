@@ -20,6 +20,7 @@ import { matchCheckpoint, type CheckpointMatch } from './checkpoint.js';
 import { UserError } from './errors.js';
 import { writeMetadata, type CompileMode, type LayerInfo, type SsmcMetadata } from './metadata.js';
 import type { Arch, ModelIo } from './models/arch.js';
+import { DEFAULT_ATTENTION_CACHE } from './models/attention.js';
 import type { ArgValues } from './models/args.js';
 import { hasRecurrence, inModule, type DplrStepChoice, type LayerContext, type SsmLayerInfo } from './models/layer.js';
 import { ParamStore } from './models/params.js';
@@ -68,6 +69,8 @@ export interface CompileOptions {
   dplrStep?: DplrStepChoice;
   /** How step and prefill graphs lay out a complex state (state-layout.ts): 'planar' (default) or 'interleaved'. */
   stateLayout?: StateLayout;
+  /** Positions a full-attention step graph's key/value cache holds (default DEFAULT_ATTENTION_CACHE). */
+  kvCache?: number;
   /** The estimated memory and time a compile may need (default DEFAULT_BUDGET); null: no limit (--allow-large). */
   budget?: Budget | null;
   /** Where the compile reports its stages: building (per layer), each pass (default: nowhere). */
@@ -221,6 +224,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
       b, params: new ParamStore(b, tensors), options: {
         dplrStep: opts.dplrStep ?? 'auto', lowering: opts.lowering ?? 'auto',
         loopFree: runtimeLacksLoops(opts), approximateTrig: findTarget(opts.runtime ?? DEFAULT_TARGET.id, opts.targets)?.approximateTrig ?? false,
+        attentionCache: opts.kvCache ?? DEFAULT_ATTENTION_CACHE,
       },
       ssmLayer: (y, info) => ssmLayers.push({ info, node: y.producer! }),
       module: '', progress: task.progress,

@@ -116,8 +116,8 @@ export function stateInfo(name: string, H: number, N: number, meaning: string | 
 }
 
 /** The state entry of a real state `name`, float32 [batch, ...dims]. */
-export function tensorStateInfo(name: string, dims: readonly number[], meaning: string): StateInfo {
-  return { input: `state.${name}`, output: `state_out.${name}`, shape: ['batch', ...dims], dtype: 'float32', meaning: `${meaning}; zeros at the start of a sequence` };
+export function tensorStateInfo(name: string, dims: readonly number[], meaning: string, iface: 'state' | 'cache' = 'state'): StateInfo {
+  return { input: `${iface}.${name}`, output: `${iface}_out.${name}`, shape: ['batch', ...dims], dtype: 'float32', meaning: `${meaning}; zeros at the start of a sequence` };
 }
 
 /** A layer entry as read from any file: what the file does not say is null. */

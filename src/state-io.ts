@@ -3,11 +3,11 @@ import type { Model } from '../ir/model.js';
 import { tensorType } from '../ir/types.js';
 import type { Value } from '../ir/value.js';
 import { stateInfo, tensorStateInfo, type StateInfo } from './metadata.js';
-import type { FinalStates, StepStates } from './models/layer.js';
+import type { FinalStates, StateInterface, StepStates } from './models/layer.js';
 import { complexStateDims, partAxis, type StateLayout } from './state-layout.js';
 
 /** A declared state: complex [batch, H, N] (an SSM's), or real float32 [batch, ...dims]. */
-type Declared = { name: string; next: Value | null } & ({ kind: 'complex'; H: number; N: number; meaning?: string } | { kind: 'real'; dims: readonly number[]; meaning: string });
+type Declared = { name: string; next: Value | null } & ({ kind: 'complex'; H: number; N: number; meaning?: string } | { kind: 'real'; dims: readonly number[]; meaning: string; iface: StateInterface });
 
 /**
  * The recurrent states of a step or prefill graph: a step graph reads `state.<name>` inputs and
@@ -29,9 +29,9 @@ export class StateIo implements StepStates, FinalStates {
     return this.b.ssm('Complex', [part(0), part(1)]);
   }
 
-  tensor(name: string, dims: readonly number[], meaning: string): Value {
-    const v = this.b.graph.addInput(`state.${name}`, tensorType('float32', ['batch', ...dims]));
-    this.declare({ kind: 'real', name, dims, next: null, meaning });
+  tensor(name: string, dims: readonly number[], meaning: string, iface: StateInterface = 'state'): Value {
+    const v = this.b.graph.addInput(`${iface}.${name}`, tensorType('float32', ['batch', ...dims]));
+    this.declare({ kind: 'real', name, dims, next: null, meaning, iface });
     return v;
   }
 
@@ -40,8 +40,8 @@ export class StateIo implements StepStates, FinalStates {
     this.setOut(name, state);
   }
 
-  setTensor(name: string, dims: readonly number[], state: Value, meaning: string): void {
-    this.declare({ kind: 'real', name, dims, next: null, meaning });
+  setTensor(name: string, dims: readonly number[], state: Value, meaning: string, iface: StateInterface = 'state'): void {
+    this.declare({ kind: 'real', name, dims, next: null, meaning, iface });
     this.setOut(name, state);
   }
 
@@ -67,10 +67,10 @@ export class StateIo implements StepStates, FinalStates {
   finish(model: Model): StateInfo[] {
     for (const l of this.states) {
       if (!l.next) throw new Error(`internal: state '${l.name}' has no new value`);
-      model.graph.renameValue(l.next, `state_out.${l.name}`);
+      model.graph.renameValue(l.next, `${l.kind === 'real' ? l.iface : 'state'}_out.${l.name}`);
       l.next.type = tensorType('float32', l.kind === 'complex' ? ['batch', ...complexStateDims(this.layout, l.H, l.N)] : ['batch', ...l.dims]);
       model.graph.outputs.push(l.next);
     }
-    return this.states.map((l) => (l.kind === 'complex' ? stateInfo(l.name, l.H, l.N, l.meaning, this.layout) : tensorStateInfo(l.name, l.dims, l.meaning)));
+    return this.states.map((l) => (l.kind === 'complex' ? stateInfo(l.name, l.H, l.N, l.meaning, this.layout) : tensorStateInfo(l.name, l.dims, l.meaning, l.iface)));
   }
 }

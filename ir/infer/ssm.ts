@@ -100,6 +100,16 @@ const diagConv: InferRule = (node) => {
   return [same('float32', [u?.[0] ?? null, coef?.[0] ?? null, u?.[1] ?? null, u?.[2] ?? null])];
 };
 
+/** CausalAttention(q [B,nh,L,dk], k [B,nh,L,dk], v [B,nh,L,dv]) → y f32 [B,nh,L,dv]. */
+const causalAttention: InferRule = (node) => {
+  const q = checkRank(node, 0, 4, 'the queries q [B,heads,L,d]');
+  checkRank(node, 1, 4, 'the keys k [B,heads,L,d]');
+  const v = checkRank(node, 2, 4, 'the values v [B,heads,L,d]');
+  for (const i of [0, 1, 2]) if (inType(node, i).dtype !== 'float32') throw new TypeInferenceError(node, 'q, k and v must be float32');
+  if (node.attrInt('chunk', 0) < 0) throw new TypeInferenceError(node, "attribute 'chunk' must be 0 (full causal attention) or a positive chunk length");
+  return [same('float32', [q?.[0] ?? null, q?.[1] ?? null, q?.[2] ?? null, v?.[3] ?? null])];
+};
+
 export const SSM_RULES: Record<string, InferRule> = {
   Complex: (node) => [same('complex64', broadcastShapes(node, [inType(node, 0).shape, inType(node, 1).shape]))],
   Real: (node) => [same('float32', inType(node, 0).shape)],
@@ -113,4 +123,5 @@ export const SSM_RULES: Record<string, InferRule> = {
   DiagSSMConv: diagConv,
   DiagSSMConvBidirectional: diagConv,
   DenseSSMConv: denseConv,
+  CausalAttention: causalAttention,
 };

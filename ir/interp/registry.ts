@@ -79,6 +79,7 @@ import { TopK } from './ops/top-k.js';
 import { Transpose } from './ops/transpose.js';
 import { Unsqueeze } from './ops/unsqueeze.js';
 import { Where } from './ops/where.js';
+import { CausalAttention } from './ops/ssmc/causal-attention.js';
 import { Complex } from './ops/ssmc/complex.js';
 import { Conj } from './ops/ssmc/conj.js';
 import { Discretize } from './ops/ssmc/discretize.js';
@@ -146,7 +147,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   Min, Mod, Mul, Neg, Not, Or, Pad, PadV1, PadV2, Pow, Range, Reciprocal, ReduceMax, ReduceMean,
   ReduceMin, ReduceSum, Relu, Reshape, Scan, ScanV8, Shape, Sigmoid, Sign, Sin, Size, Slice, SliceV1,
   Softmax, Softplus, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Unsqueeze, Where,
-  Complex, Conj, DiagSSMStep, Discretize, Imag, LongConv, Real, Vandermonde,
+  CausalAttention, Complex, Conj, DiagSSMStep, Discretize, Imag, LongConv, Real, Vandermonde,
 ];
 
 export const KERNELS = kernelRegistry(ALL_KERNELS);

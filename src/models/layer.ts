@@ -83,6 +83,8 @@ export interface LayerOptions {
    * products of constants instead (the prefill state). From the compile target.
    */
   approximateTrig: boolean;
+  /** Positions a full-attention step graph's key/value cache holds (chunk-local attention holds one chunk). */
+  attentionCache: number;
 }
 
 /** What an SSM layer's convolution is, for the `ssmc.layers` metadata and the lowering report. */
@@ -153,6 +155,12 @@ export function inModule<T>(ctx: LayerContext, layer: Layer, build: (ctx: LayerC
 }
 
 /**
+ * How a real state is named at the graph interface: 'state' (`state.<name>` in, `state_out.<name>`
+ * out) or 'cache' (`cache.<name>` / `cache_out.<name>`: an attention layer's keys and values).
+ */
+export type StateInterface = 'state' | 'cache';
+
+/**
  * The recurrent states of a step graph. A layer's state is complex [batch, H, N]; at the graph
  * interface it travels as float32 [batch, H, N, 2] (re, im last), named `state.<name>` in and
  * `state_out.<name>` out.
@@ -169,7 +177,7 @@ export interface StepStates {
    * inside (a convolution's input buffer, a fixed-size cache) — and get its incoming value;
    * `meaning` says what it holds, for the `ssmc.states` metadata.
    */
-  tensor(name: string, dims: readonly number[], meaning: string): Value;
+  tensor(name: string, dims: readonly number[], meaning: string, iface?: StateInterface): Value;
   /** The state's new value: complex [batch, H, N] for `state`, float32 [batch, ...dims] for `tensor`. */
   setOut(name: string, next: Value): void;
 }
@@ -179,7 +187,7 @@ export interface FinalStates {
   /** `meaning` as in StepStates.state: it must match the step graph's that continues from here. */
   set(name: string, H: number, N: number, state: Value, meaning?: string): void;
   /** A real state's final value, float32 [batch, ...dims] (as StepStates.tensor declares it). */
-  setTensor(name: string, dims: readonly number[], state: Value, meaning: string): void;
+  setTensor(name: string, dims: readonly number[], state: Value, meaning: string, iface?: StateInterface): void;
 }
 
 /** Layers applied one after the other: parameters and states concatenated, each form chained, each layer in its module scope. */

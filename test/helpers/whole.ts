@@ -22,8 +22,8 @@ export interface WholeCase {
   dir: string;
   /** The file forms, each a way to load the model. */
   forms: WholeForm[];
-  /** Layers the official config holds that ssmc refuses (attention): the message says so. */
-  refused: string | null;
+  /** Whether the official config holds attention layers (mha). */
+  attention: boolean;
 }
 
 export interface WholeForm {
@@ -52,7 +52,7 @@ function casesIn(root: string, tag: string): WholeCase[] {
       forms.push({ label: 'ckpt.pth (model file)', load: () => loadExample(dir, prenorm) });
     }
     const text = readFileSync(`${dir}case.json`, 'utf8') + (existsSync(`${dir}config.yaml`) ? readFileSync(`${dir}config.yaml`, 'utf8') : '');
-    return { name: `${tag}/${name}`, dir, forms, refused: /_name_"?:\s*"?mha/.test(text) ? 'mha' : null };
+    return { name: `${tag}/${name}`, dir, forms, attention: /_name_"?:\s*"?mha/.test(text) };
   });
 }
 

@@ -35,7 +35,13 @@ function refusal(edit: (a: Args) => void): string {
 
 describe('what changes inference and is not supported is refused by path, with the reason and the supported list', () => {
   it.each<[string, (a: Args) => void, RegExp]>([
-    ['an LSTM layer', (a) => (a.model.layer[1] = { _name_: 'lstm', d_hidden: 16 }), /^config 'model\.layer\[1\]\._name_': layer 'lstm' is not supported; supported layers: s4, s4d, ffn$/],
+    ['an LSTM layer', (a) => (a.model.layer[1] = { _name_: 'lstm', d_hidden: 16 }), /^config 'model\.layer\[1\]\._name_': layer 'lstm' is not supported; supported layers: s4, s4d, ffn, mha$/],
+    ['attention with add_bias_kv', (a) => (a.model.layer[1] = { _name_: 'mha', n_heads: 2, add_bias_kv: true }), /^config 'model\.layer\[1\]\.add_bias_kv': add_bias_kv appends a learned key\/value position that every query attends to, outside the causal sequence; ssmc's attention does not compile it; train with add_bias_kv: false$/],
+    ['attention with add_zero_attn', (a) => (a.model.layer[1] = { _name_: 'mha', n_heads: 2, add_zero_attn: true }), /^config 'model\.layer\[1\]\.add_zero_attn': add_zero_attn appends a zero key\/value position/],
+    ['attention with kdim ≠ d_model', (a) => (a.model.layer[1] = { _name_: 'mha', n_heads: 2, kdim: 8 }), /^config 'model\.layer\[1\]\.kdim': kdim 8 differs from d_model 16, but mha\.py passes the layer's own input as key and value, so the official forward cannot run with it; use kdim: null$/],
+    ['attention with vdim ≠ d_model', (a) => (a.model.layer[1] = { _name_: 'mha', n_heads: 2, vdim: 4 }), /^config 'model\.layer\[1\]\.vdim': vdim 4 differs from d_model 16/],
+    ['non-causal attention', (a) => (a.model.layer[1] = { _name_: 'mha', n_heads: 2, causal: false }), /^config 'model\.layer\[1\]\.causal': non-causal attention .* is not supported; ssmc compiles causal attention/],
+    ['heads that do not divide d_model', (a) => (a.model.layer[1] = { _name_: 'mha', n_heads: 3 }), /^config 'model\.layer\[1\]\.n_heads': must be a positive divisor of d_model \(16\)/],
     ['pooling with stride 2', (a) => (a.model.pool = { _name_: 'pool', stride: 2, expand: null }), /^config 'model\.pool': pooling that changes the sequence \(pool, stride 2\) is not supported; ssmc supports pool with stride 1/],
     ['an unknown residual', (a) => (a.model.residual = 'X'), /^config 'model\.residual': unknown residual 'X'; the official residuals are R, residual, F, N, none, ff, feedforward, D, decay, A, affine, H, highway$/],
     ['instance norm', (a) => (a.model.norm = 'instance'), /^config 'model\.norm': norm 'instance' normalises with statistics over the sequence .*; supported norms: layer, batch, none \(and null\)$/],

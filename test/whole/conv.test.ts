@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { modelToBytes } from '../../export/onnx-write.js';
 import { compileModel, type Compiled } from '../../src/compile.js';
-import { UserError } from '../../src/errors.js';
 import type { ModelSource } from '../../src/model-source.js';
 import { buildSpec, parseStructure } from '../../src/models/sequence/parse.js';
 import { runOnnx } from '../../src/runtime/run.js';
@@ -15,14 +14,13 @@ import { WHOLE_CASES, wholeIo } from '../helpers/whole.js';
  * (the first form). Structure: no ai.ssmc op survives lowering, and the graph declares one long
  * convolution per SSM layer of the config.
  */
-const supported = WHOLE_CASES.filter((c) => c.refused === null);
-const refused = WHOLE_CASES.filter((c) => c.refused !== null);
+const supported = WHOLE_CASES;
 
 /** SSM layers the model's config holds (two per block with the backbone's bidirectional). */
 function ssmLayers(c: Compiled): number {
   if (c.arch.id === 's4-example') return c.args.n_layers as number;
   const spec = buildSpec(parseStructure(c.args));
-  return spec.backbone.blocks.filter((b) => b.layer.kind !== 'ffn').length * (spec.backbone.bidirectional ? 2 : 1);
+  return spec.backbone.blocks.filter((b) => b.layer.kind !== 'ffn' && b.layer.kind !== 'mha').length * (spec.backbone.bidirectional ? 2 : 1);
 }
 
 async function check(src: ModelSource, seqLen: number | null, name: string): Promise<void> {
@@ -47,21 +45,20 @@ describe.each(supported.map((c) => [c.name, c] as const))('%s', (name, c) => {
   });
 });
 
-describe('attention layers are refused with the reason until attention lands', () => {
-  it.each(refused.flatMap((c) => c.forms.map((f) => [`${c.name} (${f.label})`, f] as const)))('%s', (_name, form) => {
-    let err: unknown;
-    try {
-      form.load();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(/config 'model\.layer\[\d\]\._name_': attention \(layer 'mha', nn\.MultiheadAttention\) is not supported in this version of ssmc; supported layers: s4, s4d, ffn/);
-  });
+it('attention layers lower to MatMul / Softmax: one masked Softmax per mha block, nothing of ai.ssmc left', () => {
+  for (const c of WHOLE_CASES.filter((x) => x.attention)) {
+    const src = c.forms[0]!.load();
+    const compiled = compileModel(src.file, src.weights, { seqLen: null, opset: 17 });
+    const blocks = buildSpec(parseStructure(compiled.args)).backbone.blocks.filter((b) => b.layer.kind === 'mha').length;
+    const ops = compiled.model.graph.nodes.map((n) => n.qualifiedOp);
+    expect(ops.filter((o) => o === 'Softmax'), c.name).toHaveLength(blocks);
+    expect(ops.filter((o) => o === 'Where'), c.name).toHaveLength(blocks);
+    expect(ops.filter((o) => o.startsWith('ai.ssmc')), c.name).toEqual([]);
+  }
 });
 
 it('the cases are all here: 4 shared, 35 of the repo, 3 of them with attention', () => {
   expect(WHOLE_CASES.filter((c) => c.name.startsWith('golden/')).length).toBe(4);
   expect(WHOLE_CASES.filter((c) => c.name.startsWith('fixtures/')).length).toBe(35);
-  expect(refused.map((c) => c.name)).toEqual(['golden/seqmodel_hybrid_mha', 'fixtures/mha_copying_transposed', 'fixtures/mha_lm']);
+  expect(WHOLE_CASES.filter((c) => c.attention).map((c) => c.name)).toEqual(['golden/seqmodel_hybrid_mha', 'fixtures/mha_copying_transposed', 'fixtures/mha_lm']);
 });

@@ -6,7 +6,7 @@ import type { BackboneSpec, BlockSpec, LayerSpec, NormSpec, ResidualSpec } from 
 /** `SequenceModel`'s keys (src/models/sequence/backbones/model.py) and what each does at inference. */
 const MODEL_KEYS = ['_name_', 'd_model', 'n_layers', 'transposed', 'dropout', 'tie_dropout', 'prenorm', 'bidirectional', 'n_repeat', 'layer', 'residual', 'norm', 'pool', 'track_norms', 'dropinp', 'encoder', 'decoder'];
 
-export const SUPPORTED_LAYERS = ['s4', 's4d', 'ffn'];
+export const SUPPORTED_LAYERS = ['s4', 's4d', 'ffn', 'mha'];
 /** Residual blocks a backbone may have: the parameter list alone grows with them (as gss-lm's depth). */
 const MAX_BLOCKS = 1024;
 const RESIDUALS = { constant: ['R', 'residual'], skipless: ['F', 'N', 'none', 'ff', 'feedforward'], decay: ['D', 'decay'], affine: ['A', 'affine'], highway: ['H', 'highway'] };
@@ -145,13 +145,39 @@ function parseLayer(node: ConfigNode, dModel: number): LayerSpec {
     case 'ffn':
       return parseFfn(node, dModel);
     case 'mha':
-      return node.child('_name_').fail(
-        "attention (layer 'mha', nn.MultiheadAttention) is not supported in this version of ssmc",
-        `supported layers: ${SUPPORTED_LAYERS.join(', ')}`,
-      );
+      return parseMha(node, dModel);
     default:
       return node.child('_name_').fail(`layer '${name}' is not supported`, `supported layers: ${SUPPORTED_LAYERS.join(', ')}`);
   }
+}
+
+/**
+ * attention/mha.py's MultiheadAttention: nn.MultiheadAttention(d_model, n_heads, dropout, bias,
+ * add_bias_kv, add_zero_attn, kdim, vdim, batch_first=True) called as self-attention with the
+ * causal mask triu(ones(L, L), 1).
+ */
+function parseMha(node: ConfigNode, dModel: number): LayerSpec {
+  node.onlyKeys(['_name_', 'n_heads', 'causal', 'dropout', 'bias', 'add_bias_kv', 'add_zero_attn', 'kdim', 'vdim', 'transposed'], 'MultiheadAttention (src/models/sequence/attention/mha.py)');
+  const nHeads = node.child('n_heads').int();
+  if (nHeads < 1 || dModel % nHeads !== 0) node.child('n_heads').fail(`must be a positive divisor of d_model (${dModel}): nn.MultiheadAttention splits the width into heads of d_model / n_heads`);
+  if (!node.child('causal').bool(true)) {
+    node.child('causal').fail('non-causal attention (every position sees the whole sequence) is not supported', 'ssmc compiles causal attention (causal: true), which has a step form with a key/value cache');
+  }
+  for (const k of ['add_bias_kv', 'add_zero_attn'] as const) {
+    if (node.child(k).bool(false)) {
+      node.child(k).fail(
+        `${k} appends a ${k === 'add_bias_kv' ? 'learned' : 'zero'} key/value position that every query attends to, outside the causal sequence; ssmc's attention does not compile it`,
+        `train with ${k}: false`,
+      );
+    }
+  }
+  for (const k of ['kdim', 'vdim'] as const) {
+    const d = node.child(k).optInt();
+    if (d !== null && d !== dModel) {
+      node.child(k).fail(`${k} ${d} differs from d_model ${dModel}, but mha.py passes the layer's own input as key and value, so the official forward cannot run with it`, `use ${k}: null`);
+    }
+  }
+  return { kind: 'mha', nHeads, bias: node.child('bias').bool(true) };
 }
 
 function parseFfn(node: ConfigNode, dModel: number): LayerSpec {

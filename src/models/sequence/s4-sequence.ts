@@ -3,6 +3,7 @@ import { UserError } from '../../errors.js';
 import type { Arch, ConfiguredModel, ModelIo } from '../arch.js';
 import type { ArgValues } from '../args.js';
 import { sequential, type Layer } from '../layer.js';
+import { mhaLayer } from '../attention.js';
 import { s4Block, s4BlockLayer, type S4BlockArgs } from '../s4-block.js';
 import { s4dMinimal, s4dMinimalLayer, type S4dMinimalArgs } from '../s4d-minimal.js';
 import { backboneLayer } from './backbone.js';
@@ -53,7 +54,7 @@ function innerLayers(spec: SequenceSpec): { layer: (l: LayerSpec, prefix: string
   const where = (l: LayerSpec) => `model.layer[${spec.backbone.blocks.find((b) => b.layer === l)!.index}]`;
   for (const bl of spec.backbone.blocks) {
     const l = bl.layer;
-    if (configured.has(l) || l.kind === 'ffn') continue;
+    if (configured.has(l) || l.kind === 'ffn' || l.kind === 'mha') continue;
     try {
       configured.set(l, (l.kind === 's4' ? s4Block : s4dMinimal).configure(l.args));
     } catch (e) {
@@ -71,6 +72,8 @@ function innerLayers(spec: SequenceSpec): { layer: (l: LayerSpec, prefix: string
           return s4dMinimalLayer(configured.get(l)!.args as unknown as S4dMinimalArgs, prefix);
         case 'ffn':
           return ffnLayer(spec.dModel, l.dInner, l.activation, prefix);
+        case 'mha':
+          return mhaLayer({ dModel: spec.dModel, nHeads: l.nHeads, bias: l.bias, chunk: 0 }, `${prefix}mha.`, prefix.slice(0, -1));
       }
     },
   };

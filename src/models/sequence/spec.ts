@@ -66,7 +66,9 @@ export type LayerSpec =
   | { kind: 's4'; args: ArgValues; init: string }
   /** models/s4/s4d.py S4D: the s4d-minimal arch's arguments, features last. */
   | { kind: 's4d'; args: ArgValues }
-  | { kind: 'ffn'; dInner: number; activation: string | null };
+  | { kind: 'ffn'; dInner: number; activation: string | null }
+  /** attention/mha.py: causal nn.MultiheadAttention (batch_first) as self-attention, under `layer.mha.`. */
+  | { kind: 'mha'; nHeads: number; bias: boolean };
 
 export type NormSpec =
   | { kind: 'layer'; eps: number; affine: boolean }
