@@ -5,6 +5,7 @@ import { TARGETS } from '../../passes/conv/targets.js';
 import { FORMATS, isPrecision, PRECISIONS, type Precision } from '../../passes/precision/formats.js';
 import { COMPILE_MODES, compileModel, MAX_SEQ_LEN, type CompileMode, type CompileOptions, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_ATTENTION_CACHE, MAX_KV_CACHE } from '../models/attention.js';
 import { DPLR_STEP_CHOICES, type DplrStepChoice } from '../models/layer.js';
 import { STATE_LAYOUTS, type StateLayout } from '../state-layout.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
@@ -30,6 +31,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     'dplr-step': { value: true },
     precision: { value: true },
     'state-layout': { value: true },
+    'kv-cache': { value: true },
     'allow-large': { value: false },
     quiet: { value: false, alias: 'q' },
     out: { value: true, alias: 'o' },
@@ -65,6 +67,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
     dplrStep: parseDplrStep(flag(p, 'dplr-step')),
     precision: parsePrecision(flag(p, 'precision')),
     stateLayout: parseStateLayout(flag(p, 'state-layout')),
+    kvCache: intFlag(p, 'compile', 'kv-cache', DEFAULT_ATTENTION_CACHE, { min: 1, max: MAX_KV_CACHE, why: 'the positions a full-attention step graph keeps keys and values for' }),
     budget: p.flags.has('allow-large') ? null : undefined,
   };
   // Progress on stderr (a terminal only) until the file is written; the results go to stdout after it.

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { DEFAULT_ATTENTION_CACHE, MAX_KV_CACHE } from '../models/attention.js';
 import { readModelFile } from '../external-data.js';
 import { readInput } from '../files.js';
 import { backendNamed, COMPILE_TARGET } from '../runtime/select.js';
@@ -26,7 +27,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const p = parseArgv('generate', argv, {
     ...MODEL_SOURCE_FLAGS, prompt: { value: true }, 'prompt-file': { value: true }, 'prompt-ids': { value: true }, 'max-tokens': { value: true },
     temperature: { value: true }, 'top-k': { value: true }, 'top-p': { value: true }, seed: { value: true }, threads: { value: true },
-    backend: { value: true }, 'allow-large': { value: false },
+    backend: { value: true }, 'kv-cache': { value: true }, 'allow-large': { value: false },
   });
   const ids = flag(p, 'prompt-ids');
   const promptFile = flag(p, 'prompt-file');

@@ -10,7 +10,7 @@ const COMMAND_USAGE: Record<string, string> = {
 ssmc compile --weights last.ckpt -o out.onnx          (the config from the checkpoint's hyper_parameters)
              [--mode conv|step|prefill] [--seq-len N|dynamic] [--lowering auto|dft|fourstep|chunked|doubling|direct]
              [--target ort-cpu|ort-wasm|ort-webgpu] [--threads N] [--custom-ops] [--dplr-step auto|linear|diagonal] [--precision fp32|fp16|bf16]
-             [--state-layout planar|interleaved] [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] [--quiet]
+             [--state-layout planar|interleaved] [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] [--kv-cache N] [--quiet]
              [--d-input N] [--d-output N|none] [--n-tokens N] [--l-output N|none]   (what a config leaves to the dataset)`,
   run: `ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm|webgpu]`,
   generate: `ssmc generate <model.json|config.yaml|step.onnx> [--weights ckpt] (--prompt "…" | --prompt-file F | --prompt-ids 1,2,3)
@@ -24,7 +24,7 @@ ssmc generate --weights last.ckpt --prompt-ids 1,2,3 …
   'export-triton': `ssmc export-triton <model.json|config.yaml|model.onnx> --out <dir> [--weights ckpt] [--name NAME]
               [--max-batch N] [--sequence-idle S]
               a Triton model repository: the conv graph, and the step graph with sequence batching and implicit state`,
-  verify: `ssmc verify <model.json|config.yaml> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm|webgpu] [--dplr-step auto|linear|diagonal] [--precision fp32|fp16|bf16] [--allow-large] [--quiet]
+  verify: `ssmc verify <model.json|config.yaml> [--weights ckpt] [--len N] [--batch B] [--seed S] [--backend node|wasm|webgpu] [--dplr-step auto|linear|diagonal] [--precision fp32|fp16|bf16] [--allow-large] [--kv-cache N] [--quiet]
 ssmc verify --weights last.ckpt …
               conv vs step vs prefill+step vs the float64 reference on a random input, with pass/fail
               [--against io.safetensors|io.pt [--input-name NAME] [--output-names A,B] [--tolerance R]]

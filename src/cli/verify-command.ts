@@ -5,6 +5,7 @@ import { f32, i64, type Tensor } from '../../ir/tensor.js';
 import { checkBudget, DEFAULT_BUDGET, FLOPS_PER_SECOND } from '../budget.js';
 import { buildModel, compileModel, type CompileOptions, type Compiled } from '../compile.js';
 import { UserError } from '../errors.js';
+import { DEFAULT_ATTENTION_CACHE, MAX_KV_CACHE } from '../models/attention.js';
 import { readInput } from '../files.js';
 import { Rng } from '../models/rng.js';
 import { backendNamed, COMPILE_TARGET } from '../runtime/select.js';
@@ -33,7 +34,7 @@ const MAX_VERIFY_BATCH = 1024;
  */
 export async function verifyCommand(argv: string[]): Promise<void> {
   const p = parseArgv('verify', argv, {
-    ...MODEL_SOURCE_FLAGS, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true },
+    ...MODEL_SOURCE_FLAGS, len: { value: true }, batch: { value: true }, seed: { value: true }, backend: { value: true }, 'dplr-step': { value: true }, 'kv-cache': { value: true },
     against: { value: true }, 'input-name': { value: true }, 'output-names': { value: true }, tolerance: { value: true }, precision: { value: true }, 'allow-large': { value: false },
     quiet: { value: false, alias: 'q' },
   });
@@ -60,6 +61,8 @@ export async function verifyCommand(argv: string[]): Promise<void> {
       if (warning) console.error(warning);
     };
 
+    // A full-attention cache holds the whole sequence checked unless --kv-cache says otherwise.
+    const kvCacheFor = (L: number) => intFlag(p, 'verify', 'kv-cache', Math.max(DEFAULT_ATTENTION_CACHE, L), { min: 1, max: MAX_KV_CACHE });
     const againstPath = flag(p, 'against');
     let references: [string, ArrayLike<number>][];
     if (againstPath) {
@@ -76,6 +79,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
           throw new UserError(`ssmc verify: '${o.name}' in ${againstPath} has shape [${o.dims.join(', ')}], but the model's output for this input is [${want.join(', ')}]; is it the output of this model on this input?`);
         }
       }
+      opts.kvCache = kvCacheFor(L);
       announce();
       references = data.outputs.map((o) => [`'${o.name}'`, o.values] as [string, ArrayLike<number>]);
       heading = `against ${againstPath}: input '${data.inputName}' [${x.dims.join(', ')}]${data.notes.length ? ` (${data.notes.join('; ')})` : ''}`;
@@ -100,6 +104,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
         const C = l.channels ?? 1, H = l.H ?? 1, N = l.N ?? 1;
         return { what: `float64 reference of layer ${l.name} at L=${L}, batch ${B}`, bytes: 64 * C * H * L * B, seconds: (B * C * H * L * L + 20 * C * H * N * L) / FLOPS_PER_SECOND };
       })], opts.budget === undefined ? DEFAULT_BUDGET : opts.budget, 'ssmc verify');
+      opts.kvCache = kvCacheFor(L);
       announce();
       const x = randomInput(conv, B, L, new Rng(intFlag(p, 'verify', 'seed', 0)));
       const y = await progress.run(`run conv graph (onnxruntime-${backend.name})`, () => runConv(backend, conv, x));

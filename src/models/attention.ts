@@ -9,6 +9,8 @@ import { linear } from './layers.js';
 
 /** Positions a full-attention step graph's key/value cache holds unless the compile says otherwise. */
 export const DEFAULT_ATTENTION_CACHE = 2048;
+/** The largest cache a compile accepts (float32 holds every position index exactly; a step reads every slot). */
+export const MAX_KV_CACHE = 1 << 20;
 
 export interface MhaArgs {
   /** The embedding width (nn.MultiheadAttention's embed_dim). */

@@ -22,12 +22,12 @@ export interface LmGraphs {
 }
 
 /** The step (and prefill) graph of a model file with token-id input, or why it has none. */
-export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: Pick<CompileOptions, 'opset' | 'threads' | 'budget' | 'progress' | 'runtime'>): LmGraphs | string {
+export function compileLmGraphs(file: ModelFile, weights: Weights | null, opts: Pick<CompileOptions, 'opset' | 'threads' | 'budget' | 'progress' | 'runtime' | 'kvCache'>): LmGraphs | string {
   const arch = findArch(file.arch);
   const { io, layer } = arch.configure(file.args);
   if (io.inputDtype !== 'int64') return `arch '${arch.id}' takes ${io.inputDtype} input, not token ids`;
   if (!hasRecurrence(layer.recurrence)) return layer.recurrence.none;
-  const base = { seqLen: null, opset: opts.opset, threads: opts.threads, budget: opts.budget, runtime: opts.runtime };
+  const base = { seqLen: null, opset: opts.opset, threads: opts.threads, budget: opts.budget, runtime: opts.runtime, kvCache: opts.kvCache };
   const progress = opts.progress ?? Progress.none;
   const step = progress.run('compile step graph', (task) => compileModel(file, weights, { ...base, mode: 'step', progress: task.progress }).model);
   const prefill = progress.run('compile prefill graph', (task) => compileModel(file, weights, { ...base, mode: 'prefill', progress: task.progress }).model);
