@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { modelFromBytes } from '../../export/onnx-read.js';
 import { readSafetensors, writeSafetensors } from '../../export/safetensors.js';
-import { f32 } from '../../ir/tensor.js';
+import { f32, i64 } from '../../ir/tensor.js';
 import { runOnnx } from '../../src/runtime/run.js';
-import { WHOLE_FIXTURES } from '../helpers/whole.js';
+import { WHOLE_FIXTURES, WHOLE_GOLDEN } from '../helpers/whole.js';
 
 /**
  * The CLI on whole models: the three ways in (a checkpoint alone, a Hydra config with model.pt,
@@ -109,6 +109,37 @@ describe('generate from a whole language model', () => {
     const r = ssmc(['generate', '--weights', `${WHOLE_FIXTURES}task_lm_tied/last.ckpt`, '--prompt-ids', '1,99', '--max-tokens', '5']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--prompt-ids 1 is 99, but the model's vocabulary has 32 tokens (0 to 31)");
+  });
+});
+
+describe('attention (the shared hybrid S4D → mha → FFN model): verify and generate through the key/value cache', () => {
+  const HYBRID = `${WHOLE_GOLDEN}seqmodel_hybrid_mha/`;
+  it('verify --against the official outputs passes conv, step and prefill + step', () => {
+    const r = ssmc(['verify', '--weights', `${HYBRID}last.ckpt`, '--against', `${HYBRID}io.safetensors`]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const row of ["conv vs 'output_f64'", "step vs 'output_f64'", 'step (from zero state) vs conv']) expect(r.stdout).toContain(`PASS  ${row}`);
+    expect(r.stdout).toMatch(/PASS  prefill \(\d+ positions\) \+ step vs conv/);
+  });
+  it("generate's greedy tokens are the conv graph's argmax after the prompt and each token before", async () => {
+    const r = ssmc(['generate', '--weights', `${HYBRID}last.ckpt`, '--prompt-ids', '5,17,3,40', '--max-tokens', '12']);
+    expect(r.code, r.stderr).toBe(0);
+    const [prompt, generated] = r.stdout.trim().split(' |').map((part) => part.trim().split(/[ ,]+/).map(Number)) as [number[], number[]];
+    expect(prompt).toEqual([5, 17, 3, 40]);
+    expect(generated).toHaveLength(12);
+    const c = ssmc(['compile', '--weights', `${HYBRID}last.ckpt`, '-o', join(tmp, 'hybrid.onnx')]);
+    expect(c.code, c.stderr).toBe(0);
+    const ids = [...prompt, ...generated];
+    const logits = (await runOnnx(new Uint8Array(readFileSync(join(tmp, 'hybrid.onnx'))), new Map([['input', i64(ids, [1, ids.length])]]))).get('output')!;
+    const V = logits.dims[2]!;
+    const data = logits.data as Float32Array;
+    const argmax = (t: number) => data.subarray(t * V, (t + 1) * V).reduce((best, v, i, row) => (v > row[best]! ? i : best), 0);
+    expect(generated).toEqual(generated.map((_, i) => argmax(prompt.length - 1 + i)));
+  });
+  it('--kv-cache must be a positive number of positions', () => {
+    const r = ssmc(['compile', '--weights', `${HYBRID}last.ckpt`, '--mode', 'step', '--kv-cache', '0', '-o', join(tmp, 'x.onnx')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--kv-cache must be from 1 to \d+ \(the positions a full-attention step graph keeps keys and values for\), got 0/);
+    expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
   });
 });
 
