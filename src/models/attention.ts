@@ -20,6 +20,11 @@ export interface MhaArgs {
   bias: boolean;
   /** 0: full causal attention; k > 0: attention inside non-overlapping chunks of k positions. */
   chunk: number;
+  /**
+   * Rotary embedding of queries and keys (half-split pairs, θ_i = 10000^(−2i/head_dim)) by the
+   * position inside the chunk (chunk-local) or in the sequence (full): tools/reference/gss_hybrid.py.
+   */
+  rotary?: boolean;
 }
 
 const f32Spec = (name: string, shape: number[]): ParamSpec => ({ name, shape, dtype: 'float32' });
@@ -46,8 +51,14 @@ export function mhaLayer(args: MhaArgs, prefix: string, name: string): Layer {
   const heads = (b: Builder, qkv: Value) => [0, 1, 2].map((i) => b.transpose(b.reshape(b.slice(qkv, [i * H], [(i + 1) * H], [2]), [0, 0, nHeads, dh]), [0, 2, 1, 3])) as [Value, Value, Value];
   const merge = (b: Builder, y: Value) => b.reshape(b.transpose(y, [0, 2, 1, 3]), [0, 0, H]);
   const conv = (ctx: LayerContext, x: Value) => {
-    const [q, k, v] = heads(ctx.b, projections(ctx, x));
-    return { k, v, y: output(ctx, merge(ctx.b, causalAttention(ctx.b, q, k, v, { scale, chunk }))) };
+    const { b } = ctx;
+    let [q, k, v] = heads(b, projections(ctx, x));
+    if (args.rotary) {
+      const t = b.op('Range', [b.i64(0, [], 'zero'), b.dim(x, 1), b.i64(1, [], 'one')]);
+      const table = rotaryTable(b, b.cast(chunk > 0 ? b.op('Mod', [t, b.i64(chunk, [], 'chunk')]) : t, onnxCode('float32')), dh); // [L, dh]
+      [q, k] = [rotate(b, q, table, dh), rotate(b, k, table, dh)];
+    }
+    return { k, v, y: output(ctx, merge(b, causalAttention(b, q, k, v, { scale, chunk }))) };
   };
   return {
     params: () => [
@@ -69,7 +80,7 @@ export function mhaLayer(args: MhaArgs, prefix: string, name: string): Layer {
       step: (ctx, x, states) => {
         const { b } = ctx;
         const [q, k, v] = [0, 1, 2].map((i) => b.reshape(b.slice(projections(ctx, x), [i * H], [(i + 1) * H], [1]), [0, nHeads, 1, dh])) as [Value, Value, Value];
-        const y = cacheStep(b, states, name, { q, k, v, scale, chunk, slots: chunk > 0 ? chunk : ctx.options.attentionCache, nHeads, dh });
+        const y = cacheStep(b, states, name, { q, k, v, scale, chunk, slots: chunk > 0 ? chunk : ctx.options.attentionCache, nHeads, dh, rotary: args.rotary ?? false });
         return output(ctx, b.reshape(y, [0, H]));
       },
       prefill: (ctx, x, states) => {
@@ -114,12 +125,17 @@ const valueMeaning = (slots: number, chunk: number) => keyMeaning(slots, chunk).
  *   y = Σ_{slot ≤ c} softmax(scale·q·k_slot)·v_slot;  position ← position + 1.
  * Full attention past the cache's slots returns NaN rather than a silently truncated attention.
  */
-function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; k: Value; v: Value; scale: number; chunk: number; slots: number; nHeads: number; dh: number }): Value {
+function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; k: Value; v: Value; scale: number; chunk: number; slots: number; nHeads: number; dh: number; rotary: boolean }): Value {
   const dims = [a.nHeads, a.slots, a.dh];
   const keys = states.tensor(`${name}.key`, dims, keyMeaning(a.slots, a.chunk), 'cache');
   const values = states.tensor(`${name}.value`, dims, valueMeaning(a.slots, a.chunk), 'cache');
   const position = states.tensor(`${name}.position`, [1], POSITION_MEANING, 'cache'); // [B, 1]
   const c = a.chunk > 0 ? b.sub(position, b.mul(b.op('Floor', [b.div(position, b.f32(a.chunk))]), b.f32(a.chunk))) : position;
+  if (a.rotary) {
+    const t = rotaryTable(b, c, a.dh); // [B, 1, dh]: this position's angles
+    const table = { cos: b.unsqueeze(t.cos, [1]), sin: b.unsqueeze(t.sin, [1]) }; // [B, 1, 1, dh]
+    [a.q, a.k] = [rotate(b, a.q, table, a.dh), rotate(b, a.k, table, a.dh)];
+  }
   const slots = b.f32(Array.from({ length: a.slots }, (_, i) => i), [a.slots], 'slots');
   const here = b.unsqueeze(b.op('Equal', [slots, c]), [1, 3]); // [B, 1, slots, 1]
   const newKeys = b.op('Where', [here, a.k, keys]);
@@ -133,4 +149,21 @@ function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; 
   states.setOut(`${name}.value`, newValues);
   states.setOut(`${name}.position`, b.add(position, b.f32(1)));
   return y;
+}
+
+/**
+ * cos and sin of position·θ_i (θ_i = 10000^(−2i/d), i < d/2), each repeated over both halves:
+ * positions float32 [...P] → { cos, sin } [...P, d].
+ */
+function rotaryTable(b: Builder, positions: Value, d: number): { cos: Value; sin: Value } {
+  const theta = b.f32(Array.from({ length: d / 2 }, (_, i) => 10000 ** (-(2 * i) / d)), [d / 2], 'rotary_theta');
+  const angle = b.mul(b.unsqueeze(positions, [-1]), theta);
+  const both = (v: Value) => b.concat([v, v], -1);
+  return { cos: both(b.op('Cos', [angle])), sin: both(b.op('Sin', [angle])) };
+}
+
+/** x·cos + rotate_half(x)·sin, rotate_half(x1, x2) = (−x2, x1) over the last axis of width d. */
+function rotate(b: Builder, x: Value, table: { cos: Value; sin: Value }, d: number): Value {
+  const half = b.concat([b.neg(b.slice(x, [d / 2], [d], [-1])), b.slice(x, [0], [d / 2], [-1])], -1);
+  return b.add(b.mul(x, table.cos), b.mul(half, table.sin));
 }
