@@ -51,7 +51,7 @@ describe.runIf(webgpuTestsRun('the WebGPU golden tests'))('golden cases on WebGP
   // The official whole models of ../shared/golden/whole. Not yet the test fixtures of
   // test/fixtures/whole: 8 of them (S4 DPLR kernels formed at run time at a dynamic length, whose
   // Cauchy kernel takes its phases from the device's sin/cos) exceed the bound on SwiftShader.
-  describe.each(WHOLE_CASES.filter((c) => c.name.startsWith('golden/') && c.refused === null).map((c) => [c.name, c] as const))('whole model %s, --target ort-webgpu', (_name, c) => {
+  describe.each(WHOLE_CASES.filter((c) => c.name.startsWith('golden/') && !c.attention).map((c) => [c.name, c] as const))('whole model %s, --target ort-webgpu', (_name, c) => {
     it(`${c.forms[0]!.label}, dynamic length`, async () => {
       const io = wholeIo(c);
       const src = c.forms[0]!.load();
