@@ -7,7 +7,7 @@ import { constant, randn, uniformFanIn } from '../init.js';
 import type { Layer, LayerContext, ParamSpec } from '../layer.js';
 import { layerNorm, linear } from '../layers.js';
 import type { Rng } from '../rng.js';
-import { GATED_ARGS, gatedBlock, gatedDims, gatedInit, gatedParams, type GatedDims } from './gated.js';
+import { GATED_ARGS, gatedBlock, gatedInit, gatedParams, headedDims, type HeadedDims } from './gated.js';
 import { chooseInputConvForm, inputConv, type InputConvForm } from './input-conv.js';
 import { blockIo, tokenLm, tokenLmIo } from './token-lm.js';
 
@@ -18,15 +18,10 @@ export const DSCONV_LAYER_ARGS = {
   dim_dsconv: { kind: 'int', default: 512, min: 1, doc: 'width M of the convolution branch' },
 } as const satisfies ArgSchema;
 
-export interface DsconvDims extends GatedDims {
-  G: number;
-}
+export type DsconvDims = HeadedDims;
 
 function dsconvDims(args: { dim: number; dim_expansion_factor: number; heads: number; dim_dsconv: number }): DsconvDims {
-  if (args.dim_dsconv % args.heads !== 0) {
-    throw new UserError(`model file: "dim_dsconv" (${args.dim_dsconv}) must be divisible by "heads" (${args.heads}), as GatedDsConv asserts; choose heads dividing dim_dsconv`);
-  }
-  return { ...gatedDims(args.dim, args.dim_expansion_factor, args.dim_dsconv), G: args.heads };
+  return headedDims(args, 'dim_dsconv', args.dim_dsconv, 'GatedDsConv');
 }
 
 function dsconvParams(prefix: string, d: DsconvDims): ParamSpec[] {

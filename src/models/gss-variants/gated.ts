@@ -1,5 +1,6 @@
 import type { Tensor } from '../../../ir/tensor.js';
 import type { Value } from '../../../ir/value.js';
+import { UserError } from '../../errors.js';
 import type { ArgSchema } from '../args.js';
 import { constant, uniformFanIn } from '../init.js';
 import type { LayerContext, ParamSpec } from '../layer.js';
@@ -26,6 +27,22 @@ export interface GatedDims {
 
 export function gatedDims(dim: number, factor: number, mixer: number): GatedDims {
   return { E: dim, F: Math.floor(dim * factor), M: mixer };
+}
+
+/** A gated block whose mixer splits its M channels into G heads (GatedMHESA, GatedDsConv). */
+export interface HeadedDims extends GatedDims {
+  G: number;
+}
+
+/**
+ * The widths of a headed block; `widthArg` names the mixer's width argument and `module` the
+ * official class, whose constructor asserts that the heads divide it.
+ */
+export function headedDims(args: { dim: number; dim_expansion_factor: number; heads: number }, widthArg: string, width: number, module: string): HeadedDims {
+  if (width % args.heads !== 0) {
+    throw new UserError(`model file: "${widthArg}" (${width}) must be divisible by "heads" (${args.heads}), as ${module} asserts; choose heads dividing ${widthArg}`);
+  }
+  return { ...gatedDims(args.dim, args.dim_expansion_factor, width), G: args.heads };
 }
 
 /** The block's own tensors under `prefix` (the mixer's are its own). */

@@ -2,14 +2,13 @@ import { longConv } from '../../../ir/ops/long-conv.js';
 import type { Tensor } from '../../../ir/tensor.js';
 import type { Value } from '../../../ir/value.js';
 import { defineArch } from '../arch.js';
-import { UserError } from '../../errors.js';
 import type { ArgSchema } from '../args.js';
 import { constant, randn } from '../init.js';
 import type { FinalStates, Layer, LayerContext, ParamSpec } from '../layer.js';
 import { layerNorm } from '../layers.js';
 import type { Rng } from '../rng.js';
 import { finalState, vandermondeStep } from '../step.js';
-import { GATED_ARGS, gatedBlock, gatedDims, gatedInit, gatedParams, type GatedDims } from './gated.js';
+import { GATED_ARGS, gatedBlock, gatedInit, gatedParams, headedDims, type HeadedDims } from './gated.js';
 import { blockIo, tokenLm, tokenLmIo } from './token-lm.js';
 
 /** lucidrains `GatedMHESA` constructor arguments (mhesa.py at d484cf5). */
@@ -19,15 +18,10 @@ export const MHESA_LAYER_ARGS = {
   dim_mhesa: { kind: 'int', default: 512, min: 1, doc: 'width M of the smoothing branch' },
 } as const satisfies ArgSchema;
 
-export interface MhesaDims extends GatedDims {
-  G: number;
-}
+export type MhesaDims = HeadedDims;
 
 function mhesaDims(args: { dim: number; dim_expansion_factor: number; heads: number; dim_mhesa: number }): MhesaDims {
-  if (args.dim_mhesa % args.heads !== 0) {
-    throw new UserError(`model file: "dim_mhesa" (${args.dim_mhesa}) must be divisible by "heads" (${args.heads}), as GatedMHESA asserts; choose heads dividing dim_mhesa`);
-  }
-  return { ...gatedDims(args.dim, args.dim_expansion_factor, args.dim_mhesa), G: args.heads };
+  return headedDims(args, 'dim_mhesa', args.dim_mhesa, 'GatedMHESA');
 }
 
 function mhesaParams(prefix: string, d: MhesaDims): ParamSpec[] {
