@@ -69,9 +69,8 @@ export function restrictLayer(mode: 'last' | 'first' | 'pool' | 'sum', lOutput: 
   }
   if (mode === 'pool') return meanPool(prefix);
   const p = prefixed(prefix);
-  const total = (b: Builder, x: Value) => b.op('ReduceSum', [x, b.i64([1], undefined, 'axes')], { keepdims: 0 });
   const conv = (b: Builder, x: Value) => {
-    if (lOutput === 0) return total(b, x);
+    if (lOutput === 0) return sumOverPositions(b, x);
     const cum = b.op('CumSum', [x, b.i64(1, [], 'axis')]);
     return keep === null ? cum : b.slice(cum, [-keep], [Number.MAX_SAFE_INTEGER], [1]);
   };
@@ -86,11 +85,16 @@ export function restrictLayer(mode: 'last' | 'first' | 'pool' | 'sum', lOutput: 
         return next;
       },
       prefill: ({ b }, x, states) => {
-        states.setTensor(p('sum'), [width(x, 2)], total(b, x), RUNNING_SUM);
+        states.setTensor(p('sum'), [width(x, 2)], sumOverPositions(b, x), RUNNING_SUM);
         return conv(b, x);
       },
     },
   };
+}
+
+/** [B, L, H] → [B, H]: the sum over positions, the sequence heads' shared reduction. */
+function sumOverPositions(b: Builder, x: Value): Value {
+  return b.op('ReduceSum', [x, b.i64([1], undefined, 'axes')], { keepdims: 0 });
 }
 
 function width(x: Value, axis: number): number {
@@ -106,8 +110,7 @@ function width(x: Value, axis: number): number {
 export function meanPool(prefix: string): Layer {
   const p = prefixed(prefix);
   const lengthAsFloat = (b: Builder, x: Value) => b.cast(b.dim(x, 1), onnxCode('float32'));
-  const total = (b: Builder, x: Value) => b.op('ReduceSum', [x, b.i64([1], undefined, 'axes')], { keepdims: 0 });
-  const conv = (b: Builder, x: Value) => b.div(total(b, x), lengthAsFloat(b, x));
+  const conv = (b: Builder, x: Value) => b.div(sumOverPositions(b, x), lengthAsFloat(b, x));
   return {
     params: () => [],
     init: () => [],
@@ -121,7 +124,7 @@ export function meanPool(prefix: string): Layer {
         return b.div(sum, count);
       },
       prefill: ({ b }, x, states) => {
-        states.setTensor(p('sum'), [width(x, 2)], total(b, x), RUNNING_SUM);
+        states.setTensor(p('sum'), [width(x, 2)], sumOverPositions(b, x), RUNNING_SUM);
         // L as [B, 1].
         const shape = b.concat([b.unsqueeze(b.dim(x, 0), [0]), b.i64([1], undefined, 'one')], 0);
         states.setTensor(p('count'), [1], b.op('Expand', [b.reshape(lengthAsFloat(b, x), [1, 1]), shape]), RUNNING_COUNT);
