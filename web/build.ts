@@ -8,24 +8,25 @@ import type { DemoManifest } from './src/protocol.js';
 
 /**
  * `npm run build:web`: everything the static demo page needs, in one folder —
- *  1. the bundled gss-code model compiled by the library to its step graph (what the worker runs)
- *     and its dynamic-length convolution graph (offered to the inspector), plus gss-code.json;
+ *  1. the bundled gss-code model compiled by the library to its step graph (what the worker runs;
+ *     a second one planned for WebGPU) and its dynamic-length convolution graph (offered to the inspector), plus gss-code.json;
  *  2. the page and the worker bundled by esbuild (ESM, browser);
  *  3. the static HTML/CSS, onnxruntime-web's .wasm, and the model file and checkpoint (the page
  *     can also compile the step graph itself, with the same library, bundled).
  */
 
-const ORT_WASM_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs'];
+const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs'];
 
 /**
- * onnxruntime-web's default browser entry also carries the WebGPU/WebNN build (a 28 MB .wasm of
- * its own); the demo uses only the CPU wasm backend, so point the import at the wasm-only build.
+ * The demo runs WebGPU where the browser has an adapter and the CPU wasm backend elsewhere, so it
+ * imports onnxruntime-web's WebGPU build (both providers, one 27 MB .wasm), not the default entry
+ * (which also carries WebGL and the JSEP build) nor the wasm-only one (which refuses WebGPU).
  */
-function wasmOnlyOrt(root: string): Plugin {
+function webGpuOrt(root: string): Plugin {
   return {
-    name: 'onnxruntime-web-wasm-only',
+    name: 'onnxruntime-web-webgpu',
     setup(b) {
-      b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: join(root, 'node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs') }));
+      b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: join(root, 'node_modules/onnxruntime-web/dist/ort.webgpu.bundle.min.mjs') }));
     },
   };
 }
@@ -49,23 +50,30 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
   const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(weightsPath)), weightsPath), source: 'gss_code.weights.safetensors' };
   const config = JSON.parse(readFileSync(join(example, 'gss_code.config.json'), 'utf8')) as { prompt: string };
   const step = compileModel(file, weights, { seqLen: null, opset: 17, mode: 'step' }).model;
+  const stepWebGpu = compileModel(file, weights, { seqLen: null, opset: 17, mode: 'step', runtime: 'ort-webgpu' }).model;
+  const [stepBytes, stepWebGpuBytes] = [modelToBytes(step), modelToBytes(stepWebGpu)];
+  // gss-code's step graph has no loop and no convolution to plan, so both plans give the same bytes today: one file then.
+  const sameStep = Buffer.from(stepBytes).equals(Buffer.from(stepWebGpuBytes));
   const conv = compileModel(file, weights, { seqLen: null, opset: 17 }).model;
   const vocab = step.graph.outputs[0]!.type.shape?.[1];
   if (typeof vocab !== 'number') throw new Error('internal: the gss-code step graph has no fixed vocabulary size');
   const manifest: DemoManifest = {
     stepModel: 'gss-code.step.onnx',
+    stepModelWebGpu: sameStep ? 'gss-code.step.onnx' : 'gss-code.step.webgpu.onnx',
     convModel: 'gss-code.conv.onnx',
     vocab,
     states: readStates(step),
+    statesWebGpu: readStates(stepWebGpu),
     prompt: config.prompt,
     checkpoint: { modelFile: 'gss-code/model.json', weights: 'gss-code/gss_code.weights.safetensors' },
     wasmDir: 'ort/',
   };
-  await writeAtomic(join(outDir, manifest.stepModel), modelToBytes(step));
+  await writeAtomic(join(outDir, manifest.stepModel), stepBytes);
+  if (!sameStep) await writeAtomic(join(outDir, manifest.stepModelWebGpu), stepWebGpuBytes);
   await writeAtomic(join(outDir, manifest.convModel), modelToBytes(conv));
   await writeAtomic(join(outDir, 'gss-code.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const compileMs = performance.now() - t0;
-  log(`compiled examples/gss-code: step and conv graphs in ${(compileMs / 1000).toFixed(1)} s`);
+  log(`compiled examples/gss-code: step (wasm, WebGPU) and conv graphs in ${(compileMs / 1000).toFixed(1)} s`);
 
   const t1 = performance.now();
   await build({
@@ -80,7 +88,7 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
     logLevel: 'warning',
     // web/src imports the library by its package name; 'source' resolves it to the TypeScript.
     conditions: ['source'],
-    plugins: [wasmOnlyOrt(root)],
+    plugins: [webGpuOrt(root)],
   });
   const bundleMs = performance.now() - t1;
   const copy = (from: string, to: string) => writeAtomic(to, new Uint8Array(readFileSync(from)));

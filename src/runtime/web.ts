@@ -21,6 +21,13 @@ export function configureWasm(opts: { wasmPaths?: string }): void {
   if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
 }
 
+function initialise(opts: { threads?: number }): void {
+  if (initialised) return;
+  ort.env.wasm.numThreads = opts.threads ?? 1;
+  ort.env.wasm.proxy = false;
+  initialised = true;
+}
+
 export const wasmBackend: OrtBackend = ortBackend(
   'wasm',
   ort as unknown as OrtModuleLike,
@@ -29,11 +36,24 @@ export const wasmBackend: OrtBackend = ortBackend(
     graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
     logSeverityLevel: 4,
   }),
-  (opts) => {
-    if (initialised) return;
-    ort.env.wasm.numThreads = opts.threads ?? 1;
-    ort.env.wasm.proxy = false;
-    initialised = true;
-  },
+  initialise,
   'onnxruntime-web (wasm)',
+);
+
+/**
+ * onnxruntime-web's WebGPU execution provider, in a browser with a WebGPU adapter. It needs a build
+ * of onnxruntime-web that carries WebGPU (ort.webgpu*.mjs: the demo's bundle points its import
+ * there); the plain wasm build refuses the provider. Run graphs compiled for `ort-webgpu`
+ * (loop-free; fp32 unless the adapter has shader-f16). Outputs come back to the CPU.
+ */
+export const webgpuWebBackend: OrtBackend = ortBackend(
+  'webgpu',
+  ort as unknown as OrtModuleLike,
+  (opts) => ({
+    executionProviders: ['webgpu'],
+    graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
+    logSeverityLevel: 4,
+  }),
+  initialise,
+  'onnxruntime-web (WebGPU)',
 );

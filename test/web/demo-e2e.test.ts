@@ -15,7 +15,8 @@ import { loopModel } from '../inspect/models.js';
 
 /**
  * End to end: build the demo, serve it, and drive it in headless Chromium (Debian's package, not
- * a downloaded browser): type a prompt, generate greedily in the page's worker (onnxruntime-web,
+ * a downloaded browser; no WebGPU flag, so the page falls back to wasm — demo-webgpu-e2e.test.ts
+ * runs it on WebGPU): type a prompt, generate greedily in the page's worker (onnxruntime-web,
  * wasm), and expect exactly the text onnxruntime-node generates from the same step graph. Then the
  * inspector view: the library's report and graph page for the bundled model and for dropped files.
  */
@@ -85,6 +86,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(Number(await page.textContent('#tokens-per-second'))).toBeCloseTo(perSecond, 0);
     expect(await page.textContent('#stat-tokens')).toBe(String(TOKENS));
     expect(await page.textContent('#backend')).toBe('wasm');
+    // Without --enable-unsafe-webgpu headless Chromium gives no adapter: the page falls back and says why.
+    expect(await page.getAttribute('#backend', 'title')).toMatch(/^onnxruntime-web on the CPU .*WebGPU/);
     expect(await page.textContent('#model-badge-text')).toBe('ready');
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -6,11 +6,15 @@ import type { StateInfo } from 'ssmc';
 export interface DemoManifest {
   /** The step graph: one token id in, logits [1, vocab] and every layer's next state out. */
   stepModel: string;
+  /** The same step graph planned for WebGPU (`--target ort-webgpu`: loop-free, fp32), run when an adapter exists. */
+  stepModelWebGpu: string;
   /** The whole-sequence (convolution) graph, dynamic length; offered to the inspector. */
   convModel: string;
   vocab: number;
   /** The step graph's state interface (its `ssmc.states` metadata), so the worker need not parse the model. */
   states: StateInfo[];
+  /** The WebGPU step graph's state interface. */
+  statesWebGpu: StateInfo[];
   /** The prompt shipped with the model (examples/gss-code/gss_code.config.json). */
   prompt: string;
   /** The model file and checkpoint, for compiling the step graph in the browser instead. */

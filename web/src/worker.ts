@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import { argmaxRow, compileModel, generateTokens, modelToBytes, parseModelFile, readSafetensors, readStates, Sampler, type StateInfo } from 'ssmc';
 import type { Session } from 'ssmc/runtime/web';
-import { pickBackend } from './backend.js';
+import { pickBackend, wasmFallback, type PickedBackend } from './backend.js';
 import type { DemoManifest, DemoSampling, FromWorker, ModelSource, ToWorker } from './protocol.js';
 
 /**
@@ -29,21 +29,32 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The step graph as compileModel makes it for `ssmc compile --mode step` (opset 17, dynamic batch). */
-async function compileHere(manifest: DemoManifest): Promise<{ bytes: Uint8Array; specs: StateInfo[] }> {
+/** The step graph as compileModel makes it for `ssmc compile --mode step [--target ort-webgpu]` (opset 17, dynamic batch). */
+async function compileHere(manifest: DemoManifest, webgpu: boolean): Promise<{ bytes: Uint8Array; specs: StateInfo[] }> {
   const { modelFile, weights } = manifest.checkpoint;
   const file = parseModelFile(new TextDecoder().decode(await fetchBytes(modelFile)), modelFile);
   const tensors = readSafetensors(await fetchBytes(weights), weights);
-  const model = compileModel(file, { tensors, source: weights }, { seqLen: null, opset: 17, mode: 'step' }).model;
+  const model = compileModel(file, { tensors, source: weights }, { seqLen: null, opset: 17, mode: 'step', ...(webgpu ? { runtime: 'ort-webgpu' } : {}) }).model;
   return { bytes: modelToBytes(model), specs: readStates(model) };
 }
 
 async function load(source: ModelSource): Promise<void> {
   const t0 = performance.now();
   const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes('gss-code.json'))) as DemoManifest;
-  const picked = await pickBackend(new URL(manifest.wasmDir, self.location.href).href);
-  const { bytes, specs } = source === 'compile' ? await compileHere(manifest) : { bytes: await fetchBytes(manifest.stepModel), specs: manifest.states };
-  const session = await picked.backend.createSession(bytes);
+  let picked: PickedBackend = await pickBackend(new URL(manifest.wasmDir, self.location.href).href);
+  const stepGraph = async (webgpu: boolean) =>
+    source === 'compile' ? compileHere(manifest, webgpu) : webgpu ? { bytes: await fetchBytes(manifest.stepModelWebGpu), specs: manifest.statesWebGpu } : { bytes: await fetchBytes(manifest.stepModel), specs: manifest.states };
+  let { bytes, specs } = await stepGraph(picked.name === 'webgpu');
+  let session: Session;
+  try {
+    session = await picked.backend.createSession(bytes);
+  } catch (e) {
+    // An adapter that cannot take the graph (a device lost, a missing limit): run on the CPU instead, and say why.
+    if (picked.name !== 'webgpu') throw e;
+    picked = wasmFallback(`WebGPU could not load the step graph (${e instanceof Error ? e.message : String(e)})`);
+    ({ bytes, specs } = await stepGraph(false));
+    session = await picked.backend.createSession(bytes);
+  }
   await loaded?.session.release();
   loaded = { session, specs, manifest };
   post({ kind: 'loaded', source, layers: specs.length, loadMs: performance.now() - t0, modelBytes: bytes.byteLength, sha256: await sha256(bytes), backend: picked.name, backendWhy: picked.why });
