@@ -6,7 +6,7 @@ import { rejection } from './ort-errors.js';
 /**
  * A runtime-neutral view of onnxruntime: the same interface over onnxruntime-node (native CPU, or
  * its WebGPU execution provider) and onnxruntime-web (wasm, or WebGPU in a browser). This module
- * imports neither package; `node.ts`, `node-webgpu.ts`, `web.ts` and `web-gpu.ts` hand their
+ * imports neither package; `node.ts`, `node-webgpu.ts` and `web.ts` (wasm and WebGPU) hand their
  * module to `ortBackend`.
  */
 
