@@ -351,7 +351,7 @@ function sequence(ctx: LayerContext, args: S4BlockArgs, n: S4BlockNames, input: 
       let conv: LongConv;
       if (isDplr(args)) {
         const fixedLength = typeof fixed === 'number' ? fixed : null;
-        const [kf, kRev] = sides(dplrKernel(b, params, args, n.kernel, Ck, L, fixedLength)); // [C,H,Lk]
+        const [kf, kRev] = sides(dplrKernel(b, params, args, n.kernel, Ck, L, fixedLength, ctx.options.approximateTrig)); // [C,H,Lk]
         const dense = bidir ? null : dplrDenseKernel(k, args, n, Ck, fixedLength);
         conv = dense ? { kernel: 'dense', u, ...dense, taps: kf } : { kernel: 'taps', u, k: kf, kRev };
       } else {

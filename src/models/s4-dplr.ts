@@ -178,7 +178,7 @@ export function complexTensor(data: Float64Array, dims: number[]): Tensor {
  * same way, only when a lowering reads them. The C~ table holds a row per doubling up to the
  * longest length served (dynamic: 2^20 positions): O(M³) per doubling and feature (dplr-real.ts).
  */
-export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefix: string, Ck: number, L: Value, fixedLength: number | null): Value {
+export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefix: string, Ck: number, L: Value, fixedLength: number | null, approximateTrig = false): Value {
   const sys = readSystem(params, args, prefix, Ck);
   const { H, N, rank, C, lKernel } = sys;
   if (rank > 2) throw new UserError(`model file: arch 's4-block': "rank" ${rank} is not supported for the DPLR kernel; ssmc implements the Woodbury correction for rank 1 and 2`);
@@ -216,8 +216,9 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   // Frequencies ω_k = exp(−2πik/L_int), k = 0..⌊L_int/2⌋, and z_k = 2(1−ω)/(1+ω).
   const bins = b.add(b.div(Lint, b.i64(2, [], 'two')), b.i64(1, [], 'one'));
   const k = b.positions(bins); // [F], float
-  const theta = b.div(b.mul(k, b.f32(2 * Math.PI)), LintF);
-  const omega = b.ssm('Complex', [b.op('Cos', [theta]), b.neg(b.op('Sin', [theta]))]); // [F]
+  const omega = approximateTrig
+    ? foldedFrequencies(b, lengths, m, bins, sys.prefix)
+    : b.ssm('Complex', [b.op('Cos', [b.div(b.mul(k, b.f32(2 * Math.PI)), LintF)]), b.neg(b.op('Sin', [b.div(b.mul(k, b.f32(2 * Math.PI)), LintF)]))]); // [F]
   const one = b.initializer(b.graph.freshName('one'), c64([1], [0], []));
   const z = b.div(b.mul(b.sub(one, omega), b.f32(2)), b.add(one, omega));
 
@@ -266,6 +267,45 @@ export function dplrKernel(b: Builder, params: ParamStore, args: DplrArgs, prefi
   const w = b.sub(b.sub(b.f32(2), b.cast(b.op('Equal', [k, b.f32(0)]), float)), b.cast(isNyq, float));
   const kernel = b.op('Gather', [dftNode(b, b.mul(spectrum, b.unsqueeze(w, [1])), Lint, 2, true, false), b.i64(0, [], 'part')], { axis: -1 });
   return b.transpose(b.slice(kernel, b.i64([0], undefined, 'start'), b.unsqueeze(L, [0]), [2]), [1, 0, 2]); // [C,H,L]
+}
+
+/** Positions per row of the fine table in foldedFrequencies. */
+const FREQUENCY_BLOCK = 64;
+
+/**
+ * ω_k = exp(−2πik/L_int), k < bins, for a device whose sin and cos are approximations (a GPU
+ * shader's: WGSL allows 2^-11 absolute error, SwiftShader's are off by 2e-4, which puts every
+ * S4 kernel formed at run time off by more than the output tolerance). Every phase is folded at
+ * compile time in float64; the device only picks and multiplies, k = q·B + r:
+ *   fine[r]   = exp(−2πi·r/L_int), r < B           (one row per doubling, picked by m)
+ *   coarse[q] = exp(−2πi·q·B/L_int)                 (every 2^(D−m)-th entry of the longest
+ *                                                    length's table: a strided Slice)
+ *   ω         = (coarse ⊗ fine) flattened, cut to `bins`
+ * Each ω_k is the product of two float32 constants: a relative error of a few float32 roundings.
+ * lengths: L_int per doubling (lengths[j] = l_kernel·2^j); m: [1] int64, the doubling picked.
+ */
+function foldedFrequencies(b: Builder, lengths: number[], m: Value, bins: Value, prefix: string): Value {
+  const B = FREQUENCY_BLOCK, D = lengths.length - 1, Lmax = lengths[D]!;
+  const phase = (k: number, n: number): [number, number] => {
+    const a = (-2 * Math.PI * k) / n;
+    return [Math.cos(a), Math.sin(a)];
+  };
+  const fineData = new Float64Array(2 * (D + 1) * B);
+  lengths.forEach((n, j) => { for (let r = 0; r < B; r++) fineData.set(phase(r, n), 2 * (j * B + r)); });
+  // Row j needs coarse[q] for q < Q_j = ⌈(L_j/2 + 1)/B⌉, at index q·2^(D−j) of the longest table.
+  const rows = lengths.map((n) => Math.ceil((Math.floor(n / 2) + 1) / B));
+  const ends = lengths.map((_, j) => (rows[j]! - 1) * 2 ** (D - j) + 1);
+  const coarseLen = Math.max(...ends);
+  const coarseData = new Float64Array(2 * coarseLen);
+  for (let i = 0; i < coarseLen; i++) coarseData.set(phase(i * B, Lmax), 2 * i);
+  const pickRow = (t: Value) => b.slice(t, m, b.add(m, b.i64([1], [1], 'one')), [0]); // [1, ...]
+  const fine = b.squeeze(pickRow(b.initializer(b.graph.freshName(`${prefix}omega_fine`), complexTensor(fineData, [D + 1, B]))), [0]); // [B]
+  const coarseTable = b.initializer(b.graph.freshName(`${prefix}omega_coarse`), complexTensor(coarseData, [coarseLen]));
+  const stride = pickRow(b.i64(lengths.map((_, j) => 2 ** (D - j)), undefined, 'omega_strides'));
+  const end = pickRow(b.i64(ends, undefined, 'omega_ends'));
+  const coarse = b.op('Slice', [coarseTable, b.i64([0], undefined, 'starts'), end, b.i64([0], undefined, 'axes'), stride]); // [Q]
+  const table = b.mul(b.unsqueeze(coarse, [1]), b.unsqueeze(fine, [0])); // [Q,B]
+  return b.slice(b.reshape(table, [-1]), [0], b.unsqueeze(bins, [0]), [0]); // [F]
 }
 
 /**

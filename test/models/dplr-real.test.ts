@@ -118,12 +118,16 @@ describe.each([['golden checkpoint (dense path)', golden], ['fresh LegS, one A f
     }
   });
 
-  it.each([[sys.lKernel, sys.lKernel], [sys.lKernel - 5, sys.lKernel], [3 * sys.lKernel + 1, 4 * sys.lKernel]])('the taps at L = %i (L_int %i) equal the kernel graph in the float64 interpreter', (L, Lint) => {
-    // The graph reads its constants (Δ, B̂, C~, Δa, 2π) as float32 initializers; dplrTaps computes
-    // from the float64 system and rounds once, at the end.
+  const lengths = [[sys.lKernel, sys.lKernel], [sys.lKernel - 5, sys.lKernel], [3 * sys.lKernel + 1, 4 * sys.lKernel]];
+  it.each(lengths.flatMap(([L, Lint]) => [[L, Lint, false], [L, Lint, true]] as const))('the taps at L = %i (L_int %i) equal the kernel graph in the float64 interpreter (approximate trig: %s)', (L, Lint, approximateTrig) => {
+    // The graph reads its constants (Δ, B̂, C~, Δa, 2π or the folded frequencies) as float32
+    // initializers; dplrTaps computes from the float64 system and rounds once, at the end.
     const model = new Model(17), b = new Builder(model.graph, 17);
-    const K = dplrKernel(b, new ParamStore(b, tensors), args, PREFIX, Ck, b.i64(L, [], 'L'), null);
+    const K = dplrKernel(b, new ParamStore(b, tensors), args, PREFIX, Ck, b.i64(L, [], 'L'), null, approximateTrig);
     model.graph.outputs.push(K);
+    // For a device with approximate sin/cos, every phase is a folded constant: none is taken at run time.
+    const trig = model.graph.nodes.filter((n) => n.op === 'Sin' || n.op === 'Cos').length;
+    expect(trig).toBe(approximateTrig ? 0 : 2);
     const ref = evaluateModel(model, {}).get(K.name)!;
     expect(ref.dims).toEqual([Ck, H, L]);
     const doublings = Math.log2(Lint / sys.lKernel);
