@@ -12,7 +12,7 @@
 import { compileModel, modelToBytes, readStates, runSteps, zeroStates, type ModelFile } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { createSession } from 'ssmc/runtime';
-import { median } from './timing.js';
+import { median, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
 const THREADS = Number(process.env.SSMC_BENCH_THREADS ?? 1);
@@ -54,7 +54,7 @@ async function stepMs(file: ModelFile, tokens: number[], around: number): Promis
 }
 
 export async function benchAttention(): Promise<{ table: string; json: unknown }> {
-  const tokens = Array.from({ length: L }, (_, i) => (i * 7919 + 13) % 256);
+  const tokens = Array.from({ length: L }, (_, i) => tokenAt(i));
   const rows: { model: string; conv_ms: number; step_ms: number }[] = [];
   for (const [name, file] of MODELS) rows.push({ model: name, conv_ms: +(await convMs(file, tokens)).toFixed(2), step_ms: +(await stepMs(file, tokens, 1024)).toFixed(3) });
   const pure = rows[0]!;

@@ -11,7 +11,7 @@ import { Builder, f32, i64, Model, tensorType, type Tensor } from 'ssmc/ir';
 import { createSession } from 'ssmc/runtime';
 import { chooseInputConvForm, inputConv, type InputConvForm } from '../src/models/gss-variants/input-conv.js';
 import { printWhenMain } from './standalone.js';
-import { median } from './timing.js';
+import { median, tokenAt } from './timing.js';
 
 const THREADS = Number(process.env.SSMC_BENCH_THREADS ?? 1);
 /** GatedDsConv's official defaults: dim_dsconv 512 in 8 heads of 64 channels. */
@@ -100,7 +100,7 @@ async function benchMhesaStep(positions: number[]): Promise<StepRow[]> {
   const stepModel = compileModel(MHESA_LM, null, { ...opts, mode: 'step' }).model;
   const specs = readStates(stepModel);
   const step = await createSession(modelToBytes(stepModel), { threads: THREADS });
-  const tokens = Array.from({ length: Math.max(...positions) }, (_, i) => (i * 7919 + 13) % 256);
+  const tokens = Array.from({ length: Math.max(...positions) }, (_, i) => tokenAt(i));
   const rows: StepRow[] = [];
   try {
     let states = zeroStates(specs, 1);

@@ -21,7 +21,7 @@ import { evaluateModel, f32, fromTensor, i64, type Tensor } from 'ssmc/ir';
 import { FORMATS, ORT_CPU, type Precision } from 'ssmc/passes';
 import { nodeBackend, type OrtBackend } from 'ssmc/runtime';
 import { wasmBackend } from 'ssmc/runtime/web';
-import { median } from './timing.js';
+import { median, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 // The runtime with float16 kernels the tests plan fp16-compute graphs for.
 import { FLOAT16_DEVICE } from '../test/helpers/precision.js';
@@ -126,7 +126,7 @@ async function timer(backend: OrtBackend, bytes: Uint8Array, w: Workload, model:
   let t = 0;
   const once = async () => {
     const t0 = performance.now();
-    if (w.step) states = (await runSteps(session, specs, 1, () => i64([(t++ * 7919 + 13) % 256], [1]), states)).states;
+    if (w.step) states = (await runSteps(session, specs, 1, () => i64([tokenAt(t++)], [1]), states)).states;
     else await session.run(w.feeds());
     return performance.now() - t0;
   };

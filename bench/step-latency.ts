@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { buildModel, compareToReference, compileModel, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, type StateLayout, zeroStates } from 'ssmc';
 import { evaluateModel, fromTensor, i64 } from 'ssmc/ir';
 import { createSession } from 'ssmc/runtime';
-import { median } from './timing.js';
+import { median, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
@@ -31,7 +31,7 @@ function percentile(xs: number[], p: number): number {
 export async function benchStepLatency(opts: { quick?: boolean } = {}): Promise<{ table: string; json: unknown }> {
   const file = parseModelFile(readFileSync(`${DIR}model.json`, 'utf8'), 'model.json');
   const weights = { tensors: readSafetensors(new Uint8Array(readFileSync(`${DIR}gss_code.weights.safetensors`))), source: 'gss-code' };
-  const tokens = Array.from({ length: CHECK_TOKENS }, (_, i) => (i * 7919 + 13) % 256);
+  const tokens = Array.from({ length: CHECK_TOKENS }, (_, i) => tokenAt(i));
   const reference = evaluateModel(buildModel(file, weights, { seqLen: null, opset: 17 }).model, { input: fromTensor(i64(tokens, [1, tokens.length])) }).get('output')!.data;
 
   const graphs = await Promise.all(LAYOUTS.map(async (layout) => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compileModel, modelToBytes, parseModelFile, Progress, readSafetensors, readStates, runSteps, zeroStates } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { createSession } from 'ssmc/runtime';
-import { median } from './timing.js';
+import { median, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
@@ -24,7 +24,7 @@ export async function benchStepVsConv(progress = Progress.none): Promise<{ table
   const stepModel = compileModel(file, weights, { ...opts, mode: 'step' }).model;
   const specs = readStates(stepModel);
   const step = await createSession(modelToBytes(stepModel), { threads: THREADS });
-  const tokens = Array.from({ length: Math.max(...POSITIONS) }, (_, i) => (i * 7919 + 13) % 256);
+  const tokens = Array.from({ length: Math.max(...POSITIONS) }, (_, i) => tokenAt(i));
 
   const rows: { positions: number; conv_ms: number; step_ms: number; speedup: number }[] = [];
   let states = zeroStates(specs, 1);

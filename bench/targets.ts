@@ -14,10 +14,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates, runSteps, type StateInfo, zeroStates } from 'ssmc';
+import { compileModel, modelToBytes, parseModelFile, readSafetensors, readStates } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { nodeBackend, placementProblems, prepareWebGpuEnvironment, readPlacement, summarizePlacement, webgpuBackend, type OrtBackend } from 'ssmc/runtime';
-import { median, timeSession } from './timing.js';
+import { stepLatency, timeSession, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
@@ -45,26 +45,6 @@ export interface TargetRow {
   note?: string;
 }
 
-function tokenAt(i: number): number {
-  return (i * 7919 + 13) % 256;
-}
-
-async function stepLatency(backend: OrtBackend, bytes: Uint8Array, specs: StateInfo[]): Promise<number> {
-  const session = await backend.createSession(bytes, { threads: 1 });
-  try {
-    let states = zeroStates(specs, 1);
-    const times: number[] = [];
-    for (let t = 0; t < WARMUP_STEPS + TIMED_STEPS; t++) {
-      const t0 = performance.now();
-      states = (await runSteps(session, specs, 1, () => i64([tokenAt(t)], [1]), states)).states;
-      if (t >= WARMUP_STEPS) times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    await session.release();
-  }
-}
-
 async function placementOnWebGpu(bytes: Uint8Array): Promise<{ placement: string; fallbacks: number }> {
   const p = await readPlacement(bytes, 'webgpu');
   return { placement: summarizePlacement(p), fallbacks: placementProblems(p).length };
@@ -90,7 +70,7 @@ export async function benchTargets(opts: { quick?: boolean } = {}): Promise<{ ta
     const place = async (bytes: Uint8Array) => (gpuReady ? placementOnWebGpu(bytes) : { placement: `not read: ${env.missing.join('; ')}`, fallbacks: 0 });
     const runs = t.id === 'ort-cpu' || gpuReady;
     const why = runs ? undefined : `WebGPU not available: ${env.missing.join('; ')}`;
-    rows.push({ target: t.id, backend: t.label, graph: 'step', positions: 1, ms: runs ? +(await stepLatency(t.backend, stepBytes, readStates(stepModel))).toFixed(3) : null, ...(await place(stepBytes)), note: why });
+    rows.push({ target: t.id, backend: t.label, graph: 'step', positions: 1, ms: runs ? +(await stepLatency(t.backend, stepBytes, readStates(stepModel), { warmup: WARMUP_STEPS, timed: TIMED_STEPS })).toFixed(3) : null, ...(await place(stepBytes)), note: why });
     const convPlacement = await place(convBytes);
     for (const L of lengths) {
       const input = i64(Array.from({ length: L }, (_, i) => tokenAt(i)), [1, L]);

@@ -8,11 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileModel, modelToBytes, parseModelFile, Progress, readSafetensors, readStates, runSteps, type StateInfo, zeroStates } from 'ssmc';
+import { compileModel, modelToBytes, parseModelFile, Progress, readSafetensors, readStates } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { nodeBackend, type OrtBackend } from 'ssmc/runtime';
 import { wasmBackend } from 'ssmc/runtime/web';
-import { median, timeSession } from './timing.js';
+import { stepLatency, timeSession, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
 const DIR = fileURLToPath(new URL('../../examples/gss-code/', import.meta.url));
@@ -28,26 +28,6 @@ export interface WebVsNodeRow {
   wasm_ms: number;
   /** wasm latency over node latency: how much slower the browser's CPU backend is. */
   wasm_over_node: number;
-}
-
-function tokenAt(i: number): number {
-  return (i * 7919 + 13) % 256; // a fixed, byte-valued stream: deterministic inputs for both runtimes
-}
-
-async function stepLatency(backend: OrtBackend, bytes: Uint8Array, specs: StateInfo[]): Promise<number> {
-  const session = await backend.createSession(bytes, { threads: 1 });
-  try {
-    let states = zeroStates(specs, 1);
-    const times: number[] = [];
-    for (let t = 0; t < WARMUP_STEPS + TIMED_STEPS; t++) {
-      const t0 = performance.now();
-      states = (await runSteps(session, specs, 1, () => i64([tokenAt(t)], [1]), states)).states;
-      if (t >= WARMUP_STEPS) times.push(performance.now() - t0);
-    }
-    return median(times);
-  } finally {
-    await session.release();
-  }
 }
 
 function convLatency(backend: OrtBackend, bytes: Uint8Array, positions: number): Promise<number> {
@@ -72,7 +52,7 @@ export async function benchWebVsNode(progress = Progress.none): Promise<{ table:
     task.detail(`${t.toFixed(2)} ms`);
     return t;
   });
-  const rows: WebVsNodeRow[] = [row('step', 1, await timed('step node', () => stepLatency(nodeBackend, stepBytes, specs)), await timed('step wasm', () => stepLatency(wasmBackend, stepBytes, specs)))];
+  const rows: WebVsNodeRow[] = [row('step', 1, await timed('step node', () => stepLatency(nodeBackend, stepBytes, specs, { warmup: WARMUP_STEPS, timed: TIMED_STEPS })), await timed('step wasm', () => stepLatency(wasmBackend, stepBytes, specs, { warmup: WARMUP_STEPS, timed: TIMED_STEPS })))];
   for (const L of CONV_LENGTHS) rows.push(row('conv', L, await timed(`conv L=${L} node`, () => convLatency(nodeBackend, convBytes, L)), await timed(`conv L=${L} wasm`, () => convLatency(wasmBackend, convBytes, L))));
 
   const lines = [
