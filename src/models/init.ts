@@ -1,4 +1,4 @@
-import { f32, type Tensor } from '../../ir/tensor.js';
+import type { Tensor } from '../../ir/tensor.js';
 import type { Rng } from './rng.js';
 
 /** nn.Linear / nn.Conv1d default init: U(±1/√fan_in) for weight and bias. */
@@ -22,9 +22,12 @@ export function logDt(rng: Rng, shape: number[], dtMin: number, dtMax: number): 
   return Array.from({ length: n }, () => rng.range(Math.log(dtMin), Math.log(dtMax)));
 }
 
+/** O(n), written straight into the tensor's Float32Array (no array of numbers in between). */
 export function fill(shape: number[], f: (i: number) => number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return f32(Array.from({ length: n }, (_, i) => f(i)), shape);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = f(i);
+  return { dtype: 'float32', dims: [...shape], data };
 }
 
 export function constant(shape: number[], value: number): Tensor {
