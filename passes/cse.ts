@@ -18,11 +18,18 @@ function contentOf(t: Tensor): Uint8Array | string {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+/** Past this many 32-bit words a tensor is hashed over an evenly spread sample of them. */
+const HASHED_WORDS = 4096;
+
 /**
  * FNV-1a over the bytes (strings: over their UTF-16 code units; aligned data: over its 32-bit
  * words, a quarter of the steps), in two 32-bit lanes with different offset bases and
  * multipliers for a 64-bit key. Pure TypeScript so the pipeline also runs in browsers;
  * collisions only cost a comparison, since equal keys are confirmed byte by byte by `sameTensor`.
+ * Aligned data longer than HASHED_WORDS words is hashed over HASHED_WORDS of them spread evenly
+ * (the length is in the key too): O(min(n, 4096)) per tensor, where hashing every word of a model's
+ * 300 MB of weights cost a third of a second. Equal tensors still get equal keys; tensors that
+ * differ only between the samples collide and are told apart by the full comparison.
  */
 function contentHash(c: Uint8Array | string): string {
   let a = 0x811c9dc5, b = 0x050c5d1f;
@@ -34,7 +41,13 @@ function contentHash(c: Uint8Array | string): string {
     for (let i = 0; i < c.length; i++) mix(c.charCodeAt(i));
   } else if (c.byteOffset % 4 === 0 && c.byteLength % 4 === 0) {
     const words = new Int32Array(c.buffer, c.byteOffset, c.byteLength / 4);
-    for (let i = 0; i < words.length; i++) mix(words[i]!);
+    const n = words.length;
+    if (n <= HASHED_WORDS) {
+      for (let i = 0; i < n; i++) mix(words[i]!);
+    } else {
+      mix(n);
+      for (let k = 0; k < HASHED_WORDS; k++) mix(words[Math.floor((k * (n - 1)) / (HASHED_WORDS - 1))]!);
+    }
   } else {
     for (let i = 0; i < c.length; i++) mix(c[i]!);
   }
@@ -46,7 +59,15 @@ const keys = new WeakMap<Tensor, string>();
 
 function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
   if (x.byteLength !== y.byteLength) return false;
-  for (let i = 0; i < x.byteLength; i++) if (x[i] !== y[i]) return false;
+  let i = 0;
+  if (x.byteOffset % 4 === 0 && y.byteOffset % 4 === 0) {
+    // Word by word where both are aligned: a quarter of the steps.
+    const n = x.byteLength >> 2;
+    const xw = new Int32Array(x.buffer, x.byteOffset, n), yw = new Int32Array(y.buffer, y.byteOffset, n);
+    for (; i < n; i++) if (xw[i] !== yw[i]) return false;
+    i = n << 2;
+  }
+  for (; i < x.byteLength; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
