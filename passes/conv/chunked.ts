@@ -4,6 +4,9 @@ import type { Node } from '../../ir/node.js';
 import { readLongConv, type DiagonalSide } from '../../ir/ops/long-conv.js';
 import { onnxCode, tensorType, type Dim } from '../../ir/types.js';
 import type { Value } from '../../ir/value.js';
+import { lazyTensor } from '../../ir/tensor.js';
+import { constantValue } from '../constant-value.js';
+import { diagChunkWeights, diagDims, type DiagChunkSource, type DiagChunkWeights } from './chunk-weights.js';
 import { nextPow2, plannedLength, planningNote, type ConvFacts, type ConvLowering, type LoweringEstimate } from './lowering.js';
 import type { RuntimeTarget } from './targets.js';
 
@@ -45,18 +48,18 @@ function diagSource(side: DiagonalSide, scale: number): DiagSource {
 }
 
 /**
- * What chunkedCausalConv needs: the intra-chunk Toeplitz block [C,H,T,T], toState [H,T,S], the
- * transition a state undergoes across one chunk (`recurrence`: how the states before each chunk
- * follow from the chunks' own end states is the lowering's choice — a Scan here, log-depth
- * doubling in doubling.ts), and the output from the state before each chunk: either per-channel
- * weights fromState [C,H,S,T] (one MatMul together with the Toeplitz block) or a function of the
- * states.
+ * What chunkedCausalConv needs: toState [H,T,S], the transition a state undergoes across one
+ * chunk (`recurrence`: how the states before each chunk follow from the chunks' own end states is
+ * the lowering's choice — a Scan here, log-depth doubling in doubling.ts), and each chunk's
+ * output (`carried`) from the intra-chunk Toeplitz block [C,H,T,T] and the state before the chunk:
+ * either per-channel weights fromState [C,H,S,T] (one MatMul together with the Toeplitz block),
+ * or the two already stacked into that MatMul's right factor [C,H,T+S,T] (computed at compile
+ * time: no Concat for the folder to copy), or a function of the states beside the Toeplitz block.
  */
 export interface ChunkForm {
-  toeplitz: Value;
   toState: Value;
   recurrence: ChunkRecurrence;
-  carried: { fromState: Value } | { output: (before: Value) => Value };
+  carried: { toeplitz: Value; fromState: Value } | { stacked: Value } | { toeplitz: Value; output: (before: Value) => Value };
 }
 
 /**
@@ -87,8 +90,40 @@ function toeplitzBlock(b: Builder, taps: Value, T: number): Value {
   return b.mul(b.op('Gather', [taps, b.i64(idx, [T, T], 'toeplitz_index')], { axis: 2 }), b.f32(mask, [T, T], 'causal_mask')); // [C,H,T,T]
 }
 
-/** Weights of the chunked form, all functions of (λ, coef) alone. */
-function chunkWeights(b: Builder, d: DiagSource, T: number): ChunkForm {
+/**
+ * The large weights of the chunked form of a diagonal kernel: toState [H,T,2N] ([T,2N] for shared
+ * modes) and the Toeplitz block [C,H,T,T] with the output weights from the carried state: one
+ * [2N,T] matrix (Re μ^{i+1} ; −Im μ^{i+1}) for shared modes, per-channel fromState [C,H,2N,T], or
+ * the two stacked as [C,H,T+2N,T] when computed at compile time.
+ */
+type DiagPieces = { toState: Value } & ({ toeplitz: Value; shared: Value } | { toeplitz: Value; fromState: Value } | { stacked: Value });
+
+/**
+ * With λ and the coefficients constants (a model's parameters), the pieces are computed at compile
+ * time in float64 typed arrays (chunk-weights.ts), each a constant computed when first read; null
+ * when they are not (a custom op's function body, where they are its inputs).
+ */
+function constantPieces(b: Builder, d: DiagSource, T: number): DiagPieces | null {
+  const memo = new Map();
+  const lambda = constantValue(d.lambda, b.opset, memo);
+  const coef = lambda && constantValue(d.coef, b.opset, memo);
+  if (!lambda || !coef) return null;
+  const src: DiagChunkSource = { lambda, coef, scale: d.scale, T };
+  const { C, H, N, shared } = diagDims(src);
+  // One pass computes them all, when the first is read (chunk-weights.ts).
+  const weights = once(() => diagChunkWeights(src));
+  const lazy = (name: string, dims: number[], pick: (w: DiagChunkWeights) => Float32Array | undefined) =>
+    b.initializer(b.graph.freshName(name), lazyTensor('float32', dims, () => pick(weights())!));
+  const toState = lazy('chunk_to_state', shared ? [T, 2 * N] : [H, T, 2 * N], (w) => w.toState);
+  if (shared) {
+    const toeplitz = lazy('chunk_toeplitz', [C, H, T, T], (w) => w.toeplitz);
+    return { toeplitz, toState, shared: lazy('chunk_from_state', [2 * N, T], (w) => w.shared) };
+  }
+  return { toState, stacked: lazy('chunk_weights', [C, H, T + 2 * N, T], (w) => w.stacked) };
+}
+
+/** The same pieces as graph ops on λ and the coefficients (folded into constants when those are constants). */
+function graphPieces(b: Builder, d: DiagSource, T: number): DiagPieces {
   const lamE = b.unsqueeze(d.lambda, [-1]); // [H,N,1]
   const powers = (from: number) => b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => from + j), [T], 'chunk_pos'))); // μ^(from+j)
   const re = (x: Value) => b.ssm('Real', [x]);
@@ -101,28 +136,46 @@ function chunkWeights(b: Builder, d: DiagSource, T: number): ChunkForm {
   const back = b.exp(b.mul(lamE, b.f32(Array.from({ length: T }, (_, j) => T - 1 - j), [T], 'chunk_back'))); // [H,N,T]
   const rank = d.lambda.type.shape!.length;
   const toState = b.transpose(b.concat([re(back), im(back)], rank - 1), rank === 1 ? [1, 0] : [0, 2, 1]); // [H,T,2N]
-
-  const recurrence: ChunkRecurrence = { kind: 'diagonal', lambda: d.lambda, T, N: d.N };
   if (rank === 1) {
+    const M = powers(1); // [N,T]
+    return { toeplitz, toState, shared: b.concat([re(M), b.neg(im(M))], 0) }; // [2N,T]
+  }
+  // Output from the carried state: Re(S·Z) = [S_re | S_im] · [Re Z ; −Im Z], Z[n,i] = scale·coef_n·μ_n^{i+1}.
+  const Z = b.mul(b.mul(b.unsqueeze(d.coef, [-1]), powers(1)), b.f32(d.scale)); // [C,H,N,T]
+  return { toeplitz, toState, fromState: b.concat([re(Z), b.neg(im(Z))], 2) }; // [C,H,2N,T]
+}
+
+function once<T>(f: () => T): () => T {
+  let done = false, value: T | undefined;
+  return () => {
+    if (!done) { value = f(); done = true; }
+    return value as T;
+  };
+}
+
+/** Weights of the chunked form, all functions of (λ, coef) alone. */
+function chunkWeights(b: Builder, d: DiagSource, T: number): ChunkForm {
+  const pieces = constantPieces(b, d, T) ?? graphPieces(b, d, T);
+  const { toState } = pieces;
+  const recurrence: ChunkRecurrence = { kind: 'diagonal', lambda: d.lambda, T, N: d.N };
+  if ('shared' in pieces) {
     // Modes shared by every channel (DSS/GSS): y_i = Re Σ_n (coef_n·g_n)·μ_n^{i+1}. Weighting the
     // states by the coefficients first leaves one [2N,T] matrix for all channels, where per-channel
     // weights [C,H,2N,T] would outweigh the layer's own parameters many times over.
-    const M = powers(1); // [N,T]
-    const shared = b.concat([re(M), b.neg(im(M))], 0); // [2N,T]
+    const re = (x: Value) => b.ssm('Real', [x]);
+    const im = (x: Value) => b.ssm('Imag', [x]);
     const c = b.mul(d.coef, b.f32(d.scale)); // [C,H,N]
     const cr = b.unsqueeze(re(c), [0, 3]), ci = b.unsqueeze(im(c), [0, 3]); // [1,C,H,1,N]
     const output = (before: Value) => {
       const g = b.unsqueeze(before, [1]); // [B,1,H,nc,2N]
       const gr = b.slice(g, [0], [d.N], [4]), gi = b.slice(g, [d.N], [2 * d.N], [4]);
       const qr = b.sub(b.mul(gr, cr), b.mul(gi, ci)), qi = b.add(b.mul(gr, ci), b.mul(gi, cr)); // [B,C,H,nc,N]
-      return b.matmul(b.concat([qr, qi], 4), shared); // [B,C,H,nc,T]
+      return b.matmul(b.concat([qr, qi], 4), pieces.shared); // [B,C,H,nc,T]
     };
-    return { toeplitz, toState, recurrence, carried: { output } };
+    return { toState, recurrence, carried: { toeplitz: pieces.toeplitz, output } };
   }
-  // Output from the carried state: Re(S·Z) = [S_re | S_im] · [Re Z ; −Im Z], Z[n,i] = scale·coef_n·μ_n^{i+1}.
-  const Z = b.mul(b.mul(b.unsqueeze(d.coef, [-1]), powers(1)), b.f32(d.scale)); // [C,H,N,T]
-  const fromState = b.concat([re(Z), b.neg(im(Z))], 2); // [C,H,2N,T]
-  return { toeplitz, toState, recurrence, carried: { fromState } };
+  if ('stacked' in pieces) return { toState, recurrence, carried: { stacked: pieces.stacked } };
+  return { toState, recurrence, carried: { toeplitz: pieces.toeplitz, fromState: pieces.fromState } };
 }
 
 /**
@@ -148,7 +201,7 @@ function denseForm(b: Builder, A: Value, B: Value, C: Value, T: number): ChunkFo
   const taps = float(b.reshape(b.matmul(b.unsqueeze(C, [2]), P), [0, 0, T])); // [C,H,T]
   const toState = float(b.transpose(b.slice(P, [-1], [BEGIN_REVERSED], [2], [-1]), [0, 2, 1])); // [H,T,S]
   const fromState = float(b.transpose(Q, [0, 1, 3, 2])); // [C,H,S,T]
-  return { toeplitz: toeplitzBlock(b, taps, T), toState, recurrence: { kind: 'dense', power: M, S }, carried: { fromState } };
+  return { toState, recurrence: { kind: 'dense', power: M, S }, carried: { toeplitz: toeplitzBlock(b, taps, T), fromState } };
 }
 
 /** The chunk recurrence as an ONNX Scan over the chunk axis: one small step per chunk. */
@@ -228,13 +281,13 @@ export function chunkedCausalConv(b: Builder, u: Value, w: ChunkForm, T: number,
   // of the whole lowering's time at 16K), and it serves any number of chunks.
   const before = statesBefore(b, P, w.recurrence, u.type.shape?.[0] ?? null, u.type.shape?.[1] ?? null); // [B,H,nc,S]
   let both: Value; // [B,C,H,nc,T]
-  if ('fromState' in w.carried) {
+  if ('output' in w.carried) {
+    both = b.add(b.matmul(b.unsqueeze(chunks, [1]), w.carried.toeplitz), w.carried.output(before));
+  } else {
     // Inside the chunk and from the past in one MatMul: [u_chunk | g_before] · [Toeplitz ; fromState].
     const lhs = b.concat([chunks, before], 3); // [B,H,nc,T+S]
-    const rhs = b.concat([w.toeplitz, w.carried.fromState], 2); // [C,H,T+S,T]
+    const rhs = 'stacked' in w.carried ? w.carried.stacked : b.concat([w.carried.toeplitz, w.carried.fromState], 2); // [C,H,T+S,T]
     both = b.matmul(b.unsqueeze(lhs, [1]), rhs);
-  } else {
-    both = b.add(b.matmul(b.unsqueeze(chunks, [1]), w.toeplitz), w.carried.output(before));
   }
 
   const y = b.reshape(both, [0, 0, 0, -1]); // [B,C,H,nc·T]

@@ -5,19 +5,38 @@
  * evaluates from the op's definition.
  */
 import { describe, expect, it } from 'vitest';
-import { c64, type Model, printModel, verifyModel } from 'ssmc/ir';
+import { c64, f32, type Model, printModel, type Tensor, verifyModel } from 'ssmc/ir';
 import { chunkedLowering, dcePass, directLowering, dftLowering, fourstepLowering, LOWERINGS, LoweringRefusedError, lowerConvPass, runPipeline, selectLoweringPass, type ConvLowering, type LoweringDecision } from 'ssmc/passes';
 import { evalF64, input, maxAbsDiff, newModel, randomTensor } from '../../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../../helpers/tolerances.js';
 
 const H = 2, L = 8;
 
-/** y = LongConv(u) of a one-mode diagonal kernel per channel, K_l = 2·Re coef·λ^l, at a fixed or symbolic length. */
-function diagonalModel(length: number | 'L'): Model {
+/** λ and the coefficients: one mode per channel, or two modes shared by both channels. */
+function paramValues(modes: 'per-channel' | 'shared'): { lambda: Tensor; coef: Tensor } {
+  return modes === 'shared'
+    ? { lambda: c64([-0.3, -0.1], [0.5, 1.2], [2]), coef: c64([0.7, -0.4, 0.3, 0.1], [0.2, 0.9, -0.5, 0.6], [1, H, 2]) }
+    : { lambda: c64([-0.3, -0.1], [0.5, 1.2], [H, 1]), coef: c64([0.7, -0.4], [0.2, 0.9], [1, H, 1]) };
+}
+
+/**
+ * y = LongConv(u) of a one-mode diagonal kernel per channel, K_l = 2·Re coef·λ^l, at a fixed or
+ * symbolic length. `params: 'inputs'` makes λ and the coefficients graph inputs (as in a custom
+ * op's function body), so a lowering cannot compute its weights at compile time; `modes: 'shared'`
+ * gives two modes shared by both channels (λ [N], as in DSS and GSS).
+ */
+function diagonalModel(length: number | 'L', params: 'constants' | 'inputs' = 'constants', modes: 'per-channel' | 'shared' = 'per-channel'): Model {
   const { model, b } = newModel(17);
   const u = input(model, 'u', [1, H, length]);
-  const lambda = b.initializer('lambda', c64([-0.3, -0.1], [0.5, 1.2], [H, 1]));
-  const coef = b.initializer('coef', c64([0.7, -0.4], [0.2, 0.9], [1, H, 1]));
+  const values = paramValues(modes);
+  const param = (name: 'lambda' | 'coef') => {
+    const t = values[name];
+    if (params === 'constants') return b.initializer(name, t);
+    const re = input(model, `${name}_re`, [...t.dims]), im = input(model, `${name}_im`, [...t.dims]);
+    return b.ssm('Complex', [re, im]);
+  };
+  const lambda = param('lambda');
+  const coef = param('coef');
   const y = b.ssm('LongConv', [u, lambda, coef, b.dim(u, 2)], { kernel: 'diagonal', scale: { kind: 'float', value: 2 } });
   model.graph.renameValue(y, 'y');
   model.graph.outputs.push(y);
@@ -106,17 +125,29 @@ describe('select-lowering: IR before and after', () => {
 });
 
 /** The model, tagged for `lowering` and formed by select-lowering, then lowered by its pass alone (and DCE). */
-function lowered(lowering: ConvLowering, length: number | 'L' = L): { before: Model; after: Model } {
-  const before = diagonalModel(length);
+function lowered(lowering: ConvLowering, length: number | 'L' = L, ...form: [('constants' | 'inputs')?, ('per-channel' | 'shared')?]): { before: Model; after: Model } {
+  const before = diagonalModel(length, ...form);
   select(before, lowering.name);
-  const after = diagonalModel(length);
+  const after = diagonalModel(length, ...form);
   runPipeline(after, { opset: 17, lowering: lowering.name }, [selectLoweringPass(LOWERINGS), lowerConvPass(lowering), dcePass]);
   verifyModel(after);
   return { before, after };
 }
 
-function sameNumbers(before: Model, after: Model, tol: number): void {
-  const want = evalF64(before, { u: U }).get('y')!, got = evalF64(after, { u: U }).get('y')!;
+/** λ and the coefficients as the feeds of a model whose parameters are inputs: their real and imaginary parts. */
+function paramFeeds(modes: 'per-channel' | 'shared'): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(paramValues(modes))) {
+    const pairs = t.data as Float32Array;
+    feeds[`${name}_re`] = f32(pairs.filter((_, i) => i % 2 === 0), t.dims);
+    feeds[`${name}_im`] = f32(pairs.filter((_, i) => i % 2 === 1), t.dims);
+  }
+  return feeds;
+}
+
+function sameNumbers(before: Model, after: Model, tol: number, params: Record<string, Tensor> = {}, u: Tensor = U): void {
+  const feeds = { u, ...params };
+  const want = evalF64(before, feeds).get('y')!, got = evalF64(after, feeds).get('y')!;
   expect(got.dims).toEqual(want.dims);
   expect(maxAbsDiff(got.data, want.data)).toBeLessThan(tol);
 }
@@ -343,13 +374,69 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
     sameNumbers(before, after, TOL.F32_CONSTANTS);
   });
 
-  it('chunked: the chunk Toeplitz block and state passing over a Scan of chunks', () => {
+  it('chunked, constant parameters: the chunk weights computed at compile time (toState, the Toeplitz block stacked on the carried-state rows) and state passing over a Scan of chunks', () => {
     const { before, after } = lowered(chunkedLowering);
     expect(printModel(after)).toMatchInlineSnapshot(`
       "model ir=8 opsets[ai.onnx=17 ai.ssmc=1]
       graph main(%u: f32[1,2,8]) -> (%y: f32[1,1,2,8]) {
         const %lambda: c64[2,1] = [-0.300000012, 0.5, -0.100000001, 1.20000005]
-        const %coef: c64[1,2,1] = [0.699999988, 0.200000003, -0.400000006, 0.899999976]
+        const %chunk_to_state_1_1: f32[2,8,2] = <32 values>
+        const %chunk_weights_1_1: f32[1,2,10,8] = <160 values>
+        const %shape_1_1: i64[4] = [0, 0, -1, 8]
+        const %const_1_1: f32[] = [8.0]
+        const %axes_1_1: i64[1] = [-2]
+        const %axes_2_1: i64[1] = [-2]
+        const %shape_2_1: i64[5] = [0, 0, 0, 2, 1]
+        const %first_chunk_1_1: i64[] = [0]
+        const %const_2_1: f32[] = [0.0]
+        const %shape_3_1: i64[4] = [0, 0, 0, 2]
+        const %axes_4_1: i64[1] = [1]
+        const %shape_4_1: i64[4] = [0, 0, 0, -1]
+        %reshape = Reshape(%u, %shape_1_1) : f32[1,2,1,8]
+        %matmul = MatMul(%reshape, %chunk_to_state_1_1) : f32[1,2,1,2]
+        %mul = Mul(%lambda, %const_1_1) : c64[2,1]
+        %exp = Exp(%mul) : c64[2,1]
+        %real = ai.ssmc.Real(%exp) : f32[2,1]
+        %imag = ai.ssmc.Imag(%exp) : f32[2,1]
+        %unsqueeze = Unsqueeze(%real, %axes_1_1) : f32[2,1,1]
+        %unsqueeze_1 = Unsqueeze(%imag, %axes_2_1) : f32[2,1,1]
+        %concat = Concat(%unsqueeze, %unsqueeze) {axis=-2} : f32[2,2,1]
+        %neg = Neg(%unsqueeze_1) : f32[2,1,1]
+        %concat_1 = Concat(%neg, %unsqueeze_1) {axis=-2} : f32[2,2,1]
+        %reshape_1 = Reshape(%matmul, %shape_2_1) : f32[1,2,1,2,1]
+        %gather_1 = Gather(%reshape_1, %first_chunk_1_1) {axis=2} : f32[1,2,2,1]
+        %mul_3 = Mul(%gather_1, %const_2_1) : f32[1,2,2,1]
+        %scan.0, %scan.1 = Scan(%mul_3, %reshape_1) {body=<graph chunk_scan_1>, num_scan_inputs=1, scan_input_axes=[2], scan_output_axes=[2]} : f32[1,2,2,1], f32[1,2,1,2,1]
+          graph chunk_scan_1(%state_1_1: f32[1,2,2,1], %chunk_state_1_1: f32[1,2,2,1]) -> (%add_1: f32[1,2,2,1], %identity: f32[1,2,2,1]) {
+            const %starts_1_1: i64[1] = [-1]
+            const %ends_1_1: i64[1] = [-9007199254740991]
+            const %axes_3_1: i64[1] = [2]
+            const %steps_1_1: i64[1] = [-1]
+            %slice = Slice(%state_1_1, %starts_1_1, %ends_1_1, %axes_3_1, %steps_1_1) : f32[1,2,2,1]
+            %mul_1 = Mul(%state_1_1, %concat) : f32[1,2,2,1]
+            %mul_2 = Mul(%slice, %concat_1) : f32[1,2,2,1]
+            %add = Add(%mul_1, %mul_2) : f32[1,2,2,1]
+            %add_1 = Add(%add, %chunk_state_1_1) : f32[1,2,2,1]
+            %identity = Identity(%state_1_1) : f32[1,2,2,1]
+            return %add_1, %identity
+          }
+        %reshape_2 = Reshape(%scan.1, %shape_3_1) : f32[1,2,1,2]
+        %concat_2 = Concat(%reshape, %reshape_2) {axis=3} : f32[1,2,1,10]
+        %unsqueeze_2 = Unsqueeze(%concat_2, %axes_4_1) : f32[1,1,2,1,10]
+        %matmul_1 = MatMul(%unsqueeze_2, %chunk_weights_1_1) : f32[1,1,2,1,8]
+        %y = Reshape(%matmul_1, %shape_4_1) : f32[1,1,2,8]
+        return %y
+      }"
+    `);
+    // The weights are float32 constants now, rounded once from their float64 values.
+    sameNumbers(before, after, TOL.F32_CONSTANTS);
+  });
+
+  it('chunked, parameters computed in the graph: the chunk weights as graph ops on λ and the coefficients', () => {
+    const { before, after } = lowered(chunkedLowering, L, 'inputs');
+    expect(printModel(after)).toMatchInlineSnapshot(`
+      "model ir=8 opsets[ai.onnx=17 ai.ssmc=1]
+      graph main(%u: f32[1,2,8], %lambda_re: f32[2,1], %lambda_im: f32[2,1], %coef_re: f32[1,2,1], %coef_im: f32[1,2,1]) -> (%y: f32[1,1,2,8]) {
         const %axes_1_1: i64[1] = [-1]
         const %chunk_len_1_1: i64[] = [8]
         const %toeplitz_index_1_1: i64[8,8] = <64 values>
@@ -368,8 +455,10 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
         const %shape_3_1: i64[4] = [0, 0, 0, 2]
         const %axes_6_1: i64[1] = [1]
         const %shape_4_1: i64[4] = [0, 0, 0, -1]
-        %unsqueeze = Unsqueeze(%lambda, %axes_1_1) : c64[2,1,1]
-        %vandermonde = ai.ssmc.Vandermonde(%lambda, %coef, %chunk_len_1_1) {scale=2.0} : f32[1,2,8]
+        %complex = ai.ssmc.Complex(%lambda_re, %lambda_im) : c64[2,1]
+        %complex_1 = ai.ssmc.Complex(%coef_re, %coef_im) : c64[1,2,1]
+        %unsqueeze = Unsqueeze(%complex, %axes_1_1) : c64[2,1,1]
+        %vandermonde = ai.ssmc.Vandermonde(%complex, %complex_1, %chunk_len_1_1) {scale=2.0} : f32[1,2,8]
         %gather_1 = Gather(%vandermonde, %toeplitz_index_1_1) {axis=2} : f32[1,2,8,8]
         %mul = Mul(%gather_1, %causal_mask_1_1) : f32[1,2,8,8]
         %mul_1 = Mul(%unsqueeze, %chunk_back_1_1) : c64[2,1,8]
@@ -378,7 +467,7 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
         %imag = ai.ssmc.Imag(%exp) : f32[2,1,8]
         %concat = Concat(%real, %imag) {axis=1} : f32[2,2,8]
         %transpose = Transpose(%concat) {perm=[0,2,1]} : f32[2,8,2]
-        %unsqueeze_1 = Unsqueeze(%coef, %axes_2_1) : c64[1,2,1,1]
+        %unsqueeze_1 = Unsqueeze(%complex_1, %axes_2_1) : c64[1,2,1,1]
         %mul_2 = Mul(%unsqueeze, %chunk_pos_1_1) : c64[2,1,8]
         %exp_1 = Exp(%mul_2) : c64[2,1,8]
         %mul_3 = Mul(%unsqueeze_1, %exp_1) : c64[1,2,1,8]
@@ -389,7 +478,7 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
         %concat_1 = Concat(%real_1, %neg) {axis=2} : f32[1,2,2,8]
         %reshape = Reshape(%u, %shape_1_1) : f32[1,2,1,8]
         %matmul = MatMul(%reshape, %transpose) : f32[1,2,1,2]
-        %mul_5 = Mul(%lambda, %const_2_1) : c64[2,1]
+        %mul_5 = Mul(%complex, %const_2_1) : c64[2,1]
         %exp_2 = Exp(%mul_5) : c64[2,1]
         %real_2 = ai.ssmc.Real(%exp_2) : f32[2,1]
         %imag_2 = ai.ssmc.Imag(%exp_2) : f32[2,1]
@@ -424,6 +513,26 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
         return %y
       }"
     `);
-    sameNumbers(before, after, TOL.F64_SUMS);
+    sameNumbers(before, after, TOL.F64_SUMS, paramFeeds('per-channel'));
+  });
+
+  it('chunked, modes shared by every channel: the same numbers from compile-time weights and from graph ops', () => {
+    const constant = lowered(chunkedLowering, L, 'constants', 'shared');
+    const graph = lowered(chunkedLowering, L, 'inputs', 'shared');
+    const ops = (m: Model) => m.graph.nodes.map((n) => n.op);
+    expect(ops(constant.after)).not.toContain('Vandermonde');
+    expect(ops(graph.after)).toContain('Vandermonde');
+    sameNumbers(constant.before, constant.after, TOL.F32_CONSTANTS);
+    sameNumbers(graph.before, graph.after, TOL.F64_SUMS, paramFeeds('shared'));
+  });
+
+  it('chunked over several chunks (200 positions: chunks of 64, the last padded), the carried state included: compile-time and graph weights, per-channel and shared modes', () => {
+    const long = 200, u = randomTensor([1, H, long], 11);
+    for (const modes of ['per-channel', 'shared'] as const) {
+      const constant = lowered(chunkedLowering, long, 'constants', modes);
+      const graph = lowered(chunkedLowering, long, 'inputs', modes);
+      sameNumbers(constant.before, constant.after, TOL.F32_CONSTANTS, {}, u);
+      sameNumbers(graph.before, graph.after, TOL.F64_SUMS, paramFeeds(modes), u);
+    }
   });
 });
