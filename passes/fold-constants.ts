@@ -92,6 +92,14 @@ function foldSweep(graph: Graph, opset: number, exact: ExactValues): boolean {
       continue;
     }
     if (cannotFold(node, opset)) continue;
+    const view = constantView(node, exact);
+    if (view) {
+      const inputs = node.inputs.filter((v): v is Value => v !== null);
+      replaceWithConstants(graph, node, [view]);
+      dropUnread(graph, inputs, exact);
+      changed = true;
+      continue;
+    }
     const staticBytes = node.outputs.map((v) => {
       const n = staticSize(v.type.shape);
       return n === null ? 0 : resultBytes(v.type.dtype, n);
@@ -126,18 +134,44 @@ function foldSweep(graph: Graph, opset: number, exact: ExactValues): boolean {
       // Past the limit on float64 copies, the stored dtype now (the closure would keep the copy).
       if (!exact.set(c, results[i]!)) void c.constant!.data;
     });
-    // What nothing reads any more goes now, not at the end: a chain of large intermediates
-    // (a kernel, its spectrum) would otherwise all be held at once, float64 copies included.
-    for (const v of new Set(inputs)) {
-      if (v.uses.length > 0) continue;
-      exact.delete(v);
-      if (graph.initializers.includes(v) && !graph.isOutput(v)) graph.removeInitializer(v);
-    }
+    dropUnread(graph, inputs, exact);
     changed = true;
   }
   // Types sharpen once values are known (a folded length makes Range and DFT sizes static).
   if (changed) for (const n of graph.nodes) inferNode(n, opset, { lenient: true });
   return changed;
+}
+
+/**
+ * What nothing reads any more goes now, not at the end: a chain of large intermediates (a kernel,
+ * its spectrum) would otherwise all be held at once, float64 copies included.
+ */
+function dropUnread(graph: Graph, inputs: readonly Value[], exact: ExactValues): void {
+  for (const v of new Set(inputs)) {
+    if (v.uses.length > 0) continue;
+    exact.delete(v);
+    if (graph.initializers.includes(v) && !graph.isOutput(v)) graph.removeInitializer(v);
+  }
+}
+
+/** Ops whose result is their first input's elements in the same order, under another shape. */
+const VIEW_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
+
+/**
+ * A view op of a stored constant (a weight reshaped for a MatMul, a parameter unsqueezed for
+ * broadcasting) folds to the same data under the output's static shape: O(1), where evaluating it
+ * would copy the weight to float64 and back. A value this run folded in float64 takes the
+ * evaluating path, so its chain stays in float64.
+ */
+function constantView(node: Node, exact: ExactValues): Tensor | null {
+  if (node.domain !== ONNX_DOMAIN || !VIEW_OPS.has(node.op) || node.outputs.length !== 1) return null;
+  const x = node.inputs[0], out = node.outputs[0]!;
+  if (!x?.constant || exact.get(x) || out.type.dtype !== x.type.dtype) return null;
+  const dims = out.type.shape;
+  if (!dims || !dims.every((d): d is number => typeof d === 'number')) return null;
+  const t = x.constant;
+  if (staticSize(dims) !== staticSize(t.dims)) return null;
+  return { dtype: t.dtype, dims, get data() { return t.data; }, ...(t.raw ? { raw: t.raw } : {}) };
 }
 
 /**

@@ -25,6 +25,22 @@ function constantInput(model: Model, name: string, slot: number): Float32Array {
 }
 
 describe('fold-constants: IR before and after', () => {
+  it('a view of a stored weight (Reshape, Unsqueeze) folds to the same data under the new shape, without a float64 round trip', () => {
+    const { model, b } = newModel(17);
+    const x = input(model, 'x', [3, 4]);
+    const w = b.initializer('w', f32([1, 2, 3, 4, 5, 6, 7, 8, 1e-45, 16777217, -0, 0.1], [4, 3, 1]));
+    const r = b.reshape(w, [4, 3]);
+    output(model, b.matmul(x, b.unsqueeze(r, [0])), 'out');
+    const data = w.constant!.data;
+    expect(fold(model)).toBe(true);
+    dcePass.run(model, target);
+    expect(opsOf(model)).toEqual(['MatMul']);
+    const folded = model.graph.outputs[0]!.producer!.input(1).constant!;
+    expect(folded.dims).toEqual([1, 4, 3]);
+    // The same array: nothing copied, every bit kept (a denormal, −0).
+    expect(folded.data).toBe(data);
+  });
+
   it('a static Shape → Gather → Range → Cast chain becomes one float32 initializer', () => {
     const { model, b } = newModel(17);
     const x = input(model, 'x', [2, 5]);
