@@ -3,6 +3,7 @@ import { compileModel, modelToBytes, type CompileMode, type CompileOptions } fro
 import { parsePlacementLog, placementProblems, readPlacement, summarizePlacement } from 'ssmc/runtime';
 import { goldenCase, goldenWeights, loadManifest, modelFileFor } from '../helpers/golden.js';
 import { webgpuTestsRun } from '../helpers/webgpu.js';
+import { WHOLE_CASES } from '../helpers/whole.js';
 
 /**
  * Node placement as a checked property: onnxruntime's own placement (read from its verbose session
@@ -57,6 +58,17 @@ describe.runIf(webgpuTestsRun('the WebGPU placement test'))('node placement of o
     const placement = await readPlacement(modelToBytes(model), 'webgpu');
     expect(placementProblems(placement), summarizePlacement(placement)).toEqual([]);
     expect(placement.groups.some((g) => g.provider === 'WebGpuExecutionProvider')).toBe(true);
+  }, 60_000);
+
+  // The official whole models (their encoders, norms, residuals and decoders too) at a dynamic
+  // length: a mean-pooling decoder once divided by the length cast from Shape on the host, copied to
+  // the device every run.
+  const whole = WHOLE_CASES.filter((c) => c.name.startsWith('golden/') && !c.attention);
+  it.each(whole.flatMap((c) => (['conv', 'prefill'] as const).map((mode) => [c.name, mode, c] as const)))('whole model %s, %s, dynamic length: every node on WebGPU, no copies', async (_name, mode, c) => {
+    const src = c.forms[0]!.load();
+    const { model } = compileModel(src.file, src.weights, { seqLen: null, opset: 17, mode, runtime: 'ort-webgpu' });
+    const placement = await readPlacement(modelToBytes(model), 'webgpu');
+    expect(placementProblems(placement), summarizePlacement(placement)).toEqual([]);
   }, 60_000);
 
   it('fails a graph that loops: the chunked lowering\'s Scan (planned for the CPU) runs on the CPU with copies', async () => {

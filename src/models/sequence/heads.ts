@@ -1,5 +1,4 @@
 import type { Builder } from '../../../ir/builder.js';
-import { onnxCode } from '../../../ir/types.js';
 import type { Value } from '../../../ir/value.js';
 import { randn } from '../init.js';
 import { identity, positionwise, prefixed, sequential, type Layer } from '../layer.js';
@@ -109,8 +108,9 @@ function width(x: Value, axis: number): number {
  */
 export function meanPool(prefix: string): Layer {
   const p = prefixed(prefix);
-  const lengthAsFloat = (b: Builder, x: Value) => b.cast(b.dim(x, 1), onnxCode('float32'));
-  const conv = (b: Builder, x: Value) => b.div(sumOverPositions(b, x), lengthAsFloat(b, x));
+  // ReduceMean rather than the sum divided by Cast(Shape): that length is computed on the host, and a
+  // device (WebGPU) would have it copied over on every run. Its axes are an input from opset 18.
+  const conv = (b: Builder, x: Value) => b.opset >= 18 ? b.op('ReduceMean', [x, b.i64([1], undefined, 'axes')], { keepdims: 0 }) : b.op('ReduceMean', [x], { axes: [1], keepdims: 0 });
   return {
     params: () => [],
     init: () => [],
@@ -125,9 +125,9 @@ export function meanPool(prefix: string): Layer {
       },
       prefill: ({ b }, x, states) => {
         states.setTensor(p('sum'), [width(x, 2)], sumOverPositions(b, x), RUNNING_SUM);
-        // L as [B, 1].
-        const shape = b.concat([b.unsqueeze(b.dim(x, 0), [0]), b.i64([1], undefined, 'one')], 0);
-        states.setTensor(p('count'), [1], b.op('Expand', [b.reshape(lengthAsFloat(b, x), [1, 1]), shape]), RUNNING_COUNT);
+        // L as [B, 1]: a sum of ones over positions, formed on the device (a length cast from Shape is a host value).
+        const shape = b.concat([b.unsqueeze(b.dim(x, 0), [0]), b.unsqueeze(b.dim(x, 1), [0]), b.i64([1], undefined, 'one')], 0);
+        states.setTensor(p('count'), [1], sumOverPositions(b, b.op('Expand', [b.f32(1), shape])), RUNNING_COUNT);
         return conv(b, x);
       },
     },
