@@ -9,4 +9,4 @@ export { BACKEND_NAMES, backendNamed } from './select.js';
 export { CPU_PROVIDER, parsePlacementLog, placementProblems, readPlacement, summarizePlacement, type PlacedNode, type Placement } from './placement.js';
 export { nodeHasShaderF16, webgpuBackend } from './node-webgpu.js';
 export { describeWebGpuEnvironment, prepareWebGpuEnvironment, SWIFTSHADER_ICDS, type WebGpuEnvironment } from './webgpu-env.js';
-export { graphPrecision, needsShaderF16, noShaderF16, withF16Check, type F16Policy, type GraphPrecision } from './precision.js';
+export { float16Use, graphPrecision, needsShaderF16, noShaderF16, withF16Check, type F16Policy, type Float16Use, type GraphPrecision } from './precision.js';
