@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-web';
+import { UserError } from '../errors.js';
 import { ortBackend, type OrtBackend, type OrtModuleLike } from './backend.js';
+import { withF16Check } from './precision.js';
 
 // The types a page needs, from here: `ssmc/runtime` also holds Node-only code (WebGPU set-up, placement).
 export type { OrtBackend, RunOptions, Session } from './backend.js';
@@ -40,13 +42,55 @@ export const wasmBackend: OrtBackend = ortBackend(
   'onnxruntime-web (wasm)',
 );
 
+/** The part of WebGPU used here (TypeScript's DOM library does not declare WebGPU). */
+interface GpuAdapterLike {
+  readonly features: { has(name: string): boolean };
+  readonly info?: { vendor?: string; architecture?: string; description?: string };
+}
+interface GpuLike {
+  requestAdapter(opts?: { powerPreference?: string; forceFallbackAdapter?: boolean }): Promise<GpuAdapterLike | null>;
+}
+
+/** This browser cannot run WebGPU; `reason` says why in words a tooltip can show. */
+export class WebGpuUnavailable extends UserError {
+  constructor(readonly reason: string) {
+    super(`WebGPU is not available: ${reason}; use the wasm backend`);
+  }
+}
+
+let adapterPromise: Promise<GpuAdapterLike> | null = null;
+
 /**
- * onnxruntime-web's WebGPU execution provider, in a browser with a WebGPU adapter. It needs a build
- * of onnxruntime-web that carries WebGPU (ort.webgpu*.mjs: the demo's bundle points its import
- * there); the plain wasm build refuses the provider. Run graphs compiled for `ort-webgpu`
- * (loop-free; fp32 unless the adapter has shader-f16). Outputs come back to the CPU.
+ * The WebGPU adapter onnxruntime-web runs on: requested once, the way onnxruntime-web would
+ * (its env.webgpu power preference), and handed to it (env.webgpu.adapter) so that the adapter
+ * whose features were checked is the one its device comes from. A browser without one is told
+ * so (WebGpuUnavailable). A failed request is asked again next time.
  */
-export const webgpuWebBackend: OrtBackend = ortBackend(
+export function webgpuAdapter(): Promise<GpuAdapterLike> {
+  adapterPromise ??= (async () => {
+    const webgpu = ort.env.webgpu as { adapter?: unknown; powerPreference?: string; forceFallbackAdapter?: boolean };
+    if (webgpu.adapter) return webgpu.adapter as GpuAdapterLike;
+    const gpu = (globalThis.navigator as (Navigator & { gpu?: GpuLike }) | undefined)?.gpu;
+    if (!gpu) throw new WebGpuUnavailable('this browser has no WebGPU (navigator.gpu; headless Chromium needs --enable-unsafe-webgpu)');
+    const adapter = await gpu.requestAdapter({ powerPreference: webgpu.powerPreference, forceFallbackAdapter: webgpu.forceFallbackAdapter });
+    if (!adapter) throw new WebGpuUnavailable('the browser offers no WebGPU adapter');
+    webgpu.adapter = adapter;
+    return adapter;
+  })();
+  adapterPromise.catch(() => (adapterPromise = null));
+  return adapterPromise;
+}
+
+/** The adapter in words ('google swiftshader'), for messages. */
+export function adapterWords(adapter: GpuAdapterLike): string {
+  const info = adapter.info;
+  const words = [info?.vendor, info?.architecture, info?.description].filter((w) => w);
+  return words.length > 0 ? words.join(' ') : 'an unnamed adapter';
+}
+
+let adapterName = 'the WebGPU adapter';
+
+const plainWebGpuWeb: OrtBackend = ortBackend(
   'webgpu',
   ort as unknown as OrtModuleLike,
   (opts) => ({
@@ -54,6 +98,27 @@ export const webgpuWebBackend: OrtBackend = ortBackend(
     graphOptimizationLevel: opts.optimizations === 'disabled' ? 'disabled' : 'all',
     logSeverityLevel: 4,
   }),
-  initialise,
+  async (opts) => {
+    initialise(opts);
+    await webgpuAdapter();
+  },
   'onnxruntime-web (WebGPU)',
 );
+
+/**
+ * onnxruntime-web's WebGPU execution provider, in a browser with a WebGPU adapter. It needs a build
+ * of onnxruntime-web that carries WebGPU (ort.webgpu*.mjs: the demo's bundle points its import
+ * there); the plain wasm build refuses the provider. Run graphs compiled for `ort-webgpu`
+ * (loop-free). A graph that needs float16 in shaders (precision.ts) is checked against the
+ * adapter's shader-f16 first and runs on the wasm backend when the adapter lacks it (or is refused
+ * with the reason when RunOptions.f16Fallback is false). Outputs come back to the CPU.
+ */
+export const webgpuWebBackend: OrtBackend = withF16Check(plainWebGpuWeb, {
+  hasShaderF16: async () => {
+    const adapter = await webgpuAdapter();
+    adapterName = `the WebGPU adapter (${adapterWords(adapter)})`;
+    return adapter.features.has('shader-f16');
+  },
+  fallback: async () => wasmBackend,
+  device: () => adapterName,
+});
