@@ -15,14 +15,14 @@ import type { DemoManifest } from './src/protocol.js';
  *     can also compile the step graph itself, with the same library, bundled).
  */
 
-const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs'];
+export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs'];
 
 /**
  * The demo runs WebGPU where the browser has an adapter and the CPU wasm backend elsewhere, so it
  * imports onnxruntime-web's WebGPU build (both providers, one 27 MB .wasm), not the default entry
  * (which also carries WebGL and the JSEP build) nor the wasm-only one (which refuses WebGPU).
  */
-function webGpuOrt(root: string): Plugin {
+export function webGpuOrt(root: string): Plugin {
   return {
     name: 'onnxruntime-web-webgpu',
     setup(b) {
