@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, step-latency, attention, web-vs-node, targets, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, step-latency, attention, attention-forms, web-vs-node, targets, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
  * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
@@ -16,6 +16,7 @@ import { benchCompileTime } from './compile-time.js';
 import { benchConvLowerings } from './conv-lowerings.js';
 import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
 import { benchAttention } from './attention.js';
+import { benchAttentionForms } from './attention-forms.js';
 import { benchGssVariants } from './gss-variants.js';
 import { benchStepVsConv } from './step-vs-conv.js';
 import { benchStepLatency } from './step-latency.js';
@@ -56,6 +57,11 @@ const BENCHES: Bench[] = [
   { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: (_q, _t, progress) => benchStepVsConv(progress) },
   { name: 'step-latency', title: 'Step graph latency per token: planar vs interleaved state layout, batch 1 and 32 (issue 16)', run: (quick) => benchStepLatency({ quick }) },
   { name: 'attention', title: 'Attention beside state spaces: its share of conv time at L = 4096, per-token latency of a hybrid vs pure GSS (issue 15)', run: () => benchAttention() },
+  {
+    name: 'attention-forms',
+    title: 'Causal attention forms: MatMul/Softmax one head at a time vs heads batched vs ONNX Attention (opset 23) vs com.microsoft.MultiHeadAttention, time and peak memory (issue 15)',
+    run: (quick, _torchLong, progress) => benchAttentionForms({ quick, progress }),
+  },
   { name: 'web-vs-node', title: 'onnxruntime-web (wasm) vs onnxruntime-node (issue 7)', run: (_q, _t, progress) => benchWebVsNode(progress) },
   {
     name: 'targets',

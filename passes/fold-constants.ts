@@ -23,13 +23,17 @@ const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormal
 
 /**
  * A boolean result this large (an attention mask, L² of them) computed from inputs this much
- * smaller is cheaper to compute in the graph than to store: it stays a node.
+ * smaller is cheaper to compute in the graph than to store: it stays a node. So does a Where
+ * choosing between two scalars (an additive 0 / −∞ mask) this large: its condition, stored or
+ * computed, is a quarter of its size.
  */
 export const KEEP_COMPUTED_MASK_BYTES = 1 << 20;
 const MASK_EXPANSION = 64;
 
 function computedMask(node: Node, bytes: number): boolean {
-  if (bytes <= KEEP_COMPUTED_MASK_BYTES || !node.outputs.every((v) => v.type.dtype === 'bool')) return false;
+  if (bytes <= KEEP_COMPUTED_MASK_BYTES) return false;
+  if (node.op === 'Where' && node.inputs.slice(1).every((v) => v?.constant && staticSize(v.type.shape) === 1)) return true;
+  if (!node.outputs.every((v) => v.type.dtype === 'bool')) return false;
   const inputBytes = node.inputs.reduce((n, v) => n + (v?.constant?.data && !Array.isArray(v.constant.data) ? v.constant.data.length * 8 : 0), 0);
   return inputBytes * MASK_EXPANSION < bytes;
 }

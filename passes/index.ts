@@ -22,7 +22,7 @@ export { directConv, directLowering } from './conv/direct.js';
 export { csePass, eliminateCommonSubexpressions } from './cse.js';
 export { dcePass, eliminateDeadCode } from './dce.js';
 export { foldConstants, foldConstantsPass, KEEP_COMPUTED_MASK_BYTES, MAX_FOLD_BYTES } from './fold-constants.js';
-export { lowerAttentionPass } from './lower-attention.js';
+export { lowerAttentionPass, lowerAttentionPassWith, type AttentionScores } from './lower-attention.js';
 export { lowerComplexPass } from './lower-complex.js';
 export { lowerDiagStepPass } from './lower-diag-step.js';
 export { simplifyViewsPass } from './simplify-views.js';

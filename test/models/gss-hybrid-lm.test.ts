@@ -27,6 +27,8 @@ function load(name: string) {
 }
 
 const blocks = (args: Spec['args']) => Math.floor((args.depth as number) / (args.attn_every as number));
+/** Softmax nodes: one per head of every attention block (lower-attention forms the scores one head at a time). */
+const softmaxes = (args: Spec['args']) => blocks(args) * ((args.attn_heads as number | undefined) ?? 8);
 
 describe.each(CASES)('gss-hybrid-lm %s', (name) => {
   const c = load(name);
@@ -37,13 +39,14 @@ describe.each(CASES)('gss-hybrid-lm %s', (name) => {
     expect(cmp.ok, describeComparison(name, cmp)).toBe(true);
   });
 
-  it.each([null, L])('conv graph in onnxruntime, length %s (null: dynamic), vs output_f64; one masked Softmax per attention block', async (seqLen) => {
+  it.each([null, L])('conv graph in onnxruntime, length %s (null: dynamic), vs output_f64; one masked Softmax per head of each attention block, one head\'s scores each', async (seqLen) => {
     const compiled = compileModel(c.file, c.weights, { seqLen, opset: 17 });
     const ops = compiled.model.graph.nodes.map((n) => n.qualifiedOp);
-    expect(ops.filter((o) => o === 'Softmax')).toHaveLength(blocks(c.file.args));
+    expect(ops.filter((o) => o === 'Softmax')).toHaveLength(softmaxes(c.file.args));
     expect(ops.filter((o) => o.startsWith('ai.ssmc'))).toEqual([]);
     const chunk = c.file.args.attn_chunk as number;
     const softmaxShapes = compiled.model.graph.nodes.filter((n) => n.op === 'Softmax').map((n) => n.outputs[0]!.type.shape);
+    for (const s of softmaxShapes) expect(s![1]).toBe(1);
     for (const s of softmaxShapes) expect(s!.slice(-2)).toEqual(chunk > 0 && chunk < L ? [chunk, chunk] : seqLen === null ? [null, null] : [L, L]);
     const y = (await runOnnx(modelToBytes(compiled.model), new Map([['input', c.input]]))).get('output')!;
     expect(y.dims).toEqual(c.output.dims);
@@ -89,7 +92,7 @@ describe('gss-hybrid-lm step graphs: the key/value cache of a chunk-local block 
 
   it('fresh models compile from their arguments; the rules across arguments are refused by name', () => {
     const args = { num_tokens: 16, dim: 16, depth: 2, dss_kernel_N: 8, dss_kernel_H: 8, attn_every: 1, attn_heads: 4, attn_chunk: 8 };
-    expect(compileModel({ arch: 'gss-hybrid-lm', args }, null, { seqLen: null, opset: 17 }).model.graph.nodes.filter((n) => n.op === 'Softmax')).toHaveLength(2);
+    expect(compileModel({ arch: 'gss-hybrid-lm', args }, null, { seqLen: null, opset: 17 }).model.graph.nodes.filter((n) => n.op === 'Softmax')).toHaveLength(2 * 4);
     expect(() => compileModel({ arch: 'gss-hybrid-lm', args: { ...args, attn_heads: 3 } }, null, { seqLen: null, opset: 17 })).toThrow(/"attn_heads" \(3\) must divide "dim" \(16\)/);
     expect(() => compileModel({ arch: 'gss-hybrid-lm', args: { ...args, attn_heads: 16, attn_pos: 'rotary' } }, null, { seqLen: null, opset: 17 })).toThrow(/'rotary' needs an even head width, but dim \/ attn_heads = 1/);
   });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareToReference, describeComparison } from 'ssmc';
 import { causalAttention, printModel, type Model, type Tensor } from 'ssmc/ir';
-import { csePass, dcePass, foldConstantsPass, KEEP_COMPUTED_MASK_BYTES, lowerAttentionPass, runPipeline } from 'ssmc/passes';
+import { csePass, dcePass, foldConstantsPass, KEEP_COMPUTED_MASK_BYTES, lowerAttentionPass, lowerAttentionPassWith, runPipeline } from 'ssmc/passes';
 import { evalF64, input, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
 
@@ -52,33 +52,50 @@ function feeds(L: number, seed: number): Record<string, Tensor> {
 const TAIL = [lowerAttentionPass, foldConstantsPass, csePass, dcePass];
 
 describe('lower-attention: IR before and after', () => {
-  it('full: scores = MatMul(q·scale, kᵀ), Where(Range-built future mask, −∞, scores), Softmax, MatMul v', () => {
+  it('full: one head at a time — Split q·scale, kᵀ, v by head; per head MatMul, + the 0/−∞ mask, Softmax, MatMul; Concat', () => {
     const model = attnModel(17, 'L', 0);
     expect(printModel(model)).toMatch(/%y = ai\.ssmc\.CausalAttention\(%q, %k, %v\) \{chunk=0, scale=0\.5\} : f32\[batch,3,L,5\]/);
     runPipeline(model, { opset: 17 }, [lowerAttentionPass]);
     const ops = opsOf(model);
-    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);
-    expect(ops.filter((o) => o === 'Softmax')).toHaveLength(1);
-    expect(ops).toEqual(expect.arrayContaining(['Range', 'Greater', 'Where', 'Transpose']));
+    const count = (op: string) => ops.filter((o) => o === op).length;
+    expect([count('Split'), count('MatMul'), count('Add'), count('Softmax'), count('Concat')]).toEqual([3, 2 * NH, NH, NH, 1]);
+    // One mask for every head, built from Range: Greater → Where(future, −∞, 0).
+    expect([count('Range'), count('Greater'), count('Where'), count('Transpose')]).toEqual([1, 1, 1, 1]);
     expect(ops).not.toContain('Pad');
     const text = printModel(model);
-    expect(text).toMatch(/%matmul = MatMul\(%mul, %transpose\) : f32\[batch,3,L,L\]/);
     expect(text).toMatch(/%greater = Greater\(%unsqueeze, %unsqueeze_1\) : bool\[L,L\]/);
-    expect(text).toMatch(/%where = Where\(%greater, %neg_inf\w*, %matmul\)/);
-    expect(text).toMatch(/%softmax = Softmax\(%where\) \{axis=-1\} : f32\[batch,3,L,L\]/);
+    expect(text).toMatch(/%where = Where\(%greater, %neg_inf\w*, %zero\w*\) : f32\[L,L\]/);
+    // No score tensor holds more than one head: [batch, 1, L, L].
+    const scores = model.graph.nodes.filter((n) => ['MatMul', 'Add', 'Softmax'].includes(n.op)).map((n) => n.outputs[0]!.type.shape);
+    expect(scores.filter((s) => s?.[3] === 'L')).toHaveLength(3 * NH);
+    for (const s of scores) expect(s?.[1]).toBe(1);
+    expect(text).toMatch(/= Softmax\(%add\w*\) \{axis=-1\} : f32\[batch,1,L,L\]/);
+    expect(text).toMatch(/%y = Concat\(/);
   });
 
-  it('chunk-local: q, k, v padded to whole chunks and reshaped to [B, heads, chunks, chunk, d]; scores chunk × chunk; cut back to L', () => {
+  it('full, heads batched (the form the bench compares): one MatMul over every head\'s [L, L] scores', () => {
+    const model = attnModel(17, 'L', 0);
+    runPipeline(model, { opset: 17 }, [lowerAttentionPassWith('batched')]);
+    const ops = opsOf(model);
+    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);
+    expect(ops.filter((o) => o === 'Softmax')).toHaveLength(1);
+    expect(ops).not.toContain('Split');
+    expect(printModel(model)).toMatch(/%softmax = Softmax\(%add\) \{axis=-1\} : f32\[batch,3,L,L\]/);
+  });
+
+  it('chunk-local: q, k, v padded to whole chunks and reshaped to [B, heads, chunks, chunk, d]; scores chunk × chunk, one head at a time; cut back to L', () => {
     const model = attnModel(17, 'L', 8);
     runPipeline(model, { opset: 17 }, TAIL);
     const ops = opsOf(model);
     expect(ops.filter((o) => o === 'Pad')).toHaveLength(3);
-    expect(ops.filter((o) => o === 'Softmax')).toHaveLength(1);
-    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);
+    expect(ops.filter((o) => o === 'Split')).toHaveLength(3);
+    expect(ops.filter((o) => o === 'Softmax')).toHaveLength(NH);
+    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2 * NH);
     const text = printModel(model);
-    expect(text).toMatch(/= Softmax\(%\w+\) \{axis=-1\} : f32\[\?,\?,\?,8,8\]/);
+    expect(text).toMatch(/= Softmax\(%\w+\) \{axis=-1\} : f32\[\?,1,\?,8,8\]/);
     // The [chunk, chunk] mask is a constant once the chunk is known.
     expect(ops).not.toContain('Greater');
+    expect(ops).not.toContain('Where');
     expect(text).toMatch(/%y = Slice\(/);
   });
 
@@ -96,6 +113,13 @@ describe('lower-attention: IR before and after', () => {
     runPipeline(large, { opset: 17 }, TAIL);
     expect(2048 * 2048).toBeGreaterThan(KEEP_COMPUTED_MASK_BYTES);
     expect(opsOf(large)).toContain('Greater');
+    expect(opsOf(large)).toContain('Where');
+    // Between the two: the booleans (1 MiB) fold, the 0/−∞ floats built from them (4 MiB) stay computed.
+    const middle = attnModel(17, 1024, 0);
+    runPipeline(middle, { opset: 17 }, TAIL);
+    expect(opsOf(middle)).not.toContain('Greater');
+    expect(opsOf(middle)).toContain('Where');
+    expect(middle.graph.initializers.every((v) => (v.constant?.dims ?? []).reduce((a, c) => a * c, 1) <= 1024 * 1024)).toBe(true);
     expect(large.graph.initializers.every((v) => (v.constant?.dims ?? []).reduce((a, c) => a * c, 1) < 1 << 16)).toBe(true);
   });
 });
@@ -116,9 +140,12 @@ describe.each([
       expect(def.dims).toEqual([B, NH, L, DV]);
       const a = compareToReference(def.data, want, TOL.F64_SUMS);
       expect(a.ok, describeComparison(`definition, L=${L}`, a)).toBe(true);
-      runPipeline(model, { opset: 17 }, [lowerAttentionPass]);
-      const c = compareToReference(evalF64(model, f).get('y')!.data, want, TOL.F64_SUMS);
-      expect(c.ok, describeComparison(`lowered, L=${L}`, c)).toBe(true);
+      for (const form of ['per-head', 'batched'] as const) {
+        const lowered = attnModel(17, 'L', chunk);
+        runPipeline(lowered, { opset: 17 }, [lowerAttentionPassWith(form)]);
+        const c = compareToReference(evalF64(lowered, f).get('y')!.data, want, TOL.F64_SUMS);
+        expect(c.ok, describeComparison(`lowered ${form}, L=${L}`, c)).toBe(true);
+      }
     }
   });
 
@@ -133,9 +160,9 @@ describe.each([
       expect(cmp.ok, describeComparison(`fixed L=${L}`, cmp)).toBe(true);
     });
 
-    it('dynamic L: one graph for every length', async () => {
+    it.each(['per-head', 'batched'] as const)('dynamic L, %s: one graph for every length', async (form) => {
       const model = attnModel(opset, 'L', chunk);
-      runPipeline(model, { opset }, TAIL);
+      runPipeline(model, { opset }, [lowerAttentionPassWith(form), ...TAIL.slice(1)]);
       for (const L of lengths) {
         const f = feeds(L, 30 + L);
         const y = (await runOrt(model, f)).get('y')!;

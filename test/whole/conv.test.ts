@@ -45,13 +45,15 @@ describe.each(supported.map((c) => [c.name, c] as const))('%s', (name, c) => {
   });
 });
 
-it('attention layers lower to MatMul / Softmax: one masked Softmax per mha block, nothing of ai.ssmc left', () => {
+it('attention layers lower to MatMul / Softmax: one masked Softmax per head of each mha block, nothing of ai.ssmc left', () => {
   for (const c of WHOLE_CASES.filter((x) => x.attention)) {
     const src = c.forms[0]!.load();
     const compiled = compileModel(src.file, src.weights, { seqLen: null, opset: 17 });
-    const blocks = buildSpec(parseStructure(compiled.args)).backbone.blocks.filter((b) => b.layer.kind === 'mha').length;
+    const mha = buildSpec(parseStructure(compiled.args)).backbone.blocks.flatMap((b) => (b.layer.kind === 'mha' ? [b.layer.nHeads] : []));
+    const blocks = mha.length;
     const ops = compiled.model.graph.nodes.map((n) => n.qualifiedOp);
-    expect(ops.filter((o) => o === 'Softmax'), c.name).toHaveLength(blocks);
+    // One head's scores at a time: a Softmax per head, one mask (Where) per block.
+    expect(ops.filter((o) => o === 'Softmax'), c.name).toHaveLength(mha.reduce((a, h) => a + h, 0));
     expect(ops.filter((o) => o === 'Where'), c.name).toHaveLength(blocks);
     expect(ops.filter((o) => o.startsWith('ai.ssmc')), c.name).toEqual([]);
   }
