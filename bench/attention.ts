@@ -5,11 +5,12 @@
  *    full causal attention, against the pure GSS LM of the same GSS layers: the attention blocks'
  *    share of the time is 1 − pure / hybrid (the blocks' attention, MLP and norms);
  *  - generation: per-token latency of the same models' step graphs (chunk-local: a cache of one
- *    chunk; full: 4096 slots) against the pure GSS LM's, timed around position 1024.
+ *    chunk; full: 4096 slots) against the pure GSS LM's, timed around position 1024, the states
+ *    written into two alternating sets of buffers as `ssmc generate` does (StateBuffers).
  * Random weights (the timing does not depend on them). Part of `npm run bench` (bench/main.ts);
  * `node dist/bench/attention.js` runs it alone.
  */
-import { compileModel, modelToBytes, readStates, runSteps, zeroStates, type ModelFile } from 'ssmc';
+import { compileModel, modelToBytes, readStates, runSteps, StateBuffers, zeroStates, type ModelFile } from 'ssmc';
 import { i64 } from 'ssmc/ir';
 import { createSession } from 'ssmc/runtime';
 import { median, tokenAt } from './timing.js';
@@ -43,10 +44,11 @@ async function stepMs(file: ModelFile, tokens: number[], around: number): Promis
   const specs = readStates(model);
   const session = await createSession(modelToBytes(model), { threads: THREADS });
   let states = zeroStates(specs, 1);
+  const buffers = new StateBuffers(specs); // as ssmc generate runs: new states written in place of the step before last's
   const times: number[] = [];
   for (let t = 0; t < around + 64; t++) {
     const t0 = performance.now();
-    states = (await runSteps(session, specs, 1, () => i64([tokens[t]!], [1]), states)).states;
+    states = (await runSteps(session, specs, 1, () => i64([tokens[t]!], [1]), states, buffers)).states;
     if (t >= around) times.push(performance.now() - t0);
   }
   await session.release();

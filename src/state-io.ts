@@ -50,7 +50,10 @@ export class StateIo implements StepStates, FinalStates {
     if (!entry) throw new Error(`internal: state '${name}' was not declared`);
     if (entry.kind === 'real') {
       if (next.type.dtype !== 'float32') throw new Error(`internal: state '${name}' is declared float32, its new value is ${next.type.dtype}`);
-      entry.next = this.b.op('Identity', [next]); // its own value: the interface names it
+      // Its own value, which the interface names. A cache's new value is a tensor its layer has just
+      // made (the slot write), named directly: an Identity there copies every slot at every step.
+      const fresh = entry.iface === 'cache' && next.producer !== null && !this.b.graph.isOutput(next) && !this.states.some((l) => l.next === next);
+      entry.next = fresh ? next : this.b.op('Identity', [next]);
       return;
     }
     const axis = partAxis(this.layout);

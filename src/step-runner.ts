@@ -14,15 +14,56 @@ export function zeroStates(specs: readonly StateInfo[], batch: number): Map<stri
  * Run a step graph over positions: `inputAt(t)` gives position t's input; states start at
  * `initial` (zeros by default) and are carried from each step to the next.
  */
-export async function runSteps(session: Session, specs: readonly StateInfo[], steps: number, inputAt: (t: number) => Tensor, initial: Map<string, Tensor>): Promise<{ outputs: Tensor[]; states: Map<string, Tensor> }> {
+export async function runSteps(
+  session: Session,
+  specs: readonly StateInfo[],
+  steps: number,
+  inputAt: (t: number) => Tensor,
+  initial: Map<string, Tensor>,
+  /** Where the new states go (see StateBuffers); absent: onnxruntime allocates them at every step. */
+  buffers?: StateBuffers,
+): Promise<{ outputs: Tensor[]; states: Map<string, Tensor> }> {
   let states = initial;
   const outputs: Tensor[] = [];
   for (let t = 0; t < steps; t++) {
-    const res = await session.run(new Map([['input', inputAt(t)], ...states]));
+    const into = buffers?.next(states);
+    const res = await session.run(new Map([['input', inputAt(t)], ...states]), into);
     outputs.push(res.get('output')!);
     states = new Map(specs.map((s) => [s.input, res.get(s.output)!]));
   }
   return { outputs, states };
+}
+
+/**
+ * Two sets of state tensors a step loop alternates between: each step reads one set and
+ * onnxruntime writes the new states straight into the other, so the loop allocates and copies
+ * nothing per step beyond the graph's own writes (a 4096-slot key/value cache is megabytes a
+ * step). The states a step returns stay valid until the step after next; the caller's own
+ * tensors (the initial states) are never written.
+ */
+export class StateBuffers {
+  private readonly sets: Map<string, Tensor>[] = [];
+
+  constructor(private readonly specs: readonly StateInfo[]) {}
+
+  /** Output tensors (by output name) for the step that reads `current`: the set `current` is not. */
+  next(current: Map<string, Tensor>): Map<string, Tensor> {
+    const first = this.specs[0];
+    if (!first) return new Map();
+    const reading = current.get(first.input);
+    let set = this.sets.find((s) => s.get(first.output) !== reading);
+    const dims = (spec: StateInfo) => current.get(spec.input)!.dims;
+    if (set && this.specs.some((spec) => set!.get(spec.output)!.dims.join() !== dims(spec).join())) {
+      this.sets.length = 0; // the batch changed: start over
+      set = undefined;
+    }
+    if (!set) {
+      set = new Map(this.specs.map((spec): [string, Tensor] => [spec.output, { dtype: 'float32', dims: [...dims(spec)], data: new Float32Array(dims(spec).reduce((a, b) => a * b, 1)) }]));
+      this.sets.push(set);
+      if (this.sets.length > 2) this.sets.shift();
+    }
+    return set;
+  }
 }
 
 /**
@@ -41,8 +82,9 @@ export async function generateTokens(
   if (prompt.length === 0) throw new Error('generation needs at least one prompt token');
   const ids = [...prompt];
   let states = zeroStates(specs, 1);
+  const buffers = new StateBuffers(specs);
   for (let t = 0; ids.length < prompt.length + count; t++) {
-    const res = await runSteps(session, specs, 1, () => ({ dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(ids[t]!)) }), states);
+    const res = await runSteps(session, specs, 1, () => ({ dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(ids[t]!)) }), states, buffers);
     states = res.states;
     if (t < prompt.length - 1) continue;
     const next = pick(res.outputs[0]!.data as Float32Array);

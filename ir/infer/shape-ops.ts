@@ -272,6 +272,7 @@ export const SHAPE_RULES: Record<string, InferRule> = {
   Range: range, Cast: cast, Split: split, Flatten: flatten, Pad: pad, Tile: tile,
   Size: () => [same('int64', [])],
   GatherElements: (node) => [same(inType(node, 0).dtype, shapeOf(node, 1))],
+  ScatterElements: (node) => [same(inType(node, 0).dtype, shapeOf(node, 0))],
   Constant: (node) => {
     const v = node.attrs.get('value');
     if (v?.kind === 'tensor') return [same(v.value.dtype, v.value.dims)];

@@ -68,6 +68,7 @@ import { Slice } from './ops/slice.js';
 import { SliceV1 } from './ops/slice-v1.js';
 import { Softmax } from './ops/softmax.js';
 import { Softplus } from './ops/softplus.js';
+import { ScatterElements } from './ops/scatter-elements.js';
 import { Split } from './ops/split.js';
 import { Sqrt } from './ops/sqrt.js';
 import { Squeeze } from './ops/squeeze.js';
@@ -145,7 +146,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   DFT, Div, Elu, Equal, Erf, Exp, Expand, Flatten, Floor, Gather, GatherElements, Gelu, Gemm, Greater,
   GreaterOrEqual, Identity, If, LayerNormalization, Less, LessOrEqual, Log, LogSoftmax, Loop, MatMul, Max,
   Min, Mod, Mul, Neg, Not, Or, Pad, PadV1, PadV2, Pow, Range, Reciprocal, ReduceMax, ReduceMean,
-  ReduceMin, ReduceSum, Relu, Reshape, Scan, ScanV8, Shape, Sigmoid, Sign, Sin, Size, Slice, SliceV1,
+  ReduceMin, ReduceSum, Relu, Reshape, Scan, ScanV8, ScatterElements, Shape, Sigmoid, Sign, Sin, Size, Slice, SliceV1,
   Softmax, Softplus, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Unsqueeze, Where,
   CausalAttention, Complex, Conj, DiagSSMStep, Discretize, Imag, LongConv, Real, Vandermonde,
 ];

@@ -121,7 +121,7 @@ const valueMeaning = (slots: number, chunk: number) => keyMeaning(slots, chunk).
  * One position of causal attention against a fixed-size key/value cache (slots × head_dim per
  * head), so the step graph's interface has fixed shapes that every runtime and the server's
  * batcher take, and each sequence of a batch may be at its own position:
- *   c = position (full) or position mod chunk (chunk-local); slot c ← (k, v);
+ *   c = position (full) or position mod chunk (chunk-local); slot c ← (k, v) (ScatterElements);
  *   y = Σ_{slot ≤ c} softmax(scale·q·k_slot)·v_slot;  position ← position + 1.
  * Full attention past the cache's slots returns NaN rather than a silently truncated attention.
  */
@@ -136,10 +136,14 @@ function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; 
     const table = { cos: b.unsqueeze(t.cos, [1]), sin: b.unsqueeze(t.sin, [1]) }; // [B, 1, 1, dh]
     [a.q, a.k] = [rotate(b, a.q, table, a.dh), rotate(b, a.k, table, a.dh)];
   }
+  // Slot c ← (k, v) by ScatterElements along the slot axis: one position's values written into a
+  // copy of the cache, where selecting with Where over every slot cost 3 ns an element. Full
+  // attention past the last slot writes the last one (its outputs are NaN from there on anyway).
+  const slot = b.cast(a.chunk > 0 ? c : b.op('Min', [c, b.f32(a.slots - 1)]), onnxCode('int64'));
+  const at = b.op('Expand', [b.reshape(slot, [-1, 1, 1, 1]), b.i64([1, a.nHeads, 1, a.dh], undefined, 'slot_shape')]); // [B, heads, 1, dh]
+  const newKeys = b.op('ScatterElements', [keys, at, a.k], { axis: 2 });
+  const newValues = b.op('ScatterElements', [values, at, a.v], { axis: 2 });
   const slots = b.f32(Array.from({ length: a.slots }, (_, i) => i), [a.slots], 'slots');
-  const here = b.unsqueeze(b.op('Equal', [slots, c]), [1, 3]); // [B, 1, slots, 1]
-  const newKeys = b.op('Where', [here, a.k, keys]);
-  const newValues = b.op('Where', [here, a.v, values]);
   const seen = b.unsqueeze(b.op('LessOrEqual', [slots, c]), [1, 2]); // [B, 1, 1, slots]
   const scores = b.matmul(b.mul(a.q, b.f32(a.scale)), b.transpose(newKeys, [0, 1, 3, 2])); // [B, heads, 1, slots]
   const weights = b.op('Softmax', [b.op('Where', [seen, scores, b.f32(-Infinity, [], 'neg_inf')])], { axis: -1 });

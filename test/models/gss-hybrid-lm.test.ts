@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildModel, compareToReference, compileModel, describeComparison, modelToBytes, readSafetensors, Rng } from 'ssmc';
+import { buildModel, compareToReference, compileModel, describeComparison, modelToBytes, readSafetensors, readStates, Rng, runSteps, StateBuffers, zeroStates } from 'ssmc';
 import { evaluateModel, fromTensor, i64 } from 'ssmc/ir';
-import { runOnnx } from 'ssmc/runtime';
+import { createSession, runOnnx } from 'ssmc/runtime';
 import { nodeBackend } from '../../src/runtime/node.js';
 import { checkRecurrence } from '../../src/verify/recurrence.js';
 import { TEST_TOLERANCES as TOL } from '../helpers/tolerances.js';
@@ -88,6 +88,27 @@ describe('gss-hybrid-lm step graphs: the key/value cache of a chunk-local block 
       expect(k.meaning).toMatch(/resets at every chunk boundary/);
     }
     expect(states.filter((s) => s.input.startsWith('state.layers.')).length).toBe(a.depth);
+
+    // A step writes the new key and value into their slot with ScatterElements (not a Where over
+    // every slot), and that result is the cache output itself (no Identity copying every slot).
+    const nodes = step.model.graph.nodes;
+    expect(nodes.filter((n) => n.op === 'ScatterElements')).toHaveLength(2 * blocks(a));
+    expect(nodes.filter((n) => n.op === 'Identity' && n.outputs[0]!.name.startsWith('cache_out.'))).toEqual([]);
+    for (const k of keys) expect(step.model.graph.outputs.find((v) => v.name === k.input.replace(/^cache\./, 'cache_out.'))!.producer!.op).toBe('ScatterElements');
+    expect(nodes.filter((n) => n.op === 'Where' && n.outputs[0]!.type.shape?.[2] === a.attn_chunk)).toEqual([]);
+
+    // Generation that writes each step's states into two alternating buffer sets gives the same
+    // outputs as letting onnxruntime allocate them, and never writes the caller's initial states.
+    const session = await createSession(modelToBytes(step.model), { threads: 1 });
+    const specs = readStates(step.model);
+    const tokens = (t: number) => i64([(7 * t + 3) % (a.num_tokens as number)], [1]);
+    const initial = zeroStates(specs, 1);
+    const plain = await runSteps(session, specs, 40, tokens, initial);
+    const buffered = await runSteps(session, specs, 40, tokens, initial, new StateBuffers(specs));
+    await session.release();
+    plain.outputs.forEach((o, t) => expect(Array.from(buffered.outputs[t]!.data as Float32Array), `step ${t}`).toEqual(Array.from(o.data as Float32Array)));
+    for (const spec of specs) expect(Array.from(buffered.states.get(spec.input)!.data as Float32Array)).toEqual(Array.from(plain.states.get(spec.input)!.data as Float32Array));
+    for (const t of initial.values()) expect((t.data as Float32Array).every((v) => v === 0)).toBe(true);
   });
 
   it('fresh models compile from their arguments; the rules across arguments are refused by name', () => {
