@@ -53,16 +53,19 @@ export function estimateFromParams(specs: readonly ParamSpec[]): CostPart[] {
  * Each long convolution at a fixed length: its kernel chain is evaluated in float64 by the
  * reference interpreter when its largest intermediate, the [C,H,N,L] complex exponentials, fits
  * the fold limit (else it stays in the graph for onnxruntime); measured, about 0.4 µs and, at
- * the peak, 3.5 float64 copies per element, at most ~7 fold limits at once.
+ * the peak, 3.5 float64 copies per element, at most ~7 fold limits at once. An S4 DPLR kernel's
+ * taps are computed directly (its arch prices them, s4-dplr-cost.ts): what folds is the chain
+ * after them, the taps' spectrum for a lowering that reads taps, over [C·sides, H, L] elements.
  */
 export function estimateConvolutions(layers: readonly SsmLayerInfo[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
   if (seqLen === null) return [];
   return layers.map((l) => {
     const { H, N } = l, C = l.channels, L = seqLen;
-    const elements = C * H * N * L;
+    const dplr = l.kernel === 'dplr';
+    const elements = dplr ? C * (l.bidirectional ? 2 : 1) * H * L : C * H * N * L;
     const folded = elements * 8 <= foldLimitBytes;
     return {
-      what: `layer ${l.name} kernel at L=${L} (C=${C}, H=${H}, N=${N}${folded ? '' : ', left to onnxruntime'})`,
+      what: `layer ${l.name} ${dplr ? "kernel taps' spectrum" : 'kernel'} at L=${L} (C=${C}, H=${H}, N=${N}${folded ? '' : ', left to onnxruntime'})`,
       bytes: folded ? Math.min(elements * 16 * 3.5, 7 * foldLimitBytes) : 0,
       seconds: folded ? elements * SECONDS_PER_KERNEL_ELEMENT : 0,
     };

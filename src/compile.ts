@@ -155,7 +155,8 @@ export function compileModel(file: ModelFile, weights: Weights | null, opts: Com
   const built = buildModel(file, weights, opts);
   // Before lowering, while each convolution is one node with its kernel's description.
   const mode = opts.mode ?? 'conv';
-  checkBudget([...built.costs, ...estimateConvolutions(built.ssmLayers.map((l) => l.info), mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES)], budgetOf(opts));
+  built.costs.push(...estimateConvolutions(built.ssmLayers.map((l) => l.info), mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES));
+  checkBudget(built.costs, budgetOf(opts));
   lowerModel(built, opts);
   built.convolutions = built.ssmLayers.map(({ info, node }) => {
     const decision = built.decisions.find((d) => d.node === node) ?? null;
@@ -196,7 +197,7 @@ export function buildModel(file: ModelFile, weights: Weights | null, opts: Compi
   const { layer, io } = configured;
   const mode0 = opts.mode ?? 'conv';
   // Before anything is allocated from the arguments: parameters, graph, and the arch's own work.
-  const costs = [...estimateFromParams(layer.params()), ...configured.compileCost({ seqLen: mode0 === 'step' ? null : opts.seqLen, mode: mode0 })];
+  const costs = [...estimateFromParams(layer.params()), ...configured.compileCost({ seqLen: mode0 === 'step' ? null : opts.seqLen, mode: mode0, fresh: !weights })];
   checkBudget(costs, budgetOf(opts));
   const progress = opts.progress ?? Progress.none;
   const checkpoint = weights ? progress.run('match checkpoint', () => matchCheckpoint(configured, weights)) : null;

@@ -46,6 +46,8 @@ export interface CompileCostTarget {
   /** The fixed length, or null (dynamic length, or a step graph). */
   seqLen: number | null;
   mode: 'conv' | 'step' | 'prefill';
+  /** Whether the parameters are a fresh initialisation (no checkpoint): what an arch's init makes of them is known. */
+  fresh: boolean;
 }
 
 /** A model file's arch with its arguments resolved: what the compiler builds. */

@@ -13,8 +13,8 @@ import { complexRandn, logDt, randn, uniformFanIn } from './init.js';
 import { submodule, type FinalStates, type Layer, type LayerContext, type ParamSpec, type StepStates } from './layer.js';
 import { ACTIVATIONS, activation, glu, GLU_ACTIVATIONS, gluGate, isGlu, linear } from './layers.js';
 import type { Rng } from './rng.js';
+import { dplrCompileCost } from './s4-dplr-cost.js';
 import { complexTensor, DPLR_MAX_DYNAMIC_LENGTH, dplrExtraParams, dplrKernel, dplrLinearStep, readSystem, toCtilde } from './s4-dplr.js';
-import { FLOPS_PER_SECOND } from '../budget.js';
 import { convWithSkip, toChannelsFirst } from './ssm-blocks.js';
 import { finalState, vandermondeStep } from './step.js';
 import { invTransform, PARAM_TRANSFORMS, paramTransform } from './transforms.js';
@@ -435,19 +435,7 @@ export const s4Block = defineArch({
   },
   compileCost(args, target) {
     if (!isDplr(args)) return [];
-    // S4 DPLR works on dense float64 [M,M] complex matrices per feature (M = d_state): dA by a
-    // solve, dA^l_kernel by squaring, one squaring per doubling of the kernel length, dA^T for the
-    // chunked form, the stepper's parameters; each matmul is 8·M³ flops, and ~6 matrices per
-    // feature stay cached.
-    const { H } = dims(args), M = args.d_state;
-    const lKernel = args.l_max ?? 1024;
-    const maxLen = target.seqLen ?? DPLR_MAX_DYNAMIC_LENGTH;
-    const doublings = Math.max(0, Math.ceil(Math.log2(maxLen / lKernel)));
-    const matmuls = 2 * Math.log2(lKernel) + doublings + 2 * 7 + 6;
-    return [{
-      what: `S4 DPLR dense float64 matrices (H=${H}, d_state=${M}, ${Math.round(matmuls)} [${M},${M}] complex products per feature)`,
-      bytes: H * 6 * M * M * 16,
-      seconds: (H * matmuls * 8 * M ** 3) / FLOPS_PER_SECOND,
-    }];
+    const { H, Ck, nSsm } = dims(args);
+    return dplrCompileCost({ H, M: args.d_state, rank: args.rank, Ck, nSsm, bidirectional: args.bidirectional, lMax: args.l_max, fresh: target.fresh }, target);
   },
 });

@@ -37,8 +37,8 @@ describe('constructor arguments that claim huge models', () => {
     compileRefused({ num_tokens: 10, dim: 8, depth: 1e6 }, 'gss-lm', [], /"depth" of arch 'gss-lm' must be ≤ 1024, got 1000000/);
   });
 
-  it('S4 DPLR with d_state 256 at --seq-len 16384 (past two minutes before): its dense float64 work is estimated and refused', () => {
-    compileRefused({ d_model: 256, d_state: 256, mode: 'dplr' }, 's4-block', ['--seq-len', '16384'], /estimated to need \d+ min/, /S4 DPLR dense float64 matrices \(H=256, d_state=256/);
+  it('S4 DPLR with d_model 1024, d_state 512 at --seq-len 65536 (hours of float64 work): its compile-time math is estimated and refused', () => {
+    compileRefused({ d_model: 1024, d_state: 512, mode: 'dplr' }, 's4-block', ['--seq-len', '65536'], /estimated to need \d+ min/, /S4 DPLR compile-time math \(H=1024, d_state=512/);
   });
 
   it('l_max past the 2^20 positions a DPLR kernel is computed for', () => {
