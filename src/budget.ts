@@ -1,6 +1,7 @@
 import type { CostPart } from './models/cost.js';
 import type { ParamSpec, SsmLayerInfo } from './models/layer.js';
 import { UserError } from './errors.js';
+import { chunkLength } from '../passes/conv/chunked.js';
 
 /**
  * What a compile will cost, estimated from the arguments before anything is allocated: the
@@ -50,19 +51,29 @@ export function estimateFromParams(specs: readonly ParamSpec[]): CostPart[] {
 }
 
 /**
- * Each long convolution at a fixed length: its kernel chain is evaluated in float64 by the
- * reference interpreter when its largest intermediate, the [C,H,N,L] complex exponentials, fits
- * the fold limit (else it stays in the graph for onnxruntime); measured, about 0.4 µs and, at
- * the peak, 3.5 float64 copies per element, at most ~7 fold limits at once. An S4 DPLR kernel's
- * taps are computed directly (its arch prices them, s4-dplr-cost.ts): what folds is the chain
- * after them, the taps' spectrum for a lowering that reads taps, over [C·sides, H, L] elements.
+ * Each long convolution at a fixed length, by the lowering it will get (`lowering`: what
+ * select-lowering will pick; null when unknown, priced as one that reads taps). A lowering that
+ * reads taps folds the kernel chain in float64 with the reference interpreter when its largest
+ * intermediate, the [C,H,N,L] complex exponentials, fits the fold limit (else it stays in the
+ * graph for onnxruntime): measured 0.9-1.0·10^-7 s and, at the peak, 3.5 float64 copies per
+ * element (S4D H=256, N=32 at L = 1024 and 4096, fourstep and dft). An S4 DPLR kernel's taps are
+ * computed directly (its arch prices them, s4-dplr-cost.ts): what folds is the chain after them,
+ * the taps' spectrum, over [C·sides, H, L] elements. A lowering that reads the state-space
+ * description (chunked, doubling) never forms the kernel: a diagonal kernel's chunk weights are
+ * computed directly, C·H·(T+2N)·T values at its chunk length T, and a dense one's are the arch's to price.
  */
-export function estimateConvolutions(layers: readonly SsmLayerInfo[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
+export function estimateConvolutions(layers: readonly (SsmLayerInfo & { lowering: { reads: 'taps' | 'state-space' } | null })[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
   if (seqLen === null) return [];
   return layers.map((l) => {
     const { H, N } = l, C = l.channels, L = seqLen;
+    const sides = l.bidirectional ? 2 : 1;
     const dplr = l.kernel === 'dplr';
-    const elements = dplr ? C * (l.bidirectional ? 2 : 1) * H * L : C * H * N * L;
+    if (l.lowering?.reads === 'state-space') {
+      const T = chunkLength(L);
+      const values = dplr ? 0 : sides * C * H * (T + 2 * N) * T;
+      return { what: `layer ${l.name} chunk weights (C=${C}, H=${H}, N=${N})`, bytes: values * 8, seconds: values * SECONDS_PER_WEIGHT };
+    }
+    const elements = dplr ? C * sides * H * L : C * H * N * L;
     const folded = elements * 8 <= foldLimitBytes;
     return {
       what: `layer ${l.name} ${dplr ? "kernel taps' spectrum" : 'kernel'} at L=${L} (C=${C}, H=${H}, N=${N}${folded ? '' : ', left to onnxruntime'})`,
@@ -72,7 +83,10 @@ export function estimateConvolutions(layers: readonly SsmLayerInfo[], seqLen: nu
   });
 }
 
-const SECONDS_PER_KERNEL_ELEMENT = 4e-7;
+/** Twice the measured per-element time (0.9-1.0·10^-7 s), as the other rates err about 2× high. */
+const SECONDS_PER_KERNEL_ELEMENT = 2e-7;
+/** A chunk weight computed directly (chunk-weights.ts): ~2·10^-9 s measured, with its share of writing the file. */
+const SECONDS_PER_WEIGHT = 5e-9;
 
 /** Refuse a compile whose estimate exceeds the budget, with the estimate and the way to go ahead. */
 export function checkBudget(parts: readonly CostPart[], budget: Budget | null, what = 'the compile'): void {

@@ -8,7 +8,8 @@ import type { Value } from '../ir/value.js';
 import { MAX_FOLD_BYTES } from '../passes/fold-constants.js';
 import type { ConvLowering } from '../passes/conv/lowering.js';
 import { DEFAULT_TARGET, findTarget, type RuntimeTarget } from '../passes/conv/targets.js';
-import { LoweringRefusedError, type LoweringDecision } from '../passes/conv/select.js';
+import { LoweringRefusedError, plannedLowering, type LoweringDecision } from '../passes/conv/select.js';
+import { LOWERINGS } from '../passes/conv/registry.js';
 import { PassError, type CompileTarget } from '../passes/pass.js';
 import type { Precision } from '../passes/precision/formats.js';
 import type { PrecisionReport } from '../passes/precision/lower-precision.js';
@@ -155,7 +156,10 @@ export function compileModel(file: ModelFile, weights: Weights | null, opts: Com
   const built = buildModel(file, weights, opts);
   // Before lowering, while each convolution is one node with its kernel's description.
   const mode = opts.mode ?? 'conv';
-  built.costs.push(...estimateConvolutions(built.ssmLayers.map((l) => l.info), mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES));
+  const target = compileTarget(built, opts);
+  const lowerings = opts.lowerings ?? LOWERINGS;
+  const planned = built.ssmLayers.map((l) => ({ ...l.info, lowering: plannedLowering(l.node, target, lowerings, opts.targets) }));
+  built.costs.push(...estimateConvolutions(planned, mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES));
   checkBudget(built.costs, budgetOf(opts));
   lowerModel(built, opts);
   built.convolutions = built.ssmLayers.map(({ info, node }) => {
@@ -271,13 +275,17 @@ function nonFiniteWarnings(tensors: Map<string, Tensor>, source: string): string
 }
 
 /** Run the lowering pipeline on a built model, in place. */
-export function lowerModel(c: Compiled, opts: CompileOptions): void {
-  const { model } = c;
-  const declared = model.graph.outputs.map((v) => v.type);
-  const target: CompileTarget = {
+function compileTarget(c: Compiled, opts: CompileOptions): CompileTarget {
+  return {
     opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false,
     precision: opts.precision ?? 'fp32', recurrentStates: c.meta.states.map((s) => ({ input: c.meta.mode === 'step' ? s.input : null, output: s.output })),
   };
+}
+
+export function lowerModel(c: Compiled, opts: CompileOptions): void {
+  const { model } = c;
+  const declared = model.graph.outputs.map((v) => v.type);
+  const target = compileTarget(c, opts);
   try {
     const pipeline = buildPipeline({ lowerings: opts.lowerings, targets: opts.targets, precisionPolicy: opts.precisionPolicy });
     const result = (opts.progress ?? Progress.none).run('lower', (task) => {

@@ -62,6 +62,24 @@ function select(model: Model, node: Node, target: CompileTarget, lowerings: read
 }
 
 /**
+ * The lowering select-lowering will give `node` — forced, or the cost model's choice — without
+ * tagging or rewriting anything (the compile budget prices what that lowering will fold); null
+ * where none is known yet (a forced lowering the node cannot take: select-lowering says why).
+ */
+export function plannedLowering(node: Node, target: CompileTarget, lowerings: readonly ConvLowering[], targets: readonly RuntimeTarget[] = TARGETS): ConvLowering | null {
+  const registry = loweringRegistry(lowerings);
+  try {
+    const facts = convFacts(node);
+    const p = planning(target, targets);
+    const forced = target.lowering && target.lowering !== 'auto' ? findLowering(registry, target.lowering) : null;
+    if (forced) return unavailable(forced, facts, p) ? null : forced;
+    return findLowering(registry, chooseLowering(facts, registry, p).lowering) ?? null;
+  } catch {
+    return null; // facts not yet static (select-lowering pins them first)
+  }
+}
+
+/**
  * select-lowering: tags every LongConv with its lowering (--lowering, or the cost model for the
  * target) and reports the decisions; a convolution whose lowering reads taps gets them formed
  * from its state-space description here, before the kernel generators are lowered. `targets`
