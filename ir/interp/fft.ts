@@ -27,8 +27,12 @@ export function fftPow2(re: Float64Array, im: Float64Array, sign: number): void 
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
     if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
+      // Temporaries, not a destructuring swap (which allocates an array per swap).
+      const tr = re[i]!, ti = im[i]!;
+      re[i] = re[j]!;
+      im[i] = im[j]!;
+      re[j] = tr;
+      im[j] = ti;
     }
   }
   const { cos, sin } = twiddleTable(n);
@@ -57,29 +61,14 @@ export function dft(re: Float64Array, im: Float64Array, sign: number): [Float64A
     fftPow2(r, i, sign);
     return [r, i];
   }
-  let m = 1;
-  while (m < 2 * n - 1) m <<= 1;
-  // chirp w_k = exp(sign·iπk²/n); k² mod 2n keeps the angle exact for large k.
-  const cr = new Float64Array(n), ci = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const ang = (sign * Math.PI * ((k * k) % (2 * n))) / n;
-    cr[k] = Math.cos(ang);
-    ci[k] = Math.sin(ang);
-  }
+  const { m, cr, ci, br, bi } = chirp(n, sign);
   // X_k = c_k · Σ_m (x_m c_m) · conj(c_{k−m}): a convolution, done with power-of-two FFTs.
-  const ar = new Float64Array(m), ai = new Float64Array(m), br = new Float64Array(m), bi = new Float64Array(m);
+  const ar = new Float64Array(m), ai = new Float64Array(m);
   for (let k = 0; k < n; k++) {
     ar[k] = re[k]! * cr[k]! - im[k]! * ci[k]!;
     ai[k] = re[k]! * ci[k]! + im[k]! * cr[k]!;
   }
-  br[0] = cr[0]!;
-  bi[0] = -ci[0]!;
-  for (let k = 1; k < n; k++) {
-    br[k] = br[m - k] = cr[k]!;
-    bi[k] = bi[m - k] = -ci[k]!;
-  }
   fftPow2(ar, ai, -1);
-  fftPow2(br, bi, -1);
   for (let k = 0; k < m; k++) {
     const r = ar[k]! * br[k]! - ai[k]! * bi[k]!, i = ar[k]! * bi[k]! + ai[k]! * br[k]!;
     ar[k] = r;
@@ -93,4 +82,36 @@ export function dft(re: Float64Array, im: Float64Array, sign: number): [Float64A
     outI[k] = r * ci[k]! + i * cr[k]!;
   }
   return [outR, outI];
+}
+
+/** Bluestein's chirp of one length and direction and the spectrum of its conjugate, shared by every transform of that length. */
+interface Chirp { m: number; cr: Float64Array; ci: Float64Array; br: Float64Array; bi: Float64Array }
+const chirps = new Map<string, Chirp>();
+
+/** O(n) cos/sin and one FFT of m ≥ 2n − 1 points, once per (n, sign): a transform then costs two FFTs, not three. */
+function chirp(n: number, sign: number): Chirp {
+  const key = `${n}:${sign}`;
+  let c = chirps.get(key);
+  if (c) return c;
+  let m = 1;
+  while (m < 2 * n - 1) m <<= 1;
+  // chirp w_k = exp(sign·iπk²/n); k² mod 2n keeps the angle exact for large k.
+  const cr = new Float64Array(n), ci = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const ang = (sign * Math.PI * ((k * k) % (2 * n))) / n;
+    cr[k] = Math.cos(ang);
+    ci[k] = Math.sin(ang);
+  }
+  const br = new Float64Array(m), bi = new Float64Array(m);
+  br[0] = cr[0]!;
+  bi[0] = -ci[0]!;
+  for (let k = 1; k < n; k++) {
+    br[k] = br[m - k] = cr[k]!;
+    bi[k] = bi[m - k] = -ci[k]!;
+  }
+  fftPow2(br, bi, -1);
+  c = { m, cr, ci, br, bi };
+  if (chirps.size > 16) chirps.clear();
+  chirps.set(key, c);
+  return c;
 }
