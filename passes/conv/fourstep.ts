@@ -1,8 +1,10 @@
 import type { Builder } from '../../ir/builder.js';
 import type { Node } from '../../ir/node.js';
 import { readLongConv, type LongConv } from '../../ir/ops/long-conv.js';
-import { f32 } from '../../ir/tensor.js';
+import { f32, lazyTensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
+import { DATA_MOVEMENT_OPS, constantValue } from '../constant-value.js';
+import { kernelSpectrum } from './fourstep-kernel.js';
 import type { ConvFacts, ConvLowering, LoweringEstimate } from './lowering.js';
 import type { RuntimeTarget } from './targets.js';
 
@@ -337,15 +339,24 @@ function lowerWithPlan(b: Builder, node: Node, choosePlan: (L: number, Lk: numbe
   const fwd = plan.factors.slice(1).map((_, i) => constant(b, `fourstep_w${i + 2}`, forwardStage(plan.factors, i + 1)));
   const inv = plan.factors.slice(1).map((_, i) => constant(b, `fourstep_w${i + 2}_inverse`, inverseStage(plan.factors, i + 1)));
 
-  // The kernel, circular and time-major [n or kernelRows·stride, C, H]: causal taps at the head,
-  // the anti-causal taps reversed at the tail (k_rev[j] multiplies u[t+1+j]: circular lag −1−j).
-  const causal = timeMajor(b, k, plan.causalTaps);
-  const kc = kRev && plan.reverseTaps > 0
-    ? b.concat([padRows(b, causal, plan.n - plan.causalTaps - plan.reverseTaps), timeMajor(b, kRev, plan.reverseTaps, true)], 0)
-    : padRows(b, causal, plan.kernelRows * stride - plan.causalTaps);
-  const K = b.reshape(forward(b, plan, kc, plan.kernelRows, fwd), [plan.n, 2, 1, C, H]);
-  const Kr = b.slice(K, [0], [1], [1]); // [n,1,1,C,H]
-  const KiSigned = b.mul(b.slice(K, [1], [2], [1]), b.f32([-1, 1], [1, 2, 1, 1, 1], 'i_sign')); // (−Ki, Ki) [n,2,1,C,H]
+  let Kr: Value, KiSigned: Value; // [n,1,1,C,H] and (−Ki, Ki) [n,2,1,C,H]
+  const stored = storedTaps(b, k, kRev);
+  if (stored) {
+    // Stored taps (S4 DPLR's): the spectrum computed directly (fourstep-kernel.ts), once, when read.
+    const spectrum = once(() => kernelSpectrum(plan, stored.k, stored.kRev, C, H, Lk, stored.LkRev));
+    Kr = b.initializer(b.graph.freshName('fourstep_kernel_re'), lazyTensor('float32', [plan.n, 1, 1, C, H], () => spectrum().Kr));
+    KiSigned = b.initializer(b.graph.freshName('fourstep_kernel_im'), lazyTensor('float32', [plan.n, 2, 1, C, H], () => spectrum().KiSigned));
+  } else {
+    // The kernel, circular and time-major [n or kernelRows·stride, C, H]: causal taps at the head,
+    // the anti-causal taps reversed at the tail (k_rev[j] multiplies u[t+1+j]: circular lag −1−j).
+    const causal = timeMajor(b, k, plan.causalTaps);
+    const kc = kRev && plan.reverseTaps > 0
+      ? b.concat([padRows(b, causal, plan.n - plan.causalTaps - plan.reverseTaps), timeMajor(b, kRev, plan.reverseTaps, true)], 0)
+      : padRows(b, causal, plan.kernelRows * stride - plan.causalTaps);
+    const K = b.reshape(forward(b, plan, kc, plan.kernelRows, fwd), [plan.n, 2, 1, C, H]);
+    Kr = b.slice(K, [0], [1], [1]);
+    KiSigned = b.mul(b.slice(K, [1], [2], [1]), b.f32([-1, 1], [1, 2, 1, 1, 1], 'i_sign'));
+  }
 
   const x = padRows(b, timeMajor(b, u, L), plan.inputRows * stride - L);
   const U = b.reshape(forward(b, plan, x, plan.inputRows, fwd), [plan.n, 2, -1, 1, H]);
@@ -358,6 +369,28 @@ function lowerWithPlan(b: Builder, node: Node, choosePlan: (L: number, Lk: numbe
   let y = b.reshape(inverse(b, plan, Y, inv), [rows, -1, C, H]);
   if (rows !== L) y = b.slice(y, [0], [L], [0]);
   return b.transpose(y, [1, 2, 3, 0]);
+}
+
+/**
+ * The taps' values when both sides are stored constants, or cut, padded and reshaped from one (an
+ * S4 DPLR kernel's two sides are slices of its taps) — not computed in the graph: a Vandermonde
+ * kernel keeps its graph form, whose lowering shares the exponentials across channels.
+ */
+function storedTaps(b: Builder, k: Value, kRev: Value | null): { k: Float64Array; kRev: Float64Array | null; LkRev: number } | null {
+  const memo = new Map();
+  const limits = { ops: DATA_MOVEMENT_OPS, maxElements: MAX_STORED_TAPS };
+  const kd = constantValue(k, b.opset, memo, limits);
+  const rd = kRev ? constantValue(kRev, b.opset, memo, limits) : null;
+  if (!kd || (kRev && !rd)) return null;
+  return { k: kd.data, kRev: rd?.data ?? null, LkRev: rd?.dims[2] ?? 0 };
+}
+
+/** Taps read as float64 at most (elements): 128 MiB. */
+const MAX_STORED_TAPS = 1 << 24;
+
+function once<T>(f: () => T): () => T {
+  let value: { v: T } | null = null;
+  return () => (value ??= { v: f() }).v;
 }
 
 /**

@@ -112,10 +112,16 @@ describe('fourstepUnsupported', () => {
 describe('lower-conv-fourstep: structure', () => {
   it.each([[64, 2], [4099, 3]])('L = %i: %i stages → MatMuls only; after folding one per stage and direction', (L, stages) => {
     const c: Case = { L, Lk: L, C: 2, H: 1, B: 1, bidir: true };
-    const m = convModel(17, c);
+    // A kernel computed in the graph gets its own forward MatMuls (folded later when constant).
+    const m = convModel(17, c, { kernelAsInput: true });
     lowerFourstepPass.run(m, { opset: 17 });
     expect(opsOf(m).filter((o) => o.startsWith('ai.ssmc') || o === 'DFT')).toEqual([]);
     expect(matmuls(m)).toBe(3 * stages); // u forward, k forward, inverse
+    // Stored taps: their spectrum is computed at compile time (fourstep-kernel.ts), no MatMul for it.
+    const stored = convModel(17, c);
+    lowerFourstepPass.run(stored, { opset: 17 });
+    expect(matmuls(stored)).toBe(2 * stages);
+    expect(stored.graph.initializers.map((v) => v.name)).toEqual(expect.arrayContaining(['fourstep_kernel_re_1_1', 'fourstep_kernel_im_1_1']));
     const plan = fourstepPlan(L, L, true);
     expect(plan.stages).toBe(stages);
 
