@@ -31,8 +31,8 @@ export interface CompileMeasure {
   peak_rss_mb: number;
   onnx_mb: number;
   lowerings: string[];
-  /** What the compile's budget check estimated before it started (src/budget.ts), to set beside the measures. */
-  estimate: { seconds: number; mb: number };
+  /** What the compile's budget check estimated before it started (src/budget.ts), to set beside the measures; absent from older builds. */
+  estimate?: { seconds: number; mb: number };
 }
 
 function source(job: CompileJob): { file: ModelFile; weights: Weights | null } {
