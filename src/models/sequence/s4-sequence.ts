@@ -63,7 +63,8 @@ function innerLayers(spec: SequenceSpec): { layer: (l: LayerSpec, prefix: string
     }
   }
   return {
-    costs: [...configured.values()],
+    // One per block: blocks cycling through one spec each do its compile-time work.
+    costs: spec.backbone.blocks.flatMap((b) => configured.get(b.layer) ?? []),
     layer(l, prefix) {
       switch (l.kind) {
         case 's4':
