@@ -15,7 +15,10 @@ import type { DemoManifest } from './src/protocol.js';
  *     can also compile the step graph itself, with the same library, bundled).
  */
 
+/** onnxruntime-web's WebGPU build: its wasm (both providers, 27 MB), the one it loads by default. */
 export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs'];
+/** The plain wasm build (the CPU provider alone, 14 MB): what the page loads where WebGPU is absent (web/src/backend.ts). */
+export const ORT_PLAIN_WASM_FILES = { mjs: 'ort-wasm-simd-threaded.mjs', wasm: 'ort-wasm-simd-threaded.wasm' };
 
 /**
  * The demo runs WebGPU where the browser has an adapter and the CPU wasm backend elsewhere, so it
@@ -67,6 +70,7 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
     prompt: config.prompt,
     checkpoint: { modelFile: 'gss-code/model.json', weights: 'gss-code/gss_code.weights.safetensors' },
     wasmDir: 'ort/',
+    plainWasm: ORT_PLAIN_WASM_FILES,
   };
   await writeAtomic(join(outDir, manifest.stepModel), stepBytes);
   if (!sameStep) await writeAtomic(join(outDir, manifest.stepModelWebGpu), stepWebGpuBytes);
@@ -94,7 +98,7 @@ export async function buildWeb(outDir = defaultWebDist(), log: (line: string) =>
   const copy = (from: string, to: string) => writeAtomic(to, new Uint8Array(readFileSync(from)));
   for (const name of ['index.html', 'style.css']) await copy(join(root, 'web/static', name), join(outDir, name));
   for (const name of ['model.json', 'gss_code.weights.safetensors']) await copy(join(example, name), join(outDir, 'gss-code', name));
-  for (const name of ORT_WASM_FILES) await copy(join(root, 'node_modules/onnxruntime-web/dist', name), join(outDir, 'ort', name));
+  for (const name of [...ORT_WASM_FILES, ...Object.values(ORT_PLAIN_WASM_FILES)]) await copy(join(root, 'node_modules/onnxruntime-web/dist', name), join(outDir, 'ort', name));
   log(`bundled page and worker in ${bundleMs.toFixed(0)} ms → ${outDir}`);
   return { outDir, manifest, compileMs, bundleMs };
 }

@@ -15,11 +15,14 @@ export type { OrtBackend, RunOptions, Session } from './backend.js';
 let initialised = false;
 
 /**
- * Where the browser fetches onnxruntime-web's .wasm from (a folder URL ending in '/'): a bundled
- * page serves them itself. Call before the first session. Node needs nothing: the package finds
- * them in node_modules.
+ * Where the browser fetches onnxruntime-web's .wasm from: a folder URL ending in '/' (the build's
+ * own file names under it), or the two files by URL — a page bundling the WebGPU build can run its
+ * wasm backend on the plain 14 MB ort-wasm-simd-threaded.{mjs,wasm} instead of the 27 MB asyncify
+ * pair WebGPU needs (the JavaScript API is the same). A bundled page serves them itself. Call
+ * before the first session: onnxruntime-web loads its wasm once. Node needs nothing: the package
+ * finds them in node_modules.
  */
-export function configureWasm(opts: { wasmPaths?: string }): void {
+export function configureWasm(opts: { wasmPaths?: string | { mjs: string; wasm: string } }): void {
   if (opts.wasmPaths !== undefined) ort.env.wasm.wasmPaths = opts.wasmPaths;
 }
 

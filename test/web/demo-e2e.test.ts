@@ -38,6 +38,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  /** Paths the page and its worker fetched. */
+  const requested: string[] = [];
   let firstGenerated = '';
 
   beforeAll(async () => {
@@ -48,6 +50,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.context().on('request', (r) => requested.push(new URL(r.url()).pathname));
     await page.goto(server.url);
   }, 60_000);
 
@@ -88,6 +91,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo in headless Chromium
     expect(await page.textContent('#backend')).toBe('wasm');
     // Without --enable-unsafe-webgpu headless Chromium gives no adapter: the page falls back and says why.
     expect(await page.getAttribute('#backend', 'title')).toMatch(/^onnxruntime-web on the CPU .*WebGPU/);
+    // Without WebGPU the page loads the plain wasm build (14 MB), not the WebGPU build's (27 MB).
+    expect(requested).toContain('/ort/ort-wasm-simd-threaded.wasm');
+    expect(requested.filter((p) => p.includes('asyncify'))).toEqual([]);
     expect(await page.textContent('#model-badge-text')).toBe('ready');
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -54,11 +54,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('web demo on WebGPU (SwiftShad
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    const requested: string[] = [];
+    page.context().on('request', (r) => requested.push(new URL(r.url()).pathname));
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', null, { timeout: 60_000 });
     expect(await page.textContent('#status')).toMatch(/model loaded \(6 layers/);
     expect(await page.textContent('#backend')).toBe('webgpu');
     expect(await page.getAttribute('#backend', 'title')).toMatch(/WebGPU \(google swiftshader/);
+    // WebGPU needs the WebGPU build's wasm; the plain one is never fetched.
+    expect(requested).toContain('/ort/ort-wasm-simd-threaded.asyncify.wasm');
+    expect(requested).not.toContain('/ort/ort-wasm-simd-threaded.wasm');
     await page.fill('#prompt', PROMPT);
     await page.fill('#max-tokens', String(TOKENS));
     await page.click('#generate');

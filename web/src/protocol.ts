@@ -21,6 +21,8 @@ export interface DemoManifest {
   checkpoint: { modelFile: string; weights: string };
   /** onnxruntime-web's .wasm files, relative to the page. */
   wasmDir: string;
+  /** The plain (CPU-only, smaller) wasm build's two files in wasmDir, loaded where WebGPU is absent. */
+  plainWasm: { mjs: string; wasm: string };
 }
 
 /** 'prebuilt': fetch the step graph compiled at build time; 'compile': compile it here from the checkpoint. */

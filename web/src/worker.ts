@@ -41,7 +41,7 @@ async function compileHere(manifest: DemoManifest, webgpu: boolean): Promise<{ b
 async function load(source: ModelSource): Promise<void> {
   const t0 = performance.now();
   const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes('gss-code.json'))) as DemoManifest;
-  let picked: PickedBackend = await pickBackend(new URL(manifest.wasmDir, self.location.href).href);
+  let picked: PickedBackend = await pickBackend(new URL(manifest.wasmDir, self.location.href).href, manifest.plainWasm);
   const stepGraph = async (webgpu: boolean) =>
     source === 'compile' ? compileHere(manifest, webgpu) : webgpu ? { bytes: await fetchBytes(manifest.stepModelWebGpu), specs: manifest.statesWebGpu } : { bytes: await fetchBytes(manifest.stepModel), specs: manifest.states };
   let { bytes, specs } = await stepGraph(picked.name === 'webgpu');
