@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-web';
 import { UserError } from '../errors.js';
 import { ortBackend, type OrtBackend, type OrtModuleLike } from './backend.js';
-import { withF16Check } from './precision.js';
+import { graphPrecision, withF16Check } from './precision.js';
 
 // The types a page needs, from here: `ssmc/runtime` also holds Node-only code (WebGPU set-up, placement).
 export type { OrtBackend, RunOptions, Session } from './backend.js';
@@ -114,9 +114,38 @@ const plainWebGpuWeb: OrtBackend = ortBackend(
  * there); the plain wasm build refuses the provider. Run graphs compiled for `ort-webgpu`
  * (loop-free). A graph that needs float16 in shaders (precision.ts) is checked against the
  * adapter's shader-f16 first and runs on the wasm backend when the adapter lacks it (or is refused
- * with the reason when RunOptions.f16Fallback is false). Outputs come back to the CPU.
+ * with the reason when RunOptions.f16Fallback is false); a bf16 graph is refused (BF16_ON_WEBGPU_BUILD).
+ * Outputs come back to the CPU.
  */
-export const webgpuWebBackend: OrtBackend = withF16Check(plainWebGpuWeb, {
+/**
+ * onnxruntime-web 1.30's WebGPU build (the asyncify wasm) has no bfloat16 Cast kernel, in its WebGPU
+ * provider or its CPU one: a bf16 graph fails to load there ("Could not find an implementation for
+ * Cast(13)", or "Provider type for Cast node … is not set" with WebGPU listed), while the plain
+ * wasm build and onnxruntime-node's WebGPU provider run it. So it is refused up front, with the fix.
+ */
+export const BF16_ON_WEBGPU_BUILD =
+  "this graph stores its weights in bfloat16 (ssmc.precision bf16), and onnxruntime-web's WebGPU build has no bfloat16 Cast to widen them (on WebGPU or on its CPU provider); " +
+  'compile it with --precision fp16 (the same size, and it runs on WebGPU without shader-f16) or fp32, or run it on the wasm backend of the plain onnxruntime-web build';
+
+function refusingBf16(backend: OrtBackend): OrtBackend {
+  const check = (bytes: Uint8Array) => {
+    if (graphPrecision(bytes) === 'bf16') throw new UserError(BF16_ON_WEBGPU_BUILD);
+  };
+  return {
+    name: backend.name,
+    description: backend.description,
+    async createSession(bytes, opts) {
+      check(bytes);
+      return backend.createSession(bytes, opts);
+    },
+    async run(bytes, feeds, opts) {
+      check(bytes);
+      return backend.run(bytes, feeds, opts);
+    },
+  };
+}
+
+export const webgpuWebBackend: OrtBackend = refusingBf16(withF16Check(plainWebGpuWeb, {
   hasShaderF16: async () => {
     const adapter = await webgpuAdapter();
     adapterName = `the WebGPU adapter (${adapterWords(adapter)})`;
@@ -124,4 +153,4 @@ export const webgpuWebBackend: OrtBackend = withF16Check(plainWebGpuWeb, {
   },
   fallback: async () => wasmBackend,
   device: () => adapterName,
-});
+}));

@@ -166,6 +166,13 @@ describe.runIf(browserWebGpuTestsRun('the browser WebGPU golden tests'))('golden
     expect(cmp.ok, describeComparison('s4d_lin_zoh fp16 storage (browser WebGPU)', cmp)).toBe(true);
   }, 60_000);
 
+  it("a bf16 graph is refused with the fix: onnxruntime-web's WebGPU build cannot load one (no bfloat16 Cast)", async () => {
+    const bytes = modelToBytes(compileGolden('s4d_lin_zoh', 'fixed', { precision: 'bf16' }).model);
+    await expect(gpu.backend.createSession(bytes)).rejects.toThrow(/stores its weights in bfloat16 .* compile it with --precision fp16/);
+    // What the refusal spares the user: onnxruntime-web's own load failure.
+    await expect(gpu.placement(bytes)).rejects.toThrow(/Cast/);
+  }, 60_000);
+
   it('a graph computing in float16 runs on WebGPU with shader-f16, else on wasm with a note, or is refused when asked not to fall back', async () => {
     const { model, input, reference } = compileGolden('s4d_lin_zoh', 'fixed', { precision: 'fp16', runtime: FLOAT16_DEVICE.id, targets: [ORT_CPU, ORT_WEBGPU, FLOAT16_DEVICE] });
     const bytes = modelToBytes(model);
