@@ -116,10 +116,18 @@ function pageBackend(page: Page): OrtBackend {
       backend: created.backend,
       inputNames: created.inputNames,
       outputNames: created.outputNames,
-      async run(feeds: Map<string, Tensor>) {
+      async run(feeds: Map<string, Tensor>, into?: Map<string, Tensor>) {
         const wire = Object.fromEntries([...feeds].map(([name, t]) => [name, toWire(t)]));
         const out: Record<string, WireTensor> = await page.evaluate(([id, f]) => (globalThis as unknown as OnPage).ssmcRunner.run(id, f), [created.id, wire] as const);
-        return new Map(Object.entries(out).map(([name, w]) => [name, fromWire(w)]));
+        const outputs = new Map(Object.entries(out).map(([name, w]) => [name, fromWire(w)]));
+        // The Session contract: outputs named in `into` are written there (the tensors cross as copies).
+        for (const [name, target] of into ?? []) {
+          const got = outputs.get(name);
+          if (!got || target.dims.join() !== got.dims.join() || !ArrayBuffer.isView(target.data) || !ArrayBuffer.isView(got.data)) throw new Error(`output '${name}' cannot be written into the tensor given for it`);
+          new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength).set(new Uint8Array(got.data.buffer, got.data.byteOffset, got.data.byteLength));
+          outputs.set(name, target);
+        }
+        return outputs;
       },
       release: () => page.evaluate((id) => (globalThis as unknown as OnPage).ssmcRunner.release(id), created.id),
     };

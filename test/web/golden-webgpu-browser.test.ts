@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareToReference, compileModel, describeComparison, modelToBytes, precisionTolerance, readStates, runSteps, type CompileOptions } from 'ssmc';
+import { compareToReference, compileModel, describeComparison, modelToBytes, precisionTolerance, readStates, runSteps, StateBuffers, type CompileOptions } from 'ssmc';
 import { i64, type Model, type Tensor } from 'ssmc/ir';
 import { ORT_CPU, ORT_WEBGPU } from 'ssmc/passes';
 import { float16Use, placementProblems, summarizePlacement } from 'ssmc/runtime';
@@ -137,7 +137,8 @@ describe.runIf(browserWebGpuTestsRun('the browser WebGPU golden tests'))('golden
     expect(specs.length).toBeGreaterThan(0);
     const session = await gpu.backend.createSession(modelToBytes(step));
     expect(session.backend).toBe('webgpu');
-    const { outputs } = await runSteps(session, specs, L - P, (t) => i64(Array.from(tokens(P + t, P + t + 1).data as BigInt64Array), [B]), new Map(specs.map((s) => [s.input, pre.get(s.output)!])));
+    // The states carried in two alternating buffer sets, as ssmc generate carries them.
+    const { outputs } = await runSteps(session, specs, L - P, (t) => i64(Array.from(tokens(P + t, P + t + 1).data as BigInt64Array), [B]), new Map(specs.map((s) => [s.input, pre.get(s.output)!])), new StateBuffers(specs));
     await session.release();
     // Positions [0, P) from the prefill output, [P, L) from the steps, laid out [B, L, V] as the reference.
     const y = new Float32Array(B * L * V);
