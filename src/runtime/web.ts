@@ -109,15 +109,6 @@ const plainWebGpuWeb: OrtBackend = ortBackend(
 );
 
 /**
- * onnxruntime-web's WebGPU execution provider, in a browser with a WebGPU adapter. It needs a build
- * of onnxruntime-web that carries WebGPU (ort.webgpu*.mjs: the demo's bundle points its import
- * there); the plain wasm build refuses the provider. Run graphs compiled for `ort-webgpu`
- * (loop-free). A graph that needs float16 in shaders (precision.ts) is checked against the
- * adapter's shader-f16 first and runs on the wasm backend when the adapter lacks it (or is refused
- * with the reason when RunOptions.f16Fallback is false); a bf16 graph is refused (BF16_ON_WEBGPU_BUILD).
- * Outputs come back to the CPU.
- */
-/**
  * onnxruntime-web 1.30's WebGPU build (the asyncify wasm) has no bfloat16 Cast kernel, in its WebGPU
  * provider or its CPU one: a bf16 graph fails to load there ("Could not find an implementation for
  * Cast(13)", or "Provider type for Cast node … is not set" with WebGPU listed), while the plain
@@ -145,6 +136,15 @@ function refusingBf16(backend: OrtBackend): OrtBackend {
   };
 }
 
+/**
+ * onnxruntime-web's WebGPU execution provider, in a browser with a WebGPU adapter. It needs a build
+ * of onnxruntime-web that carries WebGPU (ort.webgpu*.mjs: the demo's bundle points its import
+ * there); the plain wasm build refuses the provider. Run graphs compiled for `ort-webgpu`
+ * (loop-free). A graph that needs float16 in shaders (precision.ts) is checked against the
+ * adapter's shader-f16 first and runs on the wasm backend when the adapter lacks it (or is refused
+ * with the reason when RunOptions.f16Fallback is false); a bf16 graph is refused (BF16_ON_WEBGPU_BUILD).
+ * Outputs come back to the CPU.
+ */
 export const webgpuWebBackend: OrtBackend = refusingBf16(withF16Check(plainWebGpuWeb, {
   hasShaderF16: async () => {
     const adapter = await webgpuAdapter();
