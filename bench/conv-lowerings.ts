@@ -16,7 +16,7 @@ import { nodeBackend } from 'ssmc/runtime';
 import { timeSession } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
-interface LayerSpec {
+export interface LayerSpec {
   id: 's4d' | 'gss' | 's4-dplr';
   label: string;
   /** Complex modes of the layer's SSM. */
@@ -24,7 +24,7 @@ interface LayerSpec {
   file(width: number): ModelFile;
 }
 
-const LAYERS: LayerSpec[] = [
+export const LAYERS: LayerSpec[] = [
   { id: 's4d', label: 'S4D (H, N=64)', N: 64, file: (w) => ({ arch: 's4-block', args: { d_model: w, d_state: 64, mode: 'diag', init: 'diag-lin', disc: 'zoh', transposed: false } }) },
   { id: 'gss', label: 'GSS (E, F=4E, H=E/4, N=512)', N: 512, file: (w) => ({ arch: 'gss', args: { dim: w, dim_expansion_factor: 4, dss_kernel_H: w / 4, dss_kernel_N: 512 } }) },
   { id: 's4-dplr', label: 'S4 DPLR (H, N=64)', N: 64, file: (w) => ({ arch: 's4-block', args: { d_model: w, d_state: 64, mode: 'dplr', init: 'legs', transposed: false } }) },
@@ -69,7 +69,7 @@ export interface ConvBenchOptions {
   progress?: Progress;
 }
 
-function randomInput(dims: number[], seed: number): ReturnType<typeof f32> {
+export function randomInput(dims: number[], seed: number): ReturnType<typeof f32> {
   let s = seed >>> 0;
   const n = dims.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
@@ -120,7 +120,7 @@ function initialWeights(spec: LayerSpec, width: number): Weights {
   return w;
 }
 
-function compileFor(spec: LayerSpec, width: number, L: number, lowering: string, part: 'layer' | 'conv', threads = 1): Compiled & { bytes: Uint8Array; estimate: number | null; inputDims: number[] } {
+export function compileFor(spec: LayerSpec, width: number, L: number, lowering: string, part: 'layer' | 'conv', threads = 1): Compiled & { bytes: Uint8Array; estimate: number | null; inputDims: number[] } {
   const opts: CompileOptions = { seqLen: L, opset: 17, lowering, threads };
   let built = buildModel(spec.file(width), initialWeights(spec, width), opts);
   if (part === 'conv') built = convOnly(built);
@@ -141,7 +141,7 @@ function autoChoice(spec: LayerSpec, width: number, L: number, threads: number):
 const PYTHONS = ['python3', '/usr/bin/python3'];
 let python = 'python3';
 
-function torchAvailable(): string | null {
+export function torchAvailable(): string | null {
   for (const candidate of PYTHONS) {
     const r = spawnSync(candidate, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
     if (r.status === 0) {
@@ -154,7 +154,12 @@ function torchAvailable(): string | null {
 
 let torchBlas = 'unknown';
 
-function torchLatency(spec: LayerSpec, width: number, L: number, threads: number): number | null {
+export function torchLatency(spec: LayerSpec, width: number, L: number, threads: number): number | null {
+  return torchTimes(spec, width, L, threads)?.ms ?? null;
+}
+
+/** PyTorch eager's median wall and CPU milliseconds per run of the layer (bench/torch_reference.py), or null when it failed. */
+export function torchTimes(spec: LayerSpec, width: number, L: number, threads: number): { ms: number; cpu_ms: number } | null {
   const script = fileURLToPath(new URL('../../bench/torch_reference.py', import.meta.url));
   const job = { layer: spec.id, width, N: spec.id === 'gss' ? spec.N : 2 * spec.N, L, threads, reps: REPEATS };
   // torch.set_num_threads does not reach OpenBLAS's own thread pool: pin every pool to `threads`.
@@ -162,9 +167,9 @@ function torchLatency(spec: LayerSpec, width: number, L: number, threads: number
   const env = { ...process.env, OMP_NUM_THREADS: pools, OPENBLAS_NUM_THREADS: pools, MKL_NUM_THREADS: pools };
   const r = spawnSync(python, [script], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (r.status !== 0) return null;
-  const out = JSON.parse(r.stdout) as { ms: number; blas?: string };
+  const out = JSON.parse(r.stdout) as { ms: number; cpu_ms: number; blas?: string };
   torchBlas = out.blas ?? torchBlas;
-  return out.ms;
+  return { ms: out.ms, cpu_ms: out.cpu_ms };
 }
 
 export async function benchConvLowerings(opts: ConvBenchOptions = {}): Promise<{ table: string; json: unknown }> {

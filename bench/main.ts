@@ -3,7 +3,7 @@
  * bench-results.json (and on stdout as one line). The machines are noisy: compare variants within
  * one run, as ratios.
  *   --quick         fewer sizes (a smoke run of every benchmark, a few minutes)
- *   --only NAME     one of: conv-lowerings, fftconv-lowerings, gss-variants, step-vs-conv, step-latency, attention, attention-forms, web-vs-node, targets, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
+ *   --only NAME     one of: conv-lowerings, layer-roofline, fftconv-lowerings, gss-variants, step-vs-conv, step-latency, attention, attention-forms, web-vs-node, targets, whole-model, compile-time, precision, precision-accuracy, serve-load (repeatable)
  *   --torch-long    also run the PyTorch reference at L = 16384
  *   --quiet         no progress on stderr (it is drawn only when stderr is a terminal, never in CI)
  * Then bench-report.html: the same results as charts (bench/report.ts; `npm run bench:report`
@@ -14,6 +14,7 @@ import type { Progress } from 'ssmc';
 import { cliProgress } from 'ssmc/terminal';
 import { benchCompileTime } from './compile-time.js';
 import { benchConvLowerings } from './conv-lowerings.js';
+import { benchLayerRoofline } from './layer-roofline.js';
 import { benchFftConvLowerings, formatRows } from './fftconv-lowerings.js';
 import { benchAttention } from './attention.js';
 import { benchAttentionForms } from './attention-forms.js';
@@ -40,6 +41,11 @@ const BENCHES: Bench[] = [
     name: 'conv-lowerings',
     title: 'Long-convolution lowerings: one layer in conv mode (issue 5)',
     run: (quick, torchLong, progress) => benchConvLowerings({ quick, torchLong, progress }),
+  },
+  {
+    name: 'layer-roofline',
+    title: 'Layers against the MatMuls they cannot avoid: the S4D layer vs its output projection, chunked vs dft at 16K, the GSS layer vs its projections and PyTorch (issue 16)',
+    run: (quick) => benchLayerRoofline({ quick }),
   },
   {
     name: 'fftconv-lowerings',

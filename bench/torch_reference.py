@@ -1,7 +1,7 @@
 """PyTorch eager reference of the benchmarked layers (our own code, written from ssm-math.md).
 
 Reads a JSON job on stdin: {"layer": "s4d"|"s4-dplr"|"gss", "width": H or E, "N": .., "L": ..,
-"threads": .., "reps": ..}; prints JSON {"ms": median, "torch": version, "blas": the BLAS torch calls}. The layers compute what the ssmc graphs
+"threads": .., "reps": ..}; prints JSON {"ms": median wall ms, "cpu_ms": median CPU ms of the process (less disturbed by other work on a shared machine), "torch": version, "blas": the BLAS torch calls}. The layers compute what the ssmc graphs
 compute (kernel generation + FFT convolution + the layer's dense parts), in float32, batch 1, with
 torch's own rfft/irfft (pocketfft) — the eager path a PyTorch user would run.
 """
@@ -117,15 +117,17 @@ def main():
     make = {"s4d": s4d_layer, "s4-dplr": s4_dplr_layer, "gss": gss_layer}[job["layer"]]
     run, shape = make(job["width"], job["N"], job["L"])
     x = torch.randn(*shape)
-    times = []
+    times, cpu = [], []
     with torch.no_grad():
         run(x)
         for _ in range(job["reps"]):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             run(x)
             times.append((time.perf_counter() - t) * 1e3)
+            cpu.append((time.process_time() - c) * 1e3)
     times.sort()
-    print(json.dumps({"ms": times[len(times) // 2], "torch": torch.__version__, "blas": blas_library()}))
+    cpu.sort()
+    print(json.dumps({"ms": times[len(times) // 2], "cpu_ms": cpu[len(cpu) // 2], "torch": torch.__version__, "blas": blas_library()}))
 
 
 if __name__ == "__main__":
