@@ -3,7 +3,7 @@
  *
  * - `planar` (the default): [batch, H, 2, N], the real parts of a channel's N modes then their
  *   imaginary parts. The step update is then a few whole-tensor ops on the state as it comes
- *   (passes/lower-diag-step.ts): exchanging the two planes is a reversed Slice over an axis of 2
+ *   (passes/lower-diag-step.ts): exchanging the two planes is a Gather over an axis of 2
  *   that copies rows of N contiguous values, where the interleaved layout needs a strided
  *   element-by-element exchange or a split into two tensors and a Concat back, each a pass over
  *   the state of its own.

@@ -157,8 +157,8 @@ describe('lower-precision: the classes of compiled graphs', () => {
     const { model, meta } = compileModel(c.file, c.weights(), { seqLen: null, opset: 17, mode: 'step' });
     const classes = classesOf(model, meta.states.map((s) => ({ input: s.input, output: s.output })));
     // The planar state [re | im] is updated as one tensor: x' = x⊙P + swap(x)⊙Q + (u, 0), swap a
-    // reversed Slice (the input u is real: it adds to the real half only).
-    expect(classes.get('recurrence')!.sort()).toEqual(['Add', 'Add', 'Mul', 'Mul', 'Slice']);
+    // Gather of the planes [1, 0] (the input u is real: it adds to the real half only).
+    expect(classes.get('recurrence')!.sort()).toEqual(['Add', 'Add', 'Gather', 'Mul', 'Mul']);
     // The interleaved layout keeps the complex form: gathered (re, im), multiplied and added, concatenated back.
     const interleaved = compileModel(c.file, c.weights(), { seqLen: null, opset: 17, mode: 'step', stateLayout: 'interleaved' });
     const interleavedClasses = classesOf(interleaved.model, interleaved.meta.states.map((s) => ({ input: s.input, output: s.output })));
