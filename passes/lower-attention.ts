@@ -61,7 +61,9 @@ function maskedSoftmax(b: Builder, q: Value, k: Value, v: Value, scale: number, 
   const perm = [...Array(rank).keys()];
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1]!, perm[rank - 2]!];
   const n = size === null ? b.dim(q, rank - 2) : b.i64(size, [], 'chunk');
-  const pos = b.op('Range', [b.i64(0, [], 'zero'), n, b.i64(1, [], 'one')]);
+  // Float positions: a GPU provider makes them and the mask on the device (an int64 Range and its
+  // comparison would run on the host and copy the [n, n] mask over every run).
+  const pos = b.positions(n);
   const future = b.op('Greater', [b.unsqueeze(pos, [0]), b.unsqueeze(pos, [1])]); // [n, n]: key s after query t
   const bias = b.op('Where', [future, b.f32(-Infinity, [], 'neg_inf'), b.f32(0, [], 'zero')]); // [n, n]: 0 or −∞
   const attend = (qs: Value, kt: Value, vs: Value) => {

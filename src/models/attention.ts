@@ -54,8 +54,8 @@ export function mhaLayer(args: MhaArgs, prefix: string, name: string): Layer {
     const { b } = ctx;
     let [q, k, v] = heads(b, projections(ctx, x));
     if (args.rotary) {
-      const t = b.op('Range', [b.i64(0, [], 'zero'), b.dim(x, 1), b.i64(1, [], 'one')]);
-      const table = rotaryTable(b, b.cast(chunk > 0 ? b.op('Mod', [t, b.i64(chunk, [], 'chunk')]) : t, onnxCode('float32')), dh); // [L, dh]
+      const t = b.positions(b.dim(x, 1)); // float on the device (exact up to 2^24)
+      const table = rotaryTable(b, chunk > 0 ? floorMod(b, t, chunk) : t, dh); // [L, dh]
       [q, k] = [rotate(b, q, table, dh), rotate(b, k, table, dh)];
     }
     return { k, v, y: output(ctx, merge(b, causalAttention(b, q, k, v, { scale, chunk }))) };
@@ -103,8 +103,9 @@ export function mhaLayer(args: MhaArgs, prefix: string, name: string): Layer {
         const dims = [nHeads, slots, dh];
         states.setTensor(`${name}.key`, dims, kept(k), keyMeaning(slots, chunk), 'cache');
         states.setTensor(`${name}.value`, dims, kept(v), valueMeaning(slots, chunk), 'cache');
-        const batchOne = b.concat([b.unsqueeze(b.dim(x, 0), [0]), b.i64([1], undefined, 'one')], 0);
-        states.setTensor(`${name}.position`, [1], b.op('Expand', [b.reshape(b.cast(length, onnxCode('float32')), [1, 1]), batchOne]), POSITION_MEANING, 'cache');
+        // The length as [B, 1]: a sum of ones over positions, formed on the device (a length cast from Shape is a host value).
+        const ones = b.op('Expand', [b.f32(1), b.concat([b.unsqueeze(b.dim(x, 0), [0]), b.unsqueeze(length, [0]), b.i64([1], undefined, 'one')], 0)]); // [B, L, 1]
+        states.setTensor(`${name}.position`, [1], b.op('ReduceSum', [ones, b.i64([1], undefined, 'axes')], { keepdims: 0 }), POSITION_MEANING, 'cache');
         return y;
       },
     },
@@ -130,7 +131,7 @@ function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; 
   const keys = states.tensor(`${name}.key`, dims, keyMeaning(a.slots, a.chunk), 'cache');
   const values = states.tensor(`${name}.value`, dims, valueMeaning(a.slots, a.chunk), 'cache');
   const position = states.tensor(`${name}.position`, [1], POSITION_MEANING, 'cache'); // [B, 1]
-  const c = a.chunk > 0 ? b.sub(position, b.mul(b.op('Floor', [b.div(position, b.f32(a.chunk))]), b.f32(a.chunk))) : position;
+  const c = a.chunk > 0 ? floorMod(b, position, a.chunk) : position;
   if (a.rotary) {
     const t = rotaryTable(b, c, a.dh); // [B, 1, dh]: this position's angles
     const table = { cos: b.unsqueeze(t.cos, [1]), sin: b.unsqueeze(t.sin, [1]) }; // [B, 1, 1, dh]
@@ -139,7 +140,8 @@ function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; 
   // Slot c ← (k, v) by ScatterElements along the slot axis: one position's values written into a
   // copy of the cache, where selecting with Where over every slot cost 3 ns an element. Full
   // attention past the last slot writes the last one (its outputs are NaN from there on anyway).
-  const slot = b.cast(a.chunk > 0 ? c : b.op('Min', [c, b.f32(a.slots - 1)]), onnxCode('int64'));
+  // int32 indices (a slot count is far below 2^31): a GPU provider casts and expands them on the device.
+  const slot = b.cast(a.chunk > 0 ? c : b.op('Min', [c, b.f32(a.slots - 1)]), onnxCode('int32'));
   const at = b.op('Expand', [b.reshape(slot, [-1, 1, 1, 1]), b.i64([1, a.nHeads, 1, a.dh], undefined, 'slot_shape')]); // [B, heads, 1, dh]
   const newKeys = b.op('ScatterElements', [keys, at, a.k], { axis: 2 });
   const newValues = b.op('ScatterElements', [values, at, a.v], { axis: 2 });
@@ -153,6 +155,11 @@ function cacheStep(b: Builder, states: StepStates, name: string, a: { q: Value; 
   states.setOut(`${name}.value`, newValues);
   states.setOut(`${name}.position`, b.add(position, b.f32(1)));
   return y;
+}
+
+/** t mod m for float t ≥ 0 holding integers: t − ⌊t/m⌋·m (ONNX's Mod takes floats only with fmod). */
+function floorMod(b: Builder, t: Value, m: number): Value {
+  return b.sub(t, b.mul(b.op('Floor', [b.div(t, b.f32(m))]), b.f32(m)));
 }
 
 /**

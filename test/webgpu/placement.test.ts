@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileModel, modelToBytes, type CompileMode, type CompileOptions } from 'ssmc';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compileModel, modelToBytes, readSafetensors, type CompileMode, type CompileOptions, type ModelFile } from 'ssmc';
 import { parsePlacementLog, placementProblems, readPlacement, summarizePlacement } from 'ssmc/runtime';
 import { goldenCase, goldenWeights, loadManifest, modelFileFor } from '../helpers/golden.js';
 import { webgpuTestsRun } from '../helpers/webgpu.js';
@@ -67,6 +69,23 @@ describe.runIf(webgpuTestsRun('the WebGPU placement test'))('node placement of o
   it.each(whole.flatMap((c) => (['conv', 'prefill'] as const).map((mode) => [c.name, mode, c] as const)))('whole model %s, %s, dynamic length: every node on WebGPU, no copies', async (_name, mode, c) => {
     const src = c.forms[0]!.load();
     const { model } = compileModel(src.file, src.weights, { seqLen: null, opset: 17, mode, runtime: 'ort-webgpu' });
+    const placement = await readPlacement(modelToBytes(model), 'webgpu');
+    expect(placementProblems(placement), summarizePlacement(placement)).toEqual([]);
+  }, 60_000);
+
+  // Attention: the official whole model with mha (S4D → mha → FFN) and the GSS hybrids (chunk-local
+  // and full), conv at a dynamic length, prefill and step (the key/value cache's ScatterElements write).
+  const hybrid = (name: string) => {
+    const dir = fileURLToPath(new URL('../fixtures/hybrid/', import.meta.url));
+    return { file: JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as ModelFile, weights: { tensors: readSafetensors(readFileSync(`${dir}${name}.weights.safetensors`), `${name}.weights.safetensors`), source: name } };
+  };
+  const attention = [
+    ...WHOLE_CASES.filter((c) => c.name.startsWith('golden/') && c.attention).map((c) => [c.name, () => c.forms[0]!.load()] as const),
+    ...['gss_hybrid_chunk16', 'gss_hybrid_full'].map((n) => [n, () => hybrid(n)] as const),
+  ];
+  it.each(attention.flatMap(([name, load]) => (['conv', 'prefill', 'step'] as const).map((mode) => [name, mode, load] as const)))('attention model %s, %s, dynamic length: every node on WebGPU, no copies', async (_name, mode, load) => {
+    const src = load();
+    const { model } = compileModel(src.file, src.weights, { seqLen: null, opset: 17, mode, runtime: 'ort-webgpu', kvCache: 64 });
     const placement = await readPlacement(modelToBytes(model), 'webgpu');
     expect(placementProblems(placement), summarizePlacement(placement)).toEqual([]);
   }, 60_000);
