@@ -26,9 +26,13 @@ export type AttentionScores = 'per-head' | 'batched';
  * reuses its buffers (the Add runs in place). The mask is added rather than selected with Where:
  * onnxruntime's broadcasting Where over the scores cost 3.5× the Add and was 40 % of full
  * attention's time. bench attention-forms measures it against every head batched (the form
- * before, kept as lowerAttentionPassWith('batched') for that comparison) and against the fused
- * ops: see README, Benchmarks. A head count unknown when lowering (never from the models here)
- * takes the batched form.
+ * before, kept as lowerAttentionPassWith('batched') for that comparison: 0.96-1.25× the time,
+ * 7× the memory at L = 4096) and against the fused ops, which are not emitted: ONNX `Attention`
+ * (opset 23, beyond the opsets ssmc emits; no WebGPU kernel in onnxruntime 1.30) and
+ * `com.microsoft.MultiHeadAttention` hold every head's scores when given all heads (faster by up
+ * to 27 % at a fixed length, outside the one-head bound) and are within noise of this form when
+ * given one head at a time (README, Benchmarks). A head count unknown when lowering (never from
+ * the models here) takes the batched form.
  */
 function lowerAttention(b: Builder, node: Node, form?: AttentionScores): Value[] {
   const [q, k, v] = [0, 1, 2].map((i) => node.input(i)) as [Value, Value, Value];
