@@ -6,7 +6,7 @@
  *    share of the time is 1 − pure / hybrid (the blocks' attention, MLP and norms);
  *  - generation: per-token latency of the same models' step graphs (chunk-local: a cache of one
  *    chunk; full: 4096 slots) against the pure GSS LM's, timed around position 1024, the states
- *    written into two alternating sets of buffers as `ssmc generate` does (StateBuffers).
+ *    written into two alternating sets of buffers as the serving batcher does (StateBuffers).
  * Random weights (the timing does not depend on them). Part of `npm run bench` (bench/main.ts);
  * `node dist/bench/attention.js` runs it alone.
  */
@@ -44,7 +44,7 @@ async function stepMs(file: ModelFile, tokens: number[], around: number): Promis
   const specs = readStates(model);
   const session = await createSession(modelToBytes(model), { threads: THREADS });
   let states = zeroStates(specs, 1);
-  const buffers = new StateBuffers(specs); // as ssmc generate runs: new states written in place of the step before last's
+  const buffers = new StateBuffers(specs); // as the serving batcher runs: new states written in place of the step before last's
   const times: number[] = [];
   for (let t = 0; t < around + 64; t++) {
     const t0 = performance.now();
