@@ -1,18 +1,22 @@
 import { need, onnxKernel, type Kernel } from '../kernel.js';
 import { normAxis, rt, size, strides, type RTensor } from '../rtensor.js';
 
-/** out[i…] = x[i… with the axis coordinate replaced by indices[i…]]; negative indices count from the end. */
-export function computeGatherElements(x: RTensor, indices: RTensor, axis: number, what: string): RTensor {
+/**
+ * The data offsets that the elements of `indices` name: element k's own coordinates, with the one
+ * along `axis` replaced by the index it holds (negative counts from the end). Shared by
+ * GatherElements (read there) and ScatterElements (write there); O(size(indices) · rank).
+ */
+export function indexedOffsets(x: RTensor, indices: RTensor, axis: number, what: string): Float64Array {
   const rank = x.dims.length;
-  if (indices.dims.length !== rank) throw new Error(`${what}: indices must have the data's rank ${rank}, got [${indices.dims.join(',')}]`);
   indices.dims.forEach((d, i) => {
     if (i !== axis && d > x.dims[i]!) throw new Error(`${what}: indices dim ${i} (${d}) exceeds the data's ${x.dims[i]}`);
   });
   const xs = strides(x.dims), is = strides(indices.dims);
   const n = x.dims[axis]!;
-  const out = rt(x.dtype, indices.dims);
-  for (let k = 0; k < size(indices.dims); k++) {
-    let src = 0;
+  const count = size(indices.dims);
+  const offsets = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    let at = 0;
     for (let d = 0; d < rank; d++) {
       let c = Math.floor(k / is[d]!) % indices.dims[d]!;
       if (d === axis) {
@@ -20,10 +24,20 @@ export function computeGatherElements(x: RTensor, indices: RTensor, axis: number
         if (c < -n || c >= n) throw new Error(`${what}: index ${c} is out of range for a dim of ${n}`);
         if (c < 0) c += n;
       }
-      src += c * xs[d]!;
+      at += c * xs[d]!;
     }
-    out.data[k] = x.data[src]!;
+    offsets[k] = at;
   }
+  return offsets;
+}
+
+/** out[i…] = x[i… with the axis coordinate replaced by indices[i…]]; negative indices count from the end. */
+export function computeGatherElements(x: RTensor, indices: RTensor, axis: number, what: string): RTensor {
+  const rank = x.dims.length;
+  if (indices.dims.length !== rank) throw new Error(`${what}: indices must have the data's rank ${rank}, got [${indices.dims.join(',')}]`);
+  const offsets = indexedOffsets(x, indices, axis, what);
+  const out = rt(x.dtype, indices.dims);
+  for (let k = 0; k < offsets.length; k++) out.data[k] = x.data[offsets[k]!]!;
   return out;
 }
 

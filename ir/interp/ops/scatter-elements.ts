@@ -1,5 +1,6 @@
 import { need, onnxKernel, type Kernel } from '../kernel.js';
-import { normAxis, rt, size, strides, type RTensor } from '../rtensor.js';
+import { normAxis, rt, type RTensor } from '../rtensor.js';
+import { indexedOffsets } from './gather-elements.js';
 
 const REDUCE: Record<string, (old: number, upd: number) => number> = {
   none: (_old, upd) => upd,
@@ -20,25 +21,9 @@ export function computeScatterElements(x: RTensor, indices: RTensor, updates: RT
   if (indices.dims.length !== rank || updates.dims.join(',') !== indices.dims.join(',')) {
     throw new Error(`${what}: indices [${indices.dims.join(',')}] and updates [${updates.dims.join(',')}] must have one shape of the data's rank ${rank}`);
   }
-  indices.dims.forEach((d, i) => {
-    if (i !== axis && d > x.dims[i]!) throw new Error(`${what}: indices dim ${i} (${d}) exceeds the data's ${x.dims[i]}`);
-  });
-  const xs = strides(x.dims), is = strides(indices.dims);
-  const n = x.dims[axis]!;
+  const offsets = indexedOffsets(x, indices, axis, what);
   const out = rt(x.dtype, [...x.dims], Float64Array.from(x.data));
-  for (let k = 0; k < size(indices.dims); k++) {
-    let dst = 0;
-    for (let d = 0; d < rank; d++) {
-      let c = Math.floor(k / is[d]!) % indices.dims[d]!;
-      if (d === axis) {
-        c = indices.data[k]!;
-        if (c < -n || c >= n) throw new Error(`${what}: index ${c} is out of range for a dim of ${n}`);
-        if (c < 0) c += n;
-      }
-      dst += c * xs[d]!;
-    }
-    out.data[dst] = reduce(out.data[dst]!, updates.data[k]!);
-  }
+  for (let k = 0; k < offsets.length; k++) out.data[offsets[k]!] = reduce(out.data[offsets[k]!]!, updates.data[k]!);
   return out;
 }
 
