@@ -255,3 +255,15 @@ def max_abs(a, b):
 def tolerance(reference):
     """The project's check: max|Δ| ≤ 1e-4 · max(1, max|reference|) (src/verify/tolerances.ts)."""
     return 1e-4 * max(1.0, float(reference.double().abs().max()))
+
+
+def write_case_io(base, name, x, outs):
+    """One case's io file, shared by the case makers: checks the float32 output against the float64 one
+    within `tolerance`, writes <base>.io.safetensors (input, output, output_f64), prints the error and
+    returns the case's size on disk (its .json, weights and io files) in KiB."""
+    err, tol = max_abs(outs[torch.float32], outs[torch.float64]), tolerance(outs[torch.float64])
+    assert err <= tol, f"{name}: float32 vs float64 differ by {err:.3g} > {tol:.3g}"
+    write_safetensors(base + ".io.safetensors", OrderedDict(
+        [("input", x), ("output", outs[torch.float32]), ("output_f64", outs[torch.float64])]))
+    print(f"{name:24s} max|out32-out64| = {err:.2e}  (peak {float(outs[torch.float64].abs().max()):.3g})")
+    return sum(os.path.getsize(base + s) for s in (".json", ".weights.safetensors", ".io.safetensors")) / 1024

@@ -47,7 +47,7 @@ def main():
     official.load_gss(args.gss_repo, args.einops)
     import torch
     import torch.nn.functional as F
-    from casekit import max_abs, move_off_init, read_safetensors, tolerance, write_safetensors
+    from casekit import max_abs, move_off_init, read_safetensors, write_case_io, write_safetensors
     from gss_hybrid import GatedStateSpacesHybridLM, chunk_mask
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
@@ -84,13 +84,8 @@ def main():
                         s = (q @ k.transpose(-1, -2) / math.sqrt(dh)).masked_fill(chunk_mask(length, kwargs["attn_chunk"]), float("-inf"))
                         explicit = block.attn.out_proj((s.softmax(-1) @ v).transpose(1, 2).reshape(2, length, -1))
                         assert max_abs(block.attention(h), explicit) < 1e-12, f"{name}: nn.MultiheadAttention differs from the formula"
-        err, tol = max_abs(outs[torch.float32], outs[torch.float64]), tolerance(outs[torch.float64])
-        assert err <= tol, f"{name}: float32 vs float64 differ by {err:.3g} > {tol:.3g}"
-        write_safetensors(base + ".io.safetensors", OrderedDict(
-            [("input", x), ("output", outs[torch.float32]), ("output_f64", outs[torch.float64])]))
-        size = sum(os.path.getsize(base + s) for s in (".json", ".weights.safetensors", ".io.safetensors"))
-        rows.append(f"| `{name}` | {covers}; input [2, {length}] | {size / 1024:.0f} KiB |")
-        print(f"{name:24s} max|out32-out64| = {err:.2e}  (peak {float(outs[torch.float64].abs().max()):.3g})")
+        kib = write_case_io(base, name, x, outs)
+        rows.append(f"| `{name}` | {covers}; input [2, {length}] | {kib:.0f} KiB |")
 
     with open(os.path.join(args.out, "README.md"), "w") as f:
         f.write("\n".join([

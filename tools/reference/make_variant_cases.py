@@ -64,7 +64,7 @@ def main():
     args = parser.parse_args()
     gss = official.load_gss(args.gss_repo, args.einops)
     import torch
-    from casekit import max_abs, move_off_init, read_safetensors, tolerance, write_safetensors
+    from casekit import move_off_init, read_safetensors, write_case_io, write_safetensors
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     rows = []
@@ -97,13 +97,8 @@ def main():
             m.eval()
             with torch.no_grad():
                 outs[dtype] = m(x if x.dtype == torch.int64 else x.to(dtype))
-        err, tol = max_abs(outs[torch.float32], outs[torch.float64]), tolerance(outs[torch.float64])
-        assert err <= tol, f"{name}: float32 vs float64 differ by {err:.3g} > {tol:.3g}"
-        write_safetensors(base + ".io.safetensors", OrderedDict(
-            [("input", x), ("output", outs[torch.float32]), ("output_f64", outs[torch.float64])]))
-        size = sum(os.path.getsize(base + s) for s in (".json", ".weights.safetensors", ".io.safetensors"))
-        rows.append(f"| `{name}` | `{cls}` ({arch}) | {covers}; input {list(x.shape)} | {size / 1024:.0f} KiB |")
-        print(f"{name:24s} max|out32-out64| = {err:.2e}  (peak {float(outs[torch.float64].abs().max()):.3g})")
+        kib = write_case_io(base, name, x, outs)
+        rows.append(f"| `{name}` | `{cls}` ({arch}) | {covers}; input {list(x.shape)} | {kib:.0f} KiB |")
 
     with open(os.path.join(args.out, "README.md"), "w") as f:
         f.write("\n".join([
