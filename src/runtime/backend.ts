@@ -234,6 +234,11 @@ export function ortBackend(
       release: () => session.release(),
     };
   };
+  return backendOfSessions(name, description, createSession);
+}
+
+/** A backend from its session factory: `run` loads the graph, runs it once and releases it. */
+export function backendOfSessions(name: BackendName, description: string | undefined, createSession: OrtBackend['createSession']): OrtBackend {
   return {
     name,
     description,

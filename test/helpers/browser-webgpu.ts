@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Tensor } from 'ssmc/ir';
-import { parsePlacementLog, prepareWebGpuEnvironment, type OrtBackend, type Placement, type RunOptions, type Session } from 'ssmc/runtime';
+import { backendOfSessions, parsePlacementLog, prepareWebGpuEnvironment, type OrtBackend, type Placement, type RunOptions, type Session } from 'ssmc/runtime';
 import { ORT_WASM_FILES, webGpuOrt } from '../../web/build.js';
 import { projectRoot } from '../../web/paths.js';
 import { serveStatic, type RunningServer } from '../../web/serve.js';
@@ -132,17 +132,5 @@ function pageBackend(page: Page): OrtBackend {
       release: () => page.evaluate((id) => (globalThis as unknown as OnPage).ssmcRunner.release(id), created.id),
     };
   };
-  return {
-    name: 'webgpu',
-    description: 'onnxruntime-web (WebGPU) in headless Chromium',
-    createSession,
-    async run(bytes, feeds, opts = {}) {
-      const session = await createSession(bytes, opts);
-      try {
-        return await session.run(feeds);
-      } finally {
-        await session.release();
-      }
-    },
-  };
+  return backendOfSessions('webgpu', 'onnxruntime-web (WebGPU) in headless Chromium', createSession);
 }
