@@ -4,6 +4,8 @@ import type { Value } from './value.js';
 
 export const ONNX_DOMAIN = '';
 export const SSMC_DOMAIN = 'ai.ssmc';
+/** onnxruntime's contrib-op domain: ops with kernels in onnxruntime alone (ssmc emits them only for onnxruntime targets). */
+export const MS_DOMAIN = 'com.microsoft';
 /** Node.origin of the real nodes that complex arithmetic becomes (lower-complex), where no high-level op made it. */
 export const COMPLEX_ORIGIN = 'complex';
 

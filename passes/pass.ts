@@ -17,6 +17,11 @@ export interface CompileTarget {
    */
   customOps?: boolean;
   /**
+   * Standard ONNX ops only (--portable): none of the onnxruntime contrib ops (com.microsoft) the
+   * runtime target would otherwise get where they are faster (RuntimeTarget.contribOps).
+   */
+  portable?: boolean;
+  /**
    * fp32 (default), fp16 or bf16 (--precision): lower-precision stores the weights in 16 bits and
    * computes in float16 where the runtime has float16 kernels and the policy allows.
    */

@@ -8,7 +8,7 @@ import { dcePass } from './dce.js';
 import { foldConstantsPass } from './fold-constants.js';
 import { lowerAttentionPass } from './lower-attention.js';
 import { lowerComplexPass } from './lower-complex.js';
-import { lowerDiagStepPass } from './lower-diag-step.js';
+import { lowerDiagStepPassWith } from './lower-diag-step.js';
 import { lowerDiscretizePass } from './lower-discretize.js';
 import { lowerVandermondePass } from './lower-vandermonde.js';
 import { outlineCustomOpsPass, sealCustomOpsPass } from './outline-custom-ops.js';
@@ -50,7 +50,7 @@ export function buildPipeline(opts: PipelineOptions = {}): Pipeline {
   // What a custom op's body goes through: the lowering passes after outlining, up to sealing.
   const lowering: Pass<unknown>[] = [
     lowerAttentionPass, // CausalAttention → MatMul / Softmax with a causal mask
-    lowerDiagStepPass, // DiagSSMStep (step graphs) → exp(λ)·x + u and the coefficient sum in complex ops
+    lowerDiagStepPassWith(opts.targets), // DiagSSMStep (step graphs) → exp(λ)·x + u and the coefficient sum; RotaryEmbedding where the runtime has it
     // Lowerings that read a state-space description (chunked) → graphs that may hold Vandermonde taps
     ...lowerings.filter((l) => l.reads === 'state-space').map(lowerConvPass),
     lowerVandermondePass, // Vandermonde → complex Exp/MatMul over positions 0..L−1

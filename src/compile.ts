@@ -66,6 +66,8 @@ export interface CompileOptions {
   threads?: number;
   /** Emit the high-level ops as `ai.ssmc` function calls (--custom-ops); default false. */
   customOps?: boolean;
+  /** Standard ONNX ops only (--portable): no onnxruntime contrib ops even where the runtime target has them; default false. */
+  portable?: boolean;
   /** S4 DPLR step graphs: 'auto' (default: diagonal when its check passes, else linear), 'linear' or 'diagonal'. */
   dplrStep?: DplrStepChoice;
   /** How step and prefill graphs lay out a complex state (state-layout.ts): 'planar' (default) or 'interleaved'. */
@@ -277,7 +279,7 @@ function nonFiniteWarnings(tensors: Map<string, Tensor>, source: string): string
 /** Run the lowering pipeline on a built model, in place. */
 function compileTarget(c: Compiled, opts: CompileOptions): CompileTarget {
   return {
-    opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false,
+    opset: opts.opset, lowering: opts.lowering ?? 'auto', runtime: opts.runtime, threads: opts.threads, customOps: opts.customOps ?? false, portable: opts.portable ?? false,
     precision: opts.precision ?? 'fp32', recurrentStates: c.meta.states.map((s) => ({ input: c.meta.mode === 'step' ? s.input : null, output: s.output })),
   };
 }

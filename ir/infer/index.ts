@@ -1,7 +1,8 @@
 import type { Node } from '../node.js';
-import { ONNX_DOMAIN, SSMC_DOMAIN } from '../node.js';
+import { MS_DOMAIN, ONNX_DOMAIN, SSMC_DOMAIN } from '../node.js';
 import type { TensorType } from '../types.js';
 import { concreteInts, knownInts, TypeInferenceError, type InferRule } from './context.js';
+import { CONTRIB_RULES } from './contrib.js';
 import { CONTROL_FLOW_RULES } from './control-flow.js';
 import { ELEMENTWISE_RULES } from './elementwise.js';
 import { MATH_RULES } from './math-ops.js';
@@ -15,6 +16,7 @@ const ONNX_RULES: Record<string, InferRule> = { ...ELEMENTWISE_RULES, ...SHAPE_R
 function ruleFor(domain: string, op: string): InferRule | undefined {
   if (domain === ONNX_DOMAIN || domain === 'ai.onnx') return ONNX_RULES[op];
   if (domain === SSMC_DOMAIN) return SSM_RULES[op];
+  if (domain === MS_DOMAIN) return CONTRIB_RULES[op];
   return undefined;
 }
 

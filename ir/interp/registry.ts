@@ -26,6 +26,7 @@ import { Floor } from './ops/floor.js';
 import { Gather } from './ops/gather.js';
 import { GatherElements } from './ops/gather-elements.js';
 import { Gelu } from './ops/gelu.js';
+import { RotaryEmbedding } from './ops/rotary-embedding.js';
 import { Gemm } from './ops/gemm.js';
 import { Greater } from './ops/greater.js';
 import { GreaterOrEqual } from './ops/greater-or-equal.js';
@@ -149,6 +150,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ReduceMin, ReduceSum, Relu, Reshape, Scan, ScanV8, ScatterElements, Shape, Sigmoid, Sign, Sin, Size, Slice, SliceV1,
   Softmax, Softplus, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Unsqueeze, Where,
   CausalAttention, Complex, Conj, DiagSSMStep, Discretize, Imag, LongConv, Real, Vandermonde,
+  RotaryEmbedding, // com.microsoft
 ];
 
 export const KERNELS = kernelRegistry(ALL_KERNELS);

@@ -49,7 +49,15 @@ export interface RuntimeTarget {
    * up when the session loads.
    */
   readonly float16Ops?: readonly string[];
+  /**
+   * onnxruntime contrib ops (com.microsoft) it runs with kernels of its own and that ssmc emits
+   * where they beat the standard-op form (absent: none; CompileTarget.portable turns them off).
+   */
+  readonly contribOps?: readonly ContribOp[];
 }
+
+/** The contrib ops ssmc can emit: RotaryEmbedding as a step graph's complex state update (passes/lower-diag-step.ts). */
+export type ContribOp = 'RotaryEmbedding';
 
 /** onnxruntime-node CPU: MatMul 55-60 GFLOP/s a thread, DFT 0.9-1.5 (1-2.5 % of MatMul), grouped Conv 3.7. */
 const ORT_CPU_MATMUL_GFLOPS = 55;
@@ -82,6 +90,7 @@ export const ORT_CPU: RuntimeTarget = {
   // float32); for every arithmetic op it inserts casts and computes in float32, dropping the
   // graph's own float16 roundings. No bfloat16 arithmetic at all.
   float16Ops: [],
+  contribOps: ['RotaryEmbedding'],
 };
 
 export const ORT_WASM: RuntimeTarget = {
@@ -96,6 +105,7 @@ export const ORT_WASM: RuntimeTarget = {
   lacks: [],
   // Measured: onnxruntime-web's wasm build has the CPU provider's kernels (the same float16 gaps).
   float16Ops: [],
+  contribOps: ['RotaryEmbedding'],
 };
 
 /**
@@ -114,6 +124,9 @@ export const ORT_WEBGPU: RuntimeTarget = {
   scanStepMs: 10 * DISPATCH_MS,
   maxThreads: 1,
   lacks: ['Scan', 'Loop', 'If'],
+  // Checked by placement (test/webgpu, test/web): onnxruntime-node's and -web's WebGPU providers
+  // run RotaryEmbedding on the device.
+  contribOps: ['RotaryEmbedding'],
   prices: {
     dft: (f) => dftStructure(f),
     fourstep: (f) => fourstepStructure(f),

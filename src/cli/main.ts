@@ -9,7 +9,7 @@ const COMMAND_USAGE: Record<string, string> = {
   compile: `ssmc compile <model.json|config.yaml> [--weights ckpt.safetensors|.pt|.pth|.ckpt] -o out.onnx
 ssmc compile --weights last.ckpt -o out.onnx          (the config from the checkpoint's hyper_parameters)
              [--mode conv|step|prefill] [--seq-len N|dynamic] [--lowering auto|dft|fourstep|chunked|doubling|direct]
-             [--target ort-cpu|ort-wasm|ort-webgpu] [--threads N] [--custom-ops] [--dplr-step auto|linear|diagonal] [--precision fp32|fp16|bf16]
+             [--target ort-cpu|ort-wasm|ort-webgpu] [--threads N] [--custom-ops] [--portable] [--dplr-step auto|linear|diagonal] [--precision fp32|fp16|bf16]
              [--state-layout planar|interleaved] [--opset N] [--print-after <pass>]... [--print-passes] [--allow-large] [--kv-cache N] [--quiet]
              [--d-input N] [--d-output N|none] [--n-tokens N] [--l-output N|none]   (what a config leaves to the dataset)`,
   run: `ssmc run <model.onnx> --inputs in.safetensors -o out.safetensors [--threads N] [--backend node|wasm|webgpu]`,

@@ -51,6 +51,29 @@ describe('ssmc compile: lowering choice', () => {
     expect(ops).not.toContain('DFT');
   });
 
+  it('step graphs: onnxruntime\'s RotaryEmbedding for every onnxruntime target, standard ops with --portable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
+    const compile = (name: string, extra: string[]) => {
+      const out = join(dir, name);
+      const r = ssmc(['compile', join(EXAMPLES, 's4d-block.json'), '--mode', 'step', ...extra, '-o', out]);
+      expect(r.code, r.stderr).toBe(0);
+      return modelFromBytes(new Uint8Array(readFileSync(out)));
+    };
+    for (const [name, extra] of [['cpu.onnx', []], ['wasm.onnx', ['--target', 'ort-wasm']], ['webgpu.onnx', ['--target', 'ort-webgpu']]] as const) {
+      const fused = compile(name, [...extra]);
+      expect(fused.opsetImports.get('com.microsoft')).toBe(1);
+      expect(fused.graph.nodes.filter((n) => n.qualifiedOp === 'com.microsoft.RotaryEmbedding')).toHaveLength(1);
+    }
+    for (const [name, extra] of [['portable.onnx', ['--portable']], ['webgpu-portable.onnx', ['--target', 'ort-webgpu', '--portable']]] as const) {
+      const model = compile(name, [...extra]);
+      expect(model.opsetImports.has('com.microsoft')).toBe(false);
+      expect(model.graph.nodes.every((n) => n.domain === '')).toBe(true);
+    }
+    const inspected = ssmc(['inspect', join(dir, 'cpu.onnx')]);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout).toContain('com.microsoft.RotaryEmbedding×1');
+  });
+
   it('--custom-ops: ai.ssmc calls whose function bodies ship in the model, listed by the CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssmc-lw-'));
     const out = join(dir, 'co.onnx');

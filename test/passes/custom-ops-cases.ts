@@ -26,7 +26,7 @@ export function seqLenOf(c: GoldenCase): number {
   return c.input.layout === 'BHL' ? c.input.shape[2]! : c.input.shape[1]!; // BLH, BLE and BL have L second
 }
 
-export function compileGolden(name: string, opts: { seqLen: number | null; opset: number; mode?: CompileMode; customOps?: boolean; lowering?: string }): Model {
+export function compileGolden(name: string, opts: { seqLen: number | null; opset: number; mode?: CompileMode; customOps?: boolean; lowering?: string; portable?: boolean }): Model {
   const c = goldenCase(name);
   return compileModel(modelFileFor(c), { tensors: goldenWeights(c), source: `${name}.weights.safetensors` }, opts).model;
 }

@@ -46,10 +46,13 @@ describe.each(STEP_CASES)('--custom-ops step graph, golden %s', (name) => {
     }
   });
 
-  it('without --custom-ops the step update is lowered in the main graph', () => {
+  it('without --custom-ops the step update is lowered in the main graph (onnxruntime\'s RotaryEmbedding unless --portable)', () => {
     const model = compileGolden(name, { seqLen: null, opset: 17, mode: 'step' });
     expect(model.functions).toEqual([]);
-    expect(model.graph.nodes.filter((n) => n.domain !== '')).toEqual([]);
+    expect(model.graph.nodes.filter((n) => n.domain !== '' && n.qualifiedOp !== 'com.microsoft.RotaryEmbedding')).toEqual([]);
     expect(model.graph.nodes.map((n) => n.op)).toContain('ReduceSum');
+    const portable = compileGolden(name, { seqLen: null, opset: 17, mode: 'step', portable: true });
+    expect(portable.graph.nodes.filter((n) => n.domain !== '')).toEqual([]);
+    expect(portable.opsetImports.has('com.microsoft')).toBe(false);
   });
 });

@@ -2,12 +2,15 @@
  * lower-diag-step on a state read from a planar interface tensor [batch, H, 2, N] (how step graphs
  * lay out their states, src/state-layout.ts): whole-tensor real ops on the state as it comes, the
  * new state returned as the tensor the update made (simplify-views removes the split-and-repack
- * round trip), every op counted; numbers against the float64 interpreter on the unlowered op.
+ * round trip), every op counted — in standard ops (--portable) and with onnxruntime's
+ * RotaryEmbedding (every onnxruntime target); numbers against the float64 interpreter on the unlowered
+ * op, from onnxruntime and from the interpreter on the lowered graph.
  * And simplify-views on its own: what it folds and what it must leave alone.
  */
 import { describe, expect, it } from 'vitest';
 import { compareToReference, describeComparison, Rng } from 'ssmc';
-import { c64, type Model, printModel, type Tensor, type Value } from 'ssmc/ir';
+import { c64, type Model, MS_DOMAIN, printModel, type Tensor, type Value } from 'ssmc/ir';
+import type { CompileTarget } from 'ssmc/passes';
 import { defaultPipeline, runPipeline, simplifyViewsPass } from 'ssmc/passes';
 import { vandermondeStep } from '../../src/models/step.js';
 import { evalF64, input, maxAbsDiff, newModel, opsOf, randomTensor, runOrt } from '../helpers/graphs.js';
@@ -46,15 +49,20 @@ function stepModel(layout: 'planar' | 'interleaved', C: number, sharedLambda: bo
   };
 }
 
-async function lowerAndCompare(build: () => Model, layout: 'planar' | 'interleaved'): Promise<Model> {
+const STANDARD: CompileTarget = { opset: 17, portable: true };
+
+async function lowerAndCompare(build: () => Model, layout: 'planar' | 'interleaved', target: CompileTarget = STANDARD): Promise<Model> {
   const feeds = { state: randomTensor(layout === 'planar' ? [B, H, 2, N] : [B, H, N, 2], 11), u: randomTensor([B, H], 12) };
   const reference = evalF64(build(), feeds);
   const model = build();
-  runPipeline(model, { opset: 17 }, defaultPipeline());
+  runPipeline(model, target, defaultPipeline());
   const ort = await runOrt(model, feeds);
+  const lowered = evalF64(model, feeds);
   for (const [name, ref] of reference) {
     const cmp = compareToReference(ort.get(name)!.data as Float32Array, ref.data);
     expect(cmp.ok, describeComparison(`${name} (onnxruntime-node)`, cmp)).toBe(true);
+    // The lowered graph in float64: the same function, only float32 constants apart.
+    expect(maxAbsDiff(lowered.get(name)!.data, ref.data)).toBeLessThan(1e-5);
   }
   return model;
 }
@@ -76,6 +84,28 @@ describe('lower-diag-step on a planar state', () => {
     const model = await lowerAndCompare(stepModel('planar', 2, true), 'planar');
     expect(histogram(model)).toEqual({ Gather: 1, Mul: 3, Add: 2, Unsqueeze: 2, Pad: 1, ReduceSum: 1 });
     expect(model.graph.outputs[0]!.type.shape).toEqual(['batch', 2, H]);
+  });
+
+  it.each([
+    ['λ shared by the channels (GSS, DSS): the caches repeat it per channel', true],
+    ['λ per channel (S4D): the caches are λ itself', false],
+  ] as const)('onnxruntime targets, %s: s⊙P + swap(s)⊙Q is one RotaryEmbedding', async (_name, shared) => {
+    for (const runtime of [undefined, 'ort-cpu', 'ort-wasm', 'ort-webgpu']) {
+      const model = await lowerAndCompare(stepModel('planar', 1, shared), 'planar', { opset: 17, runtime });
+      // the state viewed as [1, batch, H, 2N] and back, rotated, (u, 0) added; y as before
+      expect(histogram(model)).toEqual({ 'com.microsoft.RotaryEmbedding': 1, Reshape: 2, Mul: 1, Add: 1, Unsqueeze: 2, Pad: 1, ReduceSum: 1 });
+      expect(model.opsetImports.get(MS_DOMAIN)).toBe(1);
+      const rotary = model.graph.nodes.find((n) => n.domain === MS_DOMAIN)!;
+      expect(rotary.inputs.slice(2).map((v) => v!.type.shape)).toEqual([[H, N], [H, N]]);
+    }
+  });
+
+  it('--portable keeps standard ops, for every runtime', async () => {
+    for (const target of [{ opset: 17, portable: true }, { opset: 17, runtime: 'ort-webgpu', portable: true }] satisfies CompileTarget[]) {
+      const model = await lowerAndCompare(stepModel('planar', 1, true), 'planar', target);
+      expect(histogram(model)).toEqual({ Gather: 1, Mul: 3, Add: 2, Unsqueeze: 2, Pad: 1, ReduceSum: 1 });
+      expect(model.opsetImports.has(MS_DOMAIN)).toBe(false);
+    }
   });
 
   it('an interleaved state keeps the complex form: parts split, updated and concatenated back', async () => {
