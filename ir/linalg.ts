@@ -45,6 +45,50 @@ function edgeColumns(r: number, k: number, n: number, j0: number, a: Float64Arra
   }
 }
 
+/**
+ * Complex out[m×n] = a[m×k] · b[k×n] on interleaved (re, im) float64 pairs, offsets counted in
+ * complex elements (out is overwritten). O(m·n·k). 2×2 register blocks of complex accumulators:
+ * each loaded pair serves two products. Every output is summed over k in order as
+ * re += ar·br − ai·bi, im += ar·bi + ai·br — the arithmetic of a plain triple loop, bit for bit.
+ */
+export function cgemm(m: number, k: number, n: number, a: Float64Array, aOff: number, b: Float64Array, bOff: number, out: Float64Array, oOff: number): void {
+  const m2 = m - (m % 2), n2 = n - (n % 2);
+  for (let i = 0; i < m2; i += 2) {
+    const a0 = 2 * (aOff + i * k), a1 = a0 + 2 * k;
+    for (let j = 0; j < n2; j += 2) {
+      let r00 = 0, i00 = 0, r01 = 0, i01 = 0, r10 = 0, i10 = 0, r11 = 0, i11 = 0;
+      for (let p = 0, bo = 2 * (bOff + j); p < k; p++, bo += 2 * n) {
+        const br0 = b[bo]!, bi0 = b[bo + 1]!, br1 = b[bo + 2]!, bi1 = b[bo + 3]!;
+        const xr0 = a[a0 + 2 * p]!, xi0 = a[a0 + 2 * p + 1]!, xr1 = a[a1 + 2 * p]!, xi1 = a[a1 + 2 * p + 1]!;
+        r00 += xr0 * br0 - xi0 * bi0; i00 += xr0 * bi0 + xi0 * br0;
+        r01 += xr0 * br1 - xi0 * bi1; i01 += xr0 * bi1 + xi0 * br1;
+        r10 += xr1 * br0 - xi1 * bi0; i10 += xr1 * bi0 + xi1 * br0;
+        r11 += xr1 * br1 - xi1 * bi1; i11 += xr1 * bi1 + xi1 * br1;
+      }
+      const o0 = 2 * (oOff + i * n + j), o1 = o0 + 2 * n;
+      out[o0] = r00; out[o0 + 1] = i00; out[o0 + 2] = r01; out[o0 + 3] = i01;
+      out[o1] = r10; out[o1 + 1] = i10; out[o1 + 2] = r11; out[o1 + 3] = i11;
+    }
+    for (let r = i; r < i + 2; r++) complexEdgeColumns(r, k, n, n2, a, aOff, b, bOff, out, oOff);
+  }
+  for (let r = m2; r < m; r++) complexEdgeColumns(r, k, n, 0, a, aOff, b, bOff, out, oOff);
+}
+
+/** Complex row r, columns from j0 on, one dot product each (summed in order, as cgemm). */
+function complexEdgeColumns(r: number, k: number, n: number, j0: number, a: Float64Array, aOff: number, b: Float64Array, bOff: number, out: Float64Array, oOff: number): void {
+  const ar = 2 * (aOff + r * k);
+  for (let j = j0; j < n; j++) {
+    let sr = 0, si = 0;
+    for (let p = 0, bo = 2 * (bOff + j); p < k; p++, bo += 2 * n) {
+      const xr = a[ar + 2 * p]!, xi = a[ar + 2 * p + 1]!, br = b[bo]!, bi = b[bo + 1]!;
+      sr += xr * br - xi * bi;
+      si += xr * bi + xi * br;
+    }
+    out[2 * (oOff + r * n + j)] = sr;
+    out[2 * (oOff + r * n + j) + 1] = si;
+  }
+}
+
 /** a · b for square n×n matrices, into a new array. O(n³). */
 export function matmul(a: Float64Array, b: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);

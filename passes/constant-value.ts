@@ -3,6 +3,7 @@ import { KERNELS } from '../ir/interp/registry.js';
 import { fromTensor, type RTensor } from '../ir/interp/rtensor.js';
 import { ONNX_DOMAIN, SSMC_DOMAIN } from '../ir/node.js';
 import { staticSize } from '../ir/types.js';
+import { knownShapeValue } from './fold-constants.js';
 import type { Value } from '../ir/value.js';
 
 /** Ops whose every run gives new values: their results are not constants. */
@@ -47,6 +48,10 @@ function evaluateCone(v: Value, opset: number, memo: Map<Value, RTensor | null>,
   }
   const node = v.producer;
   if (!node) return null; // a graph input
+  // Shape arithmetic shape inference already knows as numbers (Shape(u)[2] of u [batch, H, 4096]),
+  // as fold-constants reads it.
+  const known = knownShapeValue(node);
+  if (known) return fromTensor(known);
   if (node.domain !== ONNX_DOMAIN && node.domain !== SSMC_DOMAIN) return null;
   if (limits.ops && (node.domain !== ONNX_DOMAIN || !limits.ops.has(node.op))) return null;
   if (NONDETERMINISTIC.has(node.op)) return null;

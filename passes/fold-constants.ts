@@ -214,7 +214,7 @@ class ExactValues {
  * Shape arithmetic whose values shape inference already knows as numbers — Shape(x)[2] of an
  * input [batch, 4, 32] is 32 although `batch` is symbolic — becomes a constant.
  */
-function knownShapeValue(node: Node): Tensor | null {
+export function knownShapeValue(node: Node): Tensor | null {
   const out = node.outputs[0];
   if (node.domain !== ONNX_DOMAIN || node.outputs.length !== 1 || !out || out.type.dtype !== 'int64') return null;
   const vals = out.shapeValue;

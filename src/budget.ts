@@ -52,17 +52,21 @@ export function estimateFromParams(specs: readonly ParamSpec[]): CostPart[] {
 
 /**
  * Each long convolution at a fixed length, by the lowering it will get (`lowering`: what
- * select-lowering will pick; null when unknown, priced as one that reads taps). A lowering that
- * reads taps folds the kernel chain in float64 with the reference interpreter when its largest
- * intermediate, the [C,H,N,L] complex exponentials, fits the fold limit (else it stays in the
- * graph for onnxruntime): measured 0.9-1.0·10^-7 s and, at the peak, 3.5 float64 copies per
- * element (S4D H=256, N=32 at L = 1024 and 4096, fourstep and dft). An S4 DPLR kernel's taps are
- * computed directly (its arch prices them, s4-dplr-cost.ts): what folds is the chain after them,
- * the taps' spectrum, over [C·sides, H, L] elements. A lowering that reads the state-space
- * description (chunked, doubling) never forms the kernel: a diagonal kernel's chunk weights are
- * computed directly, C·H·(T+2N)·T values at its chunk length T, and a dense one's are the arch's to price.
+ * select-lowering will pick; null when unknown, priced as one that reads taps).
+ *
+ * A lowering that reads taps gets them computed at compile time, then their spectrum (fourstep:
+ * a float64 FFT per row, fourstep-kernel.ts; dft: the DFT folded by the reference interpreter):
+ * a diagonal kernel's taps directly from power tables (passes/vandermonde-taps.ts): per-channel
+ * modes (λ [H,N]) C·H·N·L multiply-adds as running sums (~1·10^-8 s each measured, S4D H=256,
+ * N=32, L=16384), modes shared by the channels (λ [N], `sharedModes`) one blocked product
+ * (~1.4·10^-9 s); an S4 DPLR kernel's taps are its arch's to price (s4-dplr-cost.ts). The spectrum
+ * costs ~2.5·10^-7 s per row and point of the transform (n ≈ 2L, Bluestein's FFT for the four-step
+ * lengths: 7.8-8.6 ms a row at n = 32800). Taps beyond what fold-constants folds stay in the graph
+ * for onnxruntime (priced 0 here). A lowering that reads the state-space description (chunked,
+ * doubling) never forms the kernel: a diagonal kernel's chunk weights are computed directly,
+ * C·H·(T+2N)·T values at its chunk length T, and a dense one's are the arch's to price.
  */
-export function estimateConvolutions(layers: readonly (SsmLayerInfo & { lowering: { reads: 'taps' | 'state-space' } | null })[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
+export function estimateConvolutions(layers: readonly (SsmLayerInfo & { lowering: { reads: 'taps' | 'state-space' } | null; sharedModes?: boolean })[], seqLen: number | null, foldLimitBytes: number): CostPart[] {
   if (seqLen === null) return [];
   return layers.map((l) => {
     const { H, N } = l, C = l.channels, L = seqLen;
@@ -73,18 +77,25 @@ export function estimateConvolutions(layers: readonly (SsmLayerInfo & { lowering
       const values = dplr ? 0 : sides * C * H * (T + 2 * N) * T;
       return { what: `layer ${l.name} chunk weights (C=${C}, H=${H}, N=${N})`, bytes: values * 8, seconds: values * SECONDS_PER_WEIGHT };
     }
-    const elements = dplr ? C * sides * H * L : C * H * N * L;
-    const folded = elements * 8 <= foldLimitBytes;
+    const taps = sides * C * H * L;
+    if (taps * 8 > foldLimitBytes) return { what: `layer ${l.name} kernel at L=${L} (C=${C}, H=${H}, N=${N}, left to onnxruntime)`, bytes: 0, seconds: 0 };
+    const products = dplr ? 0 : taps * N;
+    const points = 2 * L;
+    const spectrum = sides * C * H * points;
+    const tables = dplr ? 0 : 2 * N * L; // one mode table at a time: [2N, L] float64
     return {
-      what: `layer ${l.name} ${dplr ? "kernel taps' spectrum" : 'kernel'} at L=${L} (C=${C}, H=${H}, N=${N}${folded ? '' : ', left to onnxruntime'})`,
-      bytes: folded ? Math.min(elements * 16 * 3.5, 7 * foldLimitBytes) : 0,
-      seconds: folded ? elements * SECONDS_PER_KERNEL_ELEMENT : 0,
+      what: `layer ${l.name} ${dplr ? "kernel taps' spectrum" : 'kernel and its spectrum'} at L=${L} (C=${C}, H=${H}, N=${N}${l.sharedModes ? ', modes shared' : ''})`,
+      // float64 taps and their float32 copy, the table, the spectrum's float32 halves (3 values a point) and a row's float64 work
+      bytes: 2 * (taps * 12 + tables * 8 + spectrum * 12 + points * 64),
+      seconds: 2 * (products * (l.sharedModes ? SECONDS_PER_SHARED_PRODUCT : SECONDS_PER_CHANNEL_PRODUCT) + spectrum * SECONDS_PER_SPECTRUM_POINT),
     };
   });
 }
 
-/** Twice the measured per-element time (0.9-1.0·10^-7 s), as the other rates err about 2× high. */
-const SECONDS_PER_KERNEL_ELEMENT = 2e-7;
+/** Measured rates (2-core development machine, Node 20); the estimate doubles them, as the other rates err about 2× high. */
+const SECONDS_PER_CHANNEL_PRODUCT = 1.05e-8;
+const SECONDS_PER_SHARED_PRODUCT = 1.4e-9;
+const SECONDS_PER_SPECTRUM_POINT = 2.5e-7;
 /** A chunk weight computed directly (chunk-weights.ts): ~2·10^-9 s measured, with its share of writing the file. */
 const SECONDS_PER_WEIGHT = 5e-9;
 

@@ -1,6 +1,7 @@
 import { Builder } from '../ir/builder.js';
 import { Model } from '../ir/model.js';
 import { SSMC_DOMAIN, type Node } from '../ir/node.js';
+import { isLongConv, readLongConv } from '../ir/ops/long-conv.js';
 import { Progress } from '../ir/progress.js';
 import type { Tensor } from '../ir/tensor.js';
 import { tensorType, type Dim } from '../ir/types.js';
@@ -153,6 +154,13 @@ export interface Weights {
   source: string;
 }
 
+/** Whether a LongConv's diagonal kernel has modes shared by every channel (λ [N]: DSS, GSS). */
+function hasSharedModes(node: Node): boolean {
+  if (!isLongConv(node)) return false;
+  const conv = readLongConv(node);
+  return conv.kernel === 'diagonal' && conv.causal.lambda.type.shape?.length === 1;
+}
+
 /** Model file (+ checkpoint) → lowered IR, ready for export. */
 export function compileModel(file: ModelFile, weights: Weights | null, opts: CompileOptions): Compiled {
   const built = buildModel(file, weights, opts);
@@ -160,7 +168,7 @@ export function compileModel(file: ModelFile, weights: Weights | null, opts: Com
   const mode = opts.mode ?? 'conv';
   const target = compileTarget(built, opts);
   const lowerings = opts.lowerings ?? LOWERINGS;
-  const planned = built.ssmLayers.map((l) => ({ ...l.info, lowering: plannedLowering(l.node, target, lowerings, opts.targets) }));
+  const planned = built.ssmLayers.map((l) => ({ ...l.info, lowering: plannedLowering(l.node, target, lowerings, opts.targets), sharedModes: hasSharedModes(l.node) }));
   built.costs.push(...estimateConvolutions(planned, mode === 'step' ? null : opts.seqLen, MAX_FOLD_BYTES));
   checkBudget(built.costs, budgetOf(opts));
   lowerModel(built, opts);

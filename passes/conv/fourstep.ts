@@ -5,6 +5,7 @@ import { f32, lazyTensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { DATA_MOVEMENT_OPS, constantValue } from '../constant-value.js';
 import { kernelSpectrum } from './fourstep-kernel.js';
+import { MAX_FOLD_BYTES } from '../fold-constants.js';
 import type { ConvFacts, ConvLowering, LoweringEstimate } from './lowering.js';
 import type { RuntimeTarget } from './targets.js';
 
@@ -342,7 +343,7 @@ function lowerWithPlan(b: Builder, node: Node, choosePlan: (L: number, Lk: numbe
   let Kr: Value, KiSigned: Value; // [n,1,1,C,H] and (−Ki, Ki) [n,2,1,C,H]
   const stored = storedTaps(b, k, kRev);
   if (stored) {
-    // Stored taps (S4 DPLR's): the spectrum computed directly (fourstep-kernel.ts), once, when read.
+    // Taps of constants: the spectrum computed directly (fourstep-kernel.ts), once, when read.
     const spectrum = once(() => kernelSpectrum(plan, stored.k, stored.kRev, C, H, Lk, stored.LkRev));
     Kr = b.initializer(b.graph.freshName('fourstep_kernel_re'), lazyTensor('float32', [plan.n, 1, 1, C, H], () => spectrum().Kr));
     KiSigned = b.initializer(b.graph.freshName('fourstep_kernel_im'), lazyTensor('float32', [plan.n, 2, 1, C, H], () => spectrum().KiSigned));
@@ -372,17 +373,23 @@ function lowerWithPlan(b: Builder, node: Node, choosePlan: (L: number, Lk: numbe
 }
 
 /**
- * The taps' values when both sides are stored constants, or cut, padded and reshaped from one (an
- * S4 DPLR kernel's two sides are slices of its taps) — not computed in the graph: a Vandermonde
- * kernel keeps its graph form, whose lowering shares the exponentials across channels.
+ * The taps' values in float64 when they are a function of constants: stored (an S4 DPLR kernel's
+ * two sides are cut, padded and reshaped from its taps), or computed by a graph of constants (a
+ * Vandermonde kernel at a fixed length: its lowering shares the exponentials across channels, and
+ * the reference interpreter evaluates it here as fold-constants would, within the same limit on a
+ * result's size) — null when the length or the parameters are not constants, and the kernel stays
+ * in the graph. Either way the spectrum is then a float64 FFT per row pair (fourstep-kernel.ts):
+ * folding the stage MatMuls instead cost O(n²/n1) per row, 20 of the 26 s of gss-code's compile
+ * at L = 16384.
  */
 function storedTaps(b: Builder, k: Value, kRev: Value | null): { k: Float64Array; kRev: Float64Array | null; LkRev: number } | null {
-  const memo = new Map();
-  const limits = { ops: DATA_MOVEMENT_OPS, maxElements: MAX_STORED_TAPS };
-  const kd = constantValue(k, b.opset, memo, limits);
-  const rd = kRev ? constantValue(kRev, b.opset, memo, limits) : null;
-  if (!kd || (kRev && !rd)) return null;
-  return { k: kd.data, kRev: rd?.data ?? null, LkRev: rd?.dims[2] ?? 0 };
+  for (const limits of [{ ops: DATA_MOVEMENT_OPS, maxElements: MAX_STORED_TAPS }, { maxElements: MAX_FOLD_BYTES / 8 }]) {
+    const memo = new Map();
+    const kd = constantValue(k, b.opset, memo, limits);
+    const rd = kd && kRev ? constantValue(kRev, b.opset, memo, limits) : null;
+    if (kd && (!kRev || rd)) return { k: kd.data, kRev: rd?.data ?? null, LkRev: rd?.dims[2] ?? 0 };
+  }
+  return null;
 }
 
 /** Taps read as float64 at most (elements): 128 MiB. */

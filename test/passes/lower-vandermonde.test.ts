@@ -1,7 +1,8 @@
 /**
  * lower-vandermonde: Vandermonde(λ [H,N] | [N], coef [C,H,N], L){scale} →
  *   l = Range(0, Cast(L), 1) in float32, S = Exp(Unsqueeze(λ, −1)·l) [H|1,N,L],
- *   K = scale·Real(MatMul(Transpose(coef → [H,C,N]), S)) [H,C,L] → Transpose → [C,H,L].
+ *   K = scale·(Re c·Re S − Im c·Im S) [H,C,L], c = Transpose(coef → [H,C,N]) → Transpose → [C,H,L]
+ *   (the real part of the complex product alone: two real MatMuls).
  * Numbers against the direct float64 sum K[c,h,l] = scale·Re Σ_n coef·exp(λ·l).
  */
 import { describe, expect, it } from 'vitest';
@@ -75,14 +76,15 @@ function feeds(p: Params, L: number, runtime: boolean, batch = 1): Record<string
 const TAIL = [lowerVandermondePass, lowerComplexPass, foldConstantsPass, csePass, dcePass];
 
 describe('lower-vandermonde: IR before and after', () => {
-  it('λ [H,N]: Cast → Range, Unsqueeze(λ)·l → Exp, Transpose(coef) → MatMul → Real → Mul scale → Transpose', () => {
+  it('λ [H,N]: Cast → Range, Unsqueeze(λ)·l → Exp, Transpose(coef), Re·Re − Im·Im → Mul scale → Transpose', () => {
     const model = vmodel(17, params(1, false), 2, 'L');
     expect(printModel(model)).toMatch(/%k = ai\.ssmc\.Vandermonde\(%lam, %coef, %gather\) \{scale=2\.0\} : f32\[2,4,L\]/);
     const before = new Set(model.graph.nodes);
     runPipeline(model, { opset: 17 }, [lowerVandermondePass]);
     const added = model.graph.nodes.filter((n) => !before.has(n));
     expect(added.map((n) => n.qualifiedOp)).toEqual([
-      'Cast', 'Range', 'Unsqueeze', 'Mul', 'Exp', 'Transpose', 'MatMul', 'ai.ssmc.Real', 'Mul', 'Transpose',
+      'Cast', 'Range', 'Unsqueeze', 'Mul', 'Exp', 'Transpose',
+      'ai.ssmc.Real', 'ai.ssmc.Real', 'MatMul', 'ai.ssmc.Imag', 'ai.ssmc.Imag', 'MatMul', 'Sub', 'Mul', 'Transpose',
     ]);
     const text = printModel(model);
     // The positions as a float Range (a GPU generates them on the device from the host-side length).
@@ -93,24 +95,45 @@ describe('lower-vandermonde: IR before and after', () => {
     expect(text).toMatch(/%mul = Mul\(%unsqueeze, %range\) : c64\[4,5,L\]/);
     expect(text).toMatch(/%exp = Exp\(%mul\) : c64\[4,5,L\]/);
     expect(text).toMatch(/%transpose = Transpose\(%coef\) \{perm=\[1,0,2\]\} : c64\[4,2,5\]/);
-    expect(text).toMatch(/%matmul = MatMul\(%transpose, %exp\) : c64\[4,2,L\]/);
-    expect(text).toMatch(/%real = ai\.ssmc\.Real\(%matmul\) : f32\[4,2,L\]/);
+    expect(text).toMatch(/%real = ai\.ssmc\.Real\(%transpose\) : f32\[4,2,5\]/);
+    expect(text).toMatch(/%real_1 = ai\.ssmc\.Real\(%exp\) : f32\[4,5,L\]/);
+    expect(text).toMatch(/%matmul = MatMul\(%real, %real_1\) : f32\[4,2,L\]/);
+    expect(text).toMatch(/%matmul_1 = MatMul\(%imag, %imag_1\) : f32\[4,2,L\]/);
+    expect(text).toMatch(/%sub = Sub\(%matmul, %matmul_1\) : f32\[4,2,L\]/);
     expect(text).toMatch(/%k = Transpose\(%mul_1\) \{perm=\[1,0,2\]\} : f32\[2,4,L\]/);
     expect(text).not.toMatch(/Vandermonde/);
   });
 
-  it('λ [N] shared by all H: one more Unsqueeze to [1,N], the MatMul broadcasts; scale 1 adds no Mul', () => {
-    const model = vmodel(20, params(2, true), 1, 16);
+  it('λ [N] shared by all H (parameters as inputs): one more Unsqueeze to [1,N], the MatMuls broadcast; scale 1 adds no Mul', () => {
+    const model = vmodel(20, params(2, true), 1, 16, true);
     const before = new Set(model.graph.nodes);
     runPipeline(model, { opset: 20 }, [lowerVandermondePass]);
     const added = model.graph.nodes.filter((n) => !before.has(n));
     expect(added.map((n) => n.qualifiedOp)).toEqual([
-      'Cast', 'Range', 'Unsqueeze', 'Unsqueeze', 'Mul', 'Exp', 'Transpose', 'MatMul', 'ai.ssmc.Real', 'Transpose',
+      'Cast', 'Range', 'Unsqueeze', 'Unsqueeze', 'Mul', 'Exp', 'Transpose',
+      'ai.ssmc.Real', 'ai.ssmc.Real', 'MatMul', 'ai.ssmc.Imag', 'ai.ssmc.Imag', 'MatMul', 'Sub', 'Transpose',
     ]);
     const text = printModel(model);
     expect(text).toMatch(/= Exp\(%\w+\) : c64\[1,5,16\]/);
-    expect(text).toMatch(/= MatMul\(%transpose, %exp\) : c64\[4,2,16\]/);
-    expect(text).toMatch(/%k = Transpose\(%real\) \{perm=\[1,0,2\]\} : f32\[2,4,16\]/);
+    expect(text).toMatch(/= MatMul\(%real, %real_1\) : f32\[4,2,16\]/);
+    expect(text).toMatch(/%k = Transpose\(%sub\) \{perm=\[1,0,2\]\} : f32\[2,4,16\]/);
+  });
+
+  it.each([false, true])('constant λ and coefficients at a fixed length (shared modes: %s): the taps computed at compile time, a float64 constant read through a Cast', (shared) => {
+    const p = params(4, shared);
+    const model = vmodel(17, p, 2, 100);
+    runPipeline(model, { opset: 17 }, [lowerVandermondePass]);
+    const cast = model.graph.outputs[0]!.producer!;
+    expect(cast.op).toBe('Cast');
+    const taps = cast.input(0).constant!;
+    expect(taps.dtype).toBe('float64');
+    expect(taps.dims).toEqual([C, H, 100]);
+    // Within float64 rounding of the direct sum (the powers by tables, not exp per entry).
+    const want = direct(p, 2, 100);
+    const got = taps.data as Float64Array;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    expect(worst).toBeLessThan(1e-12);
   });
 
   it('after lower-complex and dce, only the real part is computed: 2 real MatMuls, no complex value', () => {

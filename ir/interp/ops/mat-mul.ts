@@ -1,13 +1,14 @@
-import { gemm } from '../../linalg.js';
+import { cgemm, gemm } from '../../linalg.js';
 import { isComplex } from '../../types.js';
 import { need, onnxKernel } from '../kernel.js';
 import { broadcastDims, broadcastIndex, rt, size } from '../rtensor.js';
 import { promoteComplex } from '../strided.js';
 
 /**
- * numpy matmul semantics (1-D operands promoted and squeezed), real or complex: real products by
- * the blocked kernel of ir/linalg.ts, complex ones row by row (i, k, j order); both sum each
- * output over k in order, as the definition does.
+ * numpy matmul semantics (1-D operands promoted and squeezed), real or complex, by the blocked
+ * kernels of ir/linalg.ts; both sum each output over k in order, as the definition does. A right
+ * operand shared by the whole batch multiplies the batch's rows as one matrix (a Vandermonde
+ * kernel's [H,1,N]·[1,N,L]: one [H,N]·[N,L] product, where row by row left nothing to block).
  */
 export const MatMul = onnxKernel('MatMul', (inputs, node) => {
   let a0 = need(inputs, 0, node), b0 = need(inputs, 1, node);
@@ -27,25 +28,11 @@ export const MatMul = onnxKernel('MatMul', (inputs, node) => {
   const out = rt(cplx ? 'complex64' : a0.dtype, [...batch, M, N]);
   const A = a0.data, B = b0.data, O = out.data;
   const nb = size(batch);
-  for (let q = 0; q < nb; q++) {
-    const aOff = ia[q]! * M * K, bOff = ib[q]! * K * N, oOff = q * M * N;
-    if (!cplx) {
-      gemm(M, K, N, A, aOff, B, bOff, O, oOff);
-      continue;
-    }
-    for (let i = 0; i < M; i++) {
-      const row = oOff + i * N;
-      for (let k = 0; k < K; k++) {
-        const ai = aOff + i * K + k, bRow = bOff + k * N;
-        const xr = A[2 * ai]!, xi = A[2 * ai + 1]!;
-        for (let j = 0; j < N; j++) {
-          const br = B[2 * (bRow + j)]!, bi = B[2 * (bRow + j) + 1]!;
-          O[2 * (row + j)] += xr * br - xi * bi;
-          O[2 * (row + j) + 1] += xr * bi + xi * br;
-        }
-      }
-    }
-  }
+  const multiply = cplx ? cgemm : gemm;
+  // The batch's left operands lie one after another and share one right operand: one product.
+  const shared = ib.every((o) => o === 0) && ia.every((o, q) => o === q);
+  if (shared) multiply(nb * M, K, N, A, 0, B, 0, O, 0);
+  else for (let q = 0; q < nb; q++) multiply(M, K, N, A, ia[q]! * M * K, B, ib[q]! * K * N, O, q * M * N);
   let dims = out.dims;
   if (a0.dims.length === 1) dims = [...dims.slice(0, -2), dims[dims.length - 1]!];
   if (b0.dims.length === 1) dims = dims.slice(0, -1);

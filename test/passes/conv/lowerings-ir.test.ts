@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { c64, f32, type Model, printModel, type Tensor, verifyModel } from 'ssmc/ir';
 import { chunkedLowering, dcePass, directLowering, dftLowering, fourstepLowering, LOWERINGS, LoweringRefusedError, lowerConvPass, runPipeline, selectLoweringPass, type ConvLowering, type LoweringDecision } from 'ssmc/passes';
-import { evalF64, input, maxAbsDiff, newModel, randomTensor } from '../../helpers/graphs.js';
+import { evalF64, input, maxAbsDiff, newModel, randomTensor, opsOf } from '../../helpers/graphs.js';
 import { TEST_TOLERANCES as TOL } from '../../helpers/tolerances.js';
 
 const H = 2, L = 8;
@@ -302,13 +302,11 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
     sameNumbers(before, after, TOL.F32_CONSTANTS);
   });
 
-  it('fourstep: the FFT as MatMuls with float32 DFT matrices', () => {
-    const { before, after } = lowered(fourstepLowering);
+  it('fourstep, parameters as inputs: the FFT as MatMuls with float32 DFT matrices, the kernel\'s spectrum too', () => {
+    const { before, after } = lowered(fourstepLowering, L, 'inputs');
     expect(printModel(after)).toMatchInlineSnapshot(`
       "model ir=8 opsets[ai.onnx=17 ai.ssmc=1]
-      graph main(%u: f32[1,2,8]) -> (%y: f32[1,1,2,8]) {
-        const %lambda: c64[2,1] = [-0.300000012, 0.5, -0.100000001, 1.20000005]
-        const %coef: c64[1,2,1] = [0.699999988, 0.200000003, -0.400000006, 0.899999976]
+      graph main(%u: f32[1,2,8], %lambda_re: f32[2,1], %lambda_im: f32[2,1], %coef_re: f32[1,2,1], %coef_im: f32[1,2,1]) -> (%y: f32[1,1,2,8]) {
         const %axis_1_1: i64[] = [2]
         const %fourstep_w2_1_1: f32[5,6,6] = <180 values>
         const %fourstep_w2_inverse_1_1: f32[5,6,6] = <180 values>
@@ -337,9 +335,11 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
         const %starts_3_1: i64[1] = [0]
         const %ends_3_1: i64[1] = [8]
         const %axes_3_1: i64[1] = [0]
+        %complex = ai.ssmc.Complex(%lambda_re, %lambda_im) : c64[2,1]
+        %complex_1 = ai.ssmc.Complex(%coef_re, %coef_im) : c64[1,2,1]
         %shape = Shape(%u) : i64[3]
         %gather = Gather(%shape, %axis_1_1) {axis=0} : i64[]
-        %vandermonde = ai.ssmc.Vandermonde(%lambda, %coef, %gather) {scale=2.0} : f32[1,2,8]
+        %vandermonde = ai.ssmc.Vandermonde(%complex, %complex_1, %gather) {scale=2.0} : f32[1,2,8]
         %transpose = Transpose(%vandermonde) {perm=[2,0,1]} : f32[8,1,2]
         %pad = Pad(%transpose, %pads_1_1) : f32[9,1,2]
         %reshape = Reshape(%pad, %shape_1_1) : f32[3,6]
@@ -371,6 +371,18 @@ describe('the lowerings: IR after, numbers against the LongConv they replace', (
         return %y
       }"
     `);
+    sameNumbers(before, after, TOL.F32_CONSTANTS, paramFeeds('per-channel'));
+  });
+
+  it.each(['per-channel', 'shared'] as const)('fourstep, constant parameters (%s modes): the kernel\'s spectrum a float64 FFT at compile time, the input\'s as MatMuls', (modes) => {
+    const { before, after } = lowered(fourstepLowering, L, 'constants', modes);
+    const names = after.graph.initializers.map((v) => v.name);
+    expect(names.filter((n) => n.startsWith('fourstep_kernel_'))).toHaveLength(2);
+    // Forward stages for the input only (the kernel's are gone), inverse stages for the output.
+    const ops = opsOf(after);
+    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(4);
+    expect(ops).not.toContain('Exp');
+    expect(ops).not.toContain('ai.ssmc.Vandermonde');
     sameNumbers(before, after, TOL.F32_CONSTANTS);
   });
 
