@@ -24,9 +24,53 @@ export class ExportError extends Error {
  * gives byte-identical files.
  */
 export function modelToBytes(model: Model): Uint8Array {
+  return onnx.ModelProto.encode(modelProto(model)).finish();
+}
+
+/**
+ * The bytes of modelToBytes as a list of pieces, the large weights (≥ 64 KiB) by reference: a
+ * 300 MB model is written to its file without being assembled in memory first (that copy was a
+ * quarter of a 24-layer model's compile and doubled its peak). Everything between two large
+ * weights is encoded into one piece, as protobufjs's `finish` would (the encoder's list of writes,
+ * run in order: each write knows its length, a bytes write holds the array it copies).
+ */
+export function modelToChunks(model: Model): Uint8Array[] {
+  const writer = onnx.ModelProto.encode(modelProto(model)) as unknown as EncoderWriter;
+  const chunks: Uint8Array[] = [];
+  let op = writer.head.next;
+  while (op) {
+    if (isLargeBytes(op)) {
+      chunks.push(op.val as Uint8Array);
+      op = op.next;
+      continue;
+    }
+    let len = 0;
+    for (let o: WriteOp | null = op; o && !isLargeBytes(o); o = o.next) len += o.len;
+    const buf = writer.constructor.alloc(len);
+    let pos = 0;
+    for (; op && !isLargeBytes(op); op = op.next) {
+      op.fn(op.val, buf, pos);
+      pos += op.len;
+    }
+    chunks.push(buf);
+  }
+  return chunks;
+}
+
+/** protobufjs's Writer as `finish` reads it: a linked list of writes after a no-op head. */
+interface WriteOp { fn: (val: unknown, buf: Uint8Array, pos: number) => void; len: number; val: unknown; next: WriteOp | null }
+interface EncoderWriter { head: WriteOp; constructor: { alloc(size: number): Uint8Array } }
+
+const LARGE_BYTES = 1 << 16;
+
+function isLargeBytes(op: WriteOp): boolean {
+  return op.val instanceof Uint8Array && op.len === op.val.byteLength && op.len >= LARGE_BYTES;
+}
+
+function modelProto(model: Model): P.IModelProto {
   rejectComplex(model.graph);
   const opsets = [...model.opsetImports.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const proto = onnx.ModelProto.create({
+  return onnx.ModelProto.create({
     irVersion: model.irVersion,
     opsetImport: opsets.map(([domain, version]) => ({ domain, version })),
     producerName: model.producerName,
@@ -38,7 +82,6 @@ export function modelToBytes(model: Model): Uint8Array {
     metadataProps: [...model.metadata.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => ({ key, value })),
     functions: model.functions.map(functionProto),
   });
-  return onnx.ModelProto.encode(proto).finish();
 }
 
 function rejectComplex(graph: Graph): void {

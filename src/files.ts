@@ -148,17 +148,19 @@ const CHUNK = 4 * 1024 * 1024;
  * SIGHUP remove it before the process exits (with 128 + the signal number). `inputs` are the
  * command's input files, which the output must not be.
  */
-export async function writeAtomic(path: string, bytes: Uint8Array | string, inputs: readonly string[] = []): Promise<void> {
+export async function writeAtomic(path: string, bytes: Uint8Array | string | readonly Uint8Array[], inputs: readonly string[] = []): Promise<void> {
   checkOutputPath(path, 'output', inputs);
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+  const pieces = typeof bytes === 'string' ? [new TextEncoder().encode(bytes)] : bytes instanceof Uint8Array ? [bytes] : bytes;
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   pending.add(tmp);
   installSignalHandlers();
   try {
     const fh = await open(tmp, 'wx', 0o644);
     try {
-      for (let at = 0; at < data.byteLength; at += CHUNK) {
-        await fh.write(data, at, Math.min(CHUNK, data.byteLength - at));
+      for (const data of pieces) {
+        for (let at = 0; at < data.byteLength; at += CHUNK) {
+          await fh.write(data, at, Math.min(CHUNK, data.byteLength - at));
+        }
       }
     } finally {
       await fh.close();

@@ -25,5 +25,5 @@ export { ARCHS, archIds, findArch } from './models/registry.js';
 export { Rng } from './models/rng.js';
 export { Progress, type ProgressEvent, type ProgressSink, type TaskHandle } from '../ir/progress.js';
 export { modelFromBytes, OnnxFormatError } from '../export/onnx-read.js';
-export { modelToBytes, ExportError } from '../export/onnx-write.js';
+export { modelToBytes, modelToChunks, ExportError } from '../export/onnx-write.js';
 export { readSafetensors, writeSafetensors } from '../export/safetensors.js';

@@ -1,4 +1,4 @@
-import { modelToBytes } from '../../export/onnx-write.js';
+import { modelToChunks } from '../../export/onnx-write.js';
 import { defaultPipeline } from '../../passes/pipeline.js';
 import { LOWERINGS } from '../../passes/conv/registry.js';
 import { TARGETS } from '../../passes/conv/targets.js';
@@ -79,9 +79,10 @@ export async function compileCommand(argv: string[]): Promise<void> {
     compiled = compileModel(src.file, src.weights, { ...opts, progress });
     for (const w of compiled.warnings) console.error(`warning: ${w}`);
     await progress.run(`write ${outPath}`, async (task) => {
-      const bytes = modelToBytes(compiled.model);
-      task.detail(`${(bytes.byteLength / 1e6).toFixed(1)} MB`);
-      await writeAtomic(outPath, bytes, inputs);
+      // In pieces, the weights by reference: the file is never assembled in memory.
+      const chunks = modelToChunks(compiled.model);
+      task.detail(`${(chunks.reduce((n, c) => n + c.byteLength, 0) / 1e6).toFixed(1)} MB`);
+      await writeAtomic(outPath, chunks, inputs);
     });
   } finally {
     stop();
