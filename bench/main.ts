@@ -61,7 +61,7 @@ const BENCHES: Bench[] = [
     run: (quick) => benchGssVariants(quick),
   },
   { name: 'step-vs-conv', title: 'Generation: step graph vs re-running the conv graph (issue 4)', run: (_q, _t, progress) => benchStepVsConv(progress) },
-  { name: 'step-latency', title: 'Step graph latency per token: planar vs interleaved state layout, batch 1 and 32 (issue 16)', run: (quick) => benchStepLatency({ quick }) },
+  { name: 'step-latency', title: 'Step graph latency per token: interleaved, planar in standard ops, planar with RotaryEmbedding; batch 1 and 32 (issue 16)', run: (quick) => benchStepLatency({ quick }) },
   { name: 'attention', title: 'Attention beside state spaces: its share of conv time at L = 4096, per-token latency of a hybrid vs pure GSS (issue 15)', run: () => benchAttention() },
   {
     name: 'attention-forms',
