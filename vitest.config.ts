@@ -6,6 +6,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // A temporary folder per run, removed at its end (test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
     // onnxruntime sessions and the float64 reference are CPU-heavy; the machine has 2 cores.
     pool: 'forks',
     maxWorkers: 2,
