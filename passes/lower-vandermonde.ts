@@ -23,9 +23,9 @@ function lowerVandermonde(b: Builder, node: Node): Value[] {
   const positions = b.positions(L); // [L]
   const lam = lambda.type.shape?.length === 1 ? b.unsqueeze(lambda, [0]) : lambda; // [H|1, N]
   const S = b.exp(b.mul(b.unsqueeze(lam, [2]), positions)); // [H|1, N, L]
-  // Only the real part is wanted: Re(coef·S) = Re coef·Re S − Im coef·Im S, two real MatMuls
-  // (what lower-complex and dce leave of the complex product anyway), so a fixed length's fold
-  // does half a complex product's work.
+  // Only the real part is wanted: Re(coef·S) = Re coef·Re S − Im coef·Im S, two real MatMuls —
+  // what lower-complex and dce left of a complex product anyway, written as such so that nothing
+  // (the reference interpreter included) computes the imaginary half.
   const coefHCN = b.transpose(coef, [1, 0, 2]); // [H, C, N]
   const part = (op: 'Real' | 'Imag', x: Value) => b.ssm(op, [x]);
   const K = b.sub(b.matmul(part('Real', coefHCN), part('Real', S)), b.matmul(part('Imag', coefHCN), part('Imag', S))); // [H, C, L]

@@ -114,6 +114,10 @@ describe('lower-diag-step on a planar state', () => {
     expect(h.Gather).toBe(2);
     expect(h.Concat).toBe(1);
     expect(h.Slice).toBeUndefined();
+    // Also for onnxruntime targets: no RotaryEmbedding, and no contrib domain imported for nothing.
+    const onnxruntime = await lowerAndCompare(stepModel('interleaved', 1, true), 'interleaved', { opset: 17, runtime: 'ort-cpu' });
+    expect(histogram(onnxruntime)).toEqual(h);
+    expect(onnxruntime.opsetImports.has(MS_DOMAIN)).toBe(false);
   });
 });
 
