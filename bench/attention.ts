@@ -12,8 +12,8 @@
  */
 import { compileModel, modelToBytes, readStates, runSteps, StateBuffers, zeroStates, type ModelFile } from 'ssmc';
 import { i64 } from 'ssmc/ir';
-import { createSession } from 'ssmc/runtime';
-import { median, tokenAt } from './timing.js';
+import { createSession, nodeBackend } from 'ssmc/runtime';
+import { median, timeSession, tokenAt } from './timing.js';
 import { printWhenMain } from './standalone.js';
 
 const THREADS = Number(process.env.SSMC_BENCH_THREADS ?? 1);
@@ -25,18 +25,10 @@ const MODELS: [string, ModelFile][] = [
   ['hybrid, full attention', { arch: 'gss-hybrid-lm', args: { ...GSS, attn_every: 2, attn_heads: 8, attn_chunk: 0 }, seed: 1 } as ModelFile],
 ];
 
-async function convMs(file: ModelFile, tokens: number[]): Promise<number> {
-  const session = await createSession(modelToBytes(compileModel(file, null, { seqLen: null, opset: 17 }).model), { threads: THREADS });
-  const feeds = new Map([['input', i64(tokens, [1, L])]]);
-  await session.run(feeds);
-  const times: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
-  }
-  await session.release();
-  return median(times);
+/** Median of five conv-graph runs after a warm-up (the shared timer, bench/timing.ts). */
+function convMs(file: ModelFile, tokens: number[]): Promise<number> {
+  const bytes = modelToBytes(compileModel(file, null, { seqLen: null, opset: 17 }).model);
+  return timeSession(nodeBackend, bytes, new Map([['input', i64(tokens, [1, L])]]), THREADS, { repeats: 5, minRuns: 5, budgetMs: Infinity });
 }
 
 async function stepMs(file: ModelFile, tokens: number[], around: number): Promise<number> {

@@ -75,8 +75,9 @@ export async function benchStepLatency(opts: { quick?: boolean } = {}): Promise<
           const c0 = process.cpuUsage(), t0 = performance.now();
           await graphs[i]!.session.run(feeds[i]!);
           const wall = performance.now() - t0, c = process.cpuUsage(c0);
-          times.set(key, [...(times.get(key) ?? []), wall]);
-          cpu.set(key, [...(cpu.get(key) ?? []), (c.user + c.system) / 1000]);
+          if (!times.has(key)) { times.set(key, []); cpu.set(key, []); }
+          times.get(key)!.push(wall);
+          cpu.get(key)!.push((c.user + c.system) / 1000);
         }
       }
     }

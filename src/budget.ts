@@ -77,8 +77,10 @@ export function estimateConvolutions(layers: readonly (SsmLayerInfo & { lowering
       const values = dplr ? 0 : sides * C * H * (T + 2 * N) * T;
       return { what: `layer ${l.name} chunk weights (C=${C}, H=${H}, N=${N})`, bytes: values * 8, seconds: values * SECONDS_PER_WEIGHT };
     }
+    // The largest constant formed: a diagonal kernel's taps per side (lower-vandermonde folds each
+    // side that fits the limit), an S4 DPLR kernel's both sides in one tensor.
     const taps = sides * C * H * L;
-    if (taps * 8 > foldLimitBytes) return { what: `layer ${l.name} kernel at L=${L} (C=${C}, H=${H}, N=${N}, left to onnxruntime)`, bytes: 0, seconds: 0 };
+    if ((dplr ? taps : C * H * L) * 8 > foldLimitBytes) return { what: `layer ${l.name} kernel at L=${L} (C=${C}, H=${H}, N=${N}, left to onnxruntime)`, bytes: 0, seconds: 0 };
     const products = dplr ? 0 : taps * N;
     const points = 2 * L;
     const spectrum = sides * C * H * points;
